@@ -1,0 +1,1 @@
+"""The dispatch service: wire <-> model conversion, validation, errors, server, jobs, CLI."""

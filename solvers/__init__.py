@@ -1,0 +1,1 @@
+"""Pure optimisation: problem in, plan out. Never imports grpc or protobuf (a test enforces it)."""
