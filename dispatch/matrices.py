@@ -35,7 +35,9 @@ def distances(matrix: common_pb2.TravelMatrix, rows: int, cols: int) -> np.ndarr
     return _decode(matrix.distances, matrix.distances_bytes, rows, cols)
 
 
-def encode(durations_s: np.ndarray, distances_m: np.ndarray | None = None) -> common_pb2.TravelMatrix:
+def encode(
+    durations_s: np.ndarray, distances_m: np.ndarray | None = None
+) -> common_pb2.TravelMatrix:
     """Build a TravelMatrix in the fast bytes encoding (used by clients, examples, benchmarks)."""
     matrix = common_pb2.TravelMatrix(
         durations_bytes=np.ascontiguousarray(durations_s, dtype="<i4").tobytes()

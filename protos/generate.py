@@ -35,7 +35,9 @@ def generate(dest: Path) -> None:
 
         version = dist_version("grpcio-tools")
     if not version.startswith(PINNED_GRPC_TOOLS):
-        sys.exit(f"grpcio-tools {PINNED_GRPC_TOOLS}x required (found {version}); see pyproject.toml")
+        sys.exit(
+            f"grpcio-tools {PINNED_GRPC_TOOLS}x required (found {version}); see pyproject.toml"
+        )
     include = Path(grpc_tools.__file__).parent / "_proto"
     protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in PROTO_ROOT.rglob("*.proto"))
     args = [
@@ -66,14 +68,18 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if regenerating changes anything")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if regenerating changes anything"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp)
         generate(fresh)
         if args.check:
             if snapshot(fresh) != snapshot(OUT):
-                print("dispatch/_proto is out of date: run python protos/generate.py", file=sys.stderr)
+                print(
+                    "dispatch/_proto is out of date: run python protos/generate.py", file=sys.stderr
+                )
                 return 1
             return 0
         for old in OUT.rglob("*"):

@@ -124,14 +124,12 @@ class UnfilledSlot(_message.Message):
         ALL_CAPABLE_UNITS_COMMITTED: _ClassVar[UnfilledSlot.Reason]
         TAKEN_BY_HIGHER_PRIORITY: _ClassVar[UnfilledSlot.Reason]
         BEYOND_MAX_TRAVEL_TIME: _ClassVar[UnfilledSlot.Reason]
-        KEPT_FOR_COVERAGE: _ClassVar[UnfilledSlot.Reason]
         NOT_FILLED_BY_SOLVER: _ClassVar[UnfilledSlot.Reason]
     REASON_UNSPECIFIED: UnfilledSlot.Reason
     NO_UNIT_WITH_CAPABILITY: UnfilledSlot.Reason
     ALL_CAPABLE_UNITS_COMMITTED: UnfilledSlot.Reason
     TAKEN_BY_HIGHER_PRIORITY: UnfilledSlot.Reason
     BEYOND_MAX_TRAVEL_TIME: UnfilledSlot.Reason
-    KEPT_FOR_COVERAGE: UnfilledSlot.Reason
     NOT_FILLED_BY_SOLVER: UnfilledSlot.Reason
     CAPABILITY_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]

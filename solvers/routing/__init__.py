@@ -1,0 +1,1 @@
+"""Vehicle routing for sanitation and maintenance crews (OR-Tools first, MILP fallback)."""
