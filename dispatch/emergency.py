@@ -1,4 +1,4 @@
-"""AssignUnits: proto <-> solvers.assignment, solving within the deadline. (To be built: issue 3.)"""
+"""AssignUnits: proto <-> solvers.assignment within the deadline (to be built: issue 3)."""
 
 from __future__ import annotations
 
