@@ -1,0 +1,120 @@
+"""Properties of the checker on random small problems and random (mostly broken) plans."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from checker_cases import random_plans, random_problems
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solvers.routing.evaluate import evaluate
+from solvers.routing.plan import ViolationType, VisitKind
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def cases(draw: st.DrawFn):
+    p = draw(random_problems())
+    return p, draw(random_plans(p))
+
+
+@SETTINGS
+@given(cases())
+def test_timing_is_a_consistent_forward_schedule(case):
+    """Whatever the plan, each visit starts at or after arrival and after the previous one ends."""
+    p, plan = case
+    e = evaluate(p, plan)
+    for r in e.routes:
+        previous_end = None
+        for visit in r.visits:
+            assert visit.arrival <= visit.start <= visit.end
+            assert visit.wait == visit.start - visit.arrival
+            if previous_end is not None:
+                assert visit.arrival == previous_end + visit.travel_seconds
+            previous_end = visit.end
+        assert r.visits[0].kind is VisitKind.START and r.visits[-1].kind is VisitKind.END
+
+
+@SETTINGS
+@given(cases())
+def test_duration_is_travel_service_wait_and_breaks(case):
+    """Route duration decomposes exactly, so KPIs and costs agree with the timeline."""
+    p, plan = case
+    for r in evaluate(p, plan).routes:
+        assert r.duration == r.visits[-1].arrival - r.visits[0].start
+        assert r.duration == r.travel_seconds + r.service_seconds + r.wait_seconds + r.break_seconds
+
+
+@SETTINGS
+@given(cases())
+def test_cost_terms_sum_to_route_costs_plus_skip_penalty(case):
+    """The total is the sum of its terms and of the route costs plus penalties of skipped stops."""
+    p, plan = case
+    e = evaluate(p, plan)
+    assert e.cost == pytest.approx(sum(e.cost_terms.values()))
+    penalties = sum(p.stops[i].skip_penalty for i in e.skipped if p.stops[i].optional)
+    assert e.cost == pytest.approx(sum(r.cost for r in e.routes) + penalties)
+    assert e.served | e.skipped == set(range(len(p.stops)))
+    assert not e.served & e.skipped
+
+
+@SETTINGS
+@given(cases())
+def test_distance_matches_the_matrix_along_the_route(case):
+    """Metres driven equal the matrix summed over consecutive locations (breaks add none)."""
+    p, plan = case
+    for r in evaluate(p, plan).routes:
+        places = [v.location for v in r.visits if v.kind is not VisitKind.BREAK]
+        expected = sum(p.distance(r.vehicle, a, b) for a, b in itertools.pairwise(places))
+        assert r.travel_metres == expected
+
+
+@SETTINGS
+@given(cases())
+def test_visits_without_time_window_violation_start_inside_a_window(case):
+    """A stop visit is reported on time exactly when its start lies inside one of its windows."""
+    p, plan = case
+    for r in evaluate(p, plan).routes:
+        for visit in r.visits:
+            if visit.kind is not VisitKind.STOP:
+                continue
+            windows = p.stops[visit.ref].time_windows
+            flagged = any(v.type is ViolationType.TIME_WINDOW for v in visit.violations)
+            inside = not windows or any(w.contains(visit.start) for w in windows)
+            assert flagged != inside
+
+
+@SETTINGS
+@given(cases())
+def test_capacity_flag_matches_the_loads(case):
+    """A route has a CAPACITY violation exactly when some load exceeds the per-trip capacity."""
+    p, plan = case
+    for r in evaluate(p, plan).routes:
+        caps = p.vehicles[r.vehicle].capacities
+        over = caps is not None and any(
+            load > cap for v in r.visits for load, cap in zip(v.load_after, caps, strict=True)
+        )
+        flagged = any(
+            x.type is ViolationType.CAPACITY for v in r.visits for x in v.violations
+        )
+        assert flagged == over
+
+
+@SETTINGS
+@given(cases())
+def test_feasible_means_no_violation_anywhere(case):
+    """Every visit and route violation also appears in the plan-level list."""
+    p, plan = case
+    e = evaluate(p, plan)
+    listed = list(e.violations)
+    for r in e.routes:
+        for x in r.violations:
+            listed.remove(x)
+        for v in r.visits:
+            for x in v.violations:
+                listed.remove(x)
+    assert all(x.type is ViolationType.MISSING_MANDATORY_STOP for x in listed)
+    assert e.feasible == (not e.violations)
