@@ -1,1 +1,8 @@
-"""Durable plan jobs (issue 7): SQLite store, bounded worker slots, watchers. To be built."""
+"""Durable plan jobs: a SQLite store, bounded job slots over RoutingService, and watchers."""
+
+from dispatch.jobs.errors import JobNotFoundError as JobNotFoundError
+from dispatch.jobs.errors import JobQueueFullError as JobQueueFullError
+from dispatch.jobs.errors import RequestIdConflictError as RequestIdConflictError
+from dispatch.jobs.errors import StoreUnavailableError as StoreUnavailableError
+from dispatch.jobs.service import JobService as JobService
+from dispatch.jobs.store import JobStore as JobStore
