@@ -1,0 +1,123 @@
+"""The call wrapper around every DispatchService method: error mapping and one log line per call.
+
+Handlers in ``dispatch.service`` raise; this wrapper turns an exception into a status once (via
+``dispatch.errors``) and writes one JSON log line with the method, the caller's request_id and
+label, the status code and the latency. Health and reflection calls pass through untouched: load
+balancers poll them every few seconds and they would drown the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+
+from dispatch import errors
+
+SERVICE_PREFIX = "/dispatch.v1.DispatchService/"
+
+_log = logging.getLogger("dispatch.calls")
+
+
+def request_tags(request: object) -> dict[str, str]:
+    """The caller's correlation fields of a request: request_id, label and job_id when present.
+
+    CreatePlanJob wraps a PlanRoutesRequest in ``request``; its tags are read from there.
+    """
+    tags: dict[str, str] = {}
+    if not isinstance(request, Message):
+        return tags
+    fields = request.DESCRIPTOR.fields_by_name
+    inner = request
+    if "request" in fields and fields["request"].message_type is not None:
+        inner = request.request  # type: ignore[attr-defined]
+    for message in (request, inner):
+        names = message.DESCRIPTOR.fields_by_name
+        for name in ("request_id", "label", "job_id"):
+            if name in names and name not in tags:
+                value = getattr(message, name)
+                if value:
+                    tags[name] = value
+    return tags
+
+
+def _log_call(
+    method: str, tags: dict[str, str], context: grpc.ServicerContext, start: float
+) -> None:
+    code = context.code() or grpc.StatusCode.OK  # code() is None until something sets it
+    record: dict[str, Any] = {
+        "event": "rpc",
+        "method": method.removeprefix(SERVICE_PREFIX),
+        "code": code.name,
+        "latency_ms": round((time.perf_counter() - start) * 1000.0, 3),
+    }
+    record.update(tags)
+    level = logging.ERROR if code == grpc.StatusCode.INTERNAL else logging.INFO
+    _log.log(level, json.dumps(record, sort_keys=True))
+
+
+def _fail(context: grpc.ServicerContext, exc: Exception) -> None:
+    """Abort with the mapped status, unless the handler already aborted on its own."""
+    if context.code() is not None:  # context.abort() raised this; the status is already set
+        raise exc
+    errors.abort(context, exc)
+
+
+def _wrap_unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+    def handler(request: Any, context: grpc.ServicerContext) -> Any:
+        start = time.perf_counter()
+        try:
+            return behavior(request, context)
+        except Exception as exc:
+            _fail(context, exc)
+            raise  # pragma: no cover - abort always raises
+        finally:
+            _log_call(method, request_tags(request), context, start)
+
+    return handler
+
+
+def _wrap_stream(behavior: Callable[..., Iterator[Any]], method: str) -> Callable[..., Any]:
+    def handler(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        start = time.perf_counter()
+        try:
+            yield from behavior(request, context)
+        except Exception as exc:
+            _fail(context, exc)
+            raise  # pragma: no cover - abort always raises
+        finally:
+            _log_call(method, request_tags(request), context, start)
+
+    return handler
+
+
+class CallInterceptor(grpc.ServerInterceptor):
+    """Wraps unary-unary and unary-stream handlers of DispatchService (the only kinds it has)."""
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or not method.startswith(SERVICE_PREFIX):
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(handler.unary_unary, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(handler.unary_stream, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler

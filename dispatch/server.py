@@ -1,0 +1,164 @@
+"""Build, start and stop the gRPC server: one code path for tests, ``dispatch serve`` and Docker.
+
+``start(config)`` returns a :class:`ServerHandle` that owns everything with a lifetime (the
+server, the health servicer, the RoutingService worker pool, the job service) and shuts it down in
+the right order: NOT_SERVING first so load balancers stop sending work, then ``server.stop(grace)``
+so in-flight calls finish, then the job service and the routing workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from dispatch import jobs as jobs_package
+from dispatch._proto.dispatch.v1 import dispatch_service_pb2, dispatch_service_pb2_grpc
+from dispatch.config import ServerConfig
+from dispatch.interceptors import CallInterceptor
+from dispatch.routing import RoutingService
+from dispatch.service import DispatchServicer
+
+SERVICE_NAME = dispatch_service_pb2.DESCRIPTOR.services_by_name["DispatchService"].full_name
+
+_log = logging.getLogger("dispatch.server")
+
+
+@dataclass
+class ServerHandle:
+    """A started server and what it owns; ``shutdown`` is idempotent and thread-safe."""
+
+    server: grpc.Server
+    port: int
+    config: ServerConfig
+    health: health.HealthServicer
+    routing: RoutingService
+    jobs: Any | None = None
+    _stopped: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def target(self) -> str:
+        """Where a client on this machine dials the server (``127.0.0.1:port``)."""
+        host = self.config.address.rsplit(":", 1)[0]
+        if host in ("0.0.0.0", "[::]", "", "localhost"):
+            host = "127.0.0.1"
+        return f"{host}:{self.port}"
+
+    def shutdown(self, grace: float | None = None) -> None:
+        """NOT_SERVING, then stop accepting and let in-flight calls finish for ``grace`` seconds,
+        then close the job service and the routing workers."""
+        with self._lock:
+            if self._stopped.is_set():
+                return
+            grace = self.config.grace_seconds if grace is None else grace
+            _log.info("shutting down (grace %.1f s)", grace)
+            self.health.enter_graceful_shutdown()
+            self.server.stop(grace).wait()
+            try:
+                if self.jobs is not None:
+                    self.jobs.close()
+            finally:
+                self.routing.close()
+                self._stopped.set()
+                _log.info("stopped")
+
+    def wait(self) -> None:
+        """Block until ``shutdown`` has completed (used by ``dispatch serve``)."""
+        self._stopped.wait()
+
+
+_HANDLES: weakref.WeakKeyDictionary[grpc.Server, ServerHandle] = weakref.WeakKeyDictionary()
+
+
+def _build_jobs(config: ServerConfig, routing: RoutingService) -> Any | None:
+    """The jobs engineer's JobService if this build has one, else None (job RPCs: UNIMPLEMENTED)."""
+    job_service_class = getattr(jobs_package, "JobService", None)
+    if job_service_class is None or config.job_workers == 0:
+        return None
+    if config.store_path != ":memory:":
+        Path(config.store_path).parent.mkdir(parents=True, exist_ok=True)
+    return job_service_class(
+        store_path=config.store_path,
+        routing=routing,
+        workers=config.job_workers,
+        queue_limit=config.job_queue_limit,
+    )
+
+
+def start(config: ServerConfig | None = None) -> ServerHandle:
+    """Build and start a server per ``config``; the caller must ``shutdown()`` the handle."""
+    config = config or ServerConfig()
+    options = [
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        # A restarted server must not silently share a port with a stale one.
+        ("grpc.so_reuseport", 0),
+    ]
+    server = grpc.server(
+        futures.ThreadPoolExecutor(
+            max_workers=config.thread_pool_size, thread_name_prefix="dispatch-rpc"
+        ),
+        interceptors=[CallInterceptor()],
+        options=options,
+        maximum_concurrent_rpcs=None,
+    )
+    routing = RoutingService(workers=config.routing_workers)
+    jobs = None
+    try:
+        jobs = _build_jobs(config, routing)
+        dispatch_service_pb2_grpc.add_DispatchServiceServicer_to_server(
+            DispatchServicer(routing, jobs), server
+        )
+        health_servicer = health.HealthServicer(
+            experimental_non_blocking=True,
+            experimental_thread_pool=futures.ThreadPoolExecutor(max_workers=2),
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        port = server.add_insecure_port(config.address)
+        if port == 0:
+            raise OSError(f"cannot bind {config.address}")
+        if jobs is not None:
+            jobs.start()
+        server.start()
+    except BaseException:
+        server.stop(None)
+        if jobs is not None:
+            jobs.close()
+        routing.close()
+        raise
+    for name in ("", SERVICE_NAME):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    handle = ServerHandle(server, port, config, health_servicer, routing, jobs)
+    _HANDLES[server] = handle
+    _log.info("serving on %s (port %d)", config.address, port)
+    return handle
+
+
+def create_server(
+    address: str = "127.0.0.1:0", config: ServerConfig | None = None
+) -> tuple[grpc.Server, int]:
+    """Start a server on ``address`` (port 0 picks a free one); returns it and the bound port.
+
+    Stop it with ``handle_of(server).shutdown()`` so the routing workers and job service close
+    too (a bare ``server.stop()`` leaves them running until the process exits).
+    """
+    config = (config or ServerConfig()).with_overrides(address=address)
+    handle = start(config)
+    return handle.server, handle.port
+
+
+def handle_of(server: grpc.Server) -> ServerHandle:
+    """The handle that owns a server returned by ``create_server``."""
+    return _HANDLES[server]

@@ -1,0 +1,174 @@
+"""The DispatchService servicer: validate, pick a deadline, delegate; never convert or solve here.
+
+Handlers raise; ``dispatch.interceptors`` maps exceptions to status codes and logs each call. The
+workload modules (``dispatch.emergency``, ``dispatch.routing``, ``dispatch.jobs``) are looked up at
+call time, so the servicer stays thin and each module can change independently.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+from google.protobuf import duration_pb2
+
+from dispatch import emergency, validation
+from dispatch._proto.dispatch.v1 import (
+    common_pb2,
+    dispatch_service_pb2_grpc,
+    emergency_pb2,
+    jobs_pb2,
+    routing_pb2,
+)
+from dispatch.routing import RoutingService
+from dispatch.validation.common import duration_seconds
+from solvers.budget import Deadline
+
+#: Per-workload budgets when the caller sets none (see SolveOptions.time_budget).
+DEFAULT_EMERGENCY_BUDGET = 1.0
+DEFAULT_ROUTING_BUDGET = 10.0
+#: Part of the gRPC deadline kept back for conversion, checking and the answer's trip home.
+SAFETY_FRACTION = 0.10
+SAFETY_MIN_SECONDS = 0.02
+DEFAULT_PAGE_SIZE = 50
+#: A gRPC call without a deadline reports a huge time_remaining(); treat anything beyond a day
+#: as "no deadline".
+_NO_DEADLINE = 86_400.0
+
+
+def solve_deadline(
+    options: common_pb2.SolveOptions, default_budget: float, time_remaining: float | None
+) -> Deadline:
+    """The deadline a solve must meet: the caller's budget, cut to the gRPC deadline minus a margin.
+
+    The margin is 10% of the time left or 20 ms, whichever is larger, so a 100 ms call gets
+    80 ms of solving and a 10 s call 9 s. A budget of 0 (unset) means the workload default.
+    """
+    budget = duration_seconds(options.time_budget) if options.HasField("time_budget") else 0.0
+    if budget <= 0:
+        budget = default_budget
+    if time_remaining is not None and time_remaining < _NO_DEADLINE:
+        margin = max(SAFETY_MIN_SECONDS, SAFETY_FRACTION * time_remaining)
+        budget = min(budget, time_remaining - margin)
+    return Deadline.after(budget)
+
+
+def _validate_only(options: common_pb2.SolveOptions) -> bool:
+    return options.solving_mode == common_pb2.VALIDATE_ONLY
+
+
+def _elapsed(start: float) -> duration_pb2.Duration:
+    wall = duration_pb2.Duration()
+    wall.FromNanoseconds(int((time.perf_counter() - start) * 1e9))
+    return wall
+
+
+def _not_solved(start: float) -> common_pb2.SolveInfo:
+    return common_pb2.SolveInfo(status=common_pb2.NOT_SOLVED, wall_time=_elapsed(start))
+
+
+def _echo(response: Any, request: Any) -> Any:
+    """Make sure label and request_id come back even if a workload module forgot them."""
+    if not response.label:
+        response.label = request.label
+    if not response.request_id:
+        response.request_id = request.request_id
+    return response
+
+
+class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
+    """Implements dispatch.v1.DispatchService over the workload modules.
+
+    ``jobs`` is a ``dispatch.jobs.JobService`` or None when this build has none; job RPCs then
+    answer UNIMPLEMENTED after validation.
+    """
+
+    def __init__(self, routing: RoutingService, jobs: Any | None = None) -> None:
+        self._routing = routing
+        self._jobs = jobs
+
+    def AssignUnits(
+        self, request: emergency_pb2.AssignUnitsRequest, context: grpc.ServicerContext
+    ) -> emergency_pb2.AssignUnitsResponse:
+        start = time.perf_counter()
+        validation.validate_assign_units(request)
+        if _validate_only(request.options):
+            return emergency_pb2.AssignUnitsResponse(
+                label=request.label, request_id=request.request_id, solve_info=_not_solved(start)
+            )
+        deadline = solve_deadline(
+            request.options, DEFAULT_EMERGENCY_BUDGET, context.time_remaining()
+        )
+        return _echo(emergency.assign_units(request, deadline), request)
+
+    def PlanRoutes(
+        self, request: routing_pb2.PlanRoutesRequest, context: grpc.ServicerContext
+    ) -> routing_pb2.PlanRoutesResponse:
+        start = time.perf_counter()
+        validation.validate_plan_routes(request)
+        if _validate_only(request.options):
+            return routing_pb2.PlanRoutesResponse(
+                label=request.label, request_id=request.request_id, solve_info=_not_solved(start)
+            )
+        deadline = solve_deadline(request.options, DEFAULT_ROUTING_BUDGET, context.time_remaining())
+        response = self._routing.plan_routes(
+            request, deadline, is_cancelled=lambda: not context.is_active()
+        )
+        return _echo(response, request)
+
+    def EvaluatePlan(
+        self, request: routing_pb2.EvaluatePlanRequest, context: grpc.ServicerContext
+    ) -> routing_pb2.EvaluatePlanResponse:
+        validation.validate_evaluate_plan(request)
+        if _validate_only(request.problem.options):
+            return routing_pb2.EvaluatePlanResponse(
+                label=request.label, request_id=request.request_id
+            )
+        return _echo(self._routing.evaluate_plan(request), request)
+
+    def _job_service(self) -> Any:
+        if self._jobs is None:
+            raise NotImplementedError("plan jobs are not available in this build")
+        return self._jobs
+
+    def CreatePlanJob(
+        self, request: jobs_pb2.CreatePlanJobRequest, context: grpc.ServicerContext
+    ) -> jobs_pb2.PlanJob:
+        validation.validate_create_plan_job(request)
+        if _validate_only(request.request.options):
+            # Nothing is created: an empty job (no job_id) echoing the caller's keys.
+            return jobs_pb2.PlanJob(
+                request_id=request.request.request_id, label=request.request.label
+            )
+        return self._job_service().create(request.request)
+
+    def GetPlanJob(
+        self, request: jobs_pb2.GetPlanJobRequest, context: grpc.ServicerContext
+    ) -> jobs_pb2.PlanJob:
+        validation.validate_job_ref(request)
+        return self._job_service().get(request.job_id, request.include_request)
+
+    def WatchPlanJob(
+        self, request: jobs_pb2.WatchPlanJobRequest, context: grpc.ServicerContext
+    ) -> Iterator[jobs_pb2.PlanJobEvent]:
+        validation.validate_job_ref(request)
+        yield from self._job_service().watch(request.job_id, context.is_active)
+
+    def CancelPlanJob(
+        self, request: jobs_pb2.CancelPlanJobRequest, context: grpc.ServicerContext
+    ) -> jobs_pb2.PlanJob:
+        validation.validate_job_ref(request)
+        return self._job_service().cancel(request.job_id)
+
+    def ListPlanJobs(
+        self, request: jobs_pb2.ListPlanJobsRequest, context: grpc.ServicerContext
+    ) -> jobs_pb2.ListPlanJobsResponse:
+        validation.validate_list_plan_jobs(request)
+        return self._job_service().list(
+            request.page_size or DEFAULT_PAGE_SIZE,
+            request.page_token,
+            list(request.states),
+            request.label,
+        )

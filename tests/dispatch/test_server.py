@@ -1,0 +1,139 @@
+"""The server over a real channel: health, reflection, validation errors, VALIDATE_ONLY, shutdown."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from dispatch import client
+from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2, jobs_pb2, routing_pb2
+from dispatch.server import SERVICE_NAME, create_server, handle_of
+
+
+def _fails(call, request) -> client.ErrorDetails:
+    with pytest.raises(grpc.RpcError) as info:
+        call(request, timeout=10)
+    return client.error_details(info.value)
+
+
+def test_health_serving_overall_and_per_service(channel):
+    """Load balancers probe both the overall and the per-service status."""
+    assert client.health_status(channel, "") == "SERVING"
+    assert client.health_status(channel, SERVICE_NAME) == "SERVING"
+
+
+def test_health_unknown_service_is_not_found(channel):
+    """A probe for a service we do not serve must not report SERVING."""
+    with pytest.raises(grpc.RpcError) as info:
+        health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service="nope.v1.Nope"), timeout=5
+        )
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_reflection_lists_dispatch_service(channel):
+    """grpcurl and similar tools discover the API through reflection."""
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    answers = stub.ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+    )
+    names = {s.name for answer in answers for s in answer.list_services_response.service}
+    assert {SERVICE_NAME, "grpc.health.v1.Health"} <= names
+
+
+def test_create_server_returns_started_server_on_free_port():
+    """create_server binds port 0 to a real free port and is reachable at once."""
+    server, port = create_server("127.0.0.1:0")
+    try:
+        assert port > 0
+        with client.channel(f"127.0.0.1:{port}") as chan:
+            assert client.health_status(chan) == "SERVING"
+    finally:
+        handle_of(server).shutdown(grace=0.5)
+
+
+def test_shutdown_marks_not_serving_first(fresh_server):
+    """During graceful shutdown health flips before the listener closes."""
+    fresh_server.health.enter_graceful_shutdown()
+    with client.channel(fresh_server.target) as chan:
+        assert client.health_status(chan) == "NOT_SERVING"
+    fresh_server.shutdown(grace=0.5)
+    with client.channel(fresh_server.target) as chan, pytest.raises(grpc.RpcError):
+        client.health_status(chan, timeout=1.0)
+
+
+def test_assign_units_empty_request_reports_every_problem(stub):
+    """An empty request names both missing lists, not just the first."""
+    details = _fails(stub.AssignUnits, emergency_pb2.AssignUnitsRequest())
+    assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert {"units", "incidents"} <= set(details.fields)
+
+
+def test_assign_units_bad_fields_have_paths(stub):
+    """Each problem is reported at its proto path."""
+    request = emergency_pb2.AssignUnitsRequest(
+        units=[emergency_pb2.Unit(id="M-12", capabilities=["ambulance"])],
+        incidents=[
+            emergency_pb2.Incident(
+                id="inc-1",
+                priority=0,
+                requirements=[emergency_pb2.Requirement(capability="ambulance", count=0)],
+            )
+        ],
+        unit_to_incident=common_pb2.TravelMatrix(durations=[60, 70]),
+    )
+    details = _fails(stub.AssignUnits, request)
+    assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(details.fields) == {
+        "units[0].status",
+        "incidents[0].priority",
+        "incidents[0].requirements[0].count",
+        "unit_to_incident.durations",
+    }
+
+
+def test_plan_routes_empty_request_is_invalid(stub):
+    """No locations, vehicles or stops: all three named."""
+    details = _fails(stub.PlanRoutes, routing_pb2.PlanRoutesRequest())
+    assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert {"location_ids", "vehicles", "stops"} <= set(details.fields)
+
+
+def test_evaluate_plan_paths_are_prefixed(stub):
+    """EvaluatePlan reports problem fields under ``problem.``."""
+    request = routing_pb2.EvaluatePlanRequest(
+        problem=routing_pb2.PlanRoutesRequest(
+            location_ids=["depot"],
+            travel=common_pb2.TravelMatrix(durations=[0]),
+            vehicles=[
+                routing_pb2.Vehicle(id="v1", start_location_id="nowhere", end_location_id="depot")
+            ],
+            stops=[routing_pb2.Stop(id="s1", location_id="depot")],
+        ),
+        routes=[routing_pb2.PlannedRoute(vehicle_id="ghost")],
+    )
+    details = _fails(stub.EvaluatePlan, request)
+    assert details.fields == ["problem.vehicles[0].start_location_id", "routes[0].vehicle_id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "request_", "field"),
+    [
+        ("CreatePlanJob", jobs_pb2.CreatePlanJobRequest(), "request."),
+        ("GetPlanJob", jobs_pb2.GetPlanJobRequest(), "job_id"),
+        ("WatchPlanJob", jobs_pb2.WatchPlanJobRequest(), "job_id"),
+        ("CancelPlanJob", jobs_pb2.CancelPlanJobRequest(), "job_id"),
+        ("ListPlanJobs", jobs_pb2.ListPlanJobsRequest(page_size=501), "page_size"),
+    ],
+)
+def test_job_rpcs_reject_malformed_requests(channel, method, request_, field):
+    """Job RPCs validate before any job service is consulted."""
+    with pytest.raises(grpc.RpcError) as info:
+        answer = client.call(channel, method, request_, timeout=10)
+        if client.METHODS[method].streaming:
+            list(answer)
+    details = client.error_details(info.value)
+    assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert details.fields == [field]
