@@ -1,0 +1,177 @@
+"""EvaluatePlan: the caller's routes get ETAs, typed violations with ids, KPIs and cost terms."""
+
+from __future__ import annotations
+
+import pytest
+from evaluate_plan_cases import Visit, evaluate_request, good_routes, line_request, visit
+
+from dispatch._proto.dispatch.v1 import routing_pb2
+from dispatch.evaluate import evaluate_plan_request
+from solvers.errors import InvalidProblemError
+
+V = routing_pb2.Violation
+
+
+def run(routes, problem=None) -> routing_pb2.EvaluatePlanResponse:
+    return evaluate_plan_request(evaluate_request(routes, problem))
+
+
+def route(vehicle: str, *visits: tuple[int, str]) -> routing_pb2.PlannedRoute:
+    return routing_pb2.PlannedRoute(vehicle_id=vehicle, visits=[visit(k, i) for k, i in visits])
+
+
+def only_violation(response: routing_pb2.EvaluatePlanResponse) -> routing_pb2.Violation:
+    assert not response.feasible
+    (v,) = response.violations
+    return v
+
+
+def test_feasible_plan_has_etas_and_no_violations():
+    """The hand-checked plan: back at the depot at 480 s after a 160 s wait for lunch."""
+    response = run(good_routes())
+    assert response.feasible
+    assert not response.violations
+    assert (response.label, response.request_id) == ("eval", "r-1")
+    (r,) = response.routes
+    assert next(v.kind for v in r.visits) == Visit.START
+    assert [v.kind for v in r.visits][-1] == Visit.END
+    assert [v.service_start for v in r.visits] == [0, 10, 40, 90, 300, 360, 400, 480]
+    assert r.totals.duration == 480
+    assert (r.totals.trips, r.totals.stops, r.totals.break_seconds) == (2, 3, 60)
+    assert list(r.totals.load_collected) == [9]
+
+
+def test_kpis_and_objective_terms_agree():
+    """Cost 100 + 36/h x 480 s + 2/km x 14 km + 50 skipped = 182.8, split into four terms."""
+    response = run(good_routes())
+    terms = {t.name: t.value for t in response.objective_terms}
+    assert terms == pytest.approx(
+        {"fixed_cost": 100.0, "time_cost": 4.8, "distance_cost": 28.0, "skip_penalty": 50.0}
+    )
+    assert response.kpis.total_cost == pytest.approx(182.8)
+    assert response.kpis.vehicles_used == 1
+    assert (response.kpis.stops_served, response.kpis.stops_skipped) == (3, 1)
+    assert response.kpis.utilisation == pytest.approx(120 / 1000)
+    assert response.kpis.idle_seconds == 160
+    assert response.kpis.on_time_share == 1.0
+
+
+def test_time_window_violation_names_the_stop():
+    """With s1's window closing at 5, serving s2 first brings t1 to s1 at 50: 45 s late."""
+    problem = line_request()
+    problem.stops[0].time_windows[0].end = 5
+    v = only_violation(run(
+        [route("t1", (Visit.STOP, "s2"), (Visit.STOP, "s1"), (Visit.FACILITY, "dump"),
+               (Visit.BREAK, "lunch"), (Visit.STOP, "s3"), (Visit.FACILITY, "dump"))],
+        problem,
+    ))
+    assert (v.type, v.id) == (V.TIME_WINDOW, "s1")
+    assert v.amount == 45
+
+
+def test_capacity_violation():
+    """s1 + s2 + s3 = 9 units in one trip on a 5-unit truck."""
+    response = run([route("t1", (Visit.STOP, "s1"), (Visit.STOP, "s2"), (Visit.BREAK, "lunch"),
+                          (Visit.STOP, "s3"), (Visit.FACILITY, "dump"))])
+    v = only_violation(response)
+    assert (v.type, v.id, v.amount) == (V.CAPACITY, "s3", 4)
+    assert list(response.routes[0].visits[4].violations) == [v]
+
+
+def test_daily_capacity_violation():
+    """Adding s4 brings t1 to 10 units in the shift, one over its daily capacity."""
+    problem = line_request()
+    problem.vehicles[0].max_stops = 4
+    response = run([route("t1", (Visit.STOP, "s1"), (Visit.STOP, "s2"), (Visit.FACILITY, "dump"),
+                          (Visit.BREAK, "lunch"), (Visit.STOP, "s3"), (Visit.STOP, "s4"),
+                          (Visit.FACILITY, "dump"))], problem)
+    v = only_violation(response)
+    assert (v.type, v.id, v.amount) == (V.DAILY_CAPACITY, "s4", 1)
+
+
+def test_skills_and_vehicle_not_allowed_violations():
+    """t2 lacks 'lift' for s2 and is not among s3's allowed vehicles."""
+    response = run([
+        route("t1", (Visit.STOP, "s1"), (Visit.FACILITY, "dump"), (Visit.BREAK, "lunch")),
+        route("t2", (Visit.STOP, "s2"), (Visit.STOP, "s3"), (Visit.FACILITY, "dump")),
+    ])
+    assert {(v.type, v.id) for v in response.violations} == {
+        (V.SKILLS, "s2"), (V.CAPACITY, "s3"), (V.VEHICLE_NOT_ALLOWED, "s3"),
+    }
+
+
+def test_shift_and_max_route_duration_violations():
+    """Shortening t1's shift to 400 s and its limit to 300 s, the 480 s route breaks both."""
+    problem = line_request()
+    problem.vehicles[0].shift.end = 400
+    problem.vehicles[0].max_route_duration = 300
+    response = run(good_routes(), problem)
+    assert {(v.type, v.amount) for v in response.violations} == {
+        (V.SHIFT, 80), (V.MAX_ROUTE_DURATION, 180),
+    }
+    assert {v.type for v in response.routes[0].violations} == {V.SHIFT, V.MAX_ROUTE_DURATION}
+
+
+def test_max_stops_violation():
+    """t1 may serve three stops; four is one too many."""
+    problem = line_request()
+    problem.vehicles[0].daily_capacities[0] = 10
+    response = run([route("t1", (Visit.STOP, "s1"), (Visit.FACILITY, "dump"),
+                          (Visit.STOP, "s2"), (Visit.STOP, "s4"), (Visit.FACILITY, "dump"),
+                          (Visit.BREAK, "lunch"), (Visit.STOP, "s3"), (Visit.FACILITY, "dump"))],
+                   problem)
+    v = only_violation(response)
+    assert (v.type, v.amount) == (V.MAX_STOPS, 1)
+
+
+def test_missing_break_violation_names_the_break():
+    """Starting at 200, t1's route runs past 300 s, so leaving lunch out is a violation."""
+    problem = line_request()
+    problem.vehicles[0].shift.start = 200
+    response = run([route("t1", (Visit.STOP, "s1"), (Visit.STOP, "s2"), (Visit.FACILITY, "dump"),
+                          (Visit.STOP, "s3"), (Visit.FACILITY, "dump"))], problem)
+    v = only_violation(response)
+    assert (v.type, v.id) == (V.BREAK, "lunch")
+
+
+def test_disposal_before_end_violation():
+    """Returning with s3's 4 units on board when a disposal site exists."""
+    response = run([route("t1", (Visit.STOP, "s1"), (Visit.STOP, "s2"), (Visit.FACILITY, "dump"),
+                          (Visit.BREAK, "lunch"), (Visit.STOP, "s3"))])
+    v = only_violation(response)
+    assert (v.type, v.amount) == (V.DISPOSAL_BEFORE_END, 4)
+
+
+def test_duplicate_visit_violation():
+    """s1 served by both trucks."""
+    response = run([*good_routes(), route("t2", (Visit.STOP, "s1"), (Visit.FACILITY, "dump"))])
+    v = only_violation(response)
+    assert (v.type, v.id) == (V.DUPLICATE_VISIT, "s1")
+
+
+def test_missing_mandatory_stop_violation():
+    """An empty plan leaves s1, s2 and s3 unserved; the optional s4 only costs its penalty."""
+    response = run([])
+    assert [(v.type, v.id) for v in response.violations] == [
+        (V.MISSING_MANDATORY_STOP, "s1"), (V.MISSING_MANDATORY_STOP, "s2"),
+        (V.MISSING_MANDATORY_STOP, "s3"),
+    ]
+    assert response.kpis.total_cost == pytest.approx(50.0)
+
+
+def test_unknown_ids_are_invalid_with_field_paths():
+    """Every unknown vehicle, stop or break id is reported with its path in the request."""
+    with pytest.raises(InvalidProblemError) as info:
+        run([route("t9", (Visit.STOP, "s1")),
+             route("t1", (Visit.STOP, "nope"), (Visit.BREAK, "dinner"), (Visit.END, "t1"))])
+    assert [p.path for p in info.value.problems] == [
+        "routes[0].vehicle_id", "routes[1].visits[0].id", "routes[1].visits[1].id",
+        "routes[1].visits[2].kind",
+    ]
+
+
+def test_two_routes_for_one_vehicle_are_invalid():
+    """A vehicle drives one route; the second is reported by path."""
+    with pytest.raises(InvalidProblemError) as info:
+        run([route("t1", (Visit.STOP, "s1")), route("t1", (Visit.STOP, "s2"))])
+    assert [p.path for p in info.value.problems] == ["routes[1].vehicle_id"]
