@@ -123,6 +123,7 @@ class JobService:
         self._watchers: dict[str, list[queue.SimpleQueue[jobs_pb2.PlanJobEvent]]] = {}
         self._watch_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._watches_ended = threading.Event()
         self._threads: list[threading.Thread] = []
         self._started = False
 
@@ -144,6 +145,7 @@ class JobService:
         with self._cond:
             self._queue.extend(self.store.queued_ids())
         self._stopping.clear()
+        self._watches_ended.clear()
         for i in range(self.workers):
             t = threading.Thread(target=self._slot, name=f"plan-job-slot-{i}", daemon=True)
             t.start()
@@ -153,11 +155,20 @@ class JobService:
         self._threads.append(t)
         self._started = True
 
+    def end_watches(self) -> None:
+        """End every open watch stream now (call before ``server.stop(grace)`` on shutdown).
+
+        Without it a watcher holds its RPC until the grace period runs out; its client
+        (``dispatch jobs watch``) reconnects to the restarted server.
+        """
+        self._watches_ended.set()
+
     def close(self, timeout: float = 30.0) -> None:
         """Stop the slots; jobs still running are put back in the queue for the next start."""
         if not self._started:
             return
         self._stopping.set()
+        self._watches_ended.set()
         with self._cond:
             self._cond.notify_all()
         end = time.monotonic() + timeout
@@ -206,9 +217,7 @@ class JobService:
             job.progress.CopyFrom(running.progress)
         return job
 
-    def watch(
-        self, job_id: str, is_active: Callable[[], bool]
-    ) -> Iterator[jobs_pb2.PlanJobEvent]:
+    def watch(self, job_id: str, is_active: Callable[[], bool]) -> Iterator[jobs_pb2.PlanJobEvent]:
         """Events of a job: its current state first, then changes and improving solutions.
 
         Raises JobNotFoundError here (not on first iteration). The iterator ends after an event
@@ -425,9 +434,7 @@ class JobService:
         for target in targets:
             target.put(event)
 
-    def _unsubscribe(
-        self, job_id: str, events: queue.SimpleQueue[jobs_pb2.PlanJobEvent]
-    ) -> None:
+    def _unsubscribe(self, job_id: str, events: queue.SimpleQueue[jobs_pb2.PlanJobEvent]) -> None:
         with self._watch_lock:
             targets = self._watchers.get(job_id, [])
             if events in targets:
@@ -450,7 +457,7 @@ class JobService:
             last_solutions = first.progress.solutions_found
             next_resync = time.monotonic() + resync
             while last_state not in FINAL_STATES:
-                if not is_active() or self._stopping.is_set():
+                if not is_active() or self._watches_ended.is_set():
                     return
                 try:
                     event = events.get(timeout=poll)

@@ -305,8 +305,7 @@ class JobStore:
                         f"{max_attempts}; not retried again"
                     )
                     conn.execute(
-                        "UPDATE jobs SET state = ?, end_ns = ?, error_message = ? "
-                        "WHERE job_id = ?",
+                        "UPDATE jobs SET state = ?, end_ns = ?, error_message = ? WHERE job_id = ?",
                         (FAILED, now_ns, message, job_id),
                     )
                     conn.execute(
@@ -315,9 +314,7 @@ class JobStore:
                     )
                     failed.append(job_id)
                 else:
-                    conn.execute(
-                        "UPDATE jobs SET state = ? WHERE job_id = ?", (QUEUED, job_id)
-                    )
+                    conn.execute("UPDATE jobs SET state = ? WHERE job_id = ?", (QUEUED, job_id))
                     conn.execute(
                         "INSERT INTO history (job_id, state, time_ns, reason) VALUES (?,?,?,?)",
                         (
@@ -402,9 +399,7 @@ class JobStore:
     def count(self, state: State) -> int:
         """How many jobs are in ``state``."""
         with self._read() as conn:
-            return conn.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[
-                0
-            ]
+            return conn.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0]
 
     def list(
         self,

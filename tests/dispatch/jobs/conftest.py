@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import grpc
 import pytest
+from job_helpers import Served
 from ticking_routing import TickingRouting
 
+import dispatch.server
+from dispatch._proto.dispatch.v1 import dispatch_service_pb2_grpc
+from dispatch.config import ServerConfig
 from dispatch.jobs import JobService
 
 
@@ -35,3 +40,22 @@ def make_service(store_path: str) -> Iterator[Callable[..., JobService]]:
     for service in made:
         service.close()
 
+
+@pytest.fixture
+def served(store_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    """A real server on 127.0.0.1:0 (one job slot, queue of two) over the process stand-in.
+
+    The stand-in replaces only the solver behind RoutingService, so job tests control how long
+    a solve runs; server, store, gRPC and worker processes are the real ones.
+    """
+    monkeypatch.setattr(dispatch.server, "RoutingService", TickingRouting)
+    config = ServerConfig(store_path=store_path, job_workers=1, job_queue_limit=2)
+    handle = dispatch.server.start(config)
+    channel = grpc.insecure_channel(handle.target)
+    try:
+        yield Served(
+            dispatch_service_pb2_grpc.DispatchServiceStub(channel), handle.jobs, handle.target
+        )
+    finally:
+        channel.close()
+        handle.shutdown(grace=0.5)

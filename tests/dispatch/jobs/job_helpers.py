@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from dispatch._proto.dispatch.v1 import jobs_pb2, routing_pb2
+from dispatch._proto.dispatch.v1 import dispatch_service_pb2_grpc, jobs_pb2, routing_pb2
 from dispatch.jobs import JobService
 
 FINAL = (jobs_pb2.PlanJob.SUCCEEDED, jobs_pb2.PlanJob.FAILED, jobs_pb2.PlanJob.CANCELLED)
@@ -36,9 +37,7 @@ def plan_request(
     return request
 
 
-def wait_for(
-    predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02
-) -> None:
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> None:
     """Poll until ``predicate()`` holds; fail the test after ``timeout`` seconds."""
     end = time.monotonic() + timeout
     while not predicate():
@@ -50,3 +49,12 @@ def wait_for(
 def wait_state(service: JobService, job_id: str, *states: int, timeout: float = 10.0) -> None:
     """Wait until the job is in one of ``states``."""
     wait_for(lambda: service.get(job_id).state in states, timeout)
+
+
+@dataclass
+class Served:
+    """A running server, a stub on it and the job service behind it."""
+
+    stub: dispatch_service_pb2_grpc.DispatchServiceStub
+    jobs: JobService
+    target: str

@@ -54,6 +54,10 @@ def test_sigkill_mid_job_keeps_results_and_resumes_work(
         assert job.attempts == attempts, name
     resumed = service.get(seen["running"]["job_id"])
     assert [h.state for h in resumed.history] == [
-        Job.QUEUED, Job.RUNNING, Job.QUEUED, Job.RUNNING, Job.SUCCEEDED
+        Job.QUEUED,
+        Job.RUNNING,
+        Job.QUEUED,
+        Job.RUNNING,
+        Job.SUCCEEDED,
     ]
     assert "restart" in resumed.history[2].reason
