@@ -1,0 +1,380 @@
+"""The ``dispatch`` command: serve, solve offline, call a server, validate, health, jobs.
+
+Request files are the protobuf canonical JSON of the request message ('-' reads stdin); answers
+are printed the same way. Exit status: 0 success; 1 the request was rejected (unparseable,
+invalid, too large) or, for ``health``, the server is not SERVING; 2 usage error; 3 the request
+was valid but could not be answered (not implemented, solver failure, server unreachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+import grpc
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from dispatch import client, errors, validation
+from dispatch.config import ServerConfig
+from dispatch.examples import EXAMPLES
+from dispatch.examples import read_text as read_example
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_FAILED = 3
+DEFAULT_TARGET = "127.0.0.1:50051"
+_REJECTED_CODES = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED}
+
+_log = logging.getLogger("dispatch.cli")
+
+
+# -- request files ------------------------------------------------------------------------------
+
+
+def _read(path: str) -> str:
+    return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+
+
+def detect_method(text: str) -> str:
+    """Which request a JSON document is, from its top-level keys (AssignUnits, PlanRoutes, ...)."""
+    try:
+        keys = set(json.loads(text))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"not a JSON object: {exc}") from exc
+    if keys & {"units", "incidents", "unit_to_incident", "unitToIncident"}:
+        return "AssignUnits"
+    if "problem" in keys or ("routes" in keys and not keys & {"stops", "vehicles"}):
+        return "EvaluatePlan"
+    if keys & {"stops", "vehicles", "location_ids", "locationIds", "facilities"}:
+        return "PlanRoutes"
+    raise ValueError("cannot tell the request type from its keys; pass --method")
+
+
+def _load(path: str, method: str | None) -> tuple[str, Message]:
+    text = _read(path)
+    name = _method_name(method) if method else detect_method(text)
+    return name, client.parse_request(name, text)
+
+
+def _method_name(value: str) -> str:
+    for name in client.METHODS:
+        if name.lower() == value.lower():
+            return name
+    raise ValueError(f"unknown method {value!r}; one of {', '.join(client.METHODS)}")
+
+
+def _print_message(message: Message) -> None:
+    print(client.to_json(message), flush=True)
+
+
+def _print_failure(
+    code: grpc.StatusCode, message: str, violations: Sequence[tuple[str, str]]
+) -> int:
+    print(f"error: {code.name}: {message}", file=sys.stderr)
+    for path, description in violations:
+        print(f"  {path}: {description}", file=sys.stderr)
+    return EXIT_REJECTED if code in _REJECTED_CODES else EXIT_FAILED
+
+
+def _print_exception(exc: BaseException) -> int:
+    status = errors.to_rpc_status(exc)
+    return _print_failure(
+        status.code, status.message, [(p.path, p.description) for p in status.field_violations]
+    )
+
+
+# -- validate / solve ---------------------------------------------------------------------------
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        name, request = _load(args.file, args.method)
+    except (ValueError, OSError, json_format.ParseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    try:
+        validation.validate(request)
+    except (errors.InvalidProblemError, errors.RequestTooLargeError) as exc:
+        return _print_exception(exc)
+    print(f"valid {name} request")
+    return EXIT_OK
+
+
+def solve_offline(name: str, request: Message) -> Message:
+    """Validate and answer a request in this process, as the server would (no gRPC)."""
+    from dispatch import emergency, routing, service
+    from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2, routing_pb2
+
+    validation.validate(request)
+    if name == "EvaluatePlan":
+        assert isinstance(request, routing_pb2.EvaluatePlanRequest)
+        if request.problem.options.solving_mode == common_pb2.VALIDATE_ONLY:
+            return routing_pb2.EvaluatePlanResponse(
+                label=request.label, request_id=request.request_id
+            )
+        evaluator = routing.RoutingService(workers=1)
+        try:
+            return evaluator.evaluate_plan(request)
+        finally:
+            evaluator.close()
+    options = request.options  # type: ignore[attr-defined]
+    if options.solving_mode == common_pb2.VALIDATE_ONLY:
+        answer_type = (
+            emergency_pb2.AssignUnitsResponse
+            if name == "AssignUnits"
+            else routing_pb2.PlanRoutesResponse
+        )
+        return answer_type(
+            label=request.label,  # type: ignore[attr-defined]
+            request_id=request.request_id,  # type: ignore[attr-defined]
+            solve_info=common_pb2.SolveInfo(status=common_pb2.NOT_SOLVED),
+        )
+    if name == "AssignUnits":
+        deadline = service.solve_deadline(options, service.DEFAULT_EMERGENCY_BUDGET, None)
+        return emergency.assign_units(request, deadline)  # type: ignore[arg-type]
+    if name == "PlanRoutes":
+        deadline = service.solve_deadline(options, service.DEFAULT_ROUTING_BUDGET, None)
+        return routing.solve_plan_routes(request, deadline)  # type: ignore[arg-type]
+    raise ValueError(f"{name} cannot be solved offline; use `dispatch call`")
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    try:
+        name, request = _load(args.file, args.method)
+    except (ValueError, OSError, json_format.ParseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    try:
+        answer = solve_offline(name, request)
+    except ValueError as exc:
+        if isinstance(exc, errors.DispatchError):
+            return _print_exception(exc)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    except Exception as exc:
+        return _print_exception(exc)
+    _print_message(answer)
+    return EXIT_OK
+
+
+# -- call / health ------------------------------------------------------------------------------
+
+
+def _cmd_call(args: argparse.Namespace) -> int:
+    try:
+        name = _method_name(args.method)
+        request = client.parse_request(name, _read(args.file))
+    except (ValueError, OSError, json_format.ParseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    with client.channel(args.target) as chan:
+        try:
+            answer = client.call(chan, name, request, timeout=args.timeout)
+            if client.METHODS[name].streaming:
+                for event in answer:  # type: ignore[union-attr]
+                    _print_message(event)
+            else:
+                _print_message(answer)  # type: ignore[arg-type]
+        except grpc.RpcError as error:
+            details = client.error_details(error)
+            return _print_failure(details.code, details.message, details.field_violations)
+    return EXIT_OK
+
+
+def _cmd_health(args: argparse.Namespace) -> int:
+    with client.channel(args.target) as chan:
+        try:
+            status = client.health_status(chan, args.service, timeout=args.timeout)
+        except grpc.RpcError as error:
+            print(f"{error.code().name}: {error.details()}", file=sys.stderr)  # type: ignore[attr-defined]
+            return EXIT_REJECTED
+    print(status)
+    return EXIT_OK if status == "SERVING" else EXIT_REJECTED
+
+
+# -- serve --------------------------------------------------------------------------------------
+
+
+def run_examples(target: str, out: object = None) -> bool:
+    """Call the server with each bundled example; print one summary line each.
+
+    True when every example got an answer or UNIMPLEMENTED (a workload not built yet); False
+    when one was rejected or failed, which means the examples or the server are broken.
+    """
+    stream = out or sys.stdout
+    ok = True
+    with client.channel(target) as chan:
+        grpc.channel_ready_future(chan).result(timeout=10)
+        for example, method in EXAMPLES.items():
+            request = client.parse_request(method, read_example(example))
+            budget = request.options.time_budget.ToTimedelta().total_seconds()  # type: ignore[attr-defined]
+            started = time.perf_counter()
+            try:
+                answer = client.call(chan, method, request, timeout=budget + 30.0)
+                line = client.summarize(method, answer)
+            except grpc.RpcError as error:
+                details = client.error_details(error)
+                line = f"{details.code.name}: {details.message}"
+                ok = ok and details.code == grpc.StatusCode.UNIMPLEMENTED
+            elapsed = time.perf_counter() - started
+            print(f"example {example} ({method}, {elapsed:.2f} s): {line}", file=stream, flush=True)  # type: ignore[arg-type]
+    return ok
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from dispatch.server import start
+
+    try:
+        config = ServerConfig.from_env().with_overrides(
+            address=args.address,
+            routing_workers=args.workers,
+            job_workers=args.job_workers,
+            store_path=args.store,
+            log_level=args.log_level,
+            grace_seconds=args.grace,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        _log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    handle = start(config)
+    print(f"dispatch serving on {handle.target} (port {handle.port})", flush=True)
+    code = EXIT_OK
+    try:
+        if args.examples or args.exit_after_examples:
+            examples_ok = run_examples(handle.target)
+            if args.exit_after_examples:
+                return EXIT_OK if examples_ok else EXIT_FAILED
+        while not stop.wait(0.5):
+            pass
+    finally:
+        handle.shutdown()
+    return code
+
+
+# -- parser -------------------------------------------------------------------------------------
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (separate so tests and docs can inspect it)."""
+    parser = argparse.ArgumentParser(
+        prog="dispatch",
+        description="Dispatch optimisation service for city emergency, sanitation and "
+        "maintenance crews.",
+        epilog="Exit status: 0 ok; 1 request rejected (or not SERVING); 2 usage; 3 not answered.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the gRPC server",
+        description="Run the gRPC server until SIGTERM/SIGINT (graceful shutdown). Flags override "
+        "DISPATCH_ADDRESS, DISPATCH_WORKERS, DISPATCH_JOB_WORKERS, DISPATCH_STORE, "
+        "DISPATCH_LOG_LEVEL.",
+    )
+    serve.add_argument("--address", help="HOST:PORT to bind (default 127.0.0.1:0: a free port)")
+    serve.add_argument("--workers", type=int, help="routing worker processes (default 1)")
+    serve.add_argument("--job-workers", type=int, help="plan jobs solved at once (default 1)")
+    serve.add_argument("--store", help="plan job SQLite file (default ./var/dispatch.sqlite3)")
+    serve.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ERROR")
+    serve.add_argument("--grace", type=float, help="seconds in-flight calls get at shutdown")
+    serve.add_argument(
+        "--examples",
+        action="store_true",
+        help="after starting, send each bundled example and print a summary, then keep serving",
+    )
+    serve.add_argument(
+        "--exit-after-examples",
+        action="store_true",
+        help="like --examples, then shut down (exit 0 when every example was answered)",
+    )
+    serve.set_defaults(func=_cmd_serve)
+
+    method_help = f"request type ({', '.join(client.METHODS)}); default: from the JSON keys"
+    solve = sub.add_parser(
+        "solve",
+        help="solve a request file offline (no server)",
+        description="Validate and solve in this process; print the answer as protobuf JSON.",
+    )
+    solve.add_argument("file", help="request JSON ('-' for stdin)")
+    solve.add_argument("--method", help=method_help)
+    solve.set_defaults(func=_cmd_solve)
+
+    check = sub.add_parser(
+        "validate",
+        help="validate a request file offline",
+        description="Print every problem with its field path; exit 1 if invalid, 0 if valid.",
+    )
+    check.add_argument("file", help="request JSON ('-' for stdin)")
+    check.add_argument("--method", help=method_help)
+    check.set_defaults(func=_cmd_validate)
+
+    target_default = os.environ.get("DISPATCH_TARGET", DEFAULT_TARGET)
+    call = sub.add_parser(
+        "call",
+        help="call a running server",
+        description="Send a request file to METHOD; print the answer, or the status and field "
+        "violations (exit non-zero).",
+    )
+    call.add_argument("method", help=", ".join(client.METHODS))
+    call.add_argument("file", help="request JSON ('-' for stdin)")
+    call.add_argument("--target", default=target_default, help="HOST:PORT (default %(default)s)")
+    call.add_argument("--timeout", type=float, default=120.0, help="seconds (default %(default)s)")
+    call.set_defaults(func=_cmd_call)
+
+    health = sub.add_parser(
+        "health",
+        help="check a server's health (exit 0 iff SERVING)",
+        description="Used by the Docker HEALTHCHECK.",
+    )
+    health.add_argument("--target", default=target_default, help="HOST:PORT (default %(default)s)")
+    health.add_argument("--service", default="", help="service name (default: overall)")
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds (default %(default)s)")
+    health.set_defaults(func=_cmd_health)
+
+    try:
+        from dispatch import jobs_cli
+    except ImportError:
+        jobs_cli = None  # type: ignore[assignment]
+    if jobs_cli is not None:
+        jobs_cli.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dispatch`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
