@@ -1,7 +1,8 @@
 """Errors of the job service, as subclasses of the service errors ``dispatch/errors.py`` maps.
 
 JobNotFoundError -> NOT_FOUND, RequestIdConflictError -> ALREADY_EXISTS,
-JobQueueFullError -> RESOURCE_EXHAUSTED, StoreUnavailableError -> UNAVAILABLE.
+JobQueueFullError and TooManyWatchersError -> RESOURCE_EXHAUSTED,
+StoreUnavailableError -> UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ class JobQueueFullError(QueueFullError):
     def __init__(self, limit: int) -> None:
         self.limit = limit
         super().__init__(f"The plan job queue is full ({limit} jobs waiting); retry later.")
+
+
+class TooManyWatchersError(QueueFullError):
+    """max_watchers watch streams are open; each holds a server thread, so no more are taken."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"{limit} job watches are open already; retry later or poll GetPlanJob.")
 
 
 class StoreUnavailableError(UnavailableError):

@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from google.protobuf.duration_pb2 import Duration
 
 from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, routing_pb2
-from dispatch.jobs.errors import JobQueueFullError, RequestIdConflictError, StoreUnavailableError
+from dispatch.jobs.errors import (
+    JobQueueFullError,
+    RequestIdConflictError,
+    StoreUnavailableError,
+    TooManyWatchersError,
+)
 from dispatch.jobs.store import (
     CANCELLED,
     FAILED,
@@ -60,6 +65,26 @@ class _Running:
     last_saved: float = 0.0
 
 
+class _WatchStream(Iterator[jobs_pb2.PlanJobEvent]):
+    """The events iterator; ``close()`` frees the subscription even if iteration never began."""
+
+    def __init__(
+        self, events: Iterator[jobs_pb2.PlanJobEvent], release: Callable[[], None]
+    ) -> None:
+        self._events = events
+        self._release = release
+
+    def __next__(self) -> jobs_pb2.PlanJobEvent:
+        return next(self._events)
+
+    def close(self) -> None:
+        """Stop following the job (gRPC calls this when the client goes away)."""
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            close()
+        self._release()
+
+
 def _now_ns() -> int:
     return time.time_ns()
 
@@ -86,7 +111,7 @@ class JobService:
     ``workers`` is the number of job slots (jobs solved at once); ``queue_limit`` the number of
     jobs that may wait; ``max_attempts`` how many starts a job gets when server crashes keep
     interrupting it; finished jobs older than ``retention_days`` are deleted on start and every
-    ``retention_interval`` seconds.
+    ``retention_interval`` seconds. At most ``max_watchers`` watch streams are open at once.
     """
 
     def __init__(
@@ -101,6 +126,7 @@ class JobService:
         progress_interval: float = 2.0,
         retention_interval: float = 3600.0,
         cancel_wait: float = 10.0,
+        max_watchers: int = 16,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -117,6 +143,7 @@ class JobService:
         self.progress_interval = progress_interval
         self.retention_interval = retention_interval
         self.cancel_wait = cancel_wait
+        self.max_watchers = max_watchers
         self._cond = threading.Condition()
         self._queue: collections.deque[str] = collections.deque()
         self._running: dict[str, _Running] = {}
@@ -220,19 +247,26 @@ class JobService:
     def watch(self, job_id: str, is_active: Callable[[], bool]) -> Iterator[jobs_pb2.PlanJobEvent]:
         """Events of a job: its current state first, then changes and improving solutions.
 
-        Raises JobNotFoundError here (not on first iteration). The iterator ends after an event
-        carrying a final state, when ``is_active()`` turns false, or when the service closes.
+        Raises JobNotFoundError here (not on first iteration), and TooManyWatchersError when
+        ``max_watchers`` streams are open: each stream holds a server thread, and threads are
+        what emergency calls need. The iterator ends after an event carrying a final state, when
+        ``is_active()`` turns false, or when the service closes.
         """
         self._require_started()
         events: queue.SimpleQueue[jobs_pb2.PlanJobEvent] = queue.SimpleQueue()
         with self._watch_lock:
+            if sum(map(len, self._watchers.values())) >= self.max_watchers:
+                raise TooManyWatchersError(self.max_watchers)
             self._watchers.setdefault(job_id, []).append(events)
         try:
             first = self._snapshot(job_id)
         except BaseException:
             self._unsubscribe(job_id, events)
             raise
-        return self._follow(job_id, first, events, is_active)
+        return _WatchStream(
+            self._follow(job_id, first, events, is_active),
+            lambda: self._unsubscribe(job_id, events),
+        )
 
     def cancel(self, job_id: str) -> jobs_pb2.PlanJob:
         """Cancel a queued or running job; a running job's worker process is stopped.

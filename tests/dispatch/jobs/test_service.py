@@ -15,6 +15,7 @@ from dispatch.jobs import (
     JobQueueFullError,
     JobService,
     RequestIdConflictError,
+    TooManyWatchersError,
 )
 
 Job = jobs_pb2.PlanJob
@@ -235,3 +236,18 @@ def test_retention_deletes_old_finished_jobs_on_start(
     restarted = make_service(path=store_path, retention_days=1e-9)
     with pytest.raises(JobNotFoundError):
         restarted.get(job.job_id)
+
+
+def test_watchers_are_bounded(make_service: MakeService) -> None:
+    """Each watch holds a server thread; unbounded watches would starve emergency calls."""
+    service = make_service(max_watchers=2)
+    job = service.create(plan_request("r", budget=30))
+    streams = [service.watch(job.job_id, lambda: True) for _ in range(2)]
+    with pytest.raises(TooManyWatchersError):
+        service.watch(job.job_id, lambda: True)
+    next(streams[0])
+    for stream in streams:
+        stream.close()  # started or not, closing frees the place
+    assert not service._watchers
+    service.watch(job.job_id, lambda: True).close()
+    service.cancel(job.job_id)
