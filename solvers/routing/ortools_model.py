@@ -350,10 +350,12 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
                 cumul.RemoveInterval(gap_lo + 1, gap_hi - 1)
         vehicles = eligible[i]
         if i in model_skipped:
-            routing.SetAllowedVehiclesForIndex([], index)
             routing.ActiveVar(index).SetValue(0)
         elif len(vehicles) < n_vehicles:
-            routing.SetAllowedVehiclesForIndex(vehicles, index)
+            # SetAllowedVehiclesForIndex does not accept any Python sequence in OR-Tools 9.15
+            # (SWIG absl::Span<const int>); restricting the vehicle variable is equivalent and
+            # is enforced by the routing filters too (-1 = unperformed).
+            routing.VehicleVar(index).SetValues([-1, *vehicles])
         penalty = (
             min(_MAX_PENALTY, round(stop.skip_penalty * COST_SCALE)) if stop.optional
             else mandatory

@@ -1,0 +1,267 @@
+"""The routing portfolio: one entry point that picks engines, falls back and checks the result.
+
+Order (``solver`` AUTO): OR-Tools routing first; when OR-Tools fails, finds nothing, or its plan
+is rejected by the checker, the MILP fallback (``solvers.routing.milp``) gets the time that is
+left. A caller may ask for one family (ORTOOLS, MILP, PYVRP); the fallback still applies when the
+chosen engine produces nothing usable, and the answer says why. Every returned plan has passed
+the independent checker (``solvers.routing.evaluate``); the reported objective and its terms are
+the checker's, never a solver's own figure.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from solvers.budget import Deadline
+from solvers.errors import DispatchError, PlanRejectedError, SolverFailedError
+from solvers.routing import ortools_model
+from solvers.routing.evaluate import evaluate
+from solvers.routing.model import RoutingProblem
+from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
+from solvers.status import SolveReport, SolverFamily, Status
+
+__all__ = ["ProgressCallback", "RoutingOptions", "SolveOutcome", "solve", "solve_checked"]
+
+log = logging.getLogger(__name__)
+
+#: on_progress(objective, vehicles_used, solutions_found) for each improving solution found.
+ProgressCallback = Callable[[float, int, int], None]
+
+
+@dataclass(frozen=True)
+class RoutingOptions:
+    """What the caller asked for: engine family, seed, reproducibility, a warm start."""
+
+    solver: SolverFamily = SolverFamily.AUTO
+    seed: int = 0
+    deterministic: bool = False
+    initial: RoutingPlan | None = None
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """A checked plan, the report about it and the checker's evaluation (for the answer)."""
+
+    plan: RoutingPlan
+    report: SolveReport
+    evaluation: PlanEvaluation
+
+
+def _reserve(deadline: Deadline) -> float:
+    """Seconds kept back for reading the plan, checking it and building the answer."""
+    return min(0.5, max(0.05, 0.1 * deadline.remaining()))
+
+
+def _precheck(problem: RoutingProblem) -> dict[int, SkipReason]:
+    """Stops the checker engineer's cheap pre-check proves unservable (empty if unavailable)."""
+    try:
+        from solvers.routing import feasibility
+    except ImportError:
+        return {}
+    return dict(feasibility.prefilter(problem))
+
+
+def _run_ortools(
+    problem: RoutingProblem,
+    deadline: Deadline,
+    options: RoutingOptions,
+    excluded: dict[int, SkipReason],
+    on_progress: ProgressCallback | None,
+) -> tuple[RoutingPlan, str]:
+    counter = [0]
+
+    def on_solution(objective: float, used: int) -> None:
+        counter[0] += 1
+        if on_progress is not None:
+            on_progress(objective, used, counter[0])
+
+    solver_deadline = Deadline(deadline.at - _reserve(deadline))
+    result = ortools_model.solve(
+        problem,
+        solver_deadline,
+        ortools_model.OrtoolsSettings(
+            deterministic=options.deterministic,
+            initial=options.initial,
+            exclude=frozenset(excluded),
+        ),
+        on_solution=on_solution,
+    )
+    return result.plan, f"{result.engine}:{result.strategy}"
+
+
+def _run_milp(
+    problem: RoutingProblem, deadline: Deadline, excluded: dict[int, SkipReason]
+) -> tuple[RoutingPlan, SolveReport]:
+    try:
+        from solvers.routing import milp
+    except ImportError as exc:
+        raise SolverFailedError("milp: fallback not available") from exc
+    solver_deadline = Deadline(deadline.at - _reserve(deadline))
+    try:
+        return milp.solve(problem, solver_deadline, exclude=frozenset(excluded))
+    except DispatchError:
+        raise
+    except Exception as exc:  # a fallback must not take the service down
+        raise SolverFailedError(f"milp: {type(exc).__name__}: {exc}") from exc
+
+
+def _run_pyvrp(
+    problem: RoutingProblem,
+    deadline: Deadline,
+    options: RoutingOptions,
+    excluded: dict[int, SkipReason],
+) -> RoutingPlan:
+    from solvers.routing import pyvrp_engine
+
+    solver_deadline = Deadline(deadline.at - _reserve(deadline))
+    plan, _ = pyvrp_engine.solve(
+        problem,
+        solver_deadline,
+        seed=options.seed,
+        exclude=frozenset(excluded),
+        max_iterations=2000 if options.deterministic else None,
+    )
+    return plan
+
+
+def _checked(problem: RoutingProblem, plan: RoutingPlan, excluded: dict[int, SkipReason]
+             ) -> tuple[RoutingPlan, PlanEvaluation]:
+    """Merge pre-check skips into the plan and verify it; raise PlanRejectedError if broken."""
+    skipped = dict(plan.skipped)
+    for stop, reason in excluded.items():
+        skipped.setdefault(stop, reason)
+    plan = RoutingPlan(routes=plan.routes, skipped=skipped)
+    evaluation = evaluate(problem, plan)
+    if not evaluation.feasible:
+        raise PlanRejectedError([v.detail or v.type.value for v in evaluation.violations])
+    return plan, evaluation
+
+
+def solve_checked(
+    problem: RoutingProblem,
+    deadline: Deadline,
+    options: RoutingOptions | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> SolveOutcome:
+    """Solve, fall back when needed, and return a checker-verified plan with its evaluation.
+
+    When no engine produces a plan that passes the checker, the outcome is the empty plan with
+    status NO_SOLUTION_FOUND and every failure in ``fallback_reason``.
+    """
+    options = options or RoutingOptions()
+    started = time.monotonic()
+    excluded = _precheck(problem)
+    failures: list[str] = []
+    order = _engine_order(options.solver)
+    for family in order:
+        if deadline.expired() and failures:
+            failures.append(f"{family.value.lower()}: no time left")
+            break
+        try:
+            plan, engine, status, bound = _run(family, problem, deadline, options, excluded,
+                                               on_progress)
+            plan, evaluation = _checked(problem, plan, excluded)
+        except PlanRejectedError as exc:
+            log.error("%s plan rejected by the checker: %s", family.value, exc)
+            failures.append(f"{family.value.lower()}: plan rejected by the checker ({exc})")
+            continue
+        except SolverFailedError as exc:
+            failures.append(str(exc))
+            continue
+        cost = evaluation.cost
+        gap = None
+        if bound is not None:
+            gap = max(0.0, cost - bound) / max(abs(cost), 1.0)
+        report = SolveReport(
+            family=family,
+            engine=engine,
+            status=status,
+            objective=cost,
+            bound=bound,
+            gap=gap,
+            wall_time=time.monotonic() - started,
+            fallback_reason="; ".join(failures) + (f"; used {engine}" if failures else ""),
+            objective_terms=dict(evaluation.cost_terms),
+        )
+        return SolveOutcome(plan, report, evaluation)
+    return _nothing_found(problem, options, excluded, failures, started)
+
+
+def _nothing_found(
+    problem: RoutingProblem,
+    options: RoutingOptions,
+    excluded: dict[int, SkipReason],
+    failures: list[str],
+    started: float,
+) -> SolveOutcome:
+    """No engine produced a valid plan: answer the empty plan, honestly labelled.
+
+    Every stop is reported as skipped (with its pre-check reason, or NO_CAPACITY_LEFT: no room
+    was found in the time budget), so the answer is still data the checker accepts.
+    """
+    skipped = {i: SkipReason.NO_CAPACITY_LEFT for i in range(len(problem.stops))}
+    skipped.update(excluded)
+    for i, stop in enumerate(problem.stops):
+        if stop.optional and i not in excluded:
+            skipped[i] = SkipReason.NO_CAPACITY_LEFT
+    plan = RoutingPlan(routes=(), skipped=skipped)
+    evaluation = evaluate(problem, plan)
+    report = SolveReport(
+        family=options.solver if options.solver is not SolverFamily.AUTO
+        else SolverFamily.ORTOOLS,
+        engine="none",
+        status=Status.NO_SOLUTION_FOUND,
+        objective=evaluation.cost,
+        wall_time=time.monotonic() - started,
+        fallback_reason="; ".join(failures),
+        objective_terms=dict(evaluation.cost_terms),
+    )
+    return SolveOutcome(plan, report, evaluation)
+
+
+def _engine_order(choice: SolverFamily) -> list[SolverFamily]:
+    if choice is SolverFamily.MILP:
+        return [SolverFamily.MILP, SolverFamily.ORTOOLS]
+    if choice is SolverFamily.PYVRP:
+        return [SolverFamily.PYVRP, SolverFamily.ORTOOLS, SolverFamily.MILP]
+    return [SolverFamily.ORTOOLS, SolverFamily.MILP]
+
+
+def _run(
+    family: SolverFamily,
+    problem: RoutingProblem,
+    deadline: Deadline,
+    options: RoutingOptions,
+    excluded: dict[int, SkipReason],
+    on_progress: ProgressCallback | None,
+) -> tuple[RoutingPlan, str, Status, float | None]:
+    """One engine: (plan, engine name, status it can claim, proven bound or None)."""
+    if family is SolverFamily.ORTOOLS:
+        plan, _ = _run_ortools(problem, deadline, options, excluded, on_progress)
+        # Local search proves nothing: routing plans from OR-Tools are FEASIBLE at best.
+        return plan, "ortools.routing", Status.FEASIBLE, None
+    if family is SolverFamily.MILP:
+        plan, report = _run_milp(problem, deadline, excluded)
+        status = report.status if report.status in (Status.OPTIMAL, Status.FEASIBLE) else (
+            Status.FEASIBLE
+        )
+        bound = report.bound if report.bound is not None and math.isfinite(report.bound) else None
+        return plan, report.engine or "pulp", status, bound
+    if family is SolverFamily.PYVRP:
+        return _run_pyvrp(problem, deadline, options, excluded), "pyvrp", Status.FEASIBLE, None
+    raise SolverFailedError(f"{family.value.lower()}: not a routing engine")
+
+
+def solve(
+    problem: RoutingProblem,
+    deadline: Deadline,
+    options: RoutingOptions | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[RoutingPlan, SolveReport]:
+    """The portfolio entry point: a checker-verified plan and the report about it."""
+    outcome = solve_checked(problem, deadline, options, on_progress)
+    return outcome.plan, outcome.report
