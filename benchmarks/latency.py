@@ -1,0 +1,121 @@
+"""``latency`` suite: AssignUnits round trips over gRPC on loopback, idle and with routing busy.
+
+A real server (``dispatch.server.create_server`` on 127.0.0.1 port 0, in this process; routing
+solves run in its worker processes) answers sequential AssignUnits calls with the bundled
+emergency example: first with nothing else running, then while client threads keep every routing
+worker slot busy with PlanRoutes solves of a Solomon instance (one more thread than slots, so a
+queue exists). The figure is the ratio of the two distributions (p50/p95/p99). The client shares
+this process with the server, so absolute numbers include client overhead; the ratio is the point.
+Results go to ``<out>/latency.jsonl``, one record per condition; rerunning skips recorded ones.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import _append
+from benchmarks.readers.common import with_options
+from benchmarks.suites import ROUTING_SUITES, default_bench_dir
+
+LATENCY = "latency.jsonl"
+EXAMPLE = Path(__file__).resolve().parents[1] / "dispatch" / "examples" / "emergency.json"
+
+
+def _recorded(out: Path) -> set[str]:
+    path = out / LATENCY
+    if not path.exists():
+        return set()
+    records = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    return {r["condition"] for r in records if r.get("valid", True)}
+
+
+def _measure(stub, request, calls: int) -> list[float]:
+    samples = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        stub.AssignUnits(request, timeout=30)
+        samples.append((time.perf_counter() - started) * 1000.0)
+    return samples
+
+
+def run_latency(
+    out: Path,
+    quick: bool = False,
+    seed: int = 0,
+    routing_workers: int = 1,
+    bench_dir: Path | None = None,
+) -> list[dict[str, Any]]:
+    """Measure both conditions (those not yet recorded in ``out``); returns the new records."""
+    import grpc
+
+    from dispatch import client
+    from dispatch._proto.dispatch.v1 import common_pb2
+    from dispatch.config import ServerConfig
+    from dispatch.server import create_server, handle_of
+
+    out.mkdir(parents=True, exist_ok=True)
+    done = _recorded(out)
+    calls = 30 if quick else 500
+    solve_budget = 2.0 if quick else 10.0
+    request = client.parse_request("AssignUnits", EXAMPLE.read_text())
+    suite = ROUTING_SUITES["solomon"]
+    instance = suite.read(suite.files(bench_dir or default_bench_dir(), "R101")[0])
+    routing_request = with_options(instance.request, common_pb2.ORTOOLS, solve_budget, seed)
+    server, port = create_server("127.0.0.1:0", ServerConfig(routing_workers=routing_workers))
+    records = []
+    try:
+        channel = client.channel(f"127.0.0.1:{port}")
+        stub = client.stub(channel)
+        _measure(stub, request, 10)  # warm-up: connection, imports, caches
+        if "idle" not in done:
+            record = {"condition": "idle", "samples_ms": _measure(stub, request, calls)}
+            records.append(record)
+        if "routing_busy" not in done:
+            stop = threading.Event()
+            outcomes: list[str] = []
+
+            def keep_busy() -> None:
+                while not stop.is_set():
+                    try:
+                        stub.PlanRoutes(routing_request, timeout=solve_budget + 60)
+                        outcomes.append("ok")
+                    except grpc.RpcError as exc:
+                        outcomes.append(exc.code().name)
+                        time.sleep(0.05)
+
+            threads = [
+                threading.Thread(target=keep_busy, daemon=True) for _ in range(routing_workers + 1)
+            ]
+            for thread in threads:
+                thread.start()
+            time.sleep(1.0)  # let the solves reach the workers
+            samples = _measure(stub, request, calls)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=solve_budget + 70)
+            failed = sorted({o for o in outcomes if o != "ok"})
+            note = f"{outcomes.count('ok')} PlanRoutes solves completed meanwhile"
+            if failed:
+                note += f"; PlanRoutes failed with {failed}: routing may NOT have been busy"
+            records.append(
+                {
+                    "condition": "routing_busy",
+                    "samples_ms": samples,
+                    "note": note,
+                    "routing_workers": routing_workers,
+                    "routing_instance": instance.name,
+                    "routing_budget_s": solve_budget,
+                    # Not valid (rerun on resume) unless routing solves really ran.
+                    "valid": outcomes.count("ok") > 0,
+                }
+            )
+        channel.close()
+    finally:
+        handle_of(server).shutdown()
+    for record in records:
+        _append(out / LATENCY, record)
+    return records
