@@ -3,8 +3,9 @@
 Answers are printed as protobuf canonical JSON, like the rest of the CLI. ``watch`` draws one
 updating line on a terminal (elapsed, best objective, vehicles) and plain lines otherwise; it
 reconnects when the server restarts, because a nightly job outlives any one connection.
-Exit status: 0 on success (for ``watch``: the job SUCCEEDED), 1 when the job ended otherwise,
-2 when the call failed.
+Exit status, as for the rest of ``dispatch``: 0 success (for ``watch``: the job SUCCEEDED);
+1 the request was rejected (invalid, queue full, request_id reused); 2 usage; 3 the call could
+not be answered (not found, server unreachable, ...); 4 the watched job ended FAILED or CANCELLED.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from dispatch import client
 from dispatch._proto.dispatch.v1 import dispatch_service_pb2_grpc, jobs_pb2, routing_pb2
 
 DEFAULT_TARGET = "127.0.0.1:50051"
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_JOB_NOT_SUCCEEDED = 0, 1, 2, 3, 4
+_REJECTED_CODES = {
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.ALREADY_EXISTS,
+}
 FINAL = (jobs_pb2.PlanJob.SUCCEEDED, jobs_pb2.PlanJob.FAILED, jobs_pb2.PlanJob.CANCELLED)
 _STATES = [name for name, _ in jobs_pb2.PlanJob.State.items() if name != "STATE_UNSPECIFIED"]
 
@@ -107,7 +114,7 @@ def _rpc_failed(error: grpc.RpcError) -> int:
     print(f"error: {details.code.name}: {details.message}", file=sys.stderr)
     for path, description in details.field_violations:
         print(f"  {path}: {description}", file=sys.stderr)
-    return 2
+    return EXIT_REJECTED if details.code in _REJECTED_CODES else EXIT_FAILED
 
 
 def _read_request(path: str) -> routing_pb2.PlanRoutesRequest:
@@ -122,7 +129,7 @@ def _submit(args: argparse.Namespace) -> int:
         request = _read_request(args.file)
     except (OSError, json_format.ParseError) as exc:
         print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_REJECTED
     if args.request_id:
         request.request_id = args.request_id
     channel, stub = _stub(args)
@@ -267,10 +274,10 @@ def _watch(args: argparse.Namespace) -> int:
     if tty:
         print()
     if job is None:
-        return 2
+        return EXIT_FAILED
     if job.state in FINAL and job.error_message and not args.json:
         print(f"error: {job.error_message}", file=sys.stderr)
-    return 0 if job.state == jobs_pb2.PlanJob.SUCCEEDED else 1
+    return EXIT_OK if job.state == jobs_pb2.PlanJob.SUCCEEDED else EXIT_JOB_NOT_SUCCEEDED
 
 
 def progress_line(job: jobs_pb2.PlanJob, now_ns: int | None = None) -> str:

@@ -1,4 +1,4 @@
-"""`dispatch jobs ...` against a real server: what an operator types and reads."""
+"""`dispatch jobs ...` (through the real `dispatch` entry point) against a real server."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from job_helpers import Served, plan_request, wait_for
 
 from dispatch import client
 from dispatch._proto.dispatch.v1 import jobs_pb2
-from dispatch.jobs_cli import main, progress_line
+from dispatch.cli import main
+from dispatch.jobs_cli import progress_line
 
 Job = jobs_pb2.PlanJob
 
@@ -87,17 +88,17 @@ def test_watch_of_failed_job_exits_nonzero(
     path = tmp_path / "crash.json"
     path.write_text(client.to_json(plan_request("crash", label="crash")))
     code, out, err = _run(capsys, served, "submit", str(path), "--watch")
-    assert code == 1
+    assert code == 4
     assert "FAILED" in out.strip().splitlines()[-1]
     assert "status 3" in err
 
 
-def test_unknown_job_prints_error_and_exits_2(
+def test_unknown_job_prints_error_and_exits_3(
     served: Served, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Call failures name the status code on stderr and exit 2."""
+    """Call failures name the status code on stderr; exit codes follow `dispatch call`."""
     code, out, err = _run(capsys, served, "get", "missing")
-    assert code == 2 and out == ""
+    assert code == 3 and out == ""
     assert "NOT_FOUND" in err
 
 
