@@ -62,6 +62,10 @@ class ServerHandle:
             grace = self.config.grace_seconds if grace is None else grace
             _log.info("shutting down (grace %.1f s)", grace)
             self.health.enter_graceful_shutdown()
+            end_watches = getattr(self.jobs, "end_watches", None)
+            if end_watches is not None:
+                # Watch streams follow jobs for hours; they would hold the whole grace period.
+                end_watches()
             self.server.stop(grace).wait()
             try:
                 if self.jobs is not None:

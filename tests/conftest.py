@@ -28,14 +28,11 @@ import pytest
 from dispatch import client
 from dispatch._proto.dispatch.v1 import dispatch_service_pb2_grpc
 from dispatch.config import ServerConfig
+from dispatch.examples import EXAMPLES
 from dispatch.server import ServerHandle, start
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_METHODS = {
-    "emergency": "AssignUnits",
-    "sanitation": "PlanRoutes",
-    "maintenance": "PlanRoutes",
-}
+EXAMPLE_METHODS = EXAMPLES
 
 
 def _config(folder: Path, **overrides: object) -> ServerConfig:

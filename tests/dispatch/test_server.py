@@ -1,6 +1,9 @@
-"""The server over a real channel: health, reflection, validation errors, VALIDATE_ONLY, shutdown."""
+"""The server over a real channel: health, reflection, errors, VALIDATE_ONLY, logging, shutdown."""
 
 from __future__ import annotations
+
+import json
+import logging
 
 import grpc
 import pytest
@@ -137,3 +140,90 @@ def test_job_rpcs_reject_malformed_requests(channel, method, request_, field):
     details = client.error_details(info.value)
     assert details.code == grpc.StatusCode.INVALID_ARGUMENT
     assert details.fields == [field]
+
+
+@pytest.mark.parametrize("name", ["emergency", "sanitation", "maintenance"])
+def test_validate_only_returns_no_plan(channel, examples, name):
+    """VALIDATE_ONLY answers a valid request with NOT_SOLVED and nothing solved."""
+    request = examples[name]
+    request.options.solving_mode = common_pb2.VALIDATE_ONLY
+    method = "AssignUnits" if name == "emergency" else "PlanRoutes"
+    answer = client.call(channel, method, request, timeout=10)
+    assert answer.solve_info.status == common_pb2.NOT_SOLVED
+    assert (answer.label, answer.request_id) == (request.label, request.request_id)
+    assert not answer.incidents if name == "emergency" else not answer.routes
+
+
+def test_validate_only_still_rejects_invalid(stub, examples):
+    """VALIDATE_ONLY does not relax validation: problems come back as INVALID_ARGUMENT."""
+    request = examples["sanitation"]
+    request.options.solving_mode = common_pb2.VALIDATE_ONLY
+    request.stops[3].location_id = "stop-9999"
+    details = _fails(stub.PlanRoutes, request)
+    assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert details.fields == ["stops[3].location_id"]
+
+
+def test_evaluate_plan_validate_only(stub, examples):
+    """EvaluatePlan honours VALIDATE_ONLY in its problem's options."""
+    problem = examples["maintenance"]
+    problem.options.solving_mode = common_pb2.VALIDATE_ONLY
+    request = routing_pb2.EvaluatePlanRequest(label="manual", problem=problem)
+    answer = stub.EvaluatePlan(request, timeout=10)
+    assert answer.label == "manual"
+    assert not answer.routes
+
+
+def test_oversized_request_is_resource_exhausted(stub):
+    """Requests over a documented limit are RESOURCE_EXHAUSTED with the field named."""
+    request = routing_pb2.PlanRoutesRequest(
+        stops=[routing_pb2.Stop(id=f"s{i}") for i in range(20_001)]
+    )
+    details = _fails(stub.PlanRoutes, request)
+    assert details.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert details.fields == ["stops"]
+
+
+def test_large_matrix_message_is_accepted(stub):
+    """A 2000 x 2000 matrix (16 MB as bytes) fits the configured message size."""
+    n = 2000
+    request = emergency_pb2.AssignUnitsRequest(
+        units=[emergency_pb2.Unit(id=f"u{i}", capabilities=["x"]) for i in range(n)],
+        incidents=[
+            emergency_pb2.Incident(
+                id=f"i{j}", priority=1, requirements=[emergency_pb2.Requirement(capability="x")]
+            )
+            for j in range(n)
+        ],
+        unit_to_incident=common_pb2.TravelMatrix(durations_bytes=bytes(4 * n * n)),
+    )
+    details = _fails(stub.AssignUnits, request)
+    # Got through transport and validation: the only problems are the units' missing status
+    # and the requirement counts, not the message size.
+    assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert details.fields[0] == "units[0].status"
+
+
+def test_unknown_job_is_not_found(stub):
+    """A job id that was never created is NOT_FOUND, not INTERNAL."""
+    with pytest.raises(grpc.RpcError) as info:
+        stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id="no-such-job"), timeout=10)
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_one_json_log_line_per_call(stub, caplog):
+    """Each call logs method, request_id, label, status code and latency as one JSON object."""
+    request = emergency_pb2.AssignUnitsRequest(label="cad-7", request_id="req-42")
+    with caplog.at_level(logging.INFO, logger="dispatch.calls"), pytest.raises(grpc.RpcError):
+        stub.AssignUnits(request, timeout=10)
+    records = [
+        json.loads(r.getMessage())
+        for r in caplog.records
+        if r.name == "dispatch.calls" and "req-42" in r.getMessage()
+    ]
+    assert len(records) == 1
+    record = records[0]
+    assert record["method"] == "AssignUnits"
+    assert record["label"] == "cad-7"
+    assert record["code"] == "INVALID_ARGUMENT"
+    assert record["latency_ms"] >= 0
