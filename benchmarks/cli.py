@@ -42,14 +42,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     if args.command == "list":
         return _list(args)
     if args.command == "run":
-        return _run(args)
+        return _run(args, argv)
     from benchmarks.report import write_report
 
-    path = write_report(args.out, tie_tolerance=args.tie_tolerance)
+    path = write_report(args.out, tie_tolerance=args.tie_tolerance, argv=argv)
     print(path)
     return 0
 
@@ -78,7 +79,7 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
     solvers = [s.strip().lower() for s in args.solvers.split(",") if s.strip()]
     unknown = [s for s in solvers if s not in ALL_SOLVERS]
     if unknown:
@@ -104,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
             instances=args.instances,
             quick=args.quick,
             progress=not args.no_progress,
+            argv=argv,
         )
     if "latency" in args.suites:
         from benchmarks.latency import run_latency

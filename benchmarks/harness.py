@@ -121,12 +121,13 @@ def run_routing(
     instances: str | None = None,
     quick: bool = False,
     progress: bool = True,
+    argv: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Run the routing suites; returns the rows written by this call."""
     out.mkdir(parents=True, exist_ok=True)
     if quick:
         budget = min(budget, QUICK_MAX_BUDGET)
-    record = {**machine.environment(), "budget": budget, "seed": seed, "solvers": solvers}
+    record = {**machine.environment(argv), "budget": budget, "seed": seed, "solvers": solvers}
     _append(out / RUNS, record)
     done = {row_key(r) for r in read_rows(out)}
     files = [

@@ -6,6 +6,7 @@ import datetime as dt
 import importlib.metadata
 import os
 import platform
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -54,11 +55,17 @@ def versions() -> dict[str, str]:
     return found
 
 
-def environment() -> dict[str, object]:
+def command_line(argv: list[str] | None = None) -> str:
+    """The exact command, as typed to reproduce it (``python -m benchmarks ...``)."""
+    args = sys.argv[1:] if argv is None else argv
+    return shlex.join(["python", "-m", "benchmarks", *args])
+
+
+def environment(argv: list[str] | None = None) -> dict[str, object]:
     """Everything a reader of a result needs to judge where it came from."""
     return {
         "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": " ".join([Path(sys.executable).name, "-m", "benchmarks", *sys.argv[1:]]),
+        "command": command_line(argv),
         "platform": platform.platform(),
         "cpu": cpu_model(),
         "cores": os.cpu_count(),

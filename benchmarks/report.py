@@ -68,12 +68,12 @@ def compare(a: dict[str, Any], b: dict[str, Any], hierarchical: bool, tolerance:
     return 1 if a["objective"] < b["objective"] else -1
 
 
-def write_report(out: Path, tie_tolerance: float = 0.1) -> Path:
+def write_report(out: Path, tie_tolerance: float = 0.1, argv: list[str] | None = None) -> Path:
     """Write ``report.md`` (and PNG plots) into the results folder; returns the report path."""
     rows = read_rows(out)
     merged = _merged(rows)
     lines = ["# Benchmark report", ""]
-    lines += _provenance(out)
+    lines += _provenance(out, argv)
     sections = sorted({(k[0], k[1]) for k in merged})
     family_gaps: dict[tuple[str, str], dict[str, float]] = {}
     for suite, budget in sections:
@@ -97,7 +97,7 @@ def write_report(out: Path, tie_tolerance: float = 0.1) -> Path:
     return path
 
 
-def _provenance(out: Path) -> list[str]:
+def _provenance(out: Path, argv: list[str] | None) -> list[str]:
     lines = ["## How these numbers were made", ""]
     runs_path = out / RUNS
     runs = []
@@ -110,7 +110,7 @@ def _provenance(out: Path) -> list[str]:
             f"  - machine: {run.get('cpu')}, {run.get('cores')} cores, {run.get('platform')}",
             f"  - versions: {versions}",
         ]
-    report_env = machine.environment()
+    report_env = machine.environment(argv)
     lines += [
         f"- report written {report_env['date_utc']} by `{report_env['command']}`",
         "",

@@ -18,6 +18,7 @@ skipped with the reason: no relaxation is ever scored against a BKS.
 
 from __future__ import annotations
 
+import importlib.metadata
 import multiprocessing
 import resource
 import time
@@ -173,7 +174,7 @@ def _pyvrp(request, budget: float, seed: int) -> dict[str, Any]:
     return {
         "routes": routes,
         "status": "FEASIBLE",
-        "engine": "pyvrp",
+        "engine": f"pyvrp {importlib.metadata.version('pyvrp')}",
         "wall": wall,
         "note": f"{result.num_iterations} iterations",
     }
@@ -227,7 +228,7 @@ def _vroom(request, budget: float, seed: int) -> dict[str, Any]:
     return {
         "routes": routes,
         "status": "FEASIBLE" if not unassigned else "PARTIAL",
-        "engine": f"vroom {vroom.__name__}",
+        "engine": f"vroom {importlib.metadata.version('pyvroom')}",
         "wall": wall,
         "note": f"{unassigned} unassigned (seed not used: VROOM is deterministic)",
     }
