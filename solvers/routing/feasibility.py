@@ -27,7 +27,7 @@ from __future__ import annotations
 from solvers.routing.model import RoutingProblem, Stop, TimeWindow, Vehicle
 from solvers.routing.plan import SkipReason
 
-__all__ = ["explain", "impossibility", "prefilter"]
+__all__ = ["explain", "impossibility", "precheck", "prefilter"]
 
 
 def prefilter(problem: RoutingProblem) -> dict[int, SkipReason]:
@@ -142,3 +142,7 @@ def _reachable_in_window(problem: RoutingProblem, k: int, stop: Stop) -> bool:
     # Waiting for the window can happen at the depot: leave as late as still arrives in time.
     departure = start - there
     return not vehicle.max_route_duration or back - departure <= vehicle.max_route_duration
+
+
+#: The name ``solvers.routing.solve`` looks up; same function.
+precheck = prefilter

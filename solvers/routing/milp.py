@@ -1,0 +1,479 @@
+"""Exact MILP fallback for small routing problems, through PuLP (HiGHS when installed, else CBC).
+
+The formulation is written up in ``solvers/routing/MILP.md``. In short: a vehicle-indexed arc
+flow (x[i, j, k] = vehicle k drives from i to j) over the stops and a few copies of each disposal
+facility (optional nodes that empty the vehicle, so trips are modelled exactly), with
+MTZ-style propagation of service start times and loads under big-Ms tightened per arc, binary
+window selection for stops with several windows, and departure/arrival times per vehicle so
+that route duration (waiting included) is costed exactly as the checker does.
+
+Declined (SolverFailedError, so the portfolio moves on): driver breaks, and models larger than
+:data:`MAX_ARCS` arcs. Mandatory stops carry a penalty larger than any plan's cost, so the model
+is always feasible and serves as many mandatory stops as it can before minimising cost; those
+it cannot serve are reported with a reason, never silently dropped.
+
+Status: OPTIMAL only when the solver proves optimality with a relative gap of at most
+:data:`GAP_TOLERANCE`; otherwise FEASIBLE with the solver's bound (HiGHS) when the bound is in
+the contract's cost units. The reported objective is always the independent checker's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass
+
+import pulp
+
+from solvers.budget import Deadline
+from solvers.errors import SolverFailedError
+from solvers.routing.evaluate import evaluate
+from solvers.routing.feasibility import explain
+from solvers.routing.model import RoutingProblem
+from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
+from solvers.status import SolveReport, SolverFamily, Status
+
+__all__ = ["GAP_TOLERANCE", "MAX_ARCS", "available_engine", "solve"]
+
+#: Largest model built (arcs summed over vehicles); beyond it the exact model is hopeless in a
+#: fallback's budget and building it in PuLP alone would take seconds.
+MAX_ARCS = 40_000
+#: Relative gap under which a solver's "optimal" is reported as OPTIMAL.
+GAP_TOLERANCE = 1e-6
+
+
+def available_engine() -> str:
+    """``pulp.highs`` when highspy is importable, else ``pulp.cbc``."""
+    return "pulp.highs" if "HiGHS" in pulp.listSolvers(onlyAvailable=True) else "pulp.cbc"
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A model node: a stop (facility < 0) or a copy of a facility (stop < 0)."""
+
+    stop: int = -1
+    facility: int = -1
+
+    @property
+    def is_stop(self) -> bool:
+        return self.stop >= 0
+
+
+def solve(
+    problem: RoutingProblem,
+    deadline: Deadline,
+    seed: int = 0,
+    exclude: frozenset[int] = frozenset(),
+) -> tuple[RoutingPlan, SolveReport]:
+    """Solve ``problem`` exactly (or as well as the deadline allows) without the ``exclude`` stops.
+
+    Raises SolverFailedError when the problem has features this model declines, when it is too
+    large, or when no integer solution is found before the deadline.
+    """
+    started = time.monotonic()
+    if any(v.breaks for v in problem.vehicles):
+        raise SolverFailedError("milp: does not model breaks")
+    if deadline.expired():
+        raise SolverFailedError("milp: no time left")
+    builder = _Builder(problem, exclude)
+    builder.build()
+    engine = available_engine()
+    time_limit = deadline.remaining()
+    if time_limit <= 0.01:
+        raise SolverFailedError("milp: no time left after building the model")
+    if engine == "pulp.highs":
+        solver = pulp.HiGHS(
+            msg=False, timeLimit=time_limit, gapRel=GAP_TOLERANCE / 10, threads=1,
+            random_seed=int(seed) % (2**31 - 1),
+        )
+    else:
+        solver = pulp.PULP_CBC_CMD(
+            msg=False, timeLimit=max(1, math.ceil(time_limit)), gapRel=GAP_TOLERANCE / 10,
+        )
+    try:
+        builder.lp.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverFailedError(f"milp: {engine} failed: {exc}") from exc
+    if builder.lp.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        raise SolverFailedError(
+            f"milp: {engine} found no solution within {time_limit:.2f} s "
+            f"({pulp.LpStatus[builder.lp.status]})"
+        )
+    plan = builder.plan()
+    evaluation = evaluate(problem, plan)
+    status, bound = builder.status_and_bound(engine, plan)
+    cost = evaluation.cost
+    gap = None
+    if status is Status.OPTIMAL:
+        bound, gap = cost, 0.0
+    elif bound is not None:
+        gap = max(0.0, cost - bound) / max(abs(cost), 1.0)
+    report = SolveReport(
+        family=SolverFamily.MILP,
+        engine=engine,
+        status=status,
+        objective=cost,
+        bound=bound,
+        gap=gap,
+        wall_time=time.monotonic() - started,
+        objective_terms=dict(evaluation.cost_terms),
+    )
+    return plan, report
+
+
+class _Builder:
+    """Builds the PuLP model for one problem and reads a plan back from its solution."""
+
+    def __init__(self, problem: RoutingProblem, exclude: frozenset[int]) -> None:
+        self.p = problem
+        self.exclude = exclude
+        self.K = range(len(problem.vehicles))
+        self.lp = pulp.LpProblem("routing", pulp.LpMinimize)
+
+    # ----------------------------------------------------------------- structure
+    def _eligible(self, i: int, k: int) -> bool:
+        s, v = self.p.stops[i], self.p.vehicles[k]
+        if s.allowed_vehicles is not None and k not in s.allowed_vehicles:
+            return False
+        if not s.required_skills <= v.skills:
+            return False
+        for limits in (v.capacities, v.daily_capacities):
+            if limits is not None and any(
+                d < len(limits) and q > limits[d] for d, q in enumerate(s.demands)
+            ):
+                return False
+        return True
+
+    def _demand(self, node: _Node, d: int) -> int:
+        if not node.is_stop:
+            return 0
+        demands = self.p.stops[node.stop].demands
+        return demands[d] if d < len(demands) else 0
+
+    def _service(self, node: _Node) -> int:
+        if node.is_stop:
+            return self.p.stops[node.stop].service_duration
+        return self.p.facilities[node.facility].unload_duration
+
+    def _location(self, node: _Node) -> int:
+        if node.is_stop:
+            return self.p.stops[node.stop].location
+        return self.p.facilities[node.facility].location
+
+    def _windows(self, node: _Node) -> list[tuple[int, int]]:
+        if node.is_stop:
+            return [(w.start, w.end) for w in self.p.stops[node.stop].time_windows]
+        opening = self.p.facilities[node.facility].opening
+        return [] if opening is None else [(opening.start, opening.end)]
+
+    def build(self) -> None:
+        p = self.p
+        stops = [i for i in range(len(p.stops)) if i not in self.exclude]
+        self.model_stops = stops
+        dims = range(p.n_dims)
+        total = [sum(self._demand(_Node(stop=i), d) for i in stops) for d in dims]
+        self.loaded = bool(p.facilities) and any(total)
+        copies = 0
+        if self.loaded:
+            smallest = []
+            for d in dims:
+                caps = [v.capacities[d] for v in p.vehicles
+                        if v.capacities is not None and v.capacities[d] > 0]
+                if caps and total[d]:
+                    smallest.append(math.ceil(total[d] / min(caps)))
+            loaded_stops = sum(
+                1 for i in stops if any(self._demand(_Node(stop=i), d) for d in dims)
+            )
+            copies = min(loaded_stops, len(p.vehicles) + max(smallest, default=0))
+        nodes = [_Node(stop=i) for i in stops]
+        nodes += [_Node(facility=f) for f in range(len(p.facilities)) for _ in range(copies)]
+        self.nodes = nodes
+        N = range(len(nodes))
+        eligible = {
+            k: [n for n in N if not nodes[n].is_stop or self._eligible(nodes[n].stop, k)]
+            for k in self.K
+        }
+
+        # Horizon: no sensible schedule starts anything later than this.
+        max_travel = max((int(m.max()) for m in p.durations if m.size), default=0)
+        window_starts = [a for n in N for a, _ in self._windows(nodes[n])]
+        shift_starts = [v.shift.start for v in p.vehicles]
+        horizon = (
+            max(window_starts + shift_starts, default=0)
+            + sum(self._service(nodes[n]) for n in N)
+            + (len(nodes) + 1) * max_travel
+        )
+        self.horizon = horizon
+
+        def earliest(n: int) -> int:
+            windows = self._windows(nodes[n])
+            lo = min((a for a, _ in windows), default=0)
+            reach = [
+                p.vehicles[k].shift.start
+                + p.travel(k, p.vehicles[k].start, self._location(nodes[n]))
+                for k in self.K if n in eligible_sets[k]
+            ]
+            return max(lo, min(reach, default=lo))
+
+        def latest(n: int) -> int:
+            windows = self._windows(nodes[n])
+            hi = max((b for _, b in windows), default=horizon)
+            back = [
+                p.vehicles[k].shift.end - self._service(nodes[n])
+                - p.travel(k, self._location(nodes[n]), p.vehicles[k].end)
+                for k in self.K if n in eligible_sets[k]
+            ]
+            return min(hi, max(back, default=hi), horizon)
+
+        eligible_sets = {k: set(eligible[k]) for k in self.K}
+        a = [earliest(n) for n in N]
+        b = [latest(n) for n in N]
+        # A node no vehicle can start in time is left out of every route.
+        impossible = {n for n in N if a[n] > b[n]}
+        for k in self.K:
+            eligible[k] = [n for n in eligible[k] if n not in impossible]
+        b = [max(a[n], b[n]) for n in N]
+
+        # Arcs per vehicle: START -> stop, node -> node (not facility -> facility), node -> END.
+        S, E = "start", "end"
+        arcs: dict[int, list[tuple[object, object]]] = {}
+        for k in self.K:
+            el = eligible[k]
+            ks: list[tuple[object, object]] = [(S, n) for n in el if nodes[n].is_stop]
+            ks += [
+                (i, j) for i, j in itertools.permutations(el, 2)
+                if nodes[i].is_stop or nodes[j].is_stop
+            ]
+            for n in el:
+                # With facilities, a stop that loads anything cannot be the last visit.
+                if not (self.loaded and nodes[n].is_stop
+                        and any(self._demand(nodes[n], d) for d in dims)):
+                    ks.append((n, E))
+            arcs[k] = ks
+        if sum(len(v) for v in arcs.values()) > MAX_ARCS:
+            raise SolverFailedError(
+                f"milp: model too large ({len(stops)} stops, {len(p.vehicles)} vehicles)"
+            )
+        self.arcs = arcs
+        lp = self.lp
+        x = {
+            (i, j, k): lp.add_variable(f"x_{i}_{j}_{k}", cat=pulp.LpBinary)
+            for k in self.K for i, j in arcs[k]
+        }
+        self.x = x
+
+        out_of: dict[tuple[object, int], list[pulp.LpVariable]] = {}
+        into: dict[tuple[object, int], list[pulp.LpVariable]] = {}
+        for (i, j, k), var in x.items():
+            out_of.setdefault((i, k), []).append(var)
+            into.setdefault((j, k), []).append(var)
+
+        visit = {
+            (n, k): pulp.lpSum(into.get((n, k), [])) for k in self.K for n in eligible[k]
+        }
+        served = {n: pulp.lpSum(visit[n, k] for k in self.K if (n, k) in visit) for n in N}
+        used = {k: pulp.lpSum(out_of.get((S, k), [])) for k in self.K}
+        for k in self.K:
+            lp += used[k] <= 1, f"one_route_{k}"
+            lp += pulp.lpSum(into.get((E, k), [])) == used[k], f"route_ends_{k}"
+            for n in eligible[k]:
+                lp += visit[n, k] == pulp.lpSum(out_of.get((n, k), [])), f"flow_{n}_{k}"
+        for n in N:
+            lp += served[n] <= 1, f"once_{n}"
+        # Facility copies of one facility are used in order (symmetry breaking).
+        for n in N[1:]:
+            if not nodes[n].is_stop and nodes[n - 1].facility == nodes[n].facility:
+                lp += served[n] <= served[n - 1], f"copy_order_{n}"
+
+        # Times: t[n] = start of service; dep/arr per vehicle.
+        t = {n: lp.add_variable(f"t_{n}", a[n], b[n]) for n in N}
+        dep, arr = {}, {}
+        for k in self.K:
+            v = p.vehicles[k]
+            hi = max(v.shift.start, min(v.shift.end, horizon + max_travel))
+            dep[k] = lp.add_variable(f"dep_{k}", v.shift.start, hi)
+            arr[k] = lp.add_variable(f"arr_{k}", v.shift.start, hi)
+            lp += arr[k] >= dep[k], f"dur_pos_{k}"
+            if v.max_route_duration:
+                lp += arr[k] - dep[k] <= v.max_route_duration, f"max_dur_{k}"
+            if v.max_stops:
+                lp += pulp.lpSum(
+                    visit[n, k] for n in eligible[k] if nodes[n].is_stop
+                ) <= v.max_stops, f"max_stops_{k}"
+        for (i, j, k), var in x.items():
+            v = p.vehicles[k]
+            if i == S:
+                travel = p.travel(k, v.start, self._location(nodes[j]))
+                big = max(0, dep[k].upBound + travel - a[j])
+                lp += t[j] >= dep[k] + travel - big * (1 - var), f"t_start_{j}_{k}"
+            elif j == E:
+                travel = p.travel(k, self._location(nodes[i]), v.end)
+                step = self._service(nodes[i]) + travel
+                big = max(0, b[i] + step - v.shift.start)
+                lp += arr[k] >= t[i] + step - big * (1 - var), f"t_end_{i}_{k}"
+            else:
+                step = self._service(nodes[i]) + p.travel(
+                    k, self._location(nodes[i]), self._location(nodes[j])
+                )
+                big = b[i] + step - a[j]
+                if big > 0:
+                    lp += t[j] >= t[i] + step - big * (1 - var), f"t_{i}_{j}_{k}"
+        # Zero-time arcs would allow subtours the time constraints cannot cut: order them.
+        zero_pairs = {
+            (i, j) for (i, j, k) in x
+            if i not in (S, E) and j not in (S, E)
+            and self._service(nodes[i])
+            + p.travel(k, self._location(nodes[i]), self._location(nodes[j])) <= 0
+        }
+        if zero_pairs:
+            u = {n: lp.add_variable(f"u_{n}", 1, len(nodes)) for n in N}
+            for i, j in zero_pairs:
+                arc_sum = pulp.lpSum(x[i, j, k] for k in self.K if (i, j, k) in x)
+                lp += u[j] >= u[i] + 1 - len(nodes) * (1 - arc_sum), f"order_{i}_{j}"
+
+        # Several windows: pick one.
+        for n in N:
+            windows = self._windows(nodes[n])
+            if len(windows) > 1:
+                z = [
+                    lp.add_variable(f"z_{n}_{w}", cat=pulp.LpBinary) for w in range(len(windows))
+                ]
+                lp += pulp.lpSum(z) == served[n], f"window_pick_{n}"
+                lp += t[n] >= pulp.lpSum(wa * zw for (wa, _), zw in zip(windows, z, strict=True)) \
+                    + a[n] * (1 - served[n]), f"window_lo_{n}"
+                lp += t[n] <= pulp.lpSum(wb * zw for (_, wb), zw in zip(windows, z, strict=True)) \
+                    + b[n] * (1 - served[n]), f"window_hi_{n}"
+
+        # Loads: l[n, d] = load on board after node n (facility copies leave it at 0).
+        need_loads = self.loaded or any(v.capacities is not None for v in p.vehicles)
+        for d in dims:
+            if not need_loads or not total[d]:
+                continue
+            big_load = total[d]
+            load = {
+                n: lp.add_variable(f"l_{n}_{d}", self._demand(nodes[n], d), big_load)
+                for n in N if nodes[n].is_stop
+            }
+            for (i, j, k), var in x.items():
+                if j in (S, E) or not nodes[j].is_stop or i == S or not nodes[i].is_stop:
+                    continue
+                lp += load[j] >= load[i] + self._demand(nodes[j], d) - big_load * (1 - var), \
+                    f"load_{i}_{j}_{k}_{d}"
+            for k in self.K:
+                caps = p.vehicles[k].capacities
+                if caps is None or caps[d] >= big_load:
+                    continue
+                for n in eligible[k]:
+                    if nodes[n].is_stop:
+                        lp += load[n] <= caps[d] + (big_load - caps[d]) * (1 - visit[n, k]), \
+                            f"cap_{n}_{k}_{d}"
+            if self.loaded:
+                for n in N:
+                    if nodes[n].is_stop and not self._demand(nodes[n], d):
+                        into_end = pulp.lpSum(x[n, E, k] for k in self.K if (n, E, k) in x)
+                        lp += load[n] <= big_load * (1 - into_end), f"unload_{n}_{d}"
+            for k in self.K:
+                daily = p.vehicles[k].daily_capacities
+                if daily is not None and daily[d] < total[d]:
+                    lp += pulp.lpSum(
+                        self._demand(nodes[n], d) * visit[n, k]
+                        for n in eligible[k] if nodes[n].is_stop
+                    ) <= daily[d], f"daily_{k}_{d}"
+
+        # Objective, in the contract's cost units, plus lexicographic weights.
+        cost_terms = []
+        upper = 0.0
+        for k in self.K:
+            v = p.vehicles[k]
+            dist = p.distances[v.matrix]
+            cost_terms.append(v.fixed_cost * used[k])
+            cost_terms.append(v.cost_per_hour / 3600.0 * (arr[k] - dep[k]))
+            if dist is not None and v.cost_per_km:
+                for (i, j, kk), var in x.items():
+                    if kk != k:
+                        continue
+                    li = v.start if i == S else self._location(nodes[i])
+                    lj = v.end if j == E else self._location(nodes[j])
+                    cost_terms.append(v.cost_per_km / 1000.0 * int(dist[li, lj]) * var)
+            span = v.shift.end - v.shift.start
+            if v.max_route_duration:
+                span = min(span, v.max_route_duration)
+            span = min(span, horizon + max_travel)
+            max_dist = int(dist.max()) if dist is not None and dist.size else 0
+            upper += (
+                v.fixed_cost + v.cost_per_hour * span / 3600.0
+                + v.cost_per_km * max_dist * (len(nodes) + 1) / 1000.0
+            )
+        optional_penalty = [
+            p.stops[nodes[n].stop].skip_penalty * (1 - served[n])
+            for n in N if nodes[n].is_stop and p.stops[nodes[n].stop].optional
+        ]
+        upper += sum(s.skip_penalty for s in p.stops if s.optional)
+        self.vehicle_weight = upper + 1.0 if p.minimize_vehicles_first else 0.0
+        self.mandatory_weight = (len(p.vehicles) + 1) * (upper + 1.0) + 1.0
+        self.constant = sum(
+            p.stops[i].skip_penalty for i in self.exclude if p.stops[i].optional
+        )
+        mandatory_missed = [
+            1 - served[n] for n in N
+            if nodes[n].is_stop and not p.stops[nodes[n].stop].optional
+        ]
+        lp += (
+            pulp.lpSum(cost_terms) + pulp.lpSum(optional_penalty)
+            + self.vehicle_weight * pulp.lpSum(used.values())
+            + self.mandatory_weight * pulp.lpSum(mandatory_missed)
+        )
+        self.dep = dep
+
+    # ----------------------------------------------------------------- reading back
+    def plan(self) -> RoutingPlan:
+        """Routes from the arc values; skipped stops with their reasons."""
+        p, nodes = self.p, self.nodes
+        successor: dict[tuple[object, int], object] = {}
+        for (i, j, k), var in self.x.items():
+            if var.value() is not None and var.value() > 0.5:
+                successor[i, k] = j
+        routes = []
+        served: set[int] = set()
+        for k in self.K:
+            current = successor.get(("start", k))
+            visits: list[PlannedVisit] = []
+            steps = 0
+            while current is not None and current != "end":
+                node = nodes[current]  # type: ignore[index]
+                if node.is_stop:
+                    visits.append(PlannedVisit(VisitKind.STOP, node.stop))
+                    served.add(node.stop)
+                else:
+                    visits.append(PlannedVisit(VisitKind.FACILITY, node.facility))
+                current = successor.get((current, k))
+                steps += 1
+                if steps > len(nodes):
+                    raise SolverFailedError("milp: solution has a cycle")
+            if visits:
+                departure = math.floor((self.dep[k].value() or 0.0) + 1e-6)
+                departure = max(departure, p.vehicles[k].shift.start)
+                routes.append(RoutePlan(k, tuple(visits), departure=departure))
+        skipped: dict[int, SkipReason] = {
+            i: explain(p, i) for i in range(len(p.stops)) if i not in served
+        }
+        self.mandatory_skipped = any(not p.stops[i].optional for i in skipped)
+        return RoutingPlan(tuple(routes), skipped=skipped)
+
+    def status_and_bound(self, engine: str, plan: RoutingPlan) -> tuple[Status, float | None]:
+        """OPTIMAL only on a proven optimum within GAP_TOLERANCE; a bound in cost units if any."""
+        lp = self.lp
+        bound: float | None = None
+        gap_ok = lp.sol_status == pulp.LpSolutionOptimal
+        if engine == "pulp.highs":
+            info = lp.solverModel.getInfo()
+            gap_ok = gap_ok and (info.mip_gap <= GAP_TOLERANCE or
+                                 abs(info.objective_function_value - info.mip_dual_bound) <= 1e-6)
+            raw = info.mip_dual_bound
+            lexicographic = self.vehicle_weight > 0 or self.mandatory_skipped
+            if math.isfinite(raw) and not lexicographic:
+                bound = raw + self.constant
+        if lp.status == pulp.LpStatusOptimal and gap_ok:
+            return Status.OPTIMAL, None
+        return Status.FEASIBLE, bound
