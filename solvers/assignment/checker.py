@@ -1,0 +1,207 @@
+"""Independent re-verification of an assignment plan and recomputation of its objective.
+
+Written apart from the solvers on purpose: it reads only the problem and the plan, re-derives
+every rule with plain loops from the contract's wording, and shares no code with ``arcs.py``
+or any solver. A plan that breaks a rule raises PlanRejectedError; the service then falls back
+and never returns it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
+from solvers.errors import PlanRejectedError
+
+_LATE_WEIGHT = 1000  # restated from the contract rather than imported from the solvers' model
+
+
+@dataclass(frozen=True)
+class CoverageResult:
+    """One coverage rule after the dispatch."""
+
+    required: int
+    available: int
+
+    @property
+    def shortfall(self) -> int:
+        """Units missing to meet the rule."""
+        return max(0, self.required - self.available)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every objective level of a valid plan, as recomputed by the checker."""
+
+    levels: tuple[int, ...]  # priorities, most urgent first
+    required: tuple[int, ...]  # slots per level
+    filled: tuple[int, ...]  # filled slots per level
+    committed_idle: int  # informational: committed units that fill no slot
+    weighted_lateness: int
+    weighted_response: int
+    coverage: tuple[CoverageResult, ...]
+    churn: int
+    slots_filled: dict[tuple[int, int], int]  # (incident, capability) -> filled
+
+    @property
+    def response_cost(self) -> int:
+        """Levels 2+3: sum of w(p) * (1000 * lateness + eta)."""
+        return _LATE_WEIGHT * self.weighted_lateness + self.weighted_response
+
+    @property
+    def coverage_shortfall(self) -> int:
+        """Level 4."""
+        return sum(rule.shortfall for rule in self.coverage)
+
+    @property
+    def unfilled(self) -> tuple[int, ...]:
+        """Unfilled slots per level."""
+        return tuple(r - f for r, f in zip(self.required, self.filled, strict=True))
+
+    def key(self) -> tuple[object, ...]:
+        """Lexicographic key: smaller is better."""
+        return (
+            self.unfilled,
+            self.response_cost,
+            self.coverage_shortfall,
+            self.churn,
+        )
+
+    def terms(self) -> dict[str, float]:
+        """Named terms for SolveInfo.objective_terms."""
+        terms: dict[str, float] = {}
+        for level, unfilled in zip(self.levels, self.unfilled, strict=True):
+            terms[f"unfilled_slots_p{level}"] = float(unfilled)
+        terms["committed_units_idle"] = float(self.committed_idle)
+        terms["weighted_lateness"] = float(self.weighted_lateness)
+        terms["weighted_response"] = float(self.weighted_response)
+        terms["response_cost"] = float(self.response_cost)
+        terms["coverage_shortfall"] = float(self.coverage_shortfall)
+        terms["churn"] = float(self.churn)
+        return terms
+
+
+def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
+    """Verify every hard rule and return the recomputed objective; raise PlanRejectedError."""
+    n_units, n_incidents = len(problem.unit_ids), len(problem.incident_ids)
+    n_caps = len(problem.capabilities)
+    violations: list[str] = []
+    if np.shape(plan.incident) != (n_units,) or np.shape(plan.capability) != (n_units,):
+        raise PlanRejectedError(["plan arrays do not have one entry per unit"])
+
+    priorities = [int(p) for p in problem.priorities]
+    statuses = problem.status.tolist()
+    commitments = problem.commitment.tolist()
+    plan_incident = [int(x) for x in plan.incident]
+    plan_capability = [int(x) for x in plan.capability]
+    max_priority = max(priorities) if priorities else 1
+    filled: dict[tuple[int, int], int] = {}
+    committed_idle = churn = lateness_sum = response_sum = 0
+    for u in range(n_units):
+        name = problem.unit_ids[u]
+        status = int(statuses[u])
+        committed_to = int(commitments[u])
+        i, c = plan_incident[u], plan_capability[u]
+        if not -1 <= i < n_incidents or not -1 <= c < n_caps:
+            violations.append(f"unit {name}: index out of range")
+            continue
+        if c >= 0 and i < 0:
+            violations.append(f"unit {name}: fills a slot without going anywhere")
+            continue
+        moved = False
+        if status == UnitStatus.BUSY:
+            if i != committed_to:
+                violations.append(f"unit {name}: BUSY unit moved")
+                continue
+        elif status == UnitStatus.EN_ROUTE:
+            if i != committed_to:
+                moved = True
+                if not problem.allow_reassignment:
+                    violations.append(f"unit {name}: re-routed without allow_reassignment")
+                    continue
+                if committed_to < 0 or i < 0:
+                    violations.append(f"unit {name}: EN_ROUTE unit released or moved blind")
+                    continue
+                if priorities[i] >= priorities[committed_to]:
+                    violations.append(f"unit {name}: re-routed to a not more urgent incident")
+                    continue
+                if c < 0:
+                    violations.append(f"unit {name}: re-routed but fills no slot")
+                    continue
+        elif status == UnitStatus.AVAILABLE:
+            if i >= 0 and c < 0:
+                violations.append(f"unit {name}: dispatched but fills no slot")
+                continue
+        else:
+            violations.append(f"unit {name}: unknown status {status}")
+            continue
+
+        newly_sent = i >= 0 and (status == UnitStatus.AVAILABLE or moved)
+        if newly_sent and problem.max_travel > 0 and problem.travel[u, i] > problem.max_travel:
+            violations.append(f"unit {name}: beyond max travel time")
+            continue
+        if c >= 0:
+            if not problem.unit_capabilities[u, c]:
+                violations.append(f"unit {name}: lacks capability {problem.capabilities[c]}")
+                continue
+            filled[(i, c)] = filled.get((i, c), 0) + 1
+            eta = 0 if (status == UnitStatus.BUSY and i == committed_to) else int(
+                problem.travel[u, i]
+            )
+            weight = max_priority + 1 - priorities[i]
+            target = int(problem.targets[i])
+            late = max(0, eta - target) if target > 0 else 0
+            lateness_sum += weight * late
+            response_sum += weight * eta
+        elif status != UnitStatus.AVAILABLE and 0 <= committed_to < n_incidents:
+            committed_idle += 1
+        churn += int(moved)
+
+    for (i, c), count in filled.items():
+        need = int(problem.requirements[i, c])
+        if count > need:
+            violations.append(
+                f"incident {problem.incident_ids[i]}: {count} units fill "
+                f"{need} {problem.capabilities[c]} slots"
+            )
+    if violations:
+        raise PlanRejectedError(violations)
+
+    levels = sorted({priorities[i] for i in range(n_incidents) if problem.requirements[i].sum()})
+    required = [0] * len(levels)
+    got = [0] * len(levels)
+    position = {p: k for k, p in enumerate(levels)}
+    for i, need in enumerate(problem.requirements.sum(axis=1).tolist()):
+        if need:
+            required[position[priorities[i]]] += int(need)
+    for (i, _), count in filled.items():
+        got[position[priorities[i]]] += count
+
+    coverage = []
+    for rule in problem.coverage_rules:
+        capable = problem.unit_capabilities[:, rule.capability].tolist()
+        reach = problem.unit_to_district[:, rule.district].tolist()
+        available = 0
+        for u in range(n_units):
+            if (
+                statuses[u] == UnitStatus.AVAILABLE
+                and plan_incident[u] < 0
+                and capable[u]
+                and reach[u] <= rule.max_travel
+            ):
+                available += 1
+        coverage.append(CoverageResult(required=rule.min_units, available=available))
+
+    return Evaluation(
+        levels=tuple(levels),
+        required=tuple(required),
+        filled=tuple(got),
+        committed_idle=committed_idle,
+        weighted_lateness=lateness_sum,
+        weighted_response=response_sum,
+        coverage=tuple(coverage),
+        churn=churn,
+        slots_filled=filled,
+    )

@@ -1,0 +1,270 @@
+"""The assignment portfolio: OR-Tools first, MILP as the fallback, greedy as the last resort.
+
+Every plan passes the independent checker before it is returned; a solver that fails, finds
+nothing or produces a rejected plan hands over to the next one, and ``fallback_reason`` says
+why. The status is OPTIMAL only when a solver proved every level of the objective.
+
+Fault injection (documented for tests and drills): ``SolveSettings.faults`` names engines that
+fail on purpose through the same exception path a real failure takes: ``"min_cost_flow"``,
+``"cp_sat"``, ``"milp"``. ``dispatch.emergency`` fills it from the ``DISPATCH_ASSIGN_FAULTS``
+environment variable (comma-separated).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from solvers.assignment.arcs import Arcs, build_arcs
+from solvers.assignment.checker import Evaluation, check_plan
+from solvers.assignment.cpsat import solve_stage_cpsat
+from solvers.assignment.flow import solve_flow
+from solvers.assignment.greedy import solve_greedy
+from solvers.assignment.linear import StageResult, stage_model
+from solvers.assignment.milp import milp_engine, solve_stage_milp, solve_staged_milp
+from solvers.assignment.model import AssignmentPlan, AssignmentProblem
+from solvers.assignment.reasons import Unfilled, unfilled_slots
+from solvers.assignment.stages import Restriction, optimal_restriction
+from solvers.budget import Deadline
+from solvers.errors import PlanRejectedError, SolverFailedError
+from solvers.status import SolveReport, SolverFamily, Status
+
+_log = logging.getLogger("solvers.assignment")
+
+#: Rough seconds per unit x incident pair for the OR-Tools path (measured on the benchmark
+#: machine: 200 x 2000 in ~0.1 s); below this budget the portfolio goes straight to greedy.
+_ORTOOLS_SECONDS_PER_PAIR = 2.5e-7
+_ORTOOLS_SECONDS_FIXED = 0.003
+
+
+@dataclass(frozen=True)
+class SolveSettings:
+    """Caller's choices for one solve."""
+
+    family: SolverFamily = SolverFamily.AUTO
+    seed: int = 0
+    deterministic: bool = False
+    milp_engine: str = "auto"  # "auto" (HiGHS if installed), "highs" or "cbc"
+    faults: frozenset[str] = frozenset()
+    reserve: float = 0.0  # seconds kept back for the caller's own work after the solve
+    cp_sat_time_limit: float | None = None  # None: a share of the deadline
+    cp_sat_workers: int = 1
+
+
+@dataclass(frozen=True, eq=False)
+class AssignmentResult:
+    """A checked plan, its recomputed objective, unfilled slots with reasons, and the report."""
+
+    plan: AssignmentPlan
+    evaluation: Evaluation
+    unfilled: list[Unfilled]
+    report: SolveReport
+
+
+@dataclass
+class _Attempt:
+    plan: AssignmentPlan
+    evaluation: Evaluation
+    engine: str
+    family: SolverFamily
+    status: Status
+    notes: list[str] = field(default_factory=list)
+
+
+def _fault(settings: SolveSettings, engine: str) -> None:
+    if engine in settings.faults:
+        raise SolverFailedError(f"{engine}: injected fault")
+
+
+def estimated_ortools_seconds(problem: AssignmentProblem) -> float:
+    """Expected time of the OR-Tools path, used to decide whether to try it at all."""
+    pairs = problem.n_units * max(problem.n_incidents, 1)
+    return _ORTOOLS_SECONDS_FIXED + _ORTOOLS_SECONDS_PER_PAIR * pairs
+
+
+def _coverage_stage(
+    problem: AssignmentProblem,
+    arcs: Arcs,
+    used: np.ndarray,
+    restriction: Restriction,
+    deadline: Deadline,
+    settings: SolveSettings,
+    notes: list[str],
+) -> tuple[StageResult, str, Arcs] | None:
+    """Minimise coverage shortfall then churn among plans optimal for levels 1-3."""
+    restricted = restriction.arcs
+    sub = arcs.subset(restricted)
+    max_churn = len(np.unique(sub.unit[sub.moved == 1]))
+    model = stage_model(
+        problem,
+        sub,
+        (),
+        sub.moved,
+        max_churn + 1,
+        must_use_units=restriction.must_use_units,
+        must_fill_groups=restriction.must_fill_groups,
+        total=restriction.total,
+        forced_arcs=np.flatnonzero(restriction.forced[restricted]),
+    )
+    hint = used[restricted]
+    left = deadline.remaining() - settings.reserve
+    limit = settings.cp_sat_time_limit
+    if limit is None:
+        limit = max(0.0, left * 0.6)
+    try:
+        _fault(settings, "cp_sat")
+        result = solve_stage_cpsat(
+            model,
+            limit,
+            hint=hint,
+            seed=settings.seed,
+            deterministic=settings.deterministic,
+            workers=settings.cp_sat_workers,
+        )
+        if result.used is not None:
+            return result, "ortools.cp_sat", sub
+        notes.append(f"ortools.cp_sat: no solution within {limit:.3f} s")
+    except SolverFailedError as exc:
+        notes.append(str(exc))
+    engine = "pulp.cbc"
+    try:
+        _fault(settings, "milp")
+        engine = milp_engine(settings.milp_engine)
+        left = deadline.remaining() - settings.reserve
+        if left <= 0:
+            notes.append(f"{engine}: no time left")
+            return None
+        result = solve_stage_milp(model, left, engine)
+        if result.used is not None:
+            return result, engine, sub
+        notes.append(f"{engine}: no solution within {left:.3f} s")
+    except SolverFailedError as exc:
+        notes.append(str(exc))
+    return None
+
+
+def _ortools(
+    problem: AssignmentProblem, deadline: Deadline, settings: SolveSettings
+) -> _Attempt:
+    arcs = build_arcs(problem)
+    _fault(settings, "min_cost_flow")
+    flow = solve_flow(problem, arcs)
+    evaluation = check_plan(problem, flow.plan)
+    status = Status.OPTIMAL if flow.weights.churn_optimised else Status.FEASIBLE
+    attempt = _Attempt(flow.plan, evaluation, "ortools.min_cost_flow", SolverFamily.ORTOOLS, status)
+    if not flow.weights.churn_optimised:
+        attempt.notes.append("churn not minimised: its weight would overflow int64")
+    if not problem.coverage_rules or evaluation.coverage_shortfall == 0:
+        # Coverage is below response time in the order: zero shortfall is already optimal.
+        return attempt
+    attempt.status = Status.FEASIBLE
+    left = deadline.remaining() - settings.reserve
+    restriction = optimal_restriction(flow, arcs, max(0.0, left * 0.3))
+    if restriction is None:
+        attempt.notes.append("coverage not optimised: reduced costs not computed in time")
+        return attempt
+    stage = _coverage_stage(
+        problem, arcs, flow.used, restriction, deadline, settings, attempt.notes
+    )
+    if stage is None:
+        attempt.notes.append("kept the min-cost-flow plan (levels 1-3 optimal, coverage not)")
+        return attempt
+    result, engine, sub = stage
+    assert result.used is not None
+    plan = sub.plan(problem, result.used)
+    try:
+        stage_eval = check_plan(problem, plan)
+    except PlanRejectedError as exc:
+        attempt.notes.append(f"{engine} plan rejected: {exc}")
+        return attempt
+    if stage_eval.key() <= evaluation.key():
+        attempt.plan, attempt.evaluation, attempt.engine = plan, stage_eval, engine
+        attempt.status = result.status
+        if engine.startswith("pulp"):
+            attempt.family = SolverFamily.MILP
+    return attempt
+
+
+def _milp(problem: AssignmentProblem, deadline: Deadline, settings: SolveSettings) -> _Attempt:
+    arcs = build_arcs(problem)
+    _fault(settings, "milp")
+    engine = milp_engine(settings.milp_engine)
+    staged = solve_staged_milp(problem, arcs, deadline, engine, reserve=settings.reserve)
+    plan = arcs.plan(problem, staged.used)
+    evaluation = check_plan(problem, plan)
+    attempt = _Attempt(plan, evaluation, engine, SolverFamily.MILP, staged.status)
+    if staged.status is not Status.OPTIMAL:
+        attempt.notes.append(f"{engine}: {staged.stages_proven} objective stages proven")
+    return attempt
+
+
+def _greedy(problem: AssignmentProblem, deadline: Deadline, settings: SolveSettings) -> _Attempt:
+    plan = solve_greedy(problem)
+    return _Attempt(
+        plan, check_plan(problem, plan), "greedy", SolverFamily.GREEDY, Status.FEASIBLE
+    )
+
+
+_CHAINS = {
+    SolverFamily.AUTO: (_ortools, _milp, _greedy),
+    SolverFamily.ORTOOLS: (_ortools, _milp, _greedy),
+    SolverFamily.MILP: (_milp, _ortools, _greedy),
+    SolverFamily.GREEDY: (_greedy,),
+}
+_NAMES = {_ortools: "ortools", _milp: "milp", _greedy: "greedy"}
+
+
+def solve(
+    problem: AssignmentProblem,
+    deadline: Deadline,
+    settings: SolveSettings | None = None,
+) -> AssignmentResult:
+    """Best checked plan before ``deadline``; raises PlanRejectedError only if even greedy fails."""
+    settings = settings or SolveSettings()
+    start = time.perf_counter()
+    chain = _CHAINS.get(settings.family, _CHAINS[SolverFamily.AUTO])
+    reasons: list[str] = []
+    attempt: _Attempt | None = None
+    for step in chain:
+        if step is not _greedy:
+            left = deadline.remaining() - settings.reserve
+            needed = estimated_ortools_seconds(problem)
+            if left < needed:
+                reasons.append(
+                    f"{_NAMES[step]}: skipped, {left * 1000:.0f} ms left, ~{needed * 1000:.0f} "
+                    "ms needed"
+                )
+                continue
+        try:
+            attempt = step(problem, deadline, settings)
+            break
+        except (SolverFailedError, PlanRejectedError) as exc:
+            reasons.append(f"{_NAMES[step]}: {exc}")
+        except Exception as exc:  # an emergency answer beats a crash; the log keeps the trace
+            _log.exception("assignment solver %s crashed", _NAMES[step])
+            reasons.append(f"{_NAMES[step]}: crashed ({type(exc).__name__})")
+    if attempt is None:
+        raise PlanRejectedError(reasons or ["no solver produced a plan"])
+
+    evaluation = attempt.evaluation
+    objective = float(evaluation.response_cost)
+    optimal = attempt.status is Status.OPTIMAL
+    fallback = "; ".join(reasons + attempt.notes)
+    if reasons:
+        fallback = f"{fallback}; used {attempt.engine}"
+    report = SolveReport(
+        family=attempt.family,
+        engine=attempt.engine,
+        status=attempt.status,
+        objective=objective,
+        bound=objective if optimal else None,
+        gap=0.0 if optimal else None,
+        wall_time=time.perf_counter() - start,
+        fallback_reason=fallback,
+        objective_terms=evaluation.terms(),
+    )
+    unfilled = unfilled_slots(problem, attempt.plan, evaluation.slots_filled)
+    return AssignmentResult(attempt.plan, evaluation, unfilled, report)
