@@ -6,7 +6,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dispatch import client
 from dispatch._proto.dispatch.v1 import dispatch_service_pb2_grpc, jobs_pb2, routing_pb2
+from dispatch.examples import read_text
 from dispatch.jobs import JobService
 
 FINAL = (jobs_pb2.PlanJob.SUCCEEDED, jobs_pb2.PlanJob.FAILED, jobs_pb2.PlanJob.CANCELLED)
@@ -58,3 +60,12 @@ class Served:
     stub: dispatch_service_pb2_grpc.DispatchServiceStub
     jobs: JobService
     target: str
+
+
+def sanitation(request_id: str, budget: float) -> routing_pb2.PlanRoutesRequest:
+    """The bundled sanitation example (42 stops, 4 trucks, 2 facilities) with a short budget."""
+    request = client.parse_request("PlanRoutes", read_text("sanitation"))
+    assert isinstance(request, routing_pb2.PlanRoutesRequest)
+    request.request_id = request_id
+    request.options.time_budget.FromMilliseconds(int(budget * 1000))
+    return request

@@ -1,0 +1,73 @@
+"""Plan jobs over a real server with the real RoutingService (OR-Tools in worker processes)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from job_helpers import FINAL, sanitation, wait_for
+
+from dispatch import client
+from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2
+from dispatch.server import ServerHandle
+
+Job = jobs_pb2.PlanJob
+Event = jobs_pb2.PlanJobEvent
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead too
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+@pytest.fixture
+def job_server(make_server: Callable[..., ServerHandle]) -> ServerHandle:
+    """A server with one routing worker and one job slot."""
+    return make_server(routing_workers=1, job_workers=1)
+
+
+def test_watch_sees_solver_improvements_then_verified_plan(job_server: ServerHandle) -> None:
+    """The real solver's improving solutions reach a watcher, then the checked plan."""
+    with client.channel(job_server.target) as chan:
+        stub = client.stub(chan)
+        job = stub.CreatePlanJob(
+            jobs_pb2.CreatePlanJobRequest(request=sanitation("night-real", 2.0)), timeout=10
+        )
+        events = list(stub.WatchPlanJob(jobs_pb2.WatchPlanJobRequest(job_id=job.job_id)))
+    improved = [e.job.progress for e in events if e.kind == Event.SOLUTION_IMPROVED]
+    assert len(improved) >= 2
+    assert [p.solutions_found for p in improved] == sorted({p.solutions_found for p in improved})
+    assert all(p.vehicles_used >= 1 for p in improved)
+    final = events[-1].job
+    assert final.state == Job.SUCCEEDED
+    info = final.result.solve_info
+    assert info.verified
+    assert info.status in (common_pb2.FEASIBLE, common_pb2.OPTIMAL)
+    assert final.progress.best_objective == info.objective
+    assert final.progress.vehicles_used == final.result.kpis.vehicles_used
+
+
+def test_cancel_kills_the_solving_worker_and_frees_the_slot(job_server: ServerHandle) -> None:
+    """After CancelPlanJob the worker process solving the job is gone and the next job runs."""
+    with client.channel(job_server.target) as chan:
+        stub = client.stub(chan)
+        create = stub.CreatePlanJob
+        long = create(jobs_pb2.CreatePlanJobRequest(request=sanitation("long", 60)), timeout=10)
+        nxt = create(jobs_pb2.CreatePlanJobRequest(request=sanitation("next", 0.5)), timeout=10)
+
+        def get(job_id: str) -> Job:
+            return stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id=job_id), timeout=10)
+
+        wait_for(lambda: get(long.job_id).progress.solutions_found > 0, timeout=30)
+        assert job_server.routing.pool.busy() == 1
+        solving = job_server.routing.pool.pids()
+        cancelled = stub.CancelPlanJob(jobs_pb2.CancelPlanJobRequest(job_id=long.job_id))
+        assert cancelled.state == Job.CANCELLED
+        wait_for(lambda: not any(_alive(pid) for pid in solving), timeout=5)
+        wait_for(lambda: get(nxt.job_id).state in FINAL, timeout=30)
+        assert get(nxt.job_id).state == Job.SUCCEEDED
