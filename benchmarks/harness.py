@@ -27,6 +27,8 @@ from benchmarks.suites import ROUTING_SUITES
 RESULTS = "results.jsonl"
 RUNS = "runs.jsonl"
 QUICK_MAX_BUDGET = 1.0
+#: Seconds past the budget after which a solve counts as having broken its deadline.
+OVERRUN_TOLERANCE = 0.25
 NOT_SOLVED = ("SKIPPED", "ERROR", "TIMEOUT", "NO_SOLUTION_FOUND", "INFEASIBLE", "NOT_SOLVED")
 
 
@@ -64,6 +66,17 @@ def peer_available(solver: str) -> bool:
     except ImportError:
         return False
     return True
+
+
+def validation_problem(instance: Instance) -> str:
+    """Why the service's validator rejects the reader's request ("" when it accepts it)."""
+    from dispatch.validation import validate_plan_routes
+
+    try:
+        validate_plan_routes(instance.request)
+    except Exception as exc:  # any rejection is reported in the row, never hidden
+        return f"{type(exc).__name__}: {exc}"
+    return ""
 
 
 def score_answer(
@@ -105,6 +118,8 @@ def score_answer(
         row["objective"] = result.objective
         solved = result.feasible and not service_problems
     row["solved"] = solved
+    wall = answer.get("wall")
+    row["over_budget"] = wall is not None and wall > budget + OVERRUN_TOLERANCE
     row["gap_pct"] = gap_percent(row.get("objective"), instance.bks_objective) if solved else None
     if solved and instance.bks_vehicles is not None:
         row["vehicles_diff"] = row["vehicles"] - instance.bks_vehicles
@@ -145,11 +160,14 @@ def run_routing(
             bar.set_description(f"{path.stem} {solver}")
             if instance is None:
                 instance = suite.read(path)
+                invalid = validation_problem(instance)
             key = (suite_name, instance.name, solver, seed, float(budget))
             if key in done:
                 bar.update(1)
                 continue
-            if solver in missing_peers:
+            if invalid:
+                answer = {"status": "ERROR", "error": f"reader output rejected: {invalid}"}
+            elif solver in missing_peers:
                 answer = {"status": "SKIPPED", "note": f"{solver} not installed (.[bench] extra)"}
             else:
                 answer = solve_in_fresh_process(

@@ -50,6 +50,7 @@ def _merged(rows: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
         entry["wall_s"] = _mean([r["wall_s"] for r in group if r.get("wall_s") is not None])
         entry["peak_rss_mb"] = _mean([r["peak_rss_mb"] for r in group if r.get("peak_rss_mb")])
         entry["statuses"] = sorted({r["status"] for r in group})
+        entry["over_budget"] = any(r.get("over_budget") for r in group)
         merged[key] = entry
     return merged
 
@@ -184,6 +185,19 @@ def _suite_section(
                 )
         lines.append(f"| {name} | {bks} | " + " | ".join(cells) + " |")
     lines += ["", "Cells: vehicles / objective (gap %, solve wall time, peak memory).", ""]
+    lines += ["| solver | solved | mean wall s | max wall s | over budget | mean peak MB |"]
+    lines += ["|---|---|---|---|---|---|"]
+    for solver in solvers:
+        group = [e for k, e in entries.items() if k[3] == solver]
+        walls = [e["wall_s"] for e in group if e.get("wall_s") is not None]
+        over = sum(1 for e in group if e.get("over_budget"))
+        mems = [e["peak_rss_mb"] for e in group if e.get("peak_rss_mb")]
+        lines.append(
+            f"| {solver} | {sum(1 for e in group if e['solved'])}/{len(group)} | "
+            f"{_fmt(_mean(walls))} | {_fmt(max(walls) if walls else None)} | {over} | "
+            f"{_fmt(_mean(mems), 0)} |"
+        )
+    lines.append("")
     if len(solvers) > 1:
         lines += [
             f"### Wins / ties / losses (tie: objectives within {tolerance:g} %"
