@@ -1,0 +1,203 @@
+"""The ``dispatch`` command, run as a real subprocess (exit codes are part of its contract)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dispatch.cli import detect_method
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+def dispatch(*args: str, timeout: float = 60, env: dict[str, str] | None = None):
+    """Run ``python -m dispatch.cli ARGS``; returns the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-m", "dispatch.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def write_json(path: Path, document: dict) -> str:
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def example(name: str) -> dict:
+    return json.loads((EXAMPLES / f"{name}.json").read_text())
+
+
+def test_validate_valid_example_exits_zero():
+    """A valid request: exit 0 and says which request type it detected."""
+    result = dispatch("validate", str(EXAMPLES / "sanitation.json"))
+    assert result.returncode == 0, result.stderr
+    assert "PlanRoutes" in result.stdout
+
+
+def test_validate_invalid_request_lists_paths_and_exits_one(tmp_path):
+    """Every problem is printed with its field path; exit 1."""
+    document = example("emergency")
+    document["units"][3]["status"] = "STATUS_UNSPECIFIED"
+    document["incidents"][0]["priority"] = 0
+    result = dispatch("validate", write_json(tmp_path / "bad.json", document))
+    assert result.returncode == 1
+    assert "units[3].status" in result.stderr
+    assert "incidents[0].priority" in result.stderr
+
+
+def test_validate_unparseable_file_exits_one(tmp_path):
+    """A field that is not in the contract is a parse error, reported without a traceback."""
+    path = write_json(tmp_path / "typo.json", {"units": [], "incidentz": []})
+    result = dispatch("validate", path, "--method", "AssignUnits")
+    assert result.returncode == 1
+    assert "incidentz" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_reads_stdin():
+    """'-' reads the request from standard input."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dispatch.cli", "validate", "-"],
+        input=(EXAMPLES / "maintenance.json").read_text(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_solve_example_answers_or_reports_unimplemented():
+    """Offline solve prints an answer, or a clean UNIMPLEMENTED while the workload is a stub."""
+    result = dispatch("solve", str(EXAMPLES / "emergency.json"), timeout=120)
+    if result.returncode == 0:
+        answer = json.loads(result.stdout)
+        assert answer["request_id"] == example("emergency")["request_id"]
+        assert answer["solve_info"]["status"] in {"OPTIMAL", "FEASIBLE"}
+        assert len(answer["incidents"]) == len(example("emergency")["incidents"])
+    else:
+        assert result.returncode == 3
+        assert "UNIMPLEMENTED" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_solve_validate_only_is_not_solved(tmp_path):
+    """VALIDATE_ONLY works offline too: NOT_SOLVED, no routes."""
+    document = example("maintenance")
+    document["options"]["solving_mode"] = "VALIDATE_ONLY"
+    result = dispatch("solve", write_json(tmp_path / "v.json", document))
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["solve_info"]["status"] == "NOT_SOLVED"
+    assert "routes" not in answer
+
+
+def test_call_prints_answer(server, tmp_path):
+    """``call`` sends the file to a running server and prints the answer JSON."""
+    document = example("emergency")
+    document["options"]["solving_mode"] = "VALIDATE_ONLY"
+    path = write_json(tmp_path / "v.json", document)
+    result = dispatch("call", "AssignUnits", path, "--target", server.target)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["solve_info"]["status"] == "NOT_SOLVED"
+
+
+def test_call_reports_status_and_violations(server, tmp_path):
+    """A rejected call prints code, message and field paths, and exits non-zero."""
+    document = example("sanitation")
+    document["stops"][2]["time_windows"] = [{"start": "500", "end": "100"}]
+    path = write_json(tmp_path / "bad.json", document)
+    result = dispatch("call", "planroutes", path, "--target", server.target)
+    assert result.returncode == 1
+    assert "INVALID_ARGUMENT" in result.stderr
+    assert "stops[2].time_windows[0]" in result.stderr
+
+
+def test_health_serving(server):
+    """``health`` exits 0 when the server is SERVING (the Docker HEALTHCHECK)."""
+    result = dispatch("health", "--target", server.target)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "SERVING"
+
+
+def test_health_unreachable_exits_nonzero(fresh_server):
+    """No server listening: non-zero, so Docker marks the container unhealthy."""
+    target = fresh_server.target
+    fresh_server.shutdown(grace=0)
+    result = dispatch("health", "--target", target, "--timeout", "1")
+    assert result.returncode == 1
+
+
+def test_serve_examples_then_exit(tmp_path):
+    """``serve --exit-after-examples`` binds a free port, answers each example, stops cleanly."""
+    result = dispatch(
+        "serve",
+        "--address",
+        "127.0.0.1:0",
+        "--exit-after-examples",
+        env={"DISPATCH_STORE": str(tmp_path / "s.sqlite3")},
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("example ")]
+    assert [line.split()[1] for line in lines] == ["emergency", "sanitation", "maintenance"]
+    assert "INVALID_ARGUMENT" not in result.stdout
+    assert '"event": "rpc"' in result.stderr
+
+
+def test_serve_stops_gracefully_on_sigterm(tmp_path):
+    """SIGTERM shuts the server down in order and exits 0 (container stop)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dispatch.cli", "serve", "--store", str(tmp_path / "s.sqlite3")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        assert "serving on 127.0.0.1:" in first
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "shutting down" in err and "stopped" in err
+
+
+def test_unknown_environment_value_is_usage_error(tmp_path):
+    """A bad DISPATCH_WORKERS fails fast with a message instead of a traceback."""
+    result = dispatch("serve", env={"DISPATCH_WORKERS": "many"})
+    assert result.returncode == 2
+    assert "DISPATCH_WORKERS" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("keys", "method"),
+    [
+        ({"units": [], "incidents": []}, "AssignUnits"),
+        ({"location_ids": [], "stops": []}, "PlanRoutes"),
+        ({"problem": {}, "routes": []}, "EvaluatePlan"),
+    ],
+)
+def test_detect_method_from_keys(keys, method):
+    """``solve`` and ``validate`` work without --method for the three solving requests."""
+    assert detect_method(json.dumps(keys)) == method
+
+
+def test_detect_method_refuses_to_guess():
+    """A document with none of the telltale keys needs --method."""
+    with pytest.raises(ValueError):
+        detect_method('{"label": "x"}')
