@@ -251,3 +251,20 @@ def test_watchers_are_bounded(make_service: MakeService) -> None:
     assert not service._watchers
     service.watch(job.job_id, lambda: True).close()
     service.cancel(job.job_id)
+
+
+def test_retention_also_runs_periodically(make_service: MakeService) -> None:
+    """A server that runs for months must not keep every night's plan forever."""
+    service = make_service(retention_days=1e-9, retention_interval=0.1)
+    job = service.create(plan_request("r", budget=0.2))
+    events = list(service.watch(job.job_id, lambda: True))
+    assert events[-1].job.state == Job.SUCCEEDED
+
+    def gone() -> bool:
+        try:
+            service.get(job.job_id)
+        except JobNotFoundError:
+            return True
+        return False
+
+    wait_for(gone, timeout=5)

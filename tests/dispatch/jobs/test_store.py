@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from job_helpers import plan_request
 
 from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, routing_pb2
@@ -235,3 +237,37 @@ def test_purge_deletes_only_old_finished_jobs(store: JobStore) -> None:
         store.get("old-done")
     assert store.get("old-queued").state == QUEUED
     assert store.get("new-done").state == SUCCEEDED
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    times=st.lists(st.integers(0, 5), min_size=0, max_size=30),
+    page_size=st.integers(1, 7),
+    label_every=st.integers(1, 3),
+)
+def test_pages_concatenate_to_the_sorted_filtered_list(
+    tmp_path_factory: pytest.TempPathFactory, times: list[int], page_size: int, label_every: int
+) -> None:
+    """Whatever the create times (ties included) and page size, paging loses and repeats nothing."""
+    store = JobStore(tmp_path_factory.mktemp("pages") / "jobs.sqlite3")
+    store.open()
+    try:
+        expected = []
+        for i, t in enumerate(times):
+            label = "x" if i % label_every == 0 else "y"
+            _insert(store, f"j{i:02d}", t * NS, label=label)
+            if label == "x":
+                expected.append((t, f"j{i:02d}"))
+        expected.sort(reverse=True)
+        seen: list[str] = []
+        token = ""
+        while True:
+            page = store.list(page_size=page_size, page_token=token, label="x")
+            assert len(page.jobs) <= page_size
+            seen += [j.job_id for j in page.jobs]
+            token = page.next_page_token
+            if not token:
+                break
+        assert seen == [job_id for _, job_id in expected]
+    finally:
+        store.close()
