@@ -1,0 +1,115 @@
+"""A PyVRP solve on the second core, beside the OR-Tools solve of the same request.
+
+Why a separate process: OR-Tools' routing solve holds the GIL for its whole run (DESIGN), so a
+PyVRP thread in the same process would not get to run. Why ``subprocess`` and not
+``multiprocessing``: routing already runs inside daemonic worker processes, which may not have
+multiprocessing children. The companion reads one pickled job on stdin and writes one pickled
+answer on stdout; it asks the kernel to kill it if its parent dies (a cancelled worker is
+SIGKILLed) and it stops at the shared deadline on its own, so it never outlives the request.
+It runs at a lower CPU priority so the service's real-time path keeps the cores it needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+
+from solvers.budget import Deadline
+from solvers.errors import SolverFailedError
+from solvers.routing.model import RoutingProblem
+from solvers.routing.plan import RoutingPlan
+
+#: Start-up (interpreter, numpy, pyvrp imports) costs ~0.5 s; below this budget it is not worth it.
+MIN_SECONDS = 1.5
+#: Extra CPU niceness of the companion (the routing workers' own priority is added to it).
+NICENESS = 5
+_PR_SET_PDEATHSIG = 1
+
+
+class Companion:
+    """Handle to one PyVRP solve running in a child process."""
+
+    def __init__(
+        self,
+        problem: RoutingProblem,
+        deadline: Deadline,
+        seed: int,
+        exclude: frozenset[int],
+    ) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "solvers.routing.companion"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        payload = pickle.dumps((problem, deadline.at, seed, exclude, os.getpid()))
+        # Write from a thread: a large problem fills the pipe before the child starts reading,
+        # and the caller must get on with its own solve meanwhile.
+        self._writer = threading.Thread(target=self._send, args=(payload,), daemon=True)
+        self._writer.start()
+
+    def _send(self, payload: bytes) -> None:
+        assert self._process.stdin is not None
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self._process.stdin.write(payload)
+            self._process.stdin.close()
+
+    def result(self, deadline: Deadline, grace: float = 0.5) -> RoutingPlan:
+        """The companion's plan; SolverFailedError if it failed or overran ``deadline``."""
+        try:
+            out, _ = self._process.communicate(timeout=deadline.remaining() + grace)
+        except subprocess.TimeoutExpired as exc:
+            self.cancel()
+            raise SolverFailedError("pyvrp: companion overran its deadline") from exc
+        if self._process.returncode != 0 or not out:
+            raise SolverFailedError(f"pyvrp: companion exited with {self._process.returncode}")
+        kind, value = pickle.loads(out)
+        if kind != "ok":
+            raise SolverFailedError(value)
+        return value
+
+    def cancel(self) -> None:
+        """Kill the companion now (idempotent)."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: have the kernel SIGKILL us when the parent dies; elsewhere rely on the deadline."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _main() -> int:
+    problem, deadline_at, seed, exclude, parent_pid = pickle.loads(sys.stdin.buffer.read())
+    _die_with_parent(parent_pid)
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
+    from solvers.routing import pyvrp_engine
+
+    try:
+        plan, _ = pyvrp_engine.solve(problem, Deadline(deadline_at), seed=seed, exclude=exclude)
+        answer = ("ok", plan)
+    except SolverFailedError as exc:
+        answer = ("error", str(exc))
+    except Exception as exc:  # report, never crash silently: the parent decides what to do
+        answer = ("error", f"pyvrp: {type(exc).__name__}: {exc}")
+    sys.stdout.buffer.write(pickle.dumps(answer))
+    sys.stdout.buffer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

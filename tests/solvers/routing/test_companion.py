@@ -1,0 +1,90 @@
+"""The PyVRP companion process: answers, honours deadlines, and dies with its parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from checker_cases import problem, stop, vehicle
+
+from solvers.budget import Deadline
+from solvers.errors import SolverFailedError
+from solvers.routing.companion import Companion
+from solvers.routing.evaluate import evaluate
+from solvers.routing.model import Break, TimeWindow
+
+pytest.importorskip("pyvrp")
+
+
+def test_companion_returns_a_checker_feasible_plan():
+    """The plan computed in the child process arrives intact and passes the checker."""
+    p = problem(tuple(stop(f"s{i}", i) for i in range(1, 6)), vehicles=(vehicle("a"),))
+    deadline = Deadline.after(1.0)
+    plan = Companion(p, deadline, seed=1, exclude=frozenset()).result(deadline, grace=5.0)
+    evaluation = evaluate(p, plan)
+    assert evaluation.feasible
+    assert evaluation.served == frozenset(range(5))
+
+
+def test_companion_reports_a_declined_problem_as_solver_failure():
+    """A problem PyVRP cannot model comes back as SolverFailedError, not as a wrong plan."""
+    p = problem((stop("s1", 2),), vehicles=(vehicle(breaks=(Break("b", TimeWindow(0, 9), 5),)),))
+    deadline = Deadline.after(1.0)
+    with pytest.raises(SolverFailedError, match="breaks"):
+        Companion(p, deadline, seed=1, exclude=frozenset()).result(deadline, grace=5.0)
+
+
+def test_companion_dies_when_its_parent_is_killed(tmp_path):
+    """A routing worker killed with SIGKILL (a cancel) takes its companion with it: the
+    companion must not keep a core busy for the rest of a long budget."""
+    pid_file = tmp_path / "companion.pid"
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, time
+                sys.path.insert(0, {os.path.dirname(__file__)!r})
+                from checker_cases import problem, stop, vehicle
+                from solvers.budget import Deadline
+                from solvers.routing.companion import Companion
+                p = problem(tuple(stop(f"s{{i}}", i) for i in range(1, 8)), vehicles=(vehicle(),))
+                c = Companion(p, Deadline.after(120), seed=1, exclude=frozenset())
+                open({str(pid_file)!r}, "w").write(str(c._process.pid))
+                time.sleep(120)
+                """
+            ),
+        ]
+    )
+    try:
+        for _ in range(200):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.05)
+        companion_pid = int(pid_file.read_text())
+        time.sleep(1.0)  # let the companion read its job and arm the parent-death signal
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        for _ in range(100):
+            try:
+                os.kill(companion_pid, 0)
+            except ProcessLookupError:
+                return
+            # a zombie child of init is gone for our purposes once it is no longer running
+            try:
+                with open(f"/proc/{companion_pid}/stat") as stat:
+                    if stat.read().split()[2] == "Z":
+                        return
+            except FileNotFoundError:
+                return
+            time.sleep(0.05)
+        pytest.fail("companion still running 5 s after its parent was killed")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
