@@ -184,7 +184,13 @@ def _suite_section(
                     f"{_fmt(e['peak_rss_mb'], 0)} MB)"
                 )
         lines.append(f"| {name} | {bks} | " + " | ".join(cells) + " |")
-    lines += ["", "Cells: vehicles / objective (gap %, solve wall time, peak memory).", ""]
+    lines += ["", "Cells: vehicles / objective (gap %, solve wall time, peak memory)."]
+    if hierarchical:
+        lines.append(
+            "Hierarchical convention: fewer vehicles come first, so a negative distance gap with"
+            " more vehicles than the BKS is not an improvement."
+        )
+    lines.append("")
     lines += ["| solver | solved | mean wall s | max wall s | over budget | mean peak MB |"]
     lines += ["|---|---|---|---|---|---|"]
     for solver in solvers:
