@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,34 @@ def test_progress_line_shows_elapsed_objective_vehicles() -> None:
     line = progress_line(job, now_ns=112_500_000_000)
     assert "RUNNING" in line and "12.5s" in line
     assert "best 1234.50" in line and "vehicles 3" in line and "attempt 2" in line
+
+
+def test_watch_on_a_terminal_redraws_one_line(
+    served: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a TTY the progress is one line rewritten in place, ending on the final state."""
+    _, out, _ = _run(capsys, served, "submit", _request_file(tmp_path, "tty", budget=1.0))
+    job_id = json.loads(out)["job_id"]
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dispatch.cli", "jobs", "watch", job_id, "--target", served.target],
+        stdout=slave,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert proc.wait(30) == 0
+    text = b"".join(chunks).decode()
+    redraws = text.split("\r\x1b[2K")
+    assert len(redraws) >= 3
+    assert text.count("\n") <= 2  # one line, not a scroll of lines
+    assert "SUCCEEDED" in redraws[-1]
