@@ -394,7 +394,9 @@ class JobService:
             # cancel() already recorded CANCELLED; this only covers an unforeseen interleaving.
             self.store.transition(job_id, CANCELLED, now, "cancelled by caller", (RUNNING,))
             return
-        if self._stopping.is_set():
+        if response is None and self._stopping.is_set():
+            # Interrupted by close(): run again after the restart. A solve that finished
+            # just before the shutdown keeps its result below instead.
             if self.store.transition(
                 job_id, QUEUED, now, "requeued: server shut down while running", (RUNNING,)
             ):
