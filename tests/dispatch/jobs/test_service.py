@@ -117,7 +117,7 @@ def test_watch_stops_promptly_when_caller_goes_away(make_service: MakeService) -
     active.clear()
     started = time.monotonic()
     rest = list(stream)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0  # polls every 0.2 s; slack for a loaded machine
     assert all(e.job.state not in FINAL for e in rest)
     service.cancel(job.job_id)
 
