@@ -5,8 +5,10 @@ solver cannot hide here. Every plan is checked before it leaves the service; tes
 
 Rules, as the contract (routing.proto) states them and as decided where it is silent:
 
-* Timing. A route departs at the plan's ``departure``; without one, at shift start, moved later
-  by the wait at the first visit (so it does not idle there). Each visit starts as early as
+* Timing. A route departs at the plan's ``departure``; without one, as late as it can while
+  still reaching its end location when it would by leaving at shift start (forward time slack:
+  waiting is moved to the depot), which minimises the duration for the plan's order; with
+  planned start times only the wait at the first visit is removed. Each visit starts as early as
   possible: at arrival, or at the opening of the first window that has not yet closed. A start
   time given by the plan is used when it is consistent; one before the vehicle can be there is a
   TIME_WINDOW violation (amount = seconds too early) and the arrival is used instead.
@@ -407,6 +409,61 @@ class _RouteSim:
         self.trip_first_over = [None] * self.n_dims
 
 
+def _window_end(problem: RoutingProblem, vehicle: Vehicle, timing: _Timing) -> int | None:
+    """Latest start that keeps ``timing`` inside the window it starts in (None: unbounded)."""
+    if timing.kind is VisitKind.STOP:
+        windows = problem.stops[timing.ref].time_windows
+    elif timing.kind is VisitKind.FACILITY:
+        opening = problem.facilities[timing.ref].opening
+        windows = (opening,) if opening is not None else ()
+    elif timing.kind is VisitKind.BREAK:
+        windows = (vehicle.breaks[timing.ref].start_window,)
+    else:
+        return None
+    if not windows:
+        return None
+    ends = [w.end for w in windows if w.contains(timing.start)]
+    return max(ends) if ends else timing.start  # already late: it must not move
+
+
+def _default_departure(
+    problem: RoutingProblem, route: RoutePlan, times_served: list[int], snapshot: list[int]
+) -> int:
+    """Latest departure that reaches the end location no later than leaving at shift start.
+
+    Leaving later by d moves visit i by max(0, d - waits up to i), so the route can leave later
+    by the total wait, as long as no visit is pushed past the end of its window (forward time
+    slack, Savelsbergh 1992). Minimises the route duration for the plan's order and is verified
+    by simulation; with planned start times only the wait at the first visit is removed.
+    """
+    vehicle = problem.vehicles[route.vehicle]
+    base = vehicle.shift.start
+    first, end_first = _RouteSim(problem, route, times_served).run(base)
+    count_first = sum(len(t.violations) for t in first)
+    times_served[:] = snapshot
+    simple = base + first[1].wait
+    if any(v.start is not None for v in route.visits):
+        return simple
+    delay: int | None = None
+    waited = 0
+    for timing in first[1:-1]:
+        waited += timing.wait
+        end = _window_end(problem, vehicle, timing)
+        if end is not None:
+            room = waited + end - timing.start
+            delay = room if delay is None else min(delay, room)
+    total_wait = waited
+    delay = total_wait if delay is None else min(delay, total_wait)
+    if delay <= first[1].wait:
+        return simple
+    candidate = base + delay
+    second, end_second = _RouteSim(problem, route, times_served).run(candidate)
+    times_served[:] = snapshot
+    if end_second == end_first and sum(len(t.violations) for t in second) <= count_first:
+        return candidate
+    return simple
+
+
 def _evaluate_route(
     problem: RoutingProblem, route: RoutePlan, times_served: list[int]
 ) -> RouteEvaluation:
@@ -416,10 +473,7 @@ def _evaluate_route(
     if route.departure is not None:
         departure = route.departure
     else:
-        # First pass from shift start; the wait at the first visit is pure idling at the start
-        # of the route, so leaving that much later changes nothing but the duration.
-        first, _ = sim.run(vehicle.shift.start)
-        departure = vehicle.shift.start + first[1].wait
+        departure = _default_departure(problem, route, times_served, snapshot)
         times_served[:] = snapshot
         sim = _RouteSim(problem, route, times_served)
     timings, end_arrival = sim.run(departure)

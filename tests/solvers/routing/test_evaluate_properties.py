@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 from checker_cases import random_plans, random_problems
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solvers.routing.evaluate import evaluate
-from solvers.routing.plan import ViolationType, VisitKind
+from solvers.routing.plan import RoutingPlan, ViolationType, VisitKind
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -118,3 +119,20 @@ def test_feasible_means_no_violation_anywhere(case):
                 listed.remove(x)
     assert all(x.type is ViolationType.MISSING_MANDATORY_STOP for x in listed)
     assert e.feasible == (not e.violations)
+
+
+@SETTINGS
+@given(cases())
+def test_default_departure_is_never_worse_than_leaving_at_shift_start(case):
+    """Without a planned departure the checker moves idle time to the depot: the route is never
+    longer, never later home and never has more violations than leaving at shift start."""
+    p, plan = case
+    early = RoutingPlan(tuple(
+        replace(r, departure=p.vehicles[r.vehicle].shift.start) if r.departure is None else r
+        for r in plan.routes
+    ))
+    chosen, fixed = evaluate(p, plan), evaluate(p, early)
+    assert len(chosen.violations) <= len(fixed.violations)
+    for r, e in zip(chosen.routes, fixed.routes, strict=True):
+        assert r.duration <= e.duration
+        assert r.visits[-1].arrival == e.visits[-1].arrival
