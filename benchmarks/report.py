@@ -131,7 +131,7 @@ def _suite_section(
     tolerance: float,
     family_gaps: dict[tuple[str, str], dict[str, float]],
 ) -> list[str]:
-    solvers = sorted({k[3] for k in entries})
+    solvers = list(dict.fromkeys(k[3] for k in entries))  # in --solvers order
     instances = sorted({k[2] for k in entries})
     first = next(iter(entries.values()))
     convention = first["convention"]
@@ -224,6 +224,19 @@ def _suite_section(
                 tally[{1: 0, 0: 1, -1: 2}[outcome]] += 1
             lines.append(f"| {a} vs {b} | {tally[0]} | {tally[1]} | {tally[2]} |")
         lines.append("")
+    engines: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for e in entries.values():
+        if e["solved"]:
+            engines[e["solver"]][e.get("engine") or "?"] += 1
+    lines.append(
+        "Engines that produced the solved plans: "
+        + "; ".join(
+            f"{solver}: " + ", ".join(f"{eng} ({n})" for eng, n in sorted(engines[solver].items()))
+            for solver in solvers
+            if engines[solver]
+        )
+    )
+    lines.append("")
     notes = sorted(
         {
             f"{e['solver']}: {e['note']}"

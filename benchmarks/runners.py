@@ -4,8 +4,9 @@ Each solve gets a new interpreter so that its peak memory (ru_maxrss of that pro
 a crash or hang cannot take the harness down, and OR-Tools (which holds the GIL) runs alone.
 Solvers:
 
-* ``auto``, ``ortools``, ``milp``: the service's own request path,
-  ``dispatch.routing.solve_plan_routes`` with ``options.solver`` set (AUTO / ORTOOLS / MILP).
+* ``auto``, ``ortools``, ``milp``, ``service-pyvrp``: the service's own request path,
+  ``dispatch.routing.solve_plan_routes`` with ``options.solver`` set (AUTO / ORTOOLS / MILP /
+  PYVRP).
 * ``pyvrp``: PyVRP 0.14 ``ProblemData`` built from the request's integer matrices, ``MaxRuntime``.
 * ``vroom``: pyvroom with the request's integer durations (time) and distances (cost), exploration
   level 5, one thread, and its ``timeout`` set to the budget (VROOM stops earlier when its search
@@ -29,7 +30,12 @@ from typing import Any
 
 import numpy as np
 
-SERVICE_SOLVERS = {"auto": "AUTO", "ortools": "ORTOOLS", "milp": "MILP"}
+SERVICE_SOLVERS = {
+    "auto": "AUTO",
+    "ortools": "ORTOOLS",
+    "milp": "MILP",
+    "service-pyvrp": "PYVRP",  # the service's own PyVRP engine, through its request path
+}
 PEER_SOLVERS = ("pyvrp", "vroom")
 ALL_SOLVERS = (*SERVICE_SOLVERS, *PEER_SOLVERS)
 #: Seconds allowed beyond the budget for process start, imports and model building.
