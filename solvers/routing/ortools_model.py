@@ -24,7 +24,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
-from solvers.routing.model import RoutingProblem, TimeWindow, Vehicle
+from solvers.routing.model import Break, RoutingProblem, TimeWindow, Vehicle
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
 
 __all__ = ["COST_SCALE", "OrtoolsResult", "OrtoolsSettings", "build", "solve"]
@@ -97,6 +97,7 @@ class _Layout:
     final_facility: list[int | None] = field(default_factory=list)  # per vehicle
     tail_seconds: list[int] = field(default_factory=list)  # unload + drive home after END node
     tail_metres: list[int] = field(default_factory=list)
+    usable: list[bool] = field(default_factory=list)  # False: the vehicle must stay home
 
     def add(self, location: int, service: int) -> int:
         self.node_location.append(int(location))
@@ -113,7 +114,7 @@ class BuiltModel:
     manager: pywrapcp.RoutingIndexManager
     routing: pywrapcp.RoutingModel
     time: pywrapcp.RoutingDimension
-    breaks: dict[int, list[pywrapcp.IntervalVar]]
+    breaks: dict[int, dict[int, pywrapcp.IntervalVar]]  # vehicle -> break index -> interval
     model_skipped: dict[int, SkipReason]
     mandatory_penalty: int
 
@@ -199,7 +200,33 @@ def _layout(problem: RoutingProblem, keep: list[int]) -> _Layout:
         layout.tail_metres.append(metres)
         location = problem.facilities[final].location if final is not None else vehicle.end
         layout.end_nodes.append(layout.add(location, 0))
+        # Even an unused vehicle's empty route start -> end must fit its limits in OR-Tools;
+        # a vehicle that cannot even do that (or owes a break its shift cannot hold) stays home.
+        empty = problem.travel(v, vehicle.start, location) + tail
+        fits = vehicle.shift.start + empty <= vehicle.shift.end and (
+            not vehicle.max_route_duration or empty <= vehicle.max_route_duration
+        )
+        layout.usable.append(fits and _usable(vehicle))
     return layout
+
+
+def _break_window(vehicle: Vehicle, brk: Break) -> tuple[int, int] | None:
+    """Start range of a break clipped to the shift; None when it cannot be taken in it."""
+    lo = max(brk.start_window.start, vehicle.shift.start)
+    hi = min(brk.start_window.end, vehicle.shift.end - brk.duration)
+    return (lo, hi) if lo <= hi else None
+
+
+def _owed_breaks(vehicle: Vehicle) -> list[int]:
+    """Breaks that can matter: a window opening at or after shift end is never owed."""
+    return [b for b, brk in enumerate(vehicle.breaks)
+            if brk.start_window.start < vehicle.shift.end]
+
+
+def _usable(vehicle: Vehicle) -> bool:
+    """False when the vehicle owes a break that does not fit in its shift (it cannot work)."""
+    return all(_break_window(vehicle, vehicle.breaks[b]) is not None
+               for b in _owed_breaks(vehicle))
 
 
 def _eligible(problem: RoutingProblem, layout: _Layout, stop_index: int) -> list[int]:
@@ -211,6 +238,8 @@ def _eligible(problem: RoutingProblem, layout: _Layout, stop_index: int) -> list
         if stop.allowed_vehicles is not None and v not in stop.allowed_vehicles:
             continue
         if not stop.required_skills <= vehicle.skills:
+            continue
+        if not layout.usable[v]:
             continue
         if loaded and layout.facility_nodes and layout.final_facility[v] is None:
             continue
@@ -266,7 +295,12 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
             time_matrix[k] = travel
             transit = travel + service[:, None]
             time_eval[k] = routing.RegisterTransitMatrix(transit.tolist())
-    horizon = max(int(v.shift.end) for v in problem.vehicles)
+    # Slack and cumul bound: every shift end, with room for the empty route of a vehicle that
+    # stays home because even that does not fit its shift.
+    longest = max(int(m.max(initial=0)) for m in time_matrix.values())
+    horizon = max(int(v.shift.end) for v in problem.vehicles) + longest + max(
+        layout.tail_seconds, default=0
+    )
     routing.AddDimensionWithVehicleTransitAndCapacity(
         [time_eval[v.matrix] for v in problem.vehicles], horizon, [horizon] * n_vehicles,
         False, "time",
@@ -324,6 +358,8 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
     # Shifts, route duration, final unload tail.
     for v, vehicle in enumerate(problem.vehicles):
         start, end = routing.Start(v), routing.End(v)
+        if not layout.usable[v]:
+            continue  # serves nothing (see _eligible); its empty route needs no limits
         tail = layout.tail_seconds[v]
         time_dim.CumulVar(start).SetRange(vehicle.shift.start, vehicle.shift.end)
         lo, hi = vehicle.shift.start, vehicle.shift.end - tail
@@ -343,11 +379,15 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
         index = manager.NodeToIndex(layout.stop_node[i])
         stop = problem.stops[i]
         if stop.time_windows:
-            spans = _merged(stop.time_windows)
-            cumul = time_dim.CumulVar(index)
-            cumul.SetRange(spans[0][0], min(spans[-1][1], horizon))
-            for (_, gap_lo), (gap_hi, _) in itertools.pairwise(spans):
-                cumul.RemoveInterval(gap_lo + 1, gap_hi - 1)
+            spans = [(lo, min(hi, horizon)) for lo, hi in _merged(stop.time_windows)
+                     if lo <= horizon]
+            if spans:
+                cumul = time_dim.CumulVar(index)
+                cumul.SetRange(spans[0][0], spans[-1][1])
+                for (_, gap_lo), (gap_hi, _) in itertools.pairwise(spans):
+                    cumul.RemoveInterval(gap_lo + 1, gap_hi - 1)
+            else:  # every window opens after every shift has ended
+                model_skipped.setdefault(i, SkipReason.CANNOT_MEET_TIME_WINDOW)
         vehicles = eligible[i]
         if i in model_skipped:
             routing.ActiveVar(index).SetValue(0)
@@ -367,8 +407,10 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
     for node, f in layout.node_facility.items():
         index = manager.NodeToIndex(node)
         opening = problem.facilities[f].opening
-        if opening is not None:
+        if opening is not None and opening.start <= horizon:
             time_dim.CumulVar(index).SetRange(opening.start, min(opening.end, horizon))
+        elif opening is not None:
+            routing.ActiveVar(index).SetValue(0)
         routing.AddDisjunction([index], 0)
     if copy_indices:
         # An unload right after another unload (or at the start) is never useful.
@@ -455,7 +497,7 @@ def _add_breaks(
     manager: pywrapcp.RoutingIndexManager,
     routing: pywrapcp.RoutingModel,
     time_dim: pywrapcp.RoutingDimension,
-) -> dict[int, list[pywrapcp.IntervalVar]]:
+) -> dict[int, dict[int, pywrapcp.IntervalVar]]:
     """Breaks as time-dimension break intervals (driving can be interrupted, service cannot).
 
     OR-Tools lets a break fall before departure or after the route ends. Before departure is
@@ -468,22 +510,21 @@ def _add_breaks(
         return {}
     solver = routing.solver()
     visit = [layout.node_service[manager.IndexToNode(i)] for i in range(routing.Size())]
-    out: dict[int, list[pywrapcp.IntervalVar]] = {}
+    out: dict[int, dict[int, pywrapcp.IntervalVar]] = {}
     for v, vehicle in enumerate(problem.vehicles):
-        if not vehicle.breaks:
-            continue
-        intervals = []
+        owed = _owed_breaks(vehicle)
+        if not owed or not layout.usable[v]:
+            continue  # nothing to schedule, or the vehicle serves nothing (see _eligible)
+        intervals = {}
         start = time_dim.CumulVar(routing.Start(v))
-        for b, brk in enumerate(vehicle.breaks):
-            lo = max(brk.start_window.start, vehicle.shift.start)
-            hi = min(brk.start_window.end, vehicle.shift.end - brk.duration)
-            if hi < lo:  # cannot be taken in this shift; the checker will say so if it matters
-                lo, hi = brk.start_window.start, brk.start_window.end
+        for b in owed:
+            brk = vehicle.breaks[b]
+            lo, hi = _break_window(vehicle, brk)  # type: ignore[misc]
             interval = solver.FixedDurationIntervalVar(lo, hi, brk.duration, False,
                                                        f"break_{v}_{b}")
             solver.Add(interval.StartExpr() >= start)
-            intervals.append(interval)
-        time_dim.SetBreakIntervalsOfVehicle(intervals, v, visit)
+            intervals[b] = interval
+        time_dim.SetBreakIntervalsOfVehicle(list(intervals.values()), v, visit)
         out[v] = intervals
     return out
 
@@ -704,12 +745,12 @@ def _with_breaks(
     is dropped when the vehicle is home before the break window opens (no break is owed) and
     otherwise kept at the end of the route, no earlier than the last service ends.
     """
-    intervals = built.breaks.get(v, [])
+    intervals = built.breaks.get(v, {})
     if not intervals:
         return [visit for _, visit in visits]
     vehicle = built.problem.vehicles[v]
     placed: list[tuple[int, int, PlannedVisit]] = [(t, 1, pv) for t, pv in visits]
-    for b, interval in enumerate(intervals):
+    for b, interval in intervals.items():
         start = assignment.StartValue(interval)
         if start >= home and home <= vehicle.breaks[b].start_window.start:
             continue

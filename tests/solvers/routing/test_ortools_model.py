@@ -1,0 +1,311 @@
+"""The OR-Tools routing model, checked by the independent checker on small hand-made problems.
+
+Line world (checker_cases): location i is i x 10 s and i x 1000 m from location 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from checker_cases import problem, random_problems, stop, vehicle
+from hypothesis import HealthCheck, given, settings
+
+from solvers.budget import Deadline
+from solvers.routing import ortools_model
+from solvers.routing.evaluate import evaluate
+from solvers.routing.model import Break, Facility, RoutingProblem, TimeWindow
+from solvers.routing.ortools_model import OrtoolsSettings
+from solvers.routing.plan import (
+    PlannedVisit,
+    RoutePlan,
+    RoutingPlan,
+    SkipReason,
+    VisitKind,
+)
+
+BUDGET = 1.0
+
+
+def solve(p: RoutingProblem, seconds: float = BUDGET, **kw: object) -> ortools_model.OrtoolsResult:
+    return ortools_model.solve(p, Deadline.after(seconds), OrtoolsSettings(**kw))
+
+
+def checked(p: RoutingProblem, plan: RoutingPlan):
+    evaluation = evaluate(p, plan)
+    assert evaluation.feasible, evaluation.violations
+    return evaluation
+
+
+def kinds(route: RoutePlan) -> list[str]:
+    return [v.kind.value[0] + str(v.ref) for v in route.visits]
+
+
+def test_line_tour_is_optimal_and_costed_like_the_checker() -> None:
+    """Stops at 1, 2, 3 on a line: the optimum drives 0-3-0 = 60 s; at 36/h that costs 0.6.
+
+    The solver's own objective must equal the checker's cost: arc (travel + service) cost plus
+    slack cost is the contract's cost_per_hour x route duration, exactly.
+    """
+    p = problem(
+        (stop("a", 1), stop("b", 2), stop("c", 3)),
+        vehicles=(vehicle(cost_per_hour=36.0),),
+    )
+    result = solve(p)
+    evaluation = checked(p, result.plan)
+    assert evaluation.cost == pytest.approx(0.6)
+    assert result.solver_objective == pytest.approx(evaluation.cost)
+    assert evaluation.served == frozenset({0, 1, 2})
+
+
+def test_distance_and_fixed_costs_follow_the_contract() -> None:
+    """Two stops at 2 and 5, cost_per_km 1.5, fixed 100: one route of 10 km = 100 + 15."""
+    p = problem(
+        (stop("a", 2), stop("b", 5)),
+        vehicles=(vehicle(cost_per_km=1.5, fixed_cost=100.0),
+                  vehicle("v2", cost_per_km=1.5, fixed_cost=100.0)),
+    )
+    result = solve(p)
+    evaluation = checked(p, result.plan)
+    assert len(result.plan.routes) == 1
+    assert evaluation.cost == pytest.approx(115.0)
+
+
+def test_small_truck_unloads_between_trips_and_before_returning() -> None:
+    """Capacity 2, four stops of 1 each, dump at 7: two trips, each ending at the facility."""
+    p = problem(
+        tuple(stop(f"s{i}", i, demands=(1,)) for i in range(1, 5)),
+        vehicles=(vehicle(capacities=(2,), cost_per_hour=36.0),),
+        facilities=(Facility("dump", 7, unload_duration=30),),
+        dimensions=("kg",),
+    )
+    result = solve(p)
+    evaluation = checked(p, result.plan)
+    (route,) = result.plan.routes
+    assert route.visits[-1].kind is VisitKind.FACILITY
+    assert sum(v.kind is VisitKind.FACILITY for v in route.visits) == 2
+    assert evaluation.served == frozenset(range(4))
+    assert evaluation.routes[0].trips == 2
+
+
+def test_daily_capacity_limits_the_whole_shift() -> None:
+    """Daily capacity 3 across trips of 2: one truck can take only three of four stops."""
+    p = problem(
+        tuple(stop(f"s{i}", i, demands=(1,)) for i in range(1, 5)),
+        vehicles=(vehicle(capacities=(2,), daily_capacities=(3,), cost_per_hour=36.0),),
+        facilities=(Facility("dump", 7, unload_duration=30),),
+        dimensions=("kg",),
+    )
+    result = solve(p)
+    evaluation = checked(p, result.plan)
+    assert len(evaluation.served) == 3
+    assert list(result.plan.skipped.values()) == [SkipReason.NO_CAPACITY_LEFT]
+
+
+def test_break_is_taken_inside_its_window() -> None:
+    """Service of 100 s at each of five stops keeps the crew busy past the break window."""
+    brk = Break("lunch", TimeWindow(200, 260), 60)
+    p = problem(
+        tuple(stop(f"s{i}", i, service_duration=100) for i in range(1, 6)),
+        vehicles=(vehicle(breaks=(brk,), cost_per_hour=36.0),),
+    )
+    result = solve(p)
+    evaluation = checked(p, result.plan)
+    timings = [t for t in evaluation.routes[0].visits if t.kind is VisitKind.BREAK]
+    assert len(timings) == 1
+    assert 200 <= timings[0].start <= 260
+    assert evaluation.routes[0].break_seconds == 60
+
+
+def test_break_not_owed_by_a_crew_home_before_the_window() -> None:
+    """A 30 s route with a break window opening at 5000 needs no break visit at all."""
+    brk = Break("lunch", TimeWindow(5000, 6000), 600)
+    p = problem((stop("a", 1),), vehicles=(vehicle(breaks=(brk,)),))
+    result = solve(p)
+    checked(p, result.plan)
+    assert all(v.kind is not VisitKind.BREAK for v in result.plan.routes[0].visits)
+
+
+def test_skills_send_the_stop_to_the_skilled_crew() -> None:
+    """Only v2 has the skill 'gas'; the gas job goes to v2 even though v1 is identical."""
+    p = problem(
+        (stop("gas", 3, required_skills=frozenset({"gas"})), stop("other", 1)),
+        vehicles=(vehicle("v1", cost_per_hour=36.0),
+                  vehicle("v2", skills=frozenset({"gas"}), cost_per_hour=36.0)),
+    )
+    result = solve(p)
+    checked(p, result.plan)
+    serving = {v.ref: r.vehicle for r in result.plan.routes for v in r.visits}
+    assert serving[0] == 1
+
+
+def test_allowed_vehicles_are_respected() -> None:
+    """A stop restricted to vehicle 0 is served by it, even when vehicle 1 is cheaper."""
+    p = problem(
+        (stop("a", 2, allowed_vehicles=frozenset({0})),),
+        vehicles=(vehicle("v1", cost_per_hour=100.0), vehicle("v2", cost_per_hour=1.0)),
+    )
+    result = solve(p)
+    checked(p, result.plan)
+    assert [r.vehicle for r in result.plan.routes] == [0]
+
+
+def test_second_window_is_used_when_the_first_is_out_of_reach() -> None:
+    """Stop at 5 (50 s away) with windows [0, 20] and [300, 400]: service starts at 300 or later.
+
+    The gap (21..299) is removed from the start-time domain, so the solver cannot pretend to
+    serve inside it.
+    """
+    p = problem(
+        (stop("a", 5, time_windows=(TimeWindow(0, 20), TimeWindow(300, 400))),),
+    )
+    result = solve(p)
+    checked(p, result.plan)
+    (visit,) = result.plan.routes[0].visits
+    assert visit.start is not None and 300 <= visit.start <= 400
+
+
+def test_optional_stop_skipped_when_its_penalty_is_small() -> None:
+    """A far optional stop (70 s away and back, 1.4 at 36/h) with penalty 1 is skipped."""
+    p = problem(
+        (stop("near", 1), stop("far", 7, optional=True, skip_penalty=1.0)),
+        vehicles=(vehicle(cost_per_hour=36.0),),
+    )
+    result = solve(p)
+    evaluation = checked(p, result.plan)
+    assert result.plan.skipped == {1: SkipReason.SKIPPED_FOR_COST}
+    assert evaluation.cost_terms["skip_penalty"] == pytest.approx(1.0)
+
+
+def test_optional_stop_served_when_its_penalty_is_large() -> None:
+    """The same far optional stop with penalty 100 is worth serving."""
+    p = problem(
+        (stop("near", 1), stop("far", 7, optional=True, skip_penalty=100.0)),
+        vehicles=(vehicle(cost_per_hour=36.0),),
+    )
+    result = solve(p)
+    evaluation = checked(p, result.plan)
+    assert evaluation.served == frozenset({0, 1})
+
+
+def test_unservable_mandatory_stop_is_reported_not_fatal() -> None:
+    """A mandatory stop whose window closes before anyone can arrive is skipped with a reason.
+
+    The penalty of a mandatory stop is far above any route cost, so everything else is still
+    planned.
+    """
+    p = problem(
+        (stop("late", 7, time_windows=(TimeWindow(0, 5),)), stop("fine", 2)),
+    )
+    result = solve(p)
+    checked(p, result.plan)
+    assert set(result.plan.skipped) == {0}
+    assert result.plan.routes[0].visits[0].ref == 1
+
+
+def test_max_stops_is_respected() -> None:
+    """max_stops 2 with two vehicles and four stops: each vehicle serves exactly two."""
+    p = problem(
+        tuple(stop(f"s{i}", i) for i in range(1, 5)),
+        vehicles=(vehicle("v1", max_stops=2), vehicle("v2", max_stops=2)),
+    )
+    result = solve(p)
+    checked(p, result.plan)
+    assert sorted(len(r.visits) for r in result.plan.routes) == [2, 2]
+
+
+def test_min_vehicles_then_cost_uses_fewer_vehicles() -> None:
+    """Windows at 100 and 1000: two crews cost 400 s of duty, one crew 1100 s.
+
+    MIN_COST takes two crews; MIN_VEHICLES_THEN_COST takes one.
+    """
+    stops = (
+        stop("early", 5, time_windows=(TimeWindow(100, 200),)),
+        stop("late", 5, time_windows=(TimeWindow(1000, 1100),)),
+    )
+    fleet = (vehicle("v1", cost_per_hour=36.0), vehicle("v2", cost_per_hour=36.0))
+    cheap = problem(stops, vehicles=fleet)
+    few = replace(cheap, minimize_vehicles_first=True)
+    assert len(solve(cheap).plan.routes) == 2
+    result = solve(few)
+    checked(few, result.plan)
+    assert len(result.plan.routes) == 1
+
+
+def test_no_costs_minimises_travel_time() -> None:
+    """Without any cost coefficient the model minimises driving: 0-1-2-3-0 over 0-3-1-2-0."""
+    p = problem(tuple(stop(f"s{i}", i) for i in (3, 1, 2)))
+    result = solve(p)
+    evaluation = checked(p, result.plan)
+    assert evaluation.routes[0].travel_seconds == 60
+
+
+def test_deterministic_mode_gives_the_same_plan_twice() -> None:
+    """Solution limit instead of wall clock: two runs return identical plans."""
+    rng = np.random.default_rng(7)
+    n = 25
+    points = rng.integers(0, 1000, (n, 2))
+    durations = np.rint(
+        np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    ).astype(np.int64)
+    base = problem((stop("x", 1),))
+    p = replace(
+        base,
+        location_ids=tuple(f"L{i}" for i in range(n)),
+        durations=(durations,),
+        distances=(durations,),
+        stops=tuple(stop(f"s{i}", i, demands=(1,)) for i in range(1, n)),
+        vehicles=tuple(vehicle(f"v{k}", capacities=(8,), cost_per_hour=36.0) for k in range(4)),
+        dimensions=("kg",),
+    )
+    first = solve(p, seconds=20, deterministic=True, solution_limit=40)
+    second = solve(p, seconds=20, deterministic=True, solution_limit=40)
+    checked(p, first.plan)
+    assert first.plan == second.plan
+
+
+def test_warm_start_is_accepted_and_improved() -> None:
+    """A poor but valid initial plan (0-3-1-2-0) is read in and the search starts from it."""
+    p = problem(tuple(stop(f"s{i}", i) for i in (1, 2, 3)), vehicles=(vehicle(cost_per_hour=36.0),))
+    visits = tuple(PlannedVisit(VisitKind.STOP, i) for i in (2, 0, 1))
+    initial = RoutingPlan((RoutePlan(0, visits),))
+    result = solve(p, initial=initial)
+    evaluation = checked(p, result.plan)
+    assert result.warm_start_used
+    assert evaluation.cost == pytest.approx(0.6)
+
+
+def test_warm_start_with_unknown_parts_is_trimmed_not_rejected() -> None:
+    """Facility visits in a problem without facilities are dropped; the rest is used."""
+    p = problem(tuple(stop(f"s{i}", i) for i in (1, 2)))
+    initial = RoutingPlan(
+        (RoutePlan(0, (PlannedVisit(VisitKind.STOP, 0), PlannedVisit(VisitKind.FACILITY, 0),
+                       PlannedVisit(VisitKind.STOP, 1))),)
+    )
+    result = solve(p, initial=initial)
+    checked(p, result.plan)
+    assert result.warm_start_used
+
+
+def test_excluded_stops_stay_out_of_the_model() -> None:
+    """Stops ruled out by the pre-check are neither routed nor given a reason by the model."""
+    p = problem((stop("a", 1), stop("b", 2)))
+    result = solve(p, exclude=frozenset({1}))
+    assert [v.ref for r in result.plan.routes for v in r.visits] == [0]
+    assert 1 not in result.plan.skipped
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_problems())
+def test_every_plan_passes_the_checker(p: RoutingProblem) -> None:
+    """Random small problems with every feature: the plan is valid and every stop accounted for.
+
+    Stops a solver leaves out must carry a reason; breaks, windows, capacities, facilities,
+    skills, limits and shifts are all mixed here.
+    """
+    result = solve(p, seconds=0.3)
+    evaluation = evaluate(p, result.plan)
+    assert evaluation.feasible, evaluation.violations
+    for index, s in enumerate(p.stops):
+        assert index in evaluation.served or index in result.plan.skipped or s.optional
