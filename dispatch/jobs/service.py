@@ -40,6 +40,7 @@ from dispatch.jobs.store import (
     request_digest,
 )
 from dispatch.routing import RoutingProgress, RoutingService
+from dispatch.validation import limits
 from solvers.budget import Deadline
 from solvers.errors import CancelledError, DispatchError
 
@@ -50,9 +51,9 @@ SOLUTION_IMPROVED = jobs_pb2.PlanJobEvent.SOLUTION_IMPROVED
 
 # The contract's routing default when options.time_budget is unset (common.proto, SolveOptions).
 DEFAULT_TIME_BUDGET = 10.0
-# A job never solves longer than this, whatever its request asks; keeps one request from holding
-# a slot all night.
-MAX_TIME_BUDGET = 600.0
+# A job never solves longer than validation lets any request ask for (one hour), so a budget that
+# passed validation is honoured as asked.
+MAX_TIME_BUDGET = float(limits.MAX_TIME_BUDGET_SECONDS)
 
 
 @dataclass

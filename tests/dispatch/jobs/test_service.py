@@ -17,6 +17,7 @@ from dispatch.jobs import (
     RequestIdConflictError,
     TooManyWatchersError,
 )
+from dispatch.jobs.service import job_time_budget
 
 Job = jobs_pb2.PlanJob
 Event = jobs_pb2.PlanJobEvent
@@ -268,3 +269,12 @@ def test_retention_also_runs_periodically(make_service: MakeService) -> None:
         return False
 
     wait_for(gone, timeout=5)
+
+
+def test_job_budget_is_the_request_budget_or_the_routing_default() -> None:
+    """A job solves for what the caller asked (10 s like PlanRoutes when unset), at most 1 h."""
+    assert job_time_budget(plan_request(budget=2.5)) == 2.5
+    unset = plan_request()
+    unset.options.ClearField("time_budget")
+    assert job_time_budget(unset) == 10.0
+    assert job_time_budget(plan_request(budget=7200)) == 3600.0
