@@ -236,7 +236,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from dispatch.server import start
 
     try:
-        config = ServerConfig.from_env().with_overrides(
+        config = ServerConfig.from_env(base=ServerConfig(address=DEFAULT_TARGET)).with_overrides(
             address=args.address,
             routing_workers=args.workers,
             job_workers=args.job_workers,
@@ -300,7 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
         "DISPATCH_ADDRESS, DISPATCH_WORKERS, DISPATCH_JOB_WORKERS, DISPATCH_STORE, "
         "DISPATCH_LOG_LEVEL.",
     )
-    serve.add_argument("--address", help="HOST:PORT to bind (default 127.0.0.1:0: a free port)")
+    serve.add_argument(
+        "--address", help=f"HOST:PORT to bind (default {DEFAULT_TARGET}; port 0 picks a free one)"
+    )
     serve.add_argument("--workers", type=int, help="routing worker processes (default 1)")
     serve.add_argument("--job-workers", type=int, help="plan jobs solved at once (default 1)")
     serve.add_argument("--store", help="plan job SQLite file (default ./var/dispatch.sqlite3)")

@@ -133,11 +133,13 @@ def to_rpc_status(exc: BaseException) -> RpcStatus:
     if isinstance(exc, InvalidProblemError):
         problems = tuple(exc.problems)
         count = len(problems)
-        message = (
-            f"invalid request: {count} problem{'s' if count != 1 else ''}; first: {exc}"
-            if problems
-            else "invalid request"
-        )
+        if problems:
+            first = problems[0]
+            plural = "s" if count != 1 else ""
+            message = f"invalid request ({count} problem{plural}); first: {first.path}: "
+            message += first.description
+        else:
+            message = "invalid request"
         return RpcStatus(grpc.StatusCode.INVALID_ARGUMENT, message, problems)
     if isinstance(exc, RequestTooLargeError):
         violation = (FieldProblem(exc.path, exc.description),) if exc.path else ()

@@ -159,7 +159,16 @@ def test_serve_examples_then_exit(tmp_path):
 def test_serve_stops_gracefully_on_sigterm(tmp_path):
     """SIGTERM shuts the server down in order and exits 0 (container stop)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "dispatch.cli", "serve", "--store", str(tmp_path / "s.sqlite3")],
+        [
+            sys.executable,
+            "-m",
+            "dispatch.cli",
+            "serve",
+            "--address",
+            "127.0.0.1:0",
+            "--store",
+            str(tmp_path / "s.sqlite3"),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
