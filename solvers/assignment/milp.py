@@ -51,7 +51,7 @@ def solve_stage_milp(
         return StageResult(np.zeros(0, dtype=bool), Status.OPTIMAL, 0.0, 0.0)
     try:
         prob = pulp.LpProblem(f"assign_{next(_counter)}", pulp.LpMinimize)
-        x = [pulp.LpVariable(f"x{a}", cat=pulp.LpBinary) for a in range(arcs.n_arcs)]
+        x = [prob.add_variable(f"x{a}", 0, 1, pulp.LpBinary) for a in range(arcs.n_arcs)]
         must_use = set(model.must_use_units.tolist())
         must_fill = set(model.must_fill_groups.tolist())
         for members in groups_of(arcs.unit):
@@ -82,7 +82,7 @@ def solve_stage_milp(
         for r, (members, base, minimum) in enumerate(
             zip(model.rule_members, model.rule_base, model.rule_min, strict=True)
         ):
-            s = pulp.LpVariable(f"s{r}", lowBound=0, upBound=minimum, cat=pulp.LpInteger)
+            s = prob.add_variable(f"s{r}", 0, minimum, pulp.LpInteger)
             dispatched = pulp.LpAffineExpression([(x[a], 1) for a in np.flatnonzero(members)])
             prob += s - dispatched >= minimum - base
             terms.append((s, model.shortfall_weight))

@@ -1,0 +1,161 @@
+"""The independent checker rejects every kind of broken plan and recomputes the objective."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from assignment_cases import problems
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solvers.assignment import (
+    AssignmentPlan,
+    AssignmentProblem,
+    CoverageRule,
+    UnitStatus,
+    check_plan,
+    solve,
+)
+from solvers.budget import Deadline
+from solvers.errors import PlanRejectedError
+
+A, E, B = UnitStatus.AVAILABLE, UnitStatus.EN_ROUTE, UnitStatus.BUSY
+
+
+def small(
+    status: tuple[int, ...] = (A, A, A),
+    commitment: tuple[int, ...] = (-1, -1, -1),
+    allow_reassignment: bool = False,
+    max_travel: int = 0,
+    coverage: bool = False,
+) -> AssignmentProblem:
+    """Three units (caps a / a / b), two incidents (P1 needs 1 a, P2 needs 1 a + 1 b)."""
+    return AssignmentProblem(
+        unit_ids=("u0", "u1", "u2"),
+        incident_ids=("p1", "p2"),
+        capabilities=("a", "b"),
+        unit_capabilities=np.array([[1, 0], [1, 0], [0, 1]], dtype=bool),
+        status=np.array(status, dtype=np.int64),
+        commitment=np.array(commitment, dtype=np.int64),
+        priorities=np.array([1, 2], dtype=np.int64),
+        targets=np.array([100, 0], dtype=np.int64),
+        requirements=np.array([[1, 0], [1, 1]], dtype=np.int64),
+        travel=np.array([[50, 300], [150, 60], [500, 70]], dtype=np.int64),
+        district_ids=("d0",) if coverage else (),
+        unit_to_district=np.array([[10], [10], [10]]) if coverage else None,
+        coverage_rules=(CoverageRule(0, 0, 2, 100),) if coverage else (),
+        max_travel=max_travel,
+        allow_reassignment=allow_reassignment,
+    )
+
+
+def plan(incident: list[int], capability: list[int]) -> AssignmentPlan:
+    """A plan from plain lists."""
+    return AssignmentPlan(np.array(incident, dtype=np.int64), np.array(capability, dtype=np.int64))
+
+
+def test_recomputes_every_objective_term() -> None:
+    """Weights w(p) = P + 1 - p and lateness x 1000 are applied as the contract says."""
+    evaluation = check_plan(small(coverage=True), plan([1, 0, 1], [0, 0, 1]))
+    # u1 -> p1 (w=2, eta 150, target 100: late 50); u0 -> p2 (w=1, 300); u2 -> p2 (w=1, 70)
+    assert evaluation.filled == (1, 2)
+    assert evaluation.weighted_lateness == 2 * 50
+    assert evaluation.weighted_response == 2 * 150 + 300 + 70
+    assert evaluation.response_cost == 1000 * 100 + 670
+    assert evaluation.coverage_shortfall == 2
+    assert evaluation.churn == 0
+
+
+def test_rejects_missing_capability() -> None:
+    """A unit may fill only a slot of a capability it has."""
+    with pytest.raises(PlanRejectedError):
+        check_plan(small(), plan([1, -1, -1], [1, -1, -1]))
+
+
+def test_rejects_overfilled_slots() -> None:
+    """Two units in a one-slot requirement."""
+    with pytest.raises(PlanRejectedError):
+        check_plan(small(), plan([0, 0, -1], [0, 0, -1]))
+
+
+def test_rejects_moving_a_busy_unit() -> None:
+    """BUSY never moves, even to a more urgent incident."""
+    problem = small(status=(A, A, B), commitment=(-1, -1, 1), allow_reassignment=True)
+    with pytest.raises(PlanRejectedError):
+        check_plan(problem, plan([-1, -1, 0], [-1, -1, 1]))
+
+
+def test_rejects_reroute_without_permission() -> None:
+    """EN_ROUTE units stay put unless the request allows reassignment."""
+    problem = small(status=(A, E, A), commitment=(-1, 1, -1))
+    with pytest.raises(PlanRejectedError):
+        check_plan(problem, plan([-1, 0, -1], [-1, 0, -1]))
+
+
+def test_rejects_reroute_to_less_urgent_incident() -> None:
+    """Re-routing is allowed only to a strictly more urgent incident."""
+    problem = small(status=(E, A, A), commitment=(0, -1, -1), allow_reassignment=True)
+    with pytest.raises(PlanRejectedError):
+        check_plan(problem, plan([1, -1, -1], [0, -1, -1]))
+
+
+def test_accepts_reroute_to_more_urgent_incident() -> None:
+    """The allowed re-route is accepted and counted as churn."""
+    problem = small(status=(A, E, A), commitment=(-1, 1, -1), allow_reassignment=True)
+    assert check_plan(problem, plan([-1, 0, -1], [-1, 0, -1])).churn == 1
+
+
+def test_rejects_beyond_max_travel() -> None:
+    """No unit is sent farther than max_travel_seconds."""
+    with pytest.raises(PlanRejectedError):
+        check_plan(small(max_travel=200), plan([1, -1, -1], [0, -1, -1]))
+
+
+def test_rejects_dispatch_without_slot() -> None:
+    """A free unit sent somewhere must fill a slot there."""
+    with pytest.raises(PlanRejectedError):
+        check_plan(small(), plan([0, -1, -1], [-1, -1, -1]))
+
+
+def _corruptions(problem: AssignmentProblem, good: AssignmentPlan, unit: int) -> list:
+    """Single-unit edits that break a hard rule, built from the rules' own wording."""
+    out = []
+    n_caps = len(problem.capabilities)
+    status, home = int(problem.status[unit]), int(problem.commitment[unit])
+    for i in range(problem.n_incidents):
+        for c in range(n_caps):
+            incident, capability = good.incident.copy(), good.capability.copy()
+            incident[unit], capability[unit] = i, c
+            broken = not problem.unit_capabilities[unit, c] or problem.requirements[i, c] == 0
+            filled = sum(
+                1
+                for v in range(problem.n_units)
+                if v != unit and good.incident[v] == i and good.capability[v] == c
+            )
+            broken |= filled + 1 > problem.requirements[i, c]
+            if status == UnitStatus.BUSY:
+                broken |= i != home
+            if status == UnitStatus.EN_ROUTE and i != home:
+                broken |= not problem.allow_reassignment or home < 0
+                broken |= home >= 0 and problem.priorities[i] >= problem.priorities[home]
+            newly = status == UnitStatus.AVAILABLE or (status == UnitStatus.EN_ROUTE and i != home)
+            broken |= bool(
+                newly and problem.max_travel > 0 and problem.travel[unit, i] > problem.max_travel
+            )
+            if broken:
+                out.append(AssignmentPlan(incident, capability))
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.data())
+def test_corrupted_optimal_plan_is_rejected(
+    problem: AssignmentProblem, data: st.DataObject
+) -> None:
+    """Any single-unit edit that breaks a rule, applied to a valid plan, is rejected."""
+    good = solve(problem, Deadline.after(10)).plan
+    check_plan(problem, good)
+    unit = data.draw(st.integers(0, problem.n_units - 1))
+    for corrupted in _corruptions(problem, good, unit):
+        with pytest.raises(PlanRejectedError):
+            check_plan(problem, corrupted)

@@ -1,0 +1,160 @@
+"""Fallbacks, deadlines and honest statuses of the assignment portfolio."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.assign.scenarios import city_problem
+from solvers.assignment import (
+    AssignmentProblem,
+    CoverageRule,
+    SolveSettings,
+    check_plan,
+    solve,
+)
+from solvers.budget import Deadline
+from solvers.status import SolverFamily, Status
+
+
+def test_no_coverage_is_proven_optimal_by_the_flow() -> None:
+    """Without coverage rules the flow alone answers, OPTIMAL with a zero gap."""
+    result = solve(city_problem(10, 50, seed=3), Deadline.after(5))
+    assert result.report.engine == "ortools.min_cost_flow"
+    assert result.report.status is Status.OPTIMAL
+    assert result.report.gap == 0.0
+    assert result.report.fallback_reason == ""
+
+
+def test_flow_failure_falls_back_to_milp_with_the_same_optimum() -> None:
+    """An injected min-cost-flow failure hands over to PuLP, whose plan is checked and equal."""
+    problem = city_problem(10, 50, seed=4)
+    reference = solve(problem, Deadline.after(5))
+    result = solve(problem, Deadline.after(20), SolveSettings(faults=frozenset({"min_cost_flow"})))
+    assert result.report.engine in ("pulp.highs", "pulp.cbc")
+    assert "min_cost_flow: injected fault" in result.report.fallback_reason
+    assert result.report.status is Status.OPTIMAL
+    assert check_plan(problem, result.plan).key() == reference.evaluation.key()
+
+
+def test_zero_cp_sat_budget_falls_back_to_milp_for_coverage() -> None:
+    """CP-SAT given no time finds nothing for real; the MILP solves the same stage model."""
+    problem = _coverage_case()
+    reference = solve(problem, Deadline.after(10))
+    assert reference.report.engine == "ortools.cp_sat"
+    result = solve(problem, Deadline.after(10), SolveSettings(cp_sat_time_limit=0.0))
+    assert result.report.engine in ("pulp.highs", "pulp.cbc")
+    assert "ortools.cp_sat: no solution" in result.report.fallback_reason
+    assert result.evaluation.key() == reference.evaluation.key()
+    check_plan(problem, result.plan)
+
+
+def test_every_exact_engine_failing_leaves_greedy() -> None:
+    """With OR-Tools and MILP both failing the answer is greedy, FEASIBLE, and says why."""
+    problem = city_problem(10, 50, seed=5)
+    faults = frozenset({"min_cost_flow", "milp"})
+    result = solve(problem, Deadline.after(5), SolveSettings(faults=faults))
+    assert result.report.engine == "greedy"
+    assert result.report.status is Status.FEASIBLE
+    assert result.report.bound is None
+    assert "milp" in result.report.fallback_reason
+    check_plan(problem, result.plan)
+
+
+def test_expired_deadline_answers_with_greedy() -> None:
+    """No time at all still gives a checked plan rather than an error."""
+    problem = city_problem(50, 300, seed=6)
+    result = solve(problem, Deadline.after(0.0))
+    assert result.report.engine == "greedy"
+    assert "skipped" in result.report.fallback_reason
+    check_plan(problem, result.plan)
+
+
+def test_milp_selected_explicitly() -> None:
+    """solver=MILP uses PuLP first and still proves the same optimum as the flow."""
+    problem = city_problem(10, 50, seed=7)
+    result = solve(problem, Deadline.after(20), SolveSettings(family=SolverFamily.MILP))
+    assert result.report.family is SolverFamily.MILP
+    assert result.report.status is Status.OPTIMAL
+    assert result.evaluation.key() == solve(problem, Deadline.after(5)).evaluation.key()
+
+
+def test_never_leaves_p1_slot_open_to_fill_p3() -> None:
+    """The only ambulance goes to the P1 incident although the P3 one is next door."""
+    problem = AssignmentProblem(
+        unit_ids=("amb",),
+        incident_ids=("p3", "p1"),
+        capabilities=("ambulance",),
+        unit_capabilities=np.array([[True]]),
+        status=np.array([1]),
+        commitment=np.array([-1]),
+        priorities=np.array([3, 1]),
+        targets=np.array([0, 0]),
+        requirements=np.array([[1], [1]]),
+        travel=np.array([[10, 3000]]),
+    )
+    result = solve(problem, Deadline.after(5))
+    assert result.plan.incident.tolist() == [1]
+    assert result.evaluation.unfilled == (0, 1)
+
+
+def test_en_route_unit_rerouted_to_more_urgent_incident() -> None:
+    """With allow_reassignment an en-route unit leaves a P3 call for an otherwise empty P1."""
+    problem = AssignmentProblem(
+        unit_ids=("amb",),
+        incident_ids=("p3", "p1"),
+        capabilities=("ambulance",),
+        unit_capabilities=np.array([[True]]),
+        status=np.array([2]),
+        commitment=np.array([0]),
+        priorities=np.array([3, 1]),
+        targets=np.array([0, 0]),
+        requirements=np.array([[1], [1]]),
+        travel=np.array([[10, 200]]),
+        allow_reassignment=True,
+    )
+    result = solve(problem, Deadline.after(5))
+    assert result.plan.incident.tolist() == [1]
+    assert result.evaluation.churn == 1
+
+
+def _coverage_case() -> AssignmentProblem:
+    """Two equally good ambulances for one call, each the only cover of its own district: any
+    optimal flow leaves a shortfall of 1, so the coverage stage always runs."""
+    return AssignmentProblem(
+        unit_ids=("near_d0", "near_d1"),
+        incident_ids=("call",),
+        capabilities=("ambulance",),
+        unit_capabilities=np.array([[True], [True]]),
+        status=np.array([1, 1]),
+        commitment=np.array([-1, -1]),
+        priorities=np.array([1]),
+        targets=np.array([0]),
+        requirements=np.array([[1]]),
+        travel=np.array([[100], [100]]),
+        district_ids=("d0", "d1"),
+        unit_to_district=np.array([[50, 900], [900, 50]]),
+        coverage_rules=(CoverageRule(0, 0, 1, 300), CoverageRule(1, 0, 1, 300)),
+    )
+
+
+def test_coverage_breaks_ties_between_equal_response_plans() -> None:
+    """Of two equally fast units, the one whose district keeps other cover is sent."""
+    problem = AssignmentProblem(
+        unit_ids=("lone_d0", "spare_d1", "cover_d1"),
+        incident_ids=("call",),
+        capabilities=("ambulance",),
+        unit_capabilities=np.array([[True], [True], [True]]),
+        status=np.array([1, 1, 1]),
+        commitment=np.array([-1, -1, -1]),
+        priorities=np.array([1]),
+        targets=np.array([0]),
+        requirements=np.array([[1]]),
+        travel=np.array([[100], [100], [400]]),
+        district_ids=("d0", "d1"),
+        unit_to_district=np.array([[50, 900], [900, 50], [900, 60]]),
+        coverage_rules=(CoverageRule(0, 0, 1, 300), CoverageRule(1, 0, 1, 300)),
+    )
+    result = solve(problem, Deadline.after(10))
+    assert result.plan.incident.tolist() == [-1, 0, -1]
+    assert result.evaluation.coverage_shortfall == 0
+    assert result.report.status is Status.OPTIMAL
