@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 from evaluate_plan_cases import Visit, evaluate_request, good_routes, line_request, visit
 
+from dispatch import client
 from dispatch._proto.dispatch.v1 import routing_pb2
-from dispatch.evaluate import evaluate_plan_request
+from dispatch.evaluate import planned_routes
+from dispatch.routing_convert import problem_from_request
 from solvers.errors import InvalidProblemError
 
 V = routing_pb2.Violation
 
 
-def run(routes, problem=None) -> routing_pb2.EvaluatePlanResponse:
-    return evaluate_plan_request(evaluate_request(routes, problem))
+@pytest.fixture
+def run(stub):
+    """EvaluatePlan over the session's real gRPC server."""
+
+    def call(routes, problem=None) -> routing_pb2.EvaluatePlanResponse:
+        return stub.EvaluatePlan(evaluate_request(routes, problem), timeout=30)
+
+    return call
 
 
 def route(vehicle: str, *visits: tuple[int, str]) -> routing_pb2.PlannedRoute:
@@ -26,7 +35,7 @@ def only_violation(response: routing_pb2.EvaluatePlanResponse) -> routing_pb2.Vi
     return v
 
 
-def test_feasible_plan_has_etas_and_no_violations():
+def test_feasible_plan_has_etas_and_no_violations(run):
     """The hand-checked plan: t1 leaves at 160 so that it reaches lunch (window from 300) without
     idling, and is back at the depot at 480 s."""
     response = run(good_routes())
@@ -43,7 +52,7 @@ def test_feasible_plan_has_etas_and_no_violations():
     assert list(r.totals.load_collected) == [9]
 
 
-def test_kpis_and_objective_terms_agree():
+def test_kpis_and_objective_terms_agree(run):
     """Cost 100 + 36/h x 320 s + 2/km x 14 km + 50 skipped = 181.2, split into four terms."""
     response = run(good_routes())
     terms = {t.name: t.value for t in response.objective_terms}
@@ -58,7 +67,7 @@ def test_kpis_and_objective_terms_agree():
     assert response.kpis.on_time_share == 1.0
 
 
-def test_time_window_violation_names_the_stop():
+def test_time_window_violation_names_the_stop(run):
     """With s1's window closing at 5, serving s2 first brings t1 to s1 at 50: 45 s late."""
     problem = line_request()
     problem.stops[0].time_windows[0].end = 5
@@ -71,7 +80,7 @@ def test_time_window_violation_names_the_stop():
     assert v.amount == 45
 
 
-def test_capacity_violation():
+def test_capacity_violation(run):
     """s1 + s2 + s3 = 9 units in one trip on a 5-unit truck."""
     response = run([route("t1", (Visit.STOP, "s1"), (Visit.STOP, "s2"), (Visit.BREAK, "lunch"),
                           (Visit.STOP, "s3"), (Visit.FACILITY, "dump"))])
@@ -80,7 +89,7 @@ def test_capacity_violation():
     assert list(response.routes[0].visits[4].violations) == [v]
 
 
-def test_daily_capacity_violation():
+def test_daily_capacity_violation(run):
     """Adding s4 brings t1 to 10 units in the shift, one over its daily capacity."""
     problem = line_request()
     problem.vehicles[0].max_stops = 4
@@ -91,7 +100,7 @@ def test_daily_capacity_violation():
     assert (v.type, v.id, v.amount) == (V.DAILY_CAPACITY, "s4", 1)
 
 
-def test_skills_and_vehicle_not_allowed_violations():
+def test_skills_and_vehicle_not_allowed_violations(run):
     """t2 lacks 'lift' for s2 and is not among s3's allowed vehicles."""
     response = run([
         route("t1", (Visit.STOP, "s1"), (Visit.FACILITY, "dump"), (Visit.BREAK, "lunch")),
@@ -102,7 +111,7 @@ def test_skills_and_vehicle_not_allowed_violations():
     }
 
 
-def test_shift_and_max_route_duration_violations():
+def test_shift_and_max_route_duration_violations(run):
     """With t1's shift ending at 400 and a 300 s limit, the 160..480 route breaks both."""
     problem = line_request()
     problem.vehicles[0].shift.end = 400
@@ -114,7 +123,7 @@ def test_shift_and_max_route_duration_violations():
     assert {v.type for v in response.routes[0].violations} == {V.SHIFT, V.MAX_ROUTE_DURATION}
 
 
-def test_max_stops_violation():
+def test_max_stops_violation(run):
     """t1 may serve three stops; four is one too many."""
     problem = line_request()
     problem.vehicles[0].daily_capacities[0] = 10
@@ -126,7 +135,7 @@ def test_max_stops_violation():
     assert (v.type, v.amount) == (V.MAX_STOPS, 1)
 
 
-def test_missing_break_violation_names_the_break():
+def test_missing_break_violation_names_the_break(run):
     """Starting at 200, t1's route runs past 300 s, so leaving lunch out is a violation."""
     problem = line_request()
     problem.vehicles[0].shift.start = 200
@@ -136,7 +145,7 @@ def test_missing_break_violation_names_the_break():
     assert (v.type, v.id) == (V.BREAK, "lunch")
 
 
-def test_disposal_before_end_violation():
+def test_disposal_before_end_violation(run):
     """Returning with s3's 4 units on board when a disposal site exists."""
     response = run([route("t1", (Visit.STOP, "s1"), (Visit.STOP, "s2"), (Visit.FACILITY, "dump"),
                           (Visit.BREAK, "lunch"), (Visit.STOP, "s3"))])
@@ -144,14 +153,14 @@ def test_disposal_before_end_violation():
     assert (v.type, v.amount) == (V.DISPOSAL_BEFORE_END, 4)
 
 
-def test_duplicate_visit_violation():
+def test_duplicate_visit_violation(run):
     """s1 served by both trucks."""
     response = run([*good_routes(), route("t2", (Visit.STOP, "s1"), (Visit.FACILITY, "dump"))])
     v = only_violation(response)
     assert (v.type, v.id) == (V.DUPLICATE_VISIT, "s1")
 
 
-def test_missing_mandatory_stop_violation():
+def test_missing_mandatory_stop_violation(run):
     """An empty plan leaves s1, s2 and s3 unserved; the optional s4 only costs its penalty."""
     response = run([])
     assert [(v.type, v.id) for v in response.violations] == [
@@ -163,9 +172,11 @@ def test_missing_mandatory_stop_violation():
 
 def test_unknown_ids_are_invalid_with_field_paths():
     """Every unknown vehicle, stop or break id is reported with its path in the request."""
+    problem = problem_from_request(line_request())
+    routes = [route("t9", (Visit.STOP, "s1")),
+              route("t1", (Visit.STOP, "nope"), (Visit.BREAK, "dinner"), (Visit.END, "t1"))]
     with pytest.raises(InvalidProblemError) as info:
-        run([route("t9", (Visit.STOP, "s1")),
-             route("t1", (Visit.STOP, "nope"), (Visit.BREAK, "dinner"), (Visit.END, "t1"))])
+        planned_routes(problem, routes)
     assert [p.path for p in info.value.problems] == [
         "routes[0].vehicle_id", "routes[1].visits[0].id", "routes[1].visits[1].id",
         "routes[1].visits[2].kind",
@@ -174,6 +185,63 @@ def test_unknown_ids_are_invalid_with_field_paths():
 
 def test_two_routes_for_one_vehicle_are_invalid():
     """A vehicle drives one route; the second is reported by path."""
+    problem = problem_from_request(line_request())
     with pytest.raises(InvalidProblemError) as info:
-        run([route("t1", (Visit.STOP, "s1")), route("t1", (Visit.STOP, "s2"))])
+        planned_routes(problem, [route("t1", (Visit.STOP, "s1")), route("t1", (Visit.STOP, "s2"))])
     assert [p.path for p in info.value.problems] == ["routes[1].vehicle_id"]
+
+
+def test_unknown_stop_over_the_wire_is_invalid_argument(run):
+    """The caller sees INVALID_ARGUMENT naming the field, not an internal error."""
+    with pytest.raises(grpc.RpcError) as info:
+        run([route("t1", (Visit.STOP, "nope"))])
+    details = client.error_details(info.value)
+    assert details.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert "routes[0].visits[0].id" in details.fields
+
+
+@pytest.mark.parametrize("workload", ["sanitation", "maintenance"])
+def test_solver_plan_evaluates_clean_with_plan_routes_totals(stub, examples, workload):
+    """A PlanRoutes answer fed back to EvaluatePlan breaks no rule and has the same stops,
+    vehicles, travel and cost: both answers come from the same checker and conversion."""
+    request = examples[workload]
+    request.options.time_budget.FromSeconds(3)
+    planned = stub.PlanRoutes(request, timeout=60)
+    assert planned.routes, "the example should be solvable"
+    routes = [
+        routing_pb2.PlannedRoute(
+            vehicle_id=r.vehicle_id,
+            visits=[routing_pb2.PlannedVisit(kind=v.kind, id=v.id) for v in r.visits
+                    if v.kind not in (Visit.START, Visit.END)],
+        )
+        for r in planned.routes
+    ]
+    evaluated = stub.EvaluatePlan(
+        routing_pb2.EvaluatePlanRequest(problem=request, routes=routes), timeout=30
+    )
+    # A caller's plan carries no reasons, so mandatory stops PlanRoutes could not serve (and
+    # reported as skipped) are violations here, and they are the only ones.
+    skipped_mandatory = {
+        s.stop_id for s in planned.skipped_stops
+        if s.reason != routing_pb2.SkippedStop.SKIPPED_FOR_COST
+        and not next(x for x in request.stops if x.id == s.stop_id).optional
+    }
+    assert {(v.type, v.id) for v in evaluated.violations} == {
+        (V.MISSING_MANDATORY_STOP, stop_id) for stop_id in skipped_mandatory
+    }
+    assert evaluated.feasible == (not skipped_mandatory)
+    for mine, theirs in zip(evaluated.routes, planned.routes, strict=True):
+        assert [v.id for v in mine.visits] == [v.id for v in theirs.visits]
+        assert mine.totals.travel_seconds == theirs.totals.travel_seconds
+        assert mine.totals.travel_metres == theirs.totals.travel_metres
+        assert list(mine.totals.load_collected) == list(theirs.totals.load_collected)
+        assert mine.totals.trips == theirs.totals.trips
+        # The caller's plan has no times: the checker picks the shortest schedule, so it is
+        # never longer than the solver's.
+        assert mine.totals.duration <= theirs.totals.duration
+    k_mine, k_theirs = evaluated.kpis, planned.kpis
+    assert (k_mine.vehicles_used, k_mine.stops_served, k_mine.stops_skipped) == (
+        k_theirs.vehicles_used, k_theirs.stops_served, k_theirs.stops_skipped
+    )
+    assert k_mine.total_cost <= planned.solve_info.objective + 1e-6
+    assert k_mine.total_cost == pytest.approx(planned.solve_info.objective, rel=0.02)
