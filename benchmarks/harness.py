@@ -114,6 +114,8 @@ def score_answer(
             service_problems = []
             row["service_check"] = f"unavailable: {exc}"
         row["check_problems"] = list(result.problems[:5]) + service_problems[:5]
+        served = {i for r in routes for kind, i in r.visits if kind == "STOP"}
+        row["unserved"] = sum(1 for s in instance.request.stops if s.id not in served)
         row["vehicles"] = result.vehicles
         row["objective"] = result.objective
         solved = result.feasible and not service_problems

@@ -173,9 +173,10 @@ def _suite_section(
             if e is None:
                 cells.append("")
             elif not e["solved"]:
+                failed = e["statuses"] in (["FEASIBLE"], ["OPTIMAL"])
+                unserved = f", {e['unserved']} stops unserved" if e.get("unserved") else ""
                 cells.append(
-                    "/".join(e["statuses"])
-                    + (" (check failed)" if e["statuses"] in (["FEASIBLE"], ["OPTIMAL"]) else "")
+                    "/".join(e["statuses"]) + (f" (check failed{unserved})" if failed else "")
                 )
             else:
                 cells.append(

@@ -129,6 +129,7 @@ def test_plan_failing_the_checker_counts_as_no_solution(bench_dir):
     }
     row = score_answer(instance, "solomon", "ortools", 1, 1.0, answer)
     assert row["solved"] is False and row["gap_pct"] is None
+    assert row["unserved"] == 99
     assert any("not served" in p for p in row["check_problems"])
 
 
