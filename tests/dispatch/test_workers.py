@@ -1,0 +1,144 @@
+"""The worker-process pool: real spawned processes, faults injected for real."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from dispatch.workers import WorkerPool, WorkerTimeoutError
+from solvers.errors import CancelledError, InvalidProblemError, SolverFailedError
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A killed child that is not reaped yet is a zombie: gone for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_gone(pid: int, seconds: float = 5.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def make_pool() -> Iterator:
+    pools: list[WorkerPool] = []
+
+    def make(handler: str, size: int = 1, grace: float = 0.5) -> WorkerPool:
+        pool = WorkerPool(size, f"worker_handlers:{handler}", grace_seconds=grace)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
+def test_result_and_progress_come_back(make_pool) -> None:
+    """A job's answer returns to the caller and every progress message reaches on_progress."""
+    pool = make_pool("echo")
+    seen: list[object] = []
+    result = pool.run(b"abc", time.monotonic() + 30, on_progress=seen.append)
+    assert result == b"cba"
+    assert seen == [0, 1, 2]
+
+
+def test_cancel_kills_the_worker_and_frees_the_slot(make_pool) -> None:
+    """is_cancelled() turning true kills the busy worker; the replacement takes the next job."""
+    pool = make_pool("overrun")
+    (old,) = pool.pids()
+    started = threading.Event()
+    flag = threading.Event()
+
+    def cancel_soon(_: object) -> None:
+        started.set()
+        threading.Timer(0.2, flag.set).start()
+
+    with pytest.raises(CancelledError):
+        pool.run(b"", time.monotonic() + 60, is_cancelled=flag.is_set, on_progress=cancel_soon)
+    assert started.is_set()
+    assert _wait_gone(old)
+    assert pool.busy() == 0
+    (new,) = pool.pids()
+    assert new != old
+
+
+def test_overrun_past_deadline_and_grace_is_killed(make_pool) -> None:
+    """A worker still busy at deadline + grace is killed and replaced (a deadline is a promise)."""
+    pool = make_pool("overrun", grace=0.3)
+    (old,) = pool.pids()
+    begin = time.monotonic()
+    with pytest.raises(WorkerTimeoutError):
+        pool.run(b"", time.monotonic() + 0.5)
+    assert time.monotonic() - begin < 5.0
+    assert _wait_gone(old)
+    assert pool.pids()[0] != old
+
+
+def test_crashed_worker_is_reported_and_replaced(make_pool) -> None:
+    """A worker that dies mid-job raises SolverFailedError; the pool spawns a new one."""
+    pool = make_pool("crash")
+    (old,) = pool.pids()
+    with pytest.raises(SolverFailedError):
+        pool.run(b"", time.monotonic() + 30)
+    assert pool.pids()[0] != old
+    assert pool.busy() == 0
+
+
+def test_worker_errors_keep_their_type_and_field_paths(make_pool) -> None:
+    """InvalidProblemError raised in the worker arrives with its field path; no respawn."""
+    pool = make_pool("invalid")
+    (old,) = pool.pids()
+    with pytest.raises(InvalidProblemError) as info:
+        pool.run(b"", time.monotonic() + 30)
+    assert info.value.problems[0].path == "stops[2].location_id"
+    assert pool.pids() == [old]
+
+
+def test_pool_is_bounded(make_pool) -> None:
+    """With one worker, two concurrent jobs run one after the other in that same process."""
+    pool = make_pool("pid")
+    results: list[bytes] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(pool.run(b"", time.monotonic() + 30)))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 2
+    assert results[0] == results[1] == str(pool.pids()[0]).encode()
+
+
+def test_waiting_for_a_busy_pool_respects_the_deadline(make_pool) -> None:
+    """When every worker stays busy past a job's deadline, that job gives up instead of hanging."""
+    pool = make_pool("overrun", grace=30)
+
+    def block() -> None:
+        # Ends when the fixture closes the pool (the overrunning worker is then killed).
+        with contextlib.suppress(SolverFailedError, CancelledError):
+            pool.run(b"", time.monotonic() + 3)
+
+    blocker = threading.Thread(target=block, daemon=True)
+    blocker.start()
+    while pool.busy() == 0:
+        time.sleep(0.01)
+    with pytest.raises(WorkerTimeoutError):
+        pool.run(b"", time.monotonic() + 0.3)
