@@ -79,6 +79,18 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _summary(rows: list[dict]) -> None:
+    """One line per solver for the rows solved by this call (the report has everything)."""
+    by_solver: dict[str, list[dict]] = {}
+    for row in rows:
+        by_solver.setdefault(row["solver"], []).append(row)
+    for solver, group in by_solver.items():
+        gaps = [r["gap_pct"] for r in group if r.get("gap_pct") is not None]
+        mean = f"{sum(gaps) / len(gaps):.2f} %" if gaps else "-"
+        solved = sum(1 for r in group if r["solved"])
+        print(f"{solver:14} solved {solved}/{len(group)}  mean gap {mean}", file=sys.stderr)
+
+
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     solvers = [s.strip().lower() for s in args.solvers.split(",") if s.strip()]
     unknown = [s for s in solvers if s not in ALL_SOLVERS]
@@ -95,7 +107,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if routing:
         from benchmarks.harness import run_routing
 
-        run_routing(
+        rows = run_routing(
             routing,
             solvers,
             args.budget,
@@ -107,6 +119,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             progress=not args.no_progress,
             argv=argv,
         )
+        _summary(rows)
     if "latency" in args.suites:
         from benchmarks.latency import run_latency
 
@@ -120,4 +133,5 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         argv = ["--out", str(out / "assign"), "--seed", str(args.seed)]
         assign_main([*argv, "--quick"] if args.quick else argv)
     print(out)
+    print(f"report: python -m benchmarks report {out}", file=sys.stderr)
     return 0
