@@ -1,0 +1,95 @@
+"""The routing portfolio entry point: engine order, fallback, pre-check reasons, checked results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from checker_cases import problem, stop, vehicle
+
+from benchmarks.readers.vrptw import read_vrptw
+from benchmarks.readers.waste import read_waste
+from dispatch.routing_convert import problem_from_request
+from solvers.budget import Deadline
+from solvers.routing.evaluate import evaluate
+from solvers.routing.model import Break, TimeWindow
+from solvers.routing.plan import SkipReason, VisitKind
+from solvers.routing.solve import RoutingOptions, solve, solve_checked
+from solvers.status import SolverFamily, Status
+
+BENCH = Path(__file__).resolve().parents[3].parent / "shared" / "bench"
+
+
+def test_report_carries_the_checkers_objective() -> None:
+    """Objective and terms come from the checker; OR-Tools never claims OPTIMAL."""
+    p = problem((stop("a", 1), stop("b", 3)), vehicles=(vehicle(cost_per_hour=36.0,
+                                                                fixed_cost=10.0),))
+    plan, report = solve(p, Deadline.after(1.0))
+    evaluation = evaluate(p, plan)
+    assert report.family is SolverFamily.ORTOOLS
+    assert report.status is Status.FEASIBLE
+    assert report.objective == pytest.approx(evaluation.cost)
+    assert report.objective_terms == pytest.approx(evaluation.cost_terms)
+    assert report.objective == pytest.approx(10.6)
+    assert report.fallback_reason == ""
+
+
+def test_stop_nobody_can_serve_is_reported_with_its_reason() -> None:
+    """A job needing a skill no crew has is left out of the model and reported as such."""
+    p = problem((stop("weld", 2, required_skills=frozenset({"weld"})), stop("ok", 1)))
+    outcome = solve_checked(p, Deadline.after(1.0))
+    assert outcome.plan.skipped == {0: SkipReason.NO_VEHICLE_WITH_SKILLS}
+    assert outcome.evaluation.served == frozenset({1})
+
+
+def test_declined_engine_falls_back_and_says_why() -> None:
+    """PyVRP cannot model driver breaks: asking for it yields an OR-Tools plan and the reason."""
+    brk = Break("lunch", TimeWindow(0, 100), 10)
+    p = problem((stop("a", 1), stop("b", 2)), vehicles=(vehicle(breaks=(brk,)),))
+    outcome = solve_checked(p, Deadline.after(2.0), RoutingOptions(solver=SolverFamily.PYVRP))
+    assert outcome.report.family is SolverFamily.ORTOOLS
+    assert "pyvrp" in outcome.report.fallback_reason
+    assert outcome.evaluation.feasible
+
+
+def test_progress_reports_improving_solutions() -> None:
+    """on_progress sees solutions as they improve: counts rise, objectives never rise."""
+    p = problem(tuple(stop(f"s{i}", i) for i in range(1, 7)),
+                vehicles=(vehicle(cost_per_hour=36.0), vehicle("v2", cost_per_hour=36.0)))
+    seen: list[tuple[float, int, int]] = []
+    solve(p, Deadline.after(1.0), on_progress=lambda obj, used, n: seen.append((obj, used, n)))
+    assert seen
+    counts = [n for _, _, n in seen]
+    objectives = [obj for obj, _, _ in seen]
+    assert counts == sorted(counts)
+    assert objectives == sorted(objectives, reverse=True)
+
+
+@pytest.mark.skipif(not (BENCH / "solomon" / "C101.txt").exists(), reason="no bench data")
+def test_solomon_c101_through_the_public_request() -> None:
+    """C101 read by the benchmark reader into a PlanRoutesRequest: all 100 customers routed.
+
+    Quality is measured in benchmarks/, not asserted here; this checks the whole path.
+    """
+    instance = read_vrptw(BENCH / "solomon" / "C101.txt")
+    p = problem_from_request(instance.request)
+    outcome = solve_checked(p, Deadline.after(2.0))
+    assert outcome.evaluation.feasible
+    assert len(outcome.evaluation.served) == 100
+    assert len(outcome.plan.routes) <= len(p.vehicles)
+
+
+@pytest.mark.skipif(not (BENCH / "waste" / "102_stop.txt").exists(), reason="no bench data")
+def test_kim_waste_instance_unloads_before_returning() -> None:
+    """Kim 102_stop (facilities, lunch breaks, trip and daily capacities, max stops).
+
+    Every route ends with an unload, every stop is served or reported, the plan is verified.
+    """
+    instance = read_waste(BENCH / "waste" / "102_stop.txt")
+    p = problem_from_request(instance.request)
+    outcome = solve_checked(p, Deadline.after(3.0))
+    assert outcome.evaluation.feasible
+    for route in outcome.plan.routes:
+        non_breaks = [v for v in route.visits if v.kind is not VisitKind.BREAK]
+        assert non_breaks[-1].kind is VisitKind.FACILITY
+    assert set(outcome.evaluation.served) | set(outcome.plan.skipped) == set(range(len(p.stops)))
