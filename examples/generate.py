@@ -328,7 +328,13 @@ CREWS = [
     ("crew-electric-2", "yard-central", ["electrical"], (0, 30600), 62.0),
     ("crew-paving-1", "yard-east", ["paving"], (1800, 32400), 85.0),
     ("crew-water-1", "yard-east", ["plumbing", "paving"], (0, 30600), 74.0),
-    ("crew-general-1", "yard-central", ["electrical", "paving", "plumbing"], (3600, 34200), 90.0),
+    (
+        "crew-general-1",
+        "yard-central",
+        ["electrical", "signals", "paving", "plumbing"],
+        (3600, 34200),
+        90.0,
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import grpc
 import pytest
@@ -57,14 +58,23 @@ def test_create_server_returns_started_server_on_free_port():
         handle_of(server).shutdown(grace=0.5)
 
 
-def test_shutdown_marks_not_serving_first(fresh_server):
-    """During graceful shutdown health flips before the listener closes."""
-    fresh_server.health.enter_graceful_shutdown()
+def test_shutdown_marks_not_serving_and_closes_port(fresh_server):
+    """After shutdown() health reports NOT_SERVING for every service and the port is closed."""
     with client.channel(fresh_server.target) as chan:
-        assert client.health_status(chan) == "NOT_SERVING"
+        assert client.health_status(chan) == "SERVING"
     fresh_server.shutdown(grace=0.5)
+    for service in ("", SERVICE_NAME):
+        status = fresh_server.health.Check(health_pb2.HealthCheckRequest(service=service), None)
+        assert status.status == health_pb2.HealthCheckResponse.NOT_SERVING
     with client.channel(fresh_server.target) as chan, pytest.raises(grpc.RpcError):
         client.health_status(chan, timeout=1.0)
+
+
+def test_shutdown_is_idempotent(fresh_server):
+    """Signal handlers and fixtures may both shut down; the second call is a no-op."""
+    fresh_server.shutdown(grace=0)
+    fresh_server.shutdown(grace=0)
+    fresh_server.wait()
 
 
 def test_assign_units_empty_request_reports_every_problem(stub):
@@ -227,3 +237,75 @@ def test_one_json_log_line_per_call(stub, caplog):
     assert record["label"] == "cad-7"
     assert record["code"] == "INVALID_ARGUMENT"
     assert record["latency_ms"] >= 0
+
+
+# -- real solving paths (the workload modules have landed) -----------------------------------------
+
+
+def _short_budget(request, seconds: float) -> None:
+    request.options.time_budget.FromNanoseconds(int(seconds * 1e9))
+
+
+def test_emergency_example_end_to_end(stub, examples):
+    """The emergency example is answered with a verified plan covering every incident in order."""
+    request = examples["emergency"]
+    answer = stub.AssignUnits(request, timeout=30)
+    assert answer.solve_info.status in (common_pb2.OPTIMAL, common_pb2.FEASIBLE)
+    assert answer.solve_info.verified
+    assert (answer.label, answer.request_id) == (request.label, request.request_id)
+    assert [x.incident_id for x in answer.incidents] == [x.id for x in request.incidents]
+    assert len(answer.coverage) == len(request.coverage_rules)
+    sent = [u.unit_id for x in answer.incidents for u in x.units]
+    assert len(sent) == len(set(sent)), "a unit fills at most one slot"
+
+
+@pytest.mark.parametrize("name", ["sanitation", "maintenance"])
+def test_routing_examples_end_to_end(stub, examples, name):
+    """Each routing example gets a verified plan in which every stop is served or skipped once."""
+    request = examples[name]
+    _short_budget(request, 1.5)
+    answer = stub.PlanRoutes(request, timeout=60)
+    assert answer.solve_info.status in (common_pb2.OPTIMAL, common_pb2.FEASIBLE)
+    assert answer.solve_info.verified
+    assert answer.request_id == request.request_id
+    served = [v.id for r in answer.routes for v in r.visits if v.kind == routing_pb2.Visit.STOP]
+    skipped = [s.stop_id for s in answer.skipped_stops]
+    assert sorted(served + skipped) == sorted(s.id for s in request.stops)
+    assert all(s.reason != routing_pb2.SkippedStop.REASON_UNSPECIFIED for s in answer.skipped_stops)
+
+
+def test_plan_routes_answers_before_the_grpc_deadline(stub, examples):
+    """A budget longer than the call's deadline is cut to the deadline: an answer, not a timeout."""
+    request = examples["maintenance"]
+    _short_budget(request, 60.0)
+    answer = stub.PlanRoutes(request, timeout=4.0)
+    assert answer.solve_info.status in (common_pb2.OPTIMAL, common_pb2.FEASIBLE)
+    assert answer.solve_info.wall_time.ToTimedelta().total_seconds() < 4.0
+
+
+def test_graceful_shutdown_finishes_in_flight_call(fresh_server, examples):
+    """An in-flight PlanRoutes (2 s budget) completes with a plan when shutdown starts mid-solve;
+    new calls are refused once the server has stopped."""
+    request = examples["maintenance"]
+    _short_budget(request, 2.0)
+    with client.channel(fresh_server.target) as chan:
+        stub = client.stub(chan)
+        started = time.monotonic()
+        future = stub.PlanRoutes.future(request, timeout=60)
+        time.sleep(0.5)  # the solve is running in the worker by now
+        assert not future.done()
+        fresh_server.shutdown(grace=30)
+        shutdown_done = time.monotonic()
+        answer = future.result(timeout=1)
+        assert answer.solve_info.status in (common_pb2.OPTIMAL, common_pb2.FEASIBLE)
+        assert shutdown_done - started >= 1.5, "shutdown waited for the call"
+        with pytest.raises(grpc.RpcError) as info:
+            stub.AssignUnits(examples["emergency"], timeout=2)
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def test_watch_unknown_job_is_not_found(channel):
+    """Errors raised inside a streaming handler are mapped too (not UNKNOWN)."""
+    with pytest.raises(grpc.RpcError) as info:
+        list(client.call(channel, "WatchPlanJob", jobs_pb2.WatchPlanJobRequest(job_id="nope"), 10))
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
