@@ -10,14 +10,17 @@ types) and refuses anything else rather than guessing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from benchmarks.scoring import RouteSeq
 from dispatch import matrices
-from dispatch._proto.dispatch.v1 import routing_pb2
+from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
 from solvers.routing.model import UNLIMITED, Break, Facility, RoutingProblem, Stop, TimeWindow
 from solvers.routing.model import Vehicle as ModelVehicle
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, VisitKind
 
 
-def _window(w) -> TimeWindow:
+def _window(w: common_pb2.TimeWindow) -> TimeWindow:
     return TimeWindow(int(w.start), int(w.end))
 
 
@@ -88,7 +91,7 @@ def to_problem(request: routing_pb2.PlanRoutesRequest) -> RoutingProblem:
     )
 
 
-def to_plan(problem: RoutingProblem, routes) -> RoutingPlan:
+def to_plan(problem: RoutingProblem, routes: Sequence[RouteSeq]) -> RoutingPlan:
     """A RoutingPlan from route sequences (benchmarks.scoring.RouteSeq); unknown ids raise."""
     vehicles = {v.id: k for k, v in enumerate(problem.vehicles)}
     stops = {s.id: k for k, s in enumerate(problem.stops)}
@@ -109,7 +112,7 @@ def to_plan(problem: RoutingProblem, routes) -> RoutingPlan:
     return RoutingPlan(tuple(plans))
 
 
-def service_check(request: routing_pb2.PlanRoutesRequest, routes) -> list[str]:
+def service_check(request: routing_pb2.PlanRoutesRequest, routes: Sequence[RouteSeq]) -> list[str]:
     """Violations found by solvers.routing.evaluate (the service's checker); empty = passed."""
     from solvers.routing.evaluate import evaluate
 
