@@ -112,6 +112,15 @@ ROUTING_SUITES: dict[str, Suite] = {
             "Gehring-Homberger 1000 customers (6), DIMACS convention",
         ),
         Suite(
+            "homberger1000-sintef",
+            "homberger1000",
+            "*.txt",
+            read_vrptw,
+            Convention.SINTEF,
+            ("C1_10_1",),
+            "Gehring-Homberger 1000 customers (6), SINTEF convention",
+        ),
+        Suite(
             "cvrplib",
             "cvrplib",
             "*.vrp",
