@@ -1,7 +1,8 @@
 """A process that owns a JobService, for tests that kill it with SIGKILL.
 
-Usage: ``python job_host.py STORE REQUEST_ID:BUDGET_SECONDS ...``. It submits the jobs in order
-(one slot) and prints one JSON line per observed state change until it is killed.
+Usage: ``python job_host.py STORE MAX_ATTEMPTS [REQUEST_ID:BUDGET_SECONDS ...]``. It submits the
+jobs in order (one slot), then prints one JSON line per state change it observes in any job of
+the store (jobs recovered from an earlier run included) until it is killed.
 """
 
 from __future__ import annotations
@@ -18,23 +19,25 @@ from dispatch.jobs import JobService
 
 def main(argv: list[str]) -> None:
     """Run until killed, reporting state changes on stdout."""
-    store, specs = argv[0], argv[1:]
-    service = JobService(store, TickingRouting(workers=1), workers=1, queue_limit=100)
+    store, max_attempts, specs = argv[0], int(argv[1]), argv[2:]
+    service = JobService(
+        store, TickingRouting(workers=1), workers=1, queue_limit=100, max_attempts=max_attempts
+    )
     service.start()
-    ids = []
     for spec in specs:
         request_id, budget = spec.split(":")
-        ids.append(service.create(plan_request(request_id, budget=float(budget))).job_id)
-    seen: dict[str, int] = {}
+        service.create(plan_request(request_id, budget=float(budget)))
+    seen: dict[str, tuple[int, int]] = {}
     while True:
-        for job_id in ids:
-            job = service.get(job_id)
-            if seen.get(job_id) != job.state:
-                seen[job_id] = job.state
+        for listed in reversed(service.list(page_size=500).jobs):  # oldest first
+            job = service.get(listed.job_id)
+            if seen.get(job.job_id) != (job.state, job.attempts):
+                seen[job.job_id] = (job.state, job.attempts)
                 line = {
-                    "job_id": job_id,
+                    "job_id": job.job_id,
                     "request_id": job.request_id,
                     "state": job.state,
+                    "attempts": job.attempts,
                     "objective": job.result.solve_info.objective,
                 }
                 print(json.dumps(line), flush=True)

@@ -19,28 +19,41 @@ Job = jobs_pb2.PlanJob
 HOST = Path(__file__).with_name("job_host.py")
 
 
-def test_sigkill_mid_job_keeps_results_and_resumes_work(
-    make_service: Callable[..., JobService], store_path: str
-) -> None:
-    """What a caller saw finish survives the crash; what was running or queued runs again."""
+def _run_host_until(
+    store: str, max_attempts: int, specs: list[str], done: Callable[[dict[str, dict]], bool]
+) -> dict[str, dict]:
+    """Start a job host, read its reports until ``done(latest by request_id)``, then SIGKILL it."""
     proc = subprocess.Popen(
-        [sys.executable, str(HOST), store_path, "done:0.3", "running:1.5", "queued:0.3"],
+        [sys.executable, str(HOST), store, str(max_attempts), *specs],
         stdout=subprocess.PIPE,
         text=True,
     )
     seen: dict[str, dict] = {}
     try:
-        for line in proc.stdout:
+        for line in proc.stdout:  # type: ignore[union-attr]
             event = json.loads(line)
             seen[event["request_id"]] = event
-            if seen.get("running", {}).get("state") == Job.RUNNING:
+            if done(seen):
                 break
-        assert seen["done"]["state"] == Job.SUCCEEDED
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.kill()
         proc.wait(10)
     assert proc.returncode == -signal.SIGKILL
+    return seen
+
+
+def test_sigkill_mid_job_keeps_results_and_resumes_work(
+    make_service: Callable[..., JobService], store_path: str
+) -> None:
+    """What a caller saw finish survives the crash; what was running or queued runs again."""
+    seen = _run_host_until(
+        store_path,
+        3,
+        ["done:0.3", "running:1.5", "queued:0.3"],
+        lambda seen: seen.get("running", {}).get("state") == Job.RUNNING,
+    )
+    assert seen["done"]["state"] == Job.SUCCEEDED
 
     service = make_service(path=store_path)
     done = service.get(seen["done"]["job_id"])
@@ -61,3 +74,23 @@ def test_sigkill_mid_job_keeps_results_and_resumes_work(
         Job.SUCCEEDED,
     ]
     assert "restart" in resumed.history[2].reason
+
+
+def test_job_that_keeps_dying_with_the_server_fails_after_max_attempts(
+    make_service: Callable[..., JobService], store_path: str
+) -> None:
+    """A request that takes the server down each time must stop being retried, with a reason."""
+
+    def running_attempt(n: int) -> Callable[[dict[str, dict]], bool]:
+        return lambda seen: (
+            seen.get("poison", {}).get("state") == Job.RUNNING and (seen["poison"]["attempts"] == n)
+        )
+
+    _run_host_until(store_path, 2, ["poison:60"], running_attempt(1))
+    seen = _run_host_until(store_path, 2, [], running_attempt(2))
+    service = make_service(path=store_path, max_attempts=2)
+    job = service.get(seen["poison"]["job_id"])
+    assert job.state == Job.FAILED
+    assert job.attempts == 2
+    assert "attempt 2 of 2" in job.error_message
+    assert [h.state for h in job.history][-1] == Job.FAILED

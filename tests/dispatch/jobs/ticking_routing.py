@@ -13,6 +13,7 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
 from dispatch.routing import RoutingProgress, RoutingService
@@ -20,22 +21,25 @@ from solvers.budget import Deadline
 from solvers.errors import CancelledError, SolverFailedError
 
 
-def _tick_worker(conn: object, seconds: float, tick: float, crash: bool) -> None:
+def _tick_worker(conn: Connection, seconds: float, tick: float, crash: bool) -> None:
     """Child process body: one message per tick, then 'done' (or exit 3 when crashing)."""
     import os as _os
     import time as _time
 
     start = _time.monotonic()
     n = 0
-    while True:
-        _time.sleep(tick)
-        n += 1
-        conn.send(("progress", n, 1000.0 / n, 1 + n % 3, _time.monotonic() - start))
-        if crash:
-            _os._exit(3)
-        if _time.monotonic() - start + tick > seconds:
-            break
-    conn.send(("done", n))
+    try:
+        while True:
+            _time.sleep(tick)
+            n += 1
+            conn.send(("progress", n, 1000.0 / n, 1 + n % 3, _time.monotonic() - start))
+            if crash:
+                _os._exit(3)
+            if _time.monotonic() - start + tick > seconds:
+                break
+        conn.send(("done", n))
+    except (BrokenPipeError, EOFError):
+        _os._exit(0)  # the parent died (a test killed it): nobody to report to
 
 
 class TickingRouting(RoutingService):
