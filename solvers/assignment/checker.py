@@ -180,19 +180,19 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
         got[position[priorities[i]]] += count
 
     coverage = []
-    for rule in problem.coverage_rules:
-        capable = problem.unit_capabilities[:, rule.capability].tolist()
-        reach = problem.unit_to_district[:, rule.district].tolist()
-        available = 0
-        for u in range(n_units):
-            if (
-                statuses[u] == UnitStatus.AVAILABLE
-                and plan_incident[u] < 0
-                and capable[u]
-                and reach[u] <= rule.max_travel
-            ):
-                available += 1
-        coverage.append(CoverageResult(required=rule.min_units, available=available))
+    if problem.coverage_rules:
+        assert problem.unit_to_district is not None
+        still_free = np.array(
+            [statuses[u] == UnitStatus.AVAILABLE and plan_incident[u] < 0 for u in range(n_units)],
+            dtype=bool,
+        )
+        for rule in problem.coverage_rules:
+            counted = (
+                still_free
+                & problem.unit_capabilities[:, rule.capability]
+                & (problem.unit_to_district[:, rule.district] <= rule.max_travel)
+            )
+            coverage.append(CoverageResult(required=rule.min_units, available=int(counted.sum())))
 
     return Evaluation(
         levels=tuple(levels),

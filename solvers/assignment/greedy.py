@@ -33,17 +33,20 @@ def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
             remaining[i, c] -= 1
 
     free = problem.status == UnitStatus.AVAILABLE
+    by_incident = np.ascontiguousarray(problem.travel.T)  # one row per incident: fast slices
+    capable = np.ascontiguousarray(problem.unit_capabilities.T)
     order = sorted(range(n_incidents), key=lambda i: (int(problem.priorities[i]), i))
     for i in order:
         for c in np.flatnonzero(remaining[i] > 0):
-            candidates = free & problem.unit_capabilities[:, c]
+            candidates = free & capable[c]
+            row = by_incident[i]
             if problem.max_travel > 0:
-                candidates &= problem.travel[:, i] <= problem.max_travel
+                candidates &= row <= problem.max_travel
             pool = np.flatnonzero(candidates)
             if not len(pool):
                 continue
             take = min(int(remaining[i, c]), len(pool))
-            nearest = pool[np.argsort(problem.travel[pool, i], kind="stable")[:take]]
+            nearest = pool[np.argsort(row[pool], kind="stable")[:take]]
             incident[nearest] = i
             capability[nearest] = c
             free[nearest] = False

@@ -1,0 +1,7 @@
+"""``python -m benchmarks.assign``."""
+
+import sys
+
+from benchmarks.assign.runner import main
+
+sys.exit(main())

@@ -1,0 +1,175 @@
+"""AssignUnits over a real gRPC server: conversion, answer shape, deadlines, fallbacks."""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+import numpy as np
+import pytest
+
+from benchmarks.assign.requests import to_request
+from benchmarks.assign.scenarios import city_problem
+from dispatch._proto.dispatch.v1 import (
+    common_pb2,
+    dispatch_service_pb2_grpc,
+    emergency_pb2,
+)
+from dispatch.emergency import FAULTS_ENV, to_problem
+from solvers.assignment import AssignmentPlan, AssignmentProblem, check_plan
+
+Stub = dispatch_service_pb2_grpc.DispatchServiceStub
+
+
+def plan_of(
+    problem: AssignmentProblem, answer: emergency_pb2.AssignUnitsResponse
+) -> AssignmentPlan:
+    """Rebuild the solver-level plan from the answer alone (ids back to indices)."""
+    unit_index = {u: k for k, u in enumerate(problem.unit_ids)}
+    cap_index = {c: k for k, c in enumerate(problem.capabilities)}
+    incident = AssignmentPlan.empty(problem).incident.copy()
+    capability = np.full(problem.n_units, -1, dtype=np.int64)
+    for i, entry in enumerate(answer.incidents):
+        for unit in entry.units:
+            incident[unit_index[unit.unit_id]] = i
+            if unit.capability:
+                capability[unit_index[unit.unit_id]] = cap_index[unit.capability]
+    return AssignmentPlan(incident, capability)
+
+
+def test_example_request_is_answered_optimal_and_verified(stub: Stub, examples: dict) -> None:
+    """The bundled CAD example comes back OPTIMAL, checked, with every incident in order."""
+    request = examples["emergency"]
+    answer = stub.AssignUnits(request, timeout=10)
+    assert answer.solve_info.status == common_pb2.OPTIMAL
+    assert answer.solve_info.verified
+    assert answer.solve_info.engine == "ortools.min_cost_flow"
+    assert [a.incident_id for a in answer.incidents] == [i.id for i in request.incidents]
+    assert answer.label == request.label
+
+
+def test_answer_is_the_plan_the_checker_accepts(stub: Stub) -> None:
+    """Reading the answer back gives a valid plan whose recomputed cost is the reported one."""
+    problem = city_problem(20, 120, seed=11, coverage=True)
+    answer = stub.AssignUnits(to_request(problem), timeout=10)
+    evaluation = check_plan(problem, plan_of(problem, answer))
+    assert answer.solve_info.objective == evaluation.response_cost
+    terms = {t.name: t.value for t in answer.solve_info.objective_terms}
+    assert terms["coverage_shortfall"] == evaluation.coverage_shortfall
+    assert [c.available_units for c in answer.coverage] == [
+        r.available for r in evaluation.coverage
+    ]
+    assert answer.kpis.units_reassigned == evaluation.churn == len(answer.reassignments)
+
+
+def test_unfilled_slots_carry_reasons_and_staffing_flags(stub: Stub) -> None:
+    """A capability nobody has is reported per incident and the incident is not fully staffed."""
+    problem = city_problem(5, 30, seed=2)
+    request = to_request(problem)
+    request.incidents[0].requirements.add(capability="hazmat", count=2)
+    answer = stub.AssignUnits(request, timeout=10)
+    first = answer.incidents[0]
+    assert not first.fully_staffed
+    hazmat = [s for s in first.unfilled if s.capability == "hazmat"]
+    assert [(s.count, s.reason) for s in hazmat] == [
+        (2, emergency_pb2.UnfilledSlot.NO_UNIT_WITH_CAPABILITY)
+    ]
+    assert answer.kpis.fully_staffed == sum(a.fully_staffed for a in answer.incidents)
+
+
+def test_units_echo_eta_commitment_and_reassignment(stub: Stub) -> None:
+    """An en-route unit re-routed to a P1 call is flagged and listed in reassignments."""
+    request = emergency_pb2.AssignUnitsRequest(allow_reassignment=True)
+    request.units.add(
+        id="M-1",
+        capabilities=["ambulance"],
+        status=emergency_pb2.Unit.EN_ROUTE,
+        current_incident_id="minor",
+    )
+    request.units.add(id="M-2", capabilities=["ambulance"], status=emergency_pb2.Unit.AVAILABLE)
+    request.incidents.add(
+        id="minor",
+        priority=3,
+        requirements=[emergency_pb2.Requirement(capability="ambulance", count=1)],
+    )
+    request.incidents.add(
+        id="cardiac",
+        priority=1,
+        response_target_seconds=300,
+        requirements=[emergency_pb2.Requirement(capability="ambulance", count=1)],
+    )
+    request.unit_to_incident.durations.extend([200, 120, 250, 900])
+    answer = stub.AssignUnits(request, timeout=10)
+    cardiac = answer.incidents[1]
+    assert [(u.unit_id, u.eta_seconds, u.within_target, u.reassigned) for u in cardiac.units] == [
+        ("M-1", 120, True, True)
+    ]
+    assert [(r.unit_id, r.from_incident_id, r.to_incident_id) for r in answer.reassignments] == [
+        ("M-1", "minor", "cardiac")
+    ]
+    assert answer.incidents[0].units[0].unit_id == "M-2"
+    assert answer.kpis.units_dispatched == 1
+
+
+def test_short_grpc_deadline_on_big_instance_still_answers(stub: Stub) -> None:
+    """A 200 x 2000 call with a 50 ms gRPC deadline gets a checked plan, not DEADLINE_EXCEEDED."""
+    problem = city_problem(200, 2000, seed=1, coverage=True)
+    request = to_request(problem)
+    stub.AssignUnits(to_request(city_problem(2, 5, seed=1)), timeout=10)  # warm the channel
+    started = time.perf_counter()
+    answer = stub.AssignUnits(request, timeout=0.05)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 0.05
+    assert answer.solve_info.verified
+    check_plan(problem, plan_of(problem, answer))
+
+
+def test_injected_ortools_failure_falls_back_to_milp(
+    stub: Stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the flow failing on purpose the answer comes from PuLP and says why."""
+    monkeypatch.setenv(FAULTS_ENV, "min_cost_flow")
+    problem = city_problem(8, 40, seed=9)
+    answer = stub.AssignUnits(to_request(problem, time_budget=5.0), timeout=20)
+    assert answer.solve_info.solver == common_pb2.MILP
+    assert answer.solve_info.engine in ("pulp.highs", "pulp.cbc")
+    assert "injected fault" in answer.solve_info.fallback_reason
+    assert answer.solve_info.status == common_pb2.OPTIMAL
+    check_plan(problem, plan_of(problem, answer))
+
+
+def test_greedy_selected_reports_feasible_without_bound(stub: Stub) -> None:
+    """solver=GREEDY is honoured and never claims optimality."""
+    problem = city_problem(8, 40, seed=10)
+    answer = stub.AssignUnits(to_request(problem, solver=common_pb2.GREEDY), timeout=10)
+    assert answer.solve_info.engine == "greedy"
+    assert answer.solve_info.status == common_pb2.FEASIBLE
+    assert not answer.solve_info.HasField("best_bound")
+
+
+def test_to_problem_ignores_commitments_to_unknown_incidents() -> None:
+    """A BUSY unit naming an incident not in the request is simply committed elsewhere."""
+    request = emergency_pb2.AssignUnitsRequest()
+    request.units.add(
+        id="E-1",
+        capabilities=["engine"],
+        status=emergency_pb2.Unit.BUSY,
+        current_incident_id="closed-yesterday",
+    )
+    request.incidents.add(
+        id="fire",
+        priority=1,
+        requirements=[emergency_pb2.Requirement(capability="engine", count=1)],
+    )
+    request.unit_to_incident.durations.extend([60])
+    problem = to_problem(request)
+    assert problem.commitment.tolist() == [-1]
+
+
+def test_invalid_request_is_rejected_before_solving(stub: Stub) -> None:
+    """A malformed matrix never reaches the solver: INVALID_ARGUMENT, not INTERNAL."""
+    request = to_request(city_problem(3, 10, seed=1))
+    request.unit_to_incident.durations_bytes = b"\x00\x01"
+    with pytest.raises(grpc.RpcError) as error:
+        stub.AssignUnits(request, timeout=10)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
