@@ -278,3 +278,22 @@ def test_job_budget_is_the_request_budget_or_the_routing_default() -> None:
     unset.options.ClearField("time_budget")
     assert job_time_budget(unset) == 10.0
     assert job_time_budget(plan_request(budget=7200)) == 3600.0
+
+
+def test_concurrent_creates_with_one_request_id_make_one_job(make_service: MakeService) -> None:
+    """A scheduler's retries can overlap the original call; still exactly one job."""
+    service = make_service(queue_limit=50)
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def create() -> None:
+        barrier.wait()
+        results.append(service.create(plan_request("same", budget=0.2)).job_id)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(results) == 8 and len(set(results)) == 1
+    assert len(service.list().jobs) == 1
