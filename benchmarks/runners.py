@@ -9,8 +9,9 @@ Solvers:
   PYVRP).
 * ``pyvrp``: PyVRP 0.14 ``ProblemData`` built from the request's integer matrices, ``MaxRuntime``.
 * ``vroom``: pyvroom with the request's integer durations (time) and distances (cost), exploration
-  level 5, one thread, and its ``timeout`` set to the budget (VROOM stops earlier when its search
-  converges, so its wall time can be below the budget).
+  level 5, one thread, and its ``timeout`` set to the budget. The timeout stops only the local
+  search, never the construction heuristics (VROOM issues #594, #792), so large instances can run
+  over; VROOM also stops earlier when its search converges.
 
 Peers only accept what they can model exactly (one depot, one window per stop, capacities);
 anything else (facilities, breaks, daily capacities, skills, optional stops) is reported as
