@@ -93,26 +93,27 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self, request: emergency_pb2.AssignUnitsRequest, context: grpc.ServicerContext
     ) -> emergency_pb2.AssignUnitsResponse:
         start = time.perf_counter()
+        # Fixed before validating: validation and conversion spend from the same budget.
+        deadline = solve_deadline(
+            request.options, DEFAULT_EMERGENCY_BUDGET, context.time_remaining()
+        )
         validation.validate_assign_units(request)
         if _validate_only(request.options):
             return emergency_pb2.AssignUnitsResponse(
                 label=request.label, request_id=request.request_id, solve_info=_not_solved(start)
             )
-        deadline = solve_deadline(
-            request.options, DEFAULT_EMERGENCY_BUDGET, context.time_remaining()
-        )
         return _echo(emergency.assign_units(request, deadline), request)
 
     def PlanRoutes(
         self, request: routing_pb2.PlanRoutesRequest, context: grpc.ServicerContext
     ) -> routing_pb2.PlanRoutesResponse:
         start = time.perf_counter()
+        deadline = solve_deadline(request.options, DEFAULT_ROUTING_BUDGET, context.time_remaining())
         validation.validate_plan_routes(request)
         if _validate_only(request.options):
             return routing_pb2.PlanRoutesResponse(
                 label=request.label, request_id=request.request_id, solve_info=_not_solved(start)
             )
-        deadline = solve_deadline(request.options, DEFAULT_ROUTING_BUDGET, context.time_remaining())
         response = self._routing.plan_routes(
             request, deadline, is_cancelled=lambda: not context.is_active()
         )

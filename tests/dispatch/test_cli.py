@@ -210,3 +210,24 @@ def test_detect_method_refuses_to_guess():
     """A document with none of the telltale keys needs --method."""
     with pytest.raises(ValueError):
         detect_method('{"label": "x"}')
+
+
+def test_solve_evaluate_plan_offline(tmp_path):
+    """A caller plan is evaluated offline: violations typed, missing mandatory work reported."""
+    problem = example("maintenance")
+    plumbing = [s["id"] for s in problem["stops"] if "plumbing" in s.get("required_skills", [])]
+    document = {
+        "label": "manual plan",
+        "problem": problem,
+        "routes": [
+            {"vehicle_id": "crew-water-1", "visits": [{"kind": "STOP", "id": i} for i in plumbing]}
+        ],
+    }
+    result = dispatch("solve", write_json(tmp_path / "eval.json", document), timeout=120)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["label"] == "manual plan"
+    assert not answer.get("feasible", False)
+    types = {v["type"] for v in answer["violations"]}
+    assert "MISSING_MANDATORY_STOP" in types
+    assert answer["kpis"]["stops_served"] == len(plumbing)
