@@ -260,7 +260,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    handle = start(config)
+    try:
+        handle = start(config)
+    except (OSError, errors.DispatchError) as exc:
+        # Port in use, store held by another server, unwritable store folder: say so plainly.
+        print(f"error: cannot start: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"dispatch serving on {handle.target} (port {handle.port})", flush=True)
     code = EXIT_OK
     try:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 #: 128 MiB: a 2000 x 2000 travel matrix is 16 MB as bytes and up to ~80 MB as a repeated field
 #: (varints of large values), with durations and distances both present.
 DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class ServerConfig:
             raise ValueError("max_message_bytes must be at least 4 MiB")
         if self.grace_seconds < 0:
             raise ValueError("grace_seconds must not be negative")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ValueError(
+                f"log level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}"
+            )
 
     def with_overrides(self, **changes: object) -> ServerConfig:
         """A copy with the given fields replaced (``None`` values are ignored)."""

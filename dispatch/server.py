@@ -130,9 +130,12 @@ def start(config: ServerConfig | None = None) -> ServerHandle:
         reflection.enable_server_reflection(
             (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
-        port = server.add_insecure_port(config.address)
+        try:
+            port = server.add_insecure_port(config.address)
+        except RuntimeError as exc:  # grpc raises RuntimeError("Failed to bind ...")
+            raise OSError(f"cannot listen on {config.address}: {exc}") from exc
         if port == 0:
-            raise OSError(f"cannot bind {config.address}")
+            raise OSError(f"cannot listen on {config.address}")
         if jobs is not None:
             jobs.start()
         server.start()

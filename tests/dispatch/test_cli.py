@@ -234,3 +234,18 @@ def test_solve_evaluate_plan_offline(tmp_path):
     types = {v["type"] for v in answer["violations"]}
     assert "MISSING_MANDATORY_STOP" in types
     assert answer["kpis"]["stops_served"] == len(plumbing)
+
+
+def test_serve_on_busy_port_fails_cleanly(server):
+    """Binding a port already in use is an error message and exit 3, not a traceback."""
+    result = dispatch("serve", "--address", server.target, timeout=60)
+    assert result.returncode == 3
+    assert "cannot start" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_bad_log_level_is_usage_error():
+    """An unknown log level is a usage error (exit 2)."""
+    result = dispatch("serve", "--address", "127.0.0.1:0", "--log-level", "LOUD")
+    assert result.returncode == 2
+    assert "log level" in result.stderr
