@@ -309,3 +309,38 @@ def test_watch_unknown_job_is_not_found(channel):
     with pytest.raises(grpc.RpcError) as info:
         list(client.call(channel, "WatchPlanJob", jobs_pb2.WatchPlanJobRequest(job_id="nope"), 10))
     assert info.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_create_plan_job_validate_only_creates_nothing(stub, examples):
+    """VALIDATE_ONLY on CreatePlanJob echoes the keys and stores no job."""
+    request = examples["maintenance"]
+    request.options.solving_mode = common_pb2.VALIDATE_ONLY
+    request.request_id = "validate-only-job"
+    job = stub.CreatePlanJob(jobs_pb2.CreatePlanJobRequest(request=request), timeout=10)
+    assert job.job_id == ""
+    assert job.request_id == "validate-only-job"
+    listed = stub.ListPlanJobs(jobs_pb2.ListPlanJobsRequest(), timeout=10)
+    assert "validate-only-job" not in {j.request_id for j in listed.jobs}
+
+
+def test_job_rpcs_delegate_to_the_job_service(fresh_server, examples):
+    """Create, get, cancel and list reach the job service through the server."""
+    request = examples["maintenance"]
+    request.request_id = "delegation-check"
+    _short_budget(request, 30.0)
+    with client.channel(fresh_server.target) as chan:
+        stub = client.stub(chan)
+        created = stub.CreatePlanJob(jobs_pb2.CreatePlanJobRequest(request=request), timeout=10)
+        assert created.job_id
+        fetched = stub.GetPlanJob(
+            jobs_pb2.GetPlanJobRequest(job_id=created.job_id, include_request=True), timeout=10
+        )
+        assert fetched.request.request_id == "delegation-check"
+        cancelled = stub.CancelPlanJob(
+            jobs_pb2.CancelPlanJobRequest(job_id=created.job_id), timeout=30
+        )
+        assert cancelled.state == jobs_pb2.PlanJob.CANCELLED
+        listed = stub.ListPlanJobs(
+            jobs_pb2.ListPlanJobsRequest(states=[jobs_pb2.PlanJob.CANCELLED]), timeout=10
+        )
+        assert [j.job_id for j in listed.jobs] == [created.job_id]
