@@ -122,6 +122,20 @@ def solve(
     return plan, report
 
 
+def _same_vehicle(p: RoutingProblem, a: int, b: int) -> bool:
+    """True when vehicles a and b can swap routes without changing anything."""
+    va, vb = p.vehicles[a], p.vehicles[b]
+    fields = ("start", "end", "shift", "matrix", "capacities", "daily_capacities", "skills",
+              "fixed_cost", "cost_per_hour", "cost_per_km", "max_route_duration", "max_stops",
+              "breaks")
+    if any(getattr(va, f) != getattr(vb, f) for f in fields):
+        return False
+    return all(
+        s.allowed_vehicles is None or ((a in s.allowed_vehicles) == (b in s.allowed_vehicles))
+        for s in p.stops
+    )
+
+
 class _Builder:
     """Builds the PuLP model for one problem and reads a plan back from its solution."""
 
@@ -176,16 +190,9 @@ class _Builder:
         self.loaded = bool(p.facilities) and any(total)
         copies = 0
         if self.loaded:
-            smallest = []
-            for d in dims:
-                caps = [v.capacities[d] for v in p.vehicles
-                        if v.capacities is not None and v.capacities[d] > 0]
-                if caps and total[d]:
-                    smallest.append(math.ceil(total[d] / min(caps)))
-            loaded_stops = sum(
-                1 for i in stops if any(self._demand(_Node(stop=i), d) for d in dims)
-            )
-            copies = min(loaded_stops, len(p.vehicles) + max(smallest, default=0))
+            # Exact: a facility visit only pays after a trip with load, so no plan needs more
+            # unloads than there are loaded stops (fewer copies could cut off the optimum).
+            copies = sum(1 for i in stops if any(self._demand(_Node(stop=i), d) for d in dims))
         nodes = [_Node(stop=i) for i in stops]
         nodes += [_Node(facility=f) for f in range(len(p.facilities)) for _ in range(copies)]
         self.nodes = nodes
@@ -279,8 +286,14 @@ class _Builder:
             lp += pulp.lpSum(into.get((E, k), [])) == used[k], f"route_ends_{k}"
             for n in eligible[k]:
                 lp += visit[n, k] == pulp.lpSum(out_of.get((n, k), [])), f"flow_{n}_{k}"
+                # Valid for integer plans, and it keeps fixed costs in the LP relaxation.
+                lp += visit[n, k] <= used[k], f"needs_vehicle_{n}_{k}"
         for n in N:
             lp += served[n] <= 1, f"once_{n}"
+        # Interchangeable vehicles are used in index order (symmetry breaking).
+        for k in self.K[1:]:
+            if _same_vehicle(p, k - 1, k):
+                lp += used[k] <= used[k - 1], f"vehicle_order_{k}"
         # Facility copies of one facility are used in order (symmetry breaking).
         for n in N[1:]:
             if not nodes[n].is_stop and nodes[n - 1].facility == nodes[n].facility:
@@ -319,6 +332,21 @@ class _Builder:
                 big = b[i] + step - a[j]
                 if big > 0:
                     lp += t[j] >= t[i] + step - big * (1 - var), f"t_{i}_{j}_{k}"
+        # Duration >= driving + service of the route: valid, and it gives the LP relaxation the
+        # time cost that big-M propagation alone hides.
+        for k in self.K:
+            v = p.vehicles[k]
+            work = []
+            for (i, j, kk), var in x.items():
+                if kk != k:
+                    continue
+                li = v.start if i == S else self._location(nodes[i])
+                lj = v.end if j == E else self._location(nodes[j])
+                step = p.travel(k, li, lj) + (0 if i == S else self._service(nodes[i]))
+                if step:
+                    work.append(step * var)
+            if work:
+                lp += arr[k] - dep[k] >= pulp.lpSum(work), f"work_{k}"
         # Zero-time arcs would allow subtours the time constraints cannot cut: order them.
         zero_pairs = {
             (i, j) for (i, j, k) in x
@@ -473,7 +501,8 @@ class _Builder:
             raw = info.mip_dual_bound
             lexicographic = self.vehicle_weight > 0 or self.mandatory_skipped
             if math.isfinite(raw) and not lexicographic:
-                bound = raw + self.constant
+                # PuLP does not hand the objective's constant to HiGHS: add it back.
+                bound = raw + float(lp.objective.constant) + self.constant
         if lp.status == pulp.LpStatusOptimal and gap_ok:
             return Status.OPTIMAL, None
         return Status.FEASIBLE, bound

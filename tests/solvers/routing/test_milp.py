@@ -170,6 +170,9 @@ def test_deadline_is_respected_on_a_hard_instance():
     else:
         assert report.status in (Status.FEASIBLE, Status.OPTIMAL)
         assert evaluate(p, plan).feasible
+        if report.bound is not None:
+            # A proven bound in cost units: never above the plan, never below zero here.
+            assert 0.0 <= report.bound <= report.objective + 1e-6
     assert time.monotonic() - started < 1.5
 
 
