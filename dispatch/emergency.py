@@ -75,9 +75,11 @@ def to_problem(request: emergency_pb2.AssignUnitsRequest) -> AssignmentProblem:
     units, incidents = request.units, request.incidents
     n_units, n_incidents = len(units), len(incidents)
     capabilities: dict[str, int] = {}
-    for unit in units:
-        for cap in unit.capabilities:
-            capabilities.setdefault(cap, len(capabilities))
+    unit_cap_names = [list(unit.capabilities) for unit in units]
+    for names in unit_cap_names:
+        for cap in names:
+            if cap not in capabilities:
+                capabilities[cap] = len(capabilities)
     for incident in incidents:
         for requirement in incident.requirements:
             capabilities.setdefault(requirement.capability, len(capabilities))
@@ -85,15 +87,21 @@ def to_problem(request: emergency_pb2.AssignUnitsRequest) -> AssignmentProblem:
         capabilities.setdefault(rule.capability, len(capabilities))
     incident_index = {incident.id: i for i, incident in enumerate(incidents)}
 
+    rows = [u for u, names in enumerate(unit_cap_names) for _ in names]
+    cols = [capabilities[cap] for names in unit_cap_names for cap in names]
     unit_caps = np.zeros((n_units, len(capabilities)), dtype=bool)
-    status = np.empty(n_units, dtype=np.int64)
-    commitment = np.full(n_units, -1, dtype=np.int64)
-    for u, unit in enumerate(units):
-        for cap in unit.capabilities:
-            unit_caps[u, capabilities[cap]] = True
-        status[u] = int(unit.status)
-        if unit.status != emergency_pb2.Unit.AVAILABLE and unit.current_incident_id:
-            commitment[u] = incident_index.get(unit.current_incident_id, -1)
+    unit_caps[rows, cols] = True
+    status = np.array([unit.status for unit in units], dtype=np.int64)
+    available = emergency_pb2.Unit.AVAILABLE
+    commitment = np.array(
+        [
+            incident_index.get(unit.current_incident_id, -1)
+            if unit.status != available and unit.current_incident_id
+            else -1
+            for unit in units
+        ],
+        dtype=np.int64,
+    )
     requirements = np.zeros((n_incidents, len(capabilities)), dtype=np.int64)
     for i, incident in enumerate(incidents):
         for requirement in incident.requirements:

@@ -91,10 +91,12 @@ def city_problem(
                    + 0.5) * (city_metres / side)
         district_ids = tuple(f"d{k}" for k in range(len(centres)))
         unit_to_district = seconds(unit_xy, centres)
+        # Tight enough that some rules fall short and the coverage stage has work to do.
+        reach, need = (600, 1) if n_units < 1000 else (300, 2)
         rule_list = []
         for d in range(len(centres)):
-            for cap, k in (("ambulance", 1), ("engine", 1)):
-                rule_list.append(CoverageRule(d, cap_index[cap], k, 600))
+            for cap in ("ambulance", "engine"):
+                rule_list.append(CoverageRule(d, cap_index[cap], need, reach))
         rules = tuple(rule_list)
 
     return AssignmentProblem(

@@ -99,7 +99,13 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
     max_priority = max(priorities) if priorities else 1
     filled: dict[tuple[int, int], int] = {}
     committed_idle = churn = lateness_sum = response_sum = 0
-    for u in range(n_units):
+    # Units that stay free and fill nothing break no rule: check only the others.
+    involved = np.flatnonzero(
+        (problem.status != UnitStatus.AVAILABLE)
+        | (np.asarray(plan.incident) != -1)
+        | (np.asarray(plan.capability) != -1)
+    ).tolist()
+    for u in involved:
         name = problem.unit_ids[u]
         status = int(statuses[u])
         committed_to = int(commitments[u])
@@ -169,11 +175,12 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
     if violations:
         raise PlanRejectedError(violations)
 
-    levels = sorted({priorities[i] for i in range(n_incidents) if problem.requirements[i].sum()})
+    needs = problem.requirements.sum(axis=1).tolist()
+    levels = sorted({priorities[i] for i in range(n_incidents) if needs[i]})
     required = [0] * len(levels)
     got = [0] * len(levels)
     position = {p: k for k, p in enumerate(levels)}
-    for i, need in enumerate(problem.requirements.sum(axis=1).tolist()):
+    for i, need in enumerate(needs):
         if need:
             required[position[priorities[i]]] += int(need)
     for (i, _), count in filled.items():

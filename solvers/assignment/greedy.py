@@ -20,35 +20,40 @@ def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
     remaining = problem.requirements.astype(np.int64).copy()
     n_incidents = problem.n_incidents
 
-    for u in np.flatnonzero(
+    committed = np.flatnonzero(
         (problem.status != UnitStatus.AVAILABLE)
         & (problem.commitment >= 0)
         & (problem.commitment < n_incidents)
-    ):
+    )
+    caps_of = problem.unit_capabilities[committed].tolist()
+    for u, unit_caps in zip(committed.tolist(), caps_of, strict=True):
         i = int(problem.commitment[u])
-        options = np.flatnonzero(problem.unit_capabilities[u] & (remaining[i] > 0))
-        if len(options):
-            c = int(options[0])
-            capability[u] = c
-            remaining[i, c] -= 1
+        for c, has in enumerate(unit_caps):
+            if has and remaining[i, c] > 0:
+                capability[u] = c
+                remaining[i, c] -= 1
+                break
 
     free = problem.status == UnitStatus.AVAILABLE
-    by_incident = np.ascontiguousarray(problem.travel.T)  # one row per incident: fast slices
     capable = np.ascontiguousarray(problem.unit_capabilities.T)
     order = sorted(range(n_incidents), key=lambda i: (int(problem.priorities[i]), i))
+    far = np.iinfo(np.int64).max
     for i in order:
+        row = problem.travel[:, i]
+        reachable = free if problem.max_travel <= 0 else free & (row <= problem.max_travel)
         for c in np.flatnonzero(remaining[i] > 0):
-            candidates = free & capable[c]
-            row = by_incident[i]
-            if problem.max_travel > 0:
-                candidates &= row <= problem.max_travel
-            pool = np.flatnonzero(candidates)
-            if not len(pool):
+            distance = np.where(reachable & capable[c], row, far)
+            need = int(remaining[i, c])
+            if need == 1:
+                nearest = np.array([int(np.argmin(distance))])
+            else:
+                nearest = np.argsort(distance, kind="stable")[:need]
+            nearest = nearest[distance[nearest] < far]
+            if not len(nearest):
                 continue
-            take = min(int(remaining[i, c]), len(pool))
-            nearest = pool[np.argsort(row[pool], kind="stable")[:take]]
             incident[nearest] = i
             capability[nearest] = c
             free[nearest] = False
-            remaining[i, c] -= take
+            reachable = reachable & free
+            remaining[i, c] -= len(nearest)
     return AssignmentPlan(incident, capability)
