@@ -31,7 +31,8 @@ class Problems:
     def add(self, path: str, description: str) -> None:
         """Record one problem; beyond the cap the rest are dropped (the caller has enough)."""
         if len(self.items) < MAX_PROBLEMS:
-            self.items.append(FieldProblem(self.prefix + path, description))
+            full = self.prefix + path if path else self.prefix.rstrip(".")
+            self.items.append(FieldProblem(full, description))
 
     @property
     def full(self) -> bool:

@@ -134,7 +134,7 @@ def test_evaluate_plan_paths_are_prefixed(stub):
 @pytest.mark.parametrize(
     ("method", "request_", "field"),
     [
-        ("CreatePlanJob", jobs_pb2.CreatePlanJobRequest(), "request."),
+        ("CreatePlanJob", jobs_pb2.CreatePlanJobRequest(), "request"),
         ("GetPlanJob", jobs_pb2.GetPlanJobRequest(), "job_id"),
         ("WatchPlanJob", jobs_pb2.WatchPlanJobRequest(), "job_id"),
         ("CancelPlanJob", jobs_pb2.CancelPlanJobRequest(), "job_id"),

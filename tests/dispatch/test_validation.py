@@ -581,3 +581,13 @@ def test_list_state_unspecified():
     """Filtering on STATE_UNSPECIFIED matches nothing and is a mistake."""
     request = jobs_pb2.ListPlanJobsRequest(states=[jobs_pb2.PlanJob.QUEUED, 0])
     assert paths(validation.validate_list_plan_jobs, request) == ["states[1]"]
+
+
+def test_missing_wrapped_message_is_named_without_dot():
+    """An absent problem/request is reported at ``problem``/``request`` itself."""
+    assert paths(validation.validate_evaluate_plan, routing_pb2.EvaluatePlanRequest()) == [
+        "problem"
+    ]
+    assert paths(validation.validate_create_plan_job, jobs_pb2.CreatePlanJobRequest()) == [
+        "request"
+    ]
