@@ -138,6 +138,9 @@ def start(config: ServerConfig | None = None) -> ServerHandle:
             raise OSError(f"cannot listen on {config.address}")
         if jobs is not None:
             jobs.start()
+        # SERVING before the first call can arrive: a probe never sees a half-started server.
+        for name in ("", SERVICE_NAME):
+            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         server.start()
     except BaseException:
         server.stop(None)
@@ -145,8 +148,6 @@ def start(config: ServerConfig | None = None) -> ServerHandle:
             jobs.close()
         routing.close()
         raise
-    for name in ("", SERVICE_NAME):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     handle = ServerHandle(server, port, config, health_servicer, routing, jobs)
     _HANDLES[server] = handle
     _log.info("serving on %s (port %d)", config.address, port)
