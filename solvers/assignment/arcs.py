@@ -17,6 +17,7 @@ from solvers.assignment.model import (
     AssignmentProblem,
     UnitStatus,
 )
+from solvers.errors import SolverFailedError
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,6 +93,10 @@ def build_arcs(problem: AssignmentProblem) -> Arcs:
         dtype=np.int64,
     )
     weights = problem.max_priority + 1 - problem.priorities.astype(np.int64)
+    longest = int(problem.travel.max()) if problem.travel.size else 0
+    if problem.max_priority * (LATENESS_WEIGHT + 1) * max(longest, 1) >= 2**62:
+        # w(p) * (1000 * lateness + eta) would overflow int64 arithmetic: no exact engine here.
+        raise SolverFailedError("objective terms exceed int64 (priorities or times too large)")
     targets = problem.targets.astype(np.int64)
     travel = problem.travel
     status, commitment = problem.status, problem.commitment

@@ -158,3 +158,24 @@ def test_coverage_breaks_ties_between_equal_response_plans() -> None:
     assert result.plan.incident.tolist() == [-1, 0, -1]
     assert result.evaluation.coverage_shortfall == 0
     assert result.report.status is Status.OPTIMAL
+
+
+def test_objective_too_large_for_int64_falls_back_to_a_checked_greedy_plan() -> None:
+    """Priorities near 2**31 with day-long trips cannot be weighed exactly in int64: the exact
+    engines decline instead of overflowing silently, and greedy answers."""
+    problem = AssignmentProblem(
+        unit_ids=("u0", "u1"),
+        incident_ids=("urgent", "routine"),
+        capabilities=("a",),
+        unit_capabilities=np.array([[True], [True]]),
+        status=np.array([1, 1]),
+        commitment=np.array([-1, -1]),
+        priorities=np.array([1, 2**31 - 1]),
+        targets=np.array([60, 0]),
+        requirements=np.array([[1], [1]]),
+        travel=np.array([[86_400 * 30, 5], [7, 86_400 * 30]]),
+    )
+    result = solve(problem, Deadline.after(5))
+    assert result.report.engine == "greedy"
+    assert "int64" in result.report.fallback_reason
+    assert result.evaluation.unfilled == (0, 0)
