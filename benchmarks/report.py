@@ -90,12 +90,8 @@ def write_report(out: Path, tie_tolerance: float = 0.1, argv: list[str] | None =
     if latency:
         lines += _latency_section(latency, out)
     if (out / "assign").exists():
-        lines += [
-            "",
-            "## Assignment",
-            "",
-            "See the `assign/` folder (written by benchmarks.assign).",
-        ]
+        lines += ["", "## Assignment (benchmarks.assign)", ""]
+        lines += [f"- [{p.name}](assign/{p.name})" for p in sorted((out / "assign").glob("*.md"))]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -151,3 +151,11 @@ def test_list_shows_every_suite(capsys, bench_dir):
     assert main(["list", "--bench-dir", str(bench_dir)]) == 0
     text = capsys.readouterr().out
     assert "solomon" in text and " 56 instances" in text and "latency" in text
+
+
+def test_assign_suite_delegates_to_the_emergency_benchmarks(tmp_path):
+    """`run assign` hands --out DIR/assign, --seed and --quick to benchmarks.assign.main."""
+    assert main(["run", "assign", "--quick", "--seed", "2", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "assign" / "quick.json").exists()
+    assert main(["report", str(tmp_path)]) == 0
+    assert "assign/quick.md" in (tmp_path / "report.md").read_text()
