@@ -49,7 +49,10 @@ def request_tags(request: object) -> dict[str, str]:
 def _log_call(
     method: str, tags: dict[str, str], context: grpc.ServicerContext, start: float
 ) -> None:
-    code = context.code() or grpc.StatusCode.OK  # code() is None until something sets it
+    code = context.code()  # None until something sets it
+    if code is None:
+        # Still unset: success, unless the caller went away (a cancelled watch stream).
+        code = grpc.StatusCode.OK if context.is_active() else grpc.StatusCode.CANCELLED
     record: dict[str, Any] = {
         "event": "rpc",
         "method": method.removeprefix(SERVICE_PREFIX),
