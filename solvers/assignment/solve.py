@@ -263,7 +263,7 @@ def solve(
     objective = float(evaluation.response_cost)
     optimal = attempt.status is Status.OPTIMAL
     fallback = "; ".join(reasons + attempt.notes)
-    if reasons:
+    if fallback:
         fallback = f"{fallback}; used {attempt.engine}"
     report = SolveReport(
         family=attempt.family,
