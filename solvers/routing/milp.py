@@ -290,10 +290,25 @@ class _Builder:
                 lp += visit[n, k] <= used[k], f"needs_vehicle_{n}_{k}"
         for n in N:
             lp += served[n] <= 1, f"once_{n}"
-        # Interchangeable vehicles are used in index order (symmetry breaking).
-        for k in self.K[1:]:
-            if _same_vehicle(p, k - 1, k):
-                lp += used[k] <= used[k - 1], f"vehicle_order_{k}"
+        # Interchangeable vehicles (symmetry breaking): number the routes of a class of identical
+        # vehicles by their lowest stop, so the class's p-th vehicle is used only if the one
+        # before it is, and it never serves a stop ranked below p.
+        classes: list[list[int]] = []
+        for k in self.K:
+            for group in classes:
+                if _same_vehicle(p, group[0], k):
+                    group.append(k)
+                    break
+            else:
+                classes.append([k])
+        stop_rank = {n: r for r, n in enumerate(n for n in N if nodes[n].is_stop)}
+        for group in classes:
+            for position, k in enumerate(group):
+                if position:
+                    lp += used[k] <= used[group[position - 1]], f"vehicle_order_{k}"
+                for n in eligible[k]:
+                    if nodes[n].is_stop and stop_rank[n] < position:
+                        lp += visit[n, k] == 0, f"lowest_stop_{n}_{k}"
         # Facility copies of one facility are used in order (symmetry breaking).
         for n in N[1:]:
             if not nodes[n].is_stop and nodes[n - 1].facility == nodes[n].facility:
