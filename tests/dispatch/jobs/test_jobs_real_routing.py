@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from job_helpers import FINAL, sanitation, wait_for
 
 from dispatch import client
 from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2
+from dispatch.jobs import StoreUnavailableError
 from dispatch.server import ServerHandle
 
 Job = jobs_pb2.PlanJob
@@ -71,3 +73,13 @@ def test_cancel_kills_the_solving_worker_and_frees_the_slot(job_server: ServerHa
         wait_for(lambda: not any(_alive(pid) for pid in solving), timeout=5)
         wait_for(lambda: get(nxt.job_id).state in FINAL, timeout=30)
         assert get(nxt.job_id).state == Job.SUCCEEDED
+
+
+def test_second_server_on_the_same_store_refuses_to_start(
+    make_server: Callable[..., ServerHandle], tmp_path: Path
+) -> None:
+    """Two servers on one store would run every queued job twice; the second must not start."""
+    store = str(tmp_path / "shared" / "dispatch.sqlite3")
+    make_server(store_path=store)
+    with pytest.raises(StoreUnavailableError):
+        make_server(store_path=store)
