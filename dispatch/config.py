@@ -30,6 +30,9 @@ class ServerConfig:
     grace_seconds: float = 10.0
     log_level: str = "INFO"
     thread_pool_size: int = 32
+    #: Handler threads kept free of long calls (PlanRoutes, WatchPlanJob) for AssignUnits,
+    #: health and the quick job RPCs.
+    reserved_threads: int = 8
 
     def __post_init__(self) -> None:
         if self.routing_workers < 1:
@@ -38,6 +41,8 @@ class ServerConfig:
             raise ValueError("job_workers must not be negative")
         if self.thread_pool_size < 4:
             raise ValueError("thread_pool_size must be at least 4")
+        if not 1 <= self.reserved_threads < self.thread_pool_size:
+            raise ValueError("reserved_threads must be at least 1 and below thread_pool_size")
         if self.max_message_bytes < 4 * 1024 * 1024:
             raise ValueError("max_message_bytes must be at least 4 MiB")
         if self.grace_seconds < 0:
@@ -46,6 +51,11 @@ class ServerConfig:
             raise ValueError(
                 f"log level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}"
             )
+
+    @property
+    def long_call_limit(self) -> int:
+        """How many PlanRoutes and WatchPlanJob calls may hold a handler thread at once."""
+        return self.thread_pool_size - self.reserved_threads
 
     def with_overrides(self, **changes: object) -> ServerConfig:
         """A copy with the given fields replaced (``None`` values are ignored)."""

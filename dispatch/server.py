@@ -120,7 +120,7 @@ def start(config: ServerConfig | None = None) -> ServerHandle:
     try:
         jobs = _build_jobs(config, routing)
         dispatch_service_pb2_grpc.add_DispatchServiceServicer_to_server(
-            DispatchServicer(routing, jobs), server
+            DispatchServicer(routing, jobs, config.long_call_limit), server
         )
         health_servicer = health.HealthServicer(
             experimental_non_blocking=True,

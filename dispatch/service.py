@@ -7,6 +7,8 @@ call time, so the servicer stays thin and each module can change independently.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +24,7 @@ from dispatch._proto.dispatch.v1 import (
     jobs_pb2,
     routing_pb2,
 )
+from dispatch.errors import QueueFullError
 from dispatch.routing import RoutingService
 from dispatch.validation.common import duration_seconds
 from solvers.budget import Deadline
@@ -85,9 +88,25 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
     answer UNIMPLEMENTED after validation.
     """
 
-    def __init__(self, routing: RoutingService, jobs: Any | None = None) -> None:
+    def __init__(
+        self, routing: RoutingService, jobs: Any | None = None, long_call_limit: int = 24
+    ) -> None:
         self._routing = routing
         self._jobs = jobs
+        self._long_calls = threading.BoundedSemaphore(long_call_limit)
+
+    @contextlib.contextmanager
+    def _long_call(self, what: str) -> Iterator[None]:
+        """Hold one long-call slot, or refuse at once: a blocked handler thread is one fewer
+        for AssignUnits and health checks, so these calls must never take them all."""
+        if not self._long_calls.acquire(blocking=False):
+            raise QueueFullError(
+                f"too many concurrent {what} calls; retry later or use CreatePlanJob"
+            )
+        try:
+            yield
+        finally:
+            self._long_calls.release()
 
     def AssignUnits(
         self, request: emergency_pb2.AssignUnitsRequest, context: grpc.ServicerContext
@@ -114,9 +133,10 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
             return routing_pb2.PlanRoutesResponse(
                 label=request.label, request_id=request.request_id, solve_info=_not_solved(start)
             )
-        response = self._routing.plan_routes(
-            request, deadline, is_cancelled=lambda: not context.is_active()
-        )
+        with self._long_call("PlanRoutes"):
+            response = self._routing.plan_routes(
+                request, deadline, is_cancelled=lambda: not context.is_active()
+            )
         return _echo(response, request)
 
     def EvaluatePlan(
@@ -155,7 +175,9 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self, request: jobs_pb2.WatchPlanJobRequest, context: grpc.ServicerContext
     ) -> Iterator[jobs_pb2.PlanJobEvent]:
         validation.validate_job_ref(request)
-        yield from self._job_service().watch(request.job_id, context.is_active)
+        jobs = self._job_service()
+        with self._long_call("WatchPlanJob"):
+            yield from jobs.watch(request.job_id, context.is_active)
 
     def CancelPlanJob(
         self, request: jobs_pb2.CancelPlanJobRequest, context: grpc.ServicerContext

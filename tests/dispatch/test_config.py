@@ -50,3 +50,12 @@ def test_bad_values_are_rejected(env):
 def test_default_message_size_fits_a_2000_matrix():
     """2000 x 2000 durations and distances as repeated varints (<= 5 bytes each) fit."""
     assert ServerConfig().max_message_bytes >= 2 * 2000 * 2000 * 5
+
+
+def test_reserved_threads_must_leave_room_for_long_calls():
+    """Reserving the whole pool would refuse every PlanRoutes; reserving none defeats the point."""
+    assert ServerConfig(thread_pool_size=32, reserved_threads=8).long_call_limit == 24
+    with pytest.raises(ValueError):
+        ServerConfig(thread_pool_size=8, reserved_threads=8)
+    with pytest.raises(ValueError):
+        ServerConfig(reserved_threads=0)

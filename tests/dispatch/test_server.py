@@ -344,3 +344,20 @@ def test_job_rpcs_delegate_to_the_job_service(fresh_server, examples):
             jobs_pb2.ListPlanJobsRequest(states=[jobs_pb2.PlanJob.CANCELLED]), timeout=10
         )
         assert [j.job_id for j in listed.jobs] == [created.job_id]
+
+
+def test_long_calls_cannot_take_every_handler_thread(make_server, examples):
+    """Beyond the long-call limit PlanRoutes is refused at once, and AssignUnits still answers."""
+    handle = make_server(thread_pool_size=9, reserved_threads=8)  # one long-call slot
+    request = examples["maintenance"]
+    _short_budget(request, 2.0)
+    with client.channel(handle.target) as chan:
+        stub = client.stub(chan)
+        first = stub.PlanRoutes.future(request, timeout=60)
+        time.sleep(0.3)
+        with pytest.raises(grpc.RpcError) as info:
+            stub.PlanRoutes(request, timeout=10)
+        assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        answer = stub.AssignUnits(examples["emergency"], timeout=10)
+        assert answer.solve_info.verified
+        assert first.result(timeout=60).solve_info.verified
