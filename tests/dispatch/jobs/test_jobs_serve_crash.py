@@ -43,7 +43,7 @@ def _descendants(pid: int) -> set[int]:
 class Serve:
     """One `dispatch serve` process on a store."""
 
-    def __init__(self, store: str) -> None:
+    def __init__(self, store: str, address: str = "127.0.0.1:0") -> None:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -51,7 +51,7 @@ class Serve:
                 "dispatch.cli",
                 "serve",
                 "--address",
-                "127.0.0.1:0",
+                address,
                 "--store",
                 store,
                 "--workers",
@@ -101,9 +101,13 @@ def serves(tmp_path: Path) -> Iterator[list[Serve]]:
 
 
 def test_sigkill_mid_job_then_restart_keeps_results_and_finishes_job(
-    serves: list[Serve], tmp_path: Path
+    serves: list[Serve], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """A finished plan reads back byte for byte; the interrupted job runs again and succeeds."""
+    """A finished plan reads back byte for byte; the interrupted job runs again and succeeds.
+
+    A `dispatch jobs watch` started before the crash reconnects to the restarted server (same
+    address) and ends with the plan: following a job does not depend on one connection.
+    """
     store = str(tmp_path / "store" / "dispatch.sqlite3")
     first = Serve(store)
     serves.append(first)
@@ -123,11 +127,30 @@ def test_sigkill_mid_job_then_restart_keeps_results_and_finishes_job(
     running = create(stub, "running", 3.0)
     queued = create(stub, "queued", 2.0)
     wait_for(lambda: get(stub, running.job_id).progress.solutions_found > 0, timeout=30)
+    watcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dispatch.cli",
+            "jobs",
+            "watch",
+            running.job_id,
+            "--json",
+            "--target",
+            first.target,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    request.addfinalizer(lambda: watcher.poll() is None and watcher.kill())
+    first_event = watcher.stdout.readline()  # type: ignore[union-attr]
+    assert '"RUNNING"' in first_event
     first.kill()
     first.channel.close()
     assert first.proc.returncode == -signal.SIGKILL
 
-    second = Serve(store)
+    second = Serve(store, address=first.target)
     serves.append(second)
     stub = second.stub()
     again = get(stub, done.job_id)
@@ -146,4 +169,8 @@ def test_sigkill_mid_job_then_restart_keeps_results_and_finishes_job(
     later = get(stub, queued.job_id)
     assert (later.state, later.attempts) == (Job.SUCCEEDED, 1)
     assert time.monotonic() - started < 30
+    out, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert "reconnecting" in err
+    assert '"SUCCEEDED"' in out.strip().splitlines()[-1]
     second.channel.close()
