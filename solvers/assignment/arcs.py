@@ -77,8 +77,25 @@ class Arcs:
         return AssignmentPlan(incident, capability)
 
 
-def build_arcs(problem: AssignmentProblem) -> Arcs:
-    """Every arc a plan may use, respecting capabilities, status, reassignment and max travel."""
+def _nearest_enough(sub: np.ndarray, ok: np.ndarray, keep: int) -> np.ndarray:
+    """Per column, the entries no farther than the ``keep``-th nearest allowed one (ties kept)."""
+    far = np.iinfo(np.int64).max
+    masked = np.where(ok, sub, far)
+    threshold = np.partition(masked, keep - 1, axis=0)[keep - 1]
+    return masked <= threshold[None, :]
+
+
+def build_arcs(problem: AssignmentProblem, prune: bool = True) -> Arcs:
+    """Every arc an optimal plan may use, respecting capabilities, status, reassignment and
+    max travel.
+
+    Pruning (exact): a free unit with capability c is kept for group g only if it is among the
+    S_c nearest allowed free units of g (ties kept), S_c = slots of every capability that some
+    unit shares with c. Were a farther unit u used in g, at most S_c - 1 of those nearer units
+    could be busy filling slots, so a free nearer unit could replace u at strictly lower
+    w(p) * (1000 * lateness + eta) with levels 1 unchanged: no plan optimal for levels 1-3 (and
+    hence for the whole lexicographic objective) uses a pruned arc.
+    """
     requirements = problem.requirements
     group_incident, group_capability = np.nonzero(requirements > 0)
     group_count = requirements[group_incident, group_capability].astype(np.int64)
@@ -104,6 +121,10 @@ def build_arcs(problem: AssignmentProblem) -> Arcs:
 
     parts: list[tuple[np.ndarray, ...]] = []  # (unit, incident, capability, eta, committed, moved)
 
+    # Units with capability c can only ever fill slots of capabilities they share with c.
+    shares = (problem.unit_capabilities.T.astype(np.int64) @ problem.unit_capabilities) > 0
+    reach_slots = shares.astype(np.int64) @ requirements.sum(axis=0)
+
     # Free units: anywhere they have a capability for, within max travel.
     free = np.flatnonzero(status == UnitStatus.AVAILABLE)
     # En-route units that may move: only to strictly more urgent incidents.
@@ -125,6 +146,8 @@ def build_arcs(problem: AssignmentProblem) -> Arcs:
             if is_move:
                 from_priority = problem.priorities[commitment[capable]]
                 ok &= problem.priorities[incidents][None, :] < from_priority[:, None]
+            elif prune and len(capable) > reach_slots[cap]:
+                ok &= _nearest_enough(sub, ok, int(reach_slots[cap]))
             rows, cols = np.nonzero(ok)
             if len(rows):
                 n = len(rows)

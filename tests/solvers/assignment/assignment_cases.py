@@ -18,16 +18,20 @@ from solvers.errors import PlanRejectedError
 
 @st.composite
 def problems(
-    draw: st.DrawFn, coverage: bool | None = None, max_units: int = 6
+    draw: st.DrawFn,
+    coverage: bool | None = None,
+    max_units: int = 6,
+    max_incidents: int = 3,
+    max_count: int = 2,
+    crowded: bool = False,
 ) -> AssignmentProblem:
-    """A problem with up to ``max_units`` units, 3 incidents, 2 capabilities, small times
-    (ties are likely on purpose)."""
-    n_units = draw(st.integers(1, max_units))
-    n_incidents = draw(st.integers(1, 3))
+    """A problem with up to ``max_units`` units, ``max_incidents`` incidents, 2 capabilities,
+    small times (ties are likely on purpose). ``crowded``: many capable units, few slots."""
+    n_units = draw(st.integers(4 if crowded else 1, max_units))
+    n_incidents = draw(st.integers(1, max_incidents))
     n_caps = 2
-    caps = np.array(
-        [[draw(st.booleans()) for _ in range(n_caps)] for _ in range(n_units)], dtype=bool
-    )
+    has = st.sampled_from([True, True, True, False]) if crowded else st.booleans()
+    caps = np.array([[draw(has) for _ in range(n_caps)] for _ in range(n_units)], dtype=bool)
     status = np.array(
         [draw(st.sampled_from([1, 1, 1, 2, 3])) for _ in range(n_units)], dtype=np.int64
     )
@@ -38,7 +42,13 @@ def problems(
         ):
             commitment[u] = draw(st.integers(0, n_incidents - 1))
     requirements = np.array(
-        [[draw(st.integers(0, 2)) for _ in range(n_caps)] for _ in range(n_incidents)],
+        [
+            [
+                draw(st.sampled_from([0, 0, 1]) if crowded else st.integers(0, max_count))
+                for _ in range(n_caps)
+            ]
+            for _ in range(n_incidents)
+        ],
         dtype=np.int64,
     )
     travel = np.array(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from assignment_cases import brute_force, problems
 from hypothesis import HealthCheck, given, settings
 
+from benchmarks.assign.scenarios import city_problem
 from solvers.assignment import AssignmentProblem, SolveSettings, check_plan, solve
 from solvers.assignment.arcs import build_arcs
 from solvers.assignment.flow import solve_flow
@@ -64,3 +65,22 @@ def test_greedy_is_valid_and_never_better_than_optimal(problem: AssignmentProble
     assert greedy.report.engine == "greedy"
     assert greedy.report.status is Status.FEASIBLE
     assert optimal.evaluation.key() <= greedy.evaluation.key()
+
+
+@_SETTINGS
+@given(problems(max_units=6, crowded=True))
+def test_pruned_arcs_keep_the_optimum(problem: AssignmentProblem) -> None:
+    """More units than slots, so nearest-unit pruning is active: still the brute-force optimum,
+    with coverage too."""
+    result = solve(problem, Deadline.after(10))
+    assert result.evaluation.key() == brute_force(problem).key()
+
+
+def test_pruning_changes_no_objective_on_city_scenarios() -> None:
+    """At 50 x 300 (about half the arcs pruned) both graphs reach the same optimum."""
+    for seed in range(1, 4):
+        problem = city_problem(50, 300, seed, coverage=True)
+        full, pruned = build_arcs(problem, prune=False), build_arcs(problem)
+        assert pruned.n_arcs < full.n_arcs
+        keys = [check_plan(problem, solve_flow(problem, a).plan).key() for a in (full, pruned)]
+        assert keys[0] == keys[1]
