@@ -113,6 +113,10 @@ class JobService:
     jobs that may wait; ``max_attempts`` how many starts a job gets when server crashes keep
     interrupting it; finished jobs older than ``retention_days`` are deleted on start and every
     ``retention_interval`` seconds. At most ``max_watchers`` watch streams are open at once.
+
+    Give the jobs a RoutingService of their own (``workers`` processes) and ``owns_routing=True``
+    (``close()`` then closes it): sharing the synchronous PlanRoutes pool lets a nightly job hold
+    the worker a PlanRoutes caller is waiting for, and lets PlanRoutes calls eat a job's budget.
     """
 
     def __init__(
@@ -128,6 +132,7 @@ class JobService:
         retention_interval: float = 3600.0,
         cancel_wait: float = 10.0,
         max_watchers: int = 16,
+        owns_routing: bool = False,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -145,6 +150,7 @@ class JobService:
         self.retention_interval = retention_interval
         self.cancel_wait = cancel_wait
         self.max_watchers = max_watchers
+        self.owns_routing = owns_routing
         self._cond = threading.Condition()
         self._queue: collections.deque[str] = collections.deque()
         self._running: dict[str, _Running] = {}
@@ -194,6 +200,8 @@ class JobService:
     def close(self, timeout: float = 30.0) -> None:
         """Stop the slots; jobs still running are put back in the queue for the next start."""
         if not self._started:
+            if self.owns_routing:
+                self.routing.close()
             return
         self._stopping.set()
         self._watches_ended.set()
@@ -205,6 +213,8 @@ class JobService:
         self._threads.clear()
         self.store.close()
         self._started = False
+        if self.owns_routing:
+            self.routing.close()
 
     # -- the five operations ---------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from job_helpers import FINAL, sanitation, wait_for
 
 from dispatch import client
 from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2
-from dispatch.jobs import StoreUnavailableError
+from dispatch.jobs import JobService, StoreUnavailableError
+from dispatch.routing import RoutingService
 from dispatch.server import ServerHandle
 
 Job = jobs_pb2.PlanJob
@@ -83,3 +84,15 @@ def test_second_server_on_the_same_store_refuses_to_start(
     make_server(store_path=store)
     with pytest.raises(StoreUnavailableError):
         make_server(store_path=store)
+
+
+def test_job_service_owning_its_routing_pool_stops_it_on_close(store_path: str) -> None:
+    """A dedicated job pool (owns_routing) must not outlive the service that owns it."""
+    routing = RoutingService(workers=1)
+    service = JobService(store_path, routing, workers=1, queue_limit=5, owns_routing=True)
+    service.start()
+    job = service.create(sanitation("own", 30))
+    wait_for(lambda: service.get(job.job_id).progress.solutions_found > 0, timeout=30)
+    service.close()
+    # The cancelled solve's worker is replaced by a fresh one; closing must stop that too.
+    wait_for(lambda: not any(_alive(pid) for pid in routing.pool.pids()), timeout=10)
