@@ -38,6 +38,8 @@ def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
     capable = np.ascontiguousarray(problem.unit_capabilities.T)
     order = sorted(range(n_incidents), key=lambda i: (int(problem.priorities[i]), i))
     far = np.iinfo(np.int64).max
+    if problem.n_units == 0:
+        return AssignmentPlan(incident, capability)
     for i in order:
         row = problem.travel[:, i]
         reachable = free if problem.max_travel <= 0 else free & (row <= problem.max_travel)

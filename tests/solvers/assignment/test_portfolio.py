@@ -9,6 +9,7 @@ from solvers.assignment import (
     AssignmentProblem,
     CoverageRule,
     SolveSettings,
+    UnfilledReason,
     check_plan,
     solve,
 )
@@ -179,3 +180,25 @@ def test_objective_too_large_for_int64_falls_back_to_a_checked_greedy_plan() -> 
     assert result.report.engine == "greedy"
     assert "int64" in result.report.fallback_reason
     assert result.evaluation.unfilled == (0, 0)
+
+
+def test_no_units_at_all_is_data_not_an_error() -> None:
+    """An empty fleet answers with every slot unfilled for NO_UNIT_WITH_CAPABILITY, whatever
+    engine is chosen."""
+    problem = AssignmentProblem(
+        unit_ids=(),
+        incident_ids=("call",),
+        capabilities=("a",),
+        unit_capabilities=np.zeros((0, 1), dtype=bool),
+        status=np.zeros(0, dtype=np.int64),
+        commitment=np.zeros(0, dtype=np.int64),
+        priorities=np.array([1]),
+        targets=np.array([0]),
+        requirements=np.array([[2]]),
+        travel=np.zeros((0, 1), dtype=np.int64),
+    )
+    for family in (SolverFamily.AUTO, SolverFamily.MILP, SolverFamily.GREEDY):
+        result = solve(problem, Deadline.after(5), SolveSettings(family=family))
+        assert [(u.count, u.reason) for u in result.unfilled] == [
+            (2, UnfilledReason.NO_UNIT_WITH_CAPABILITY)
+        ]
