@@ -8,6 +8,7 @@ so in-flight calls finish, then the job service and the routing workers.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import weakref
@@ -84,18 +85,34 @@ _HANDLES: weakref.WeakKeyDictionary[grpc.Server, ServerHandle] = weakref.WeakKey
 
 
 def _build_jobs(config: ServerConfig, routing: RoutingService) -> Any | None:
-    """The jobs engineer's JobService if this build has one, else None (job RPCs: UNIMPLEMENTED)."""
+    """The jobs engineer's JobService if this build has one, else None (job RPCs: UNIMPLEMENTED).
+
+    Jobs get a RoutingService of their own (``job_workers`` processes) when the JobService can
+    own one: sharing the PlanRoutes pool would let a nightly job hold the worker a blocking
+    PlanRoutes caller waits for, and let PlanRoutes calls eat a job's budget.
+    """
     job_service_class = getattr(jobs_package, "JobService", None)
     if job_service_class is None or config.job_workers == 0:
         return None
     if config.store_path != ":memory:":
         Path(config.store_path).parent.mkdir(parents=True, exist_ok=True)
-    return job_service_class(
-        store_path=config.store_path,
-        routing=routing,
-        workers=config.job_workers,
-        queue_limit=config.job_queue_limit,
-    )
+    kwargs: dict[str, Any] = {}
+    job_routing = routing
+    if "owns_routing" in inspect.signature(job_service_class).parameters:
+        job_routing = RoutingService(workers=config.job_workers)
+        kwargs["owns_routing"] = True
+    try:
+        return job_service_class(
+            store_path=config.store_path,
+            routing=job_routing,
+            workers=config.job_workers,
+            queue_limit=config.job_queue_limit,
+            **kwargs,
+        )
+    except BaseException:
+        if job_routing is not routing:
+            job_routing.close()
+        raise
 
 
 def start(config: ServerConfig | None = None) -> ServerHandle:

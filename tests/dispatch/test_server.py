@@ -361,3 +361,10 @@ def test_long_calls_cannot_take_every_handler_thread(make_server, examples):
         answer = stub.AssignUnits(examples["emergency"], timeout=10)
         assert answer.solve_info.verified
         assert first.result(timeout=60).solve_info.verified
+
+
+def test_jobs_get_their_own_routing_pool(fresh_server):
+    """A nightly job must not hold the worker a blocking PlanRoutes caller is waiting for."""
+    assert fresh_server.jobs is not None
+    assert fresh_server.jobs.routing is not fresh_server.routing
+    assert fresh_server.jobs.routing.workers == fresh_server.config.job_workers
