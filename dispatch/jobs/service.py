@@ -168,16 +168,22 @@ class JobService:
         if self._started:
             return
         self.store.open()
-        recovery = self.store.recover(_now_ns(), self.max_attempts)
+        try:
+            recovery = self.store.recover(_now_ns(), self.max_attempts)
+            self.store.purge_finished(self._retention_cutoff())
+            queued = self.store.queued_ids()
+        except BaseException:
+            self.store.close()
+            raise
         if recovery.requeued or recovery.failed:
             log.info(
                 "job recovery: %d requeued, %d failed after too many attempts",
                 len(recovery.requeued),
                 len(recovery.failed),
             )
-        self.purge_expired()
         with self._cond:
-            self._queue.extend(self.store.queued_ids())
+            self._queue.clear()
+            self._queue.extend(queued)
         self._stopping.clear()
         self._watches_ended.clear()
         for i in range(self.workers):
@@ -320,8 +326,11 @@ class JobService:
 
     def purge_expired(self) -> int:
         """Delete finished jobs older than retention_days; returns how many were deleted."""
-        cutoff = _now_ns() - int(self.retention_days * 86400 * 1e9)
-        return self.store.purge_finished(cutoff)
+        self._require_started()
+        return self.store.purge_finished(self._retention_cutoff())
+
+    def _retention_cutoff(self) -> int:
+        return _now_ns() - int(self.retention_days * 86400 * 1e9)
 
     # -- slots -----------------------------------------------------------------------------
 
