@@ -53,7 +53,9 @@ def city(seed: int, n_stops: int, facilities: bool, breaks: bool = False,
             optional=bool(i % 4 == 3), skip_penalty=800.0,
         ))
     vehicles = tuple(
-        Vehicle(f"v{k}", 0, 0, TimeWindow(0, 10**7), capacities=(6,), fixed_cost=200.0,
+        # Without a facility each vehicle makes one trip: give it room for its share of the work.
+        Vehicle(f"v{k}", 0, 0, TimeWindow(0, 10**7),
+                capacities=(6,) if facilities else (3 * n_stops,), fixed_cost=200.0,
                 cost_per_hour=60.0, cost_per_km=0.5,
                 breaks=(Break("b", TimeWindow(0, 10**7), 600),) if breaks else ())
         for k in range(n_vehicles)

@@ -426,8 +426,15 @@ def _window_end(problem: RoutingProblem, vehicle: Vehicle, timing: _Timing) -> i
     return max(ends) if ends else timing.start  # already late: it must not move
 
 
+def _undo_served(route: RoutePlan, times_served: list[int]) -> None:
+    """Forget a trial simulation's visits (cost linear in the route, not in the problem)."""
+    for visit in route.visits:
+        if visit.kind is VisitKind.STOP:
+            times_served[visit.ref] -= 1
+
+
 def _default_departure(
-    problem: RoutingProblem, route: RoutePlan, times_served: list[int], snapshot: list[int]
+    problem: RoutingProblem, route: RoutePlan, times_served: list[int]
 ) -> int:
     """Latest departure that reaches the end location no later than leaving at shift start.
 
@@ -440,7 +447,7 @@ def _default_departure(
     base = vehicle.shift.start
     first, end_first = _RouteSim(problem, route, times_served).run(base)
     count_first = sum(len(t.violations) for t in first)
-    times_served[:] = snapshot
+    _undo_served(route, times_served)
     simple = base + first[1].wait
     if any(v.start is not None for v in route.visits):
         return simple
@@ -458,7 +465,7 @@ def _default_departure(
         return simple
     candidate = base + delay
     second, end_second = _RouteSim(problem, route, times_served).run(candidate)
-    times_served[:] = snapshot
+    _undo_served(route, times_served)
     if end_second == end_first and sum(len(t.violations) for t in second) <= count_first:
         return candidate
     return simple
@@ -468,13 +475,11 @@ def _evaluate_route(
     problem: RoutingProblem, route: RoutePlan, times_served: list[int]
 ) -> RouteEvaluation:
     vehicle = problem.vehicles[route.vehicle]
-    snapshot = list(times_served)
     sim = _RouteSim(problem, route, times_served)
     if route.departure is not None:
         departure = route.departure
     else:
-        departure = _default_departure(problem, route, times_served, snapshot)
-        times_served[:] = snapshot
+        departure = _default_departure(problem, route, times_served)
         sim = _RouteSim(problem, route, times_served)
     timings, end_arrival = sim.run(departure)
 
