@@ -297,3 +297,19 @@ def test_concurrent_creates_with_one_request_id_make_one_job(make_service: MakeS
         t.join(10)
     assert len(results) == 8 and len(set(results)) == 1
     assert len(service.list().jobs) == 1
+
+
+def test_same_instance_can_be_restarted(make_service: MakeService) -> None:
+    """close() then start() (a server reload) resumes queued work exactly once."""
+    service = make_service(workers=1)
+    first = service.create(plan_request("a", budget=30))
+    second = service.create(plan_request("b", budget=0.2))
+    wait_state(service, first.job_id, Job.RUNNING)
+    service.close()
+    service.start()
+    wait_state(service, first.job_id, Job.RUNNING)
+    service.cancel(first.job_id)
+    wait_state(service, second.job_id, *FINAL)
+    done = service.get(second.job_id)
+    assert (done.state, done.attempts) == (Job.SUCCEEDED, 1)
+    assert [h.state for h in done.history].count(Job.RUNNING) == 1
