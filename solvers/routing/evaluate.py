@@ -186,6 +186,11 @@ def evaluate(problem: RoutingProblem, plan: RoutingPlan) -> PlanEvaluation:
     )
 
 
+def _limit(limits: tuple[int, ...] | None, d: int) -> int | None:
+    """Limit of dimension d; None (unlimited) when not given for it."""
+    return limits[d] if limits is not None and d < len(limits) else None
+
+
 def _window_start(windows: tuple[TimeWindow, ...], ready: int) -> tuple[int, int]:
     """Earliest start >= ready inside a window, and seconds late (0 when a window fits).
 
@@ -353,11 +358,11 @@ class _RouteSim:
         for d in range(min(self.n_dims, len(stop.demands))):
             self.load[d] += stop.demands[d]
             self.collected[d] += stop.demands[d]
-            cap = vehicle.capacities[d] if vehicle.capacities is not None else None
+            cap = _limit(vehicle.capacities, d)
             if cap is not None and self.load[d] > cap and self.trip_first_over[d] is None:
                 self.trip_first_over[d] = index
             self.trip_peak[d] = max(self.trip_peak[d], self.load[d])
-            daily = vehicle.daily_capacities[d] if vehicle.daily_capacities is not None else None
+            daily = _limit(vehicle.daily_capacities, d)
             if daily is not None and self.collected[d] > daily and self.daily_first_over[d] is None:
                 self.daily_first_over[d] = index
         self.stops += 1

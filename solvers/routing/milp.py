@@ -405,7 +405,7 @@ class _Builder:
                     f"load_{i}_{j}_{k}_{d}"
             for k in self.K:
                 caps = p.vehicles[k].capacities
-                if caps is None or caps[d] >= big_load:
+                if caps is None or d >= len(caps) or caps[d] >= big_load:
                     continue
                 for n in eligible[k]:
                     if nodes[n].is_stop:
@@ -418,7 +418,7 @@ class _Builder:
                         lp += load[n] <= big_load * (1 - into_end), f"unload_{n}_{d}"
             for k in self.K:
                 daily = p.vehicles[k].daily_capacities
-                if daily is not None and daily[d] < total[d]:
+                if daily is not None and d < len(daily) and daily[d] < total[d]:
                     lp += pulp.lpSum(
                         self._demand(nodes[n], d) * visit[n, k]
                         for n in eligible[k] if nodes[n].is_stop
