@@ -300,7 +300,7 @@ def test_concurrent_creates_with_one_request_id_make_one_job(make_service: MakeS
 
 
 def test_same_instance_can_be_restarted(make_service: MakeService) -> None:
-    """close() then start() (a server reload) resumes queued work exactly once."""
+    """close() then start() (a server reload) resumes queued work once, oldest first."""
     service = make_service(workers=1)
     first = service.create(plan_request("a", budget=30))
     second = service.create(plan_request("b", budget=0.2))
@@ -308,6 +308,7 @@ def test_same_instance_can_be_restarted(make_service: MakeService) -> None:
     service.close()
     service.start()
     wait_state(service, first.job_id, Job.RUNNING)
+    assert service.get(second.job_id).state == Job.QUEUED
     service.cancel(first.job_id)
     wait_state(service, second.job_id, *FINAL)
     done = service.get(second.job_id)
