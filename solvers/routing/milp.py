@@ -43,6 +43,40 @@ MAX_ARCS = 40_000
 GAP_TOLERANCE = 1e-6
 
 
+_banner_silenced = False
+
+
+def _silence_highs_banner() -> None:
+    """Let HiGHS print its one-time copyright banner into /dev/null instead of stdout.
+
+    HiGHS writes it from C on the first ``Highs()`` of a process, whatever ``output_flag`` says;
+    on stdout it would corrupt ``dispatch solve``'s JSON answer. Runs once per process.
+    """
+    global _banner_silenced
+    if _banner_silenced:
+        return
+    _banner_silenced = True
+    try:
+        import ctypes
+        import os
+        import sys
+
+        import highspy
+    except ImportError:
+        return
+    sys.stdout.flush()
+    libc = ctypes.CDLL(None)
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 1)
+            highspy.Highs()
+            libc.fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def available_engine() -> str:
     """``pulp.highs`` when highspy is importable, else ``pulp.cbc``."""
     return "pulp.highs" if "HiGHS" in pulp.listSolvers(onlyAvailable=True) else "pulp.cbc"
@@ -83,6 +117,7 @@ def solve(
     if time_limit <= 0.01:
         raise SolverFailedError("milp: no time left after building the model")
     if engine == "pulp.highs":
+        _silence_highs_banner()
         solver = pulp.HiGHS(
             msg=False, timeLimit=time_limit, gapRel=GAP_TOLERANCE / 10, threads=1,
             random_seed=int(seed) % (2**31 - 1),

@@ -274,3 +274,24 @@ def test_milp_optimum_matches_brute_force(p):
     plan, report = solve(p)
     assert report.status is Status.OPTIMAL
     assert report.objective == pytest.approx(expected, abs=1e-6)
+
+
+def test_solving_prints_nothing_on_stdout():
+    """``dispatch solve`` prints its JSON answer on stdout, so a MILP solve in a fresh process
+    (where HiGHS would print its banner) must leave stdout untouched."""
+    import subprocess
+    import sys
+
+    code = (
+        "from solvers.budget import Deadline\n"
+        "from solvers.routing import milp\n"
+        "from solvers.routing.model import *\n"
+        "import numpy as np\n"
+        "d = np.array([[0, 5], [5, 0]])\n"
+        "p = RoutingProblem(('a', 'b'), (d,), (None,), (Vehicle('v', 0, 0, TimeWindow(0, 99)),),"
+        " (Stop('s', 1),))\n"
+        "milp.solve(p, Deadline.after(10))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout == ""
