@@ -202,3 +202,14 @@ def test_no_units_at_all_is_data_not_an_error() -> None:
         assert [(u.count, u.reason) for u in result.unfilled] == [
             (2, UnfilledReason.NO_UNIT_WITH_CAPABILITY)
         ]
+
+
+def test_same_problem_same_plan() -> None:
+    """Solving twice (flow, then CP-SAT on the coverage stage) gives the identical plan, so a
+    CAD replaying an event sees the same dispatch."""
+    problem = city_problem(50, 300, seed=2, coverage=True)
+    first = solve(problem, Deadline.after(5), SolveSettings(seed=7, deterministic=True))
+    second = solve(problem, Deadline.after(5), SolveSettings(seed=7, deterministic=True))
+    assert first.report.engine == "ortools.cp_sat"
+    assert first.plan.incident.tolist() == second.plan.incident.tolist()
+    assert first.plan.capability.tolist() == second.plan.capability.tolist()
