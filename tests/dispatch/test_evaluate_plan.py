@@ -7,7 +7,7 @@ import pytest
 from evaluate_plan_cases import Visit, evaluate_request, good_routes, line_request, visit
 
 from dispatch import client
-from dispatch._proto.dispatch.v1 import routing_pb2
+from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
 from dispatch.evaluate import planned_routes
 from dispatch.routing_convert import problem_from_request
 from solvers.errors import InvalidProblemError
@@ -245,3 +245,28 @@ def test_solver_plan_evaluates_clean_with_plan_routes_totals(stub, examples, wor
     )
     assert k_mine.total_cost <= planned.solve_info.objective + 1e-6
     assert k_mine.total_cost == pytest.approx(planned.solve_info.objective, rel=0.02)
+
+
+def test_milp_plan_over_the_wire_is_optimal_and_evaluates_to_the_same_cost(stub):
+    """PlanRoutes with solver MILP on the small line request (no breaks, which the MILP
+    declines) proves optimality, and EvaluatePlan on its routes finds the same cost."""
+    request = line_request()
+    del request.vehicles[0].breaks[:]
+    request.options.solver = common_pb2.MILP
+    request.options.time_budget.FromSeconds(20)
+    planned = stub.PlanRoutes(request, timeout=60)
+    assert planned.solve_info.solver == common_pb2.MILP
+    assert planned.solve_info.status == common_pb2.OPTIMAL
+    routes = [
+        routing_pb2.PlannedRoute(
+            vehicle_id=r.vehicle_id,
+            visits=[routing_pb2.PlannedVisit(kind=v.kind, id=v.id) for v in r.visits
+                    if v.kind not in (Visit.START, Visit.END)],
+        )
+        for r in planned.routes
+    ]
+    evaluated = stub.EvaluatePlan(
+        routing_pb2.EvaluatePlanRequest(problem=request, routes=routes), timeout=30
+    )
+    assert evaluated.feasible
+    assert evaluated.kpis.total_cost == pytest.approx(planned.solve_info.objective)
