@@ -4,6 +4,8 @@ Requests start from the bundled examples (realistic structure) and are mutated a
 (replace, delete, duplicate, empty, switch a matrix to random bytes) or at the wire level
 (flipped bytes of the serialized message). Parsing may reject them (ParseError/DecodeError);
 once parsed, validation may only accept or raise InvalidProblemError/RequestTooLargeError.
+The two slow tests feed what validation accepts to the real solvers (tiny budgets): whatever
+passes validation must get an answer, never INTERNAL.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ import functools
 import json
 from typing import Any
 
+import pytest
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dispatch import validation
-from dispatch._proto.dispatch.v1 import emergency_pb2, jobs_pb2, routing_pb2
+from dispatch import emergency, routing, validation
+from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2, jobs_pb2, routing_pb2
 from dispatch.errors import InvalidProblemError, RequestTooLargeError
 from dispatch.examples import read_text
+from solvers.budget import Deadline
 
 ALLOWED = (InvalidProblemError, RequestTooLargeError)
 FUZZ = settings(
@@ -230,3 +234,49 @@ def test_random_list_requests_never_crash(request):
     """ListPlanJobs with arbitrary numbers and text validates or reports problems."""
     with contextlib.suppress(*ALLOWED):
         validation.validate(request)
+
+
+SOLVE = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _solve_if_valid(doc: dict[str, Any], message: Message, solve) -> None:
+    try:
+        json_format.ParseDict(doc, message)
+        validation.validate(message)
+    except (json_format.ParseError, *ALLOWED):
+        return
+    answer = solve(message)
+    assert answer.solve_info.status in (
+        common_pb2.OPTIMAL,
+        common_pb2.FEASIBLE,
+        common_pb2.INFEASIBLE,
+        common_pb2.NO_SOLUTION_FOUND,
+    )
+
+
+@pytest.mark.slow
+@SOLVE
+@given(mutated("emergency"))
+def test_what_validation_accepts_assign_units_can_answer(doc):
+    """Validation is complete: every AssignUnits request it accepts gets an answer, not INTERNAL."""
+    _solve_if_valid(
+        doc,
+        emergency_pb2.AssignUnitsRequest(),
+        lambda m: emergency.assign_units(m, Deadline.after(0.2)),
+    )
+
+
+@pytest.mark.slow
+@SOLVE
+@given(mutated("maintenance"))
+def test_what_validation_accepts_plan_routes_can_answer(doc):
+    """Every PlanRoutes request validation accepts gets an answer from the in-process solver."""
+    _solve_if_valid(
+        doc,
+        routing_pb2.PlanRoutesRequest(),
+        lambda m: routing.solve_plan_routes(m, Deadline.after(0.3)),
+    )
