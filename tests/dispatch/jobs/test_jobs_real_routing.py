@@ -61,14 +61,15 @@ def test_cancel_kills_the_solving_worker_and_frees_the_slot(job_server: ServerHa
         stub = client.stub(chan)
         create = stub.CreatePlanJob
         long = create(jobs_pb2.CreatePlanJobRequest(request=sanitation("long", 60)), timeout=10)
-        nxt = create(jobs_pb2.CreatePlanJobRequest(request=sanitation("next", 0.5)), timeout=10)
+        nxt = create(jobs_pb2.CreatePlanJobRequest(request=sanitation("next", 3)), timeout=10)
 
         def get(job_id: str) -> Job:
             return stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id=job_id), timeout=10)
 
         wait_for(lambda: get(long.job_id).progress.solutions_found > 0, timeout=30)
-        assert job_server.routing.pool.busy() == 1
-        solving = job_server.routing.pool.pids()
+        job_pool = job_server.jobs.routing.pool
+        assert job_pool.busy() == 1
+        solving = job_pool.pids()
         cancelled = stub.CancelPlanJob(jobs_pb2.CancelPlanJobRequest(job_id=long.job_id))
         assert cancelled.state == Job.CANCELLED
         wait_for(lambda: not any(_alive(pid) for pid in solving), timeout=5)

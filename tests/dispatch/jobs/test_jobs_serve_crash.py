@@ -120,7 +120,7 @@ def test_sigkill_mid_job_then_restart_keeps_results_and_finishes_job(
     def get(stub, job_id: str) -> Job:
         return stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id=job_id), timeout=10)
 
-    done = create(stub, "done", 1.5)
+    done = create(stub, "done", 2.5)
     wait_for(lambda: get(stub, done.job_id).state in FINAL, timeout=30)
     finished = get(stub, done.job_id)
     assert finished.state == Job.SUCCEEDED
@@ -157,7 +157,7 @@ def test_sigkill_mid_job_then_restart_keeps_results_and_finishes_job(
     assert again.result.SerializeToString() == finished.result.SerializeToString()
     assert again.state == Job.SUCCEEDED
     # Same request_id after the restart: still the same job, not a second solve.
-    assert create(stub, "done", 1.5).job_id == done.job_id
+    assert create(stub, "done", 2.5).job_id == done.job_id
     started = time.monotonic()
     for job_id in (running.job_id, queued.job_id):
         wait_for(lambda job_id=job_id: get(stub, job_id).state in FINAL, timeout=60)
