@@ -28,6 +28,7 @@ from dispatch import client, errors, validation
 from dispatch.config import ServerConfig
 from dispatch.examples import EXAMPLES
 from dispatch.examples import read_text as read_example
+from dispatch.interceptors import LogFormatter
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -247,11 +248,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=config.log_level.upper(), handlers=[handler])
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -53,14 +54,16 @@ def _log_call(
     if code is None:
         # Still unset: success, unless the caller went away (a cancelled watch stream).
         code = grpc.StatusCode.OK if context.is_active() else grpc.StatusCode.CANCELLED
+    level = logging.ERROR if code == grpc.StatusCode.INTERNAL else logging.INFO
     record: dict[str, Any] = {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "level": logging.getLevelName(level),
         "event": "rpc",
         "method": method.removeprefix(SERVICE_PREFIX),
         "code": code.name,
         "latency_ms": round((time.perf_counter() - start) * 1000.0, 3),
     }
     record.update(tags)
-    level = logging.ERROR if code == grpc.StatusCode.INTERNAL else logging.INFO
     _log.log(level, json.dumps(record, sort_keys=True))
 
 
@@ -97,6 +100,16 @@ def _wrap_stream(behavior: Callable[..., Iterator[Any]], method: str) -> Callabl
             _log_call(method, request_tags(request), context, start)
 
     return handler
+
+
+class LogFormatter(logging.Formatter):
+    """Plain text for the server's own messages; call records stay one bare JSON object per line,
+    so log shippers can parse them without a prefix."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == _log.name:
+            return record.getMessage()
+        return super().format(record)
 
 
 class CallInterceptor(grpc.ServerInterceptor):

@@ -156,7 +156,12 @@ def test_serve_examples_then_exit(tmp_path):
     lines = [line for line in result.stdout.splitlines() if line.startswith("example ")]
     assert [line.split()[1] for line in lines] == ["emergency", "sanitation", "maintenance"]
     assert all(" OPTIMAL by " in line or " FEASIBLE by " in line for line in lines), lines
-    assert '"event": "rpc"' in result.stderr
+    calls = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert [(c["method"], c["code"]) for c in calls] == [
+        ("AssignUnits", "OK"),
+        ("PlanRoutes", "OK"),
+        ("PlanRoutes", "OK"),
+    ]
 
 
 def test_serve_stops_gracefully_on_sigterm(tmp_path):
