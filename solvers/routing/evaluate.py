@@ -19,9 +19,10 @@ Rules, as the contract (routing.proto) states them and as decided where it is si
   window; it is taken wherever the vehicle is, possibly in the middle of the drive, so b is
   reached no earlier than a's end + travel(a, b) + break durations. The vehicle drives as much
   of the leg as it can before the break. A break of a used vehicle that is not in the plan is a
-  BREAK violation only if the route is still running when the break window opens (the vehicle
-  reaches its end location after the window's start): a crew home before its break window
-  needs no break (the Kim / Benjamin-Beasley convention). A listed break is always taken.
+  BREAK violation only if the route is running during the break window (the vehicle reaches
+  its end location after the window opens and leaves before it closes): a crew home before its
+  break window, or starting after it, owes no break (the Kim / Benjamin-Beasley convention). A
+  listed break is always taken.
 * Loads. Demands add up per dimension; a facility visit empties the vehicle. Load per trip
   above ``capacities`` is CAPACITY (once per trip and dimension, at the first stop that
   overflows, amount = the trip's peak excess); load over the whole route above
@@ -508,7 +509,8 @@ def _evaluate_route(
         add(ViolationType.MAX_STOPS, sim.stops - vehicle.max_stops,
             f"Vehicle {vehicle.id} serves {sim.stops} stops, over {vehicle.max_stops}.")
     for index, brk in enumerate(vehicle.breaks):
-        if index not in sim.breaks_taken and end_arrival > brk.start_window.start:
+        owed = end_arrival > brk.start_window.start and departure <= brk.start_window.end
+        if index not in sim.breaks_taken and owed:
             add(ViolationType.BREAK, brk.duration,
                 f"Break {brk.id} of {vehicle.id} is missing.", index, VisitKind.BREAK)
     if problem.facilities and any(sim.load):

@@ -303,3 +303,10 @@ def test_vehicle_type_matrix_is_used():
                 distances=(p.distances[0], None))
     (r,) = evaluate(p, plan(route(0, ("S", 0)))).routes
     assert (r.duration, r.travel_metres) == (80, 0)
+
+
+def test_break_not_owed_when_the_route_starts_after_its_window():
+    """A route leaving at 500 owes no break whose window closed at 100."""
+    p = problem((stop("a", 1),),
+                vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(0, 100), 60),)),))
+    assert evaluate(p, plan(route(0, ("S", 0), departure=500))).feasible
