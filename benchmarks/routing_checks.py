@@ -30,6 +30,9 @@ from solvers.routing import milp
 from solvers.routing.evaluate import evaluate
 from solvers.routing.model import Break, Facility, RoutingProblem, Stop, TimeWindow, Vehicle
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, VisitKind
+from solvers.routing.solve import RoutingOptions
+from solvers.routing.solve import solve as routing_solve
+from solvers.status import SolverFamily
 
 
 def _matrix(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -113,13 +116,19 @@ def measure_milp(seed: int, sizes: list[int], budget: float) -> list[dict[str, o
             row: dict[str, object] = {"stops": n, "vehicles": len(p.vehicles),
                                       "facility": facilities, "budget_seconds": budget}
             try:
-                _, report = milp.solve(p, Deadline.after(budget), seed=seed)
+                plan, report = milp.solve(p, Deadline.after(budget), seed=seed)
             except SolverFailedError as exc:
                 row.update(status="FAILED", note=str(exc))
             else:
                 row.update(status=report.status.value, objective=report.objective,
-                           bound=report.bound, gap=report.gap, engine=report.engine)
+                           bound=report.bound, gap=report.gap, engine=report.engine,
+                           mandatory_skipped=sum(not p.stops[i].optional for i in plan.skipped))
             row["wall_seconds"] = time.monotonic() - started
+            # Reference: OR-Tools through the portfolio with a short budget on the same city.
+            _, reference = routing_solve(
+                p, Deadline.after(5.0), RoutingOptions(SolverFamily.ORTOOLS, seed=seed)
+            )
+            row["ortools_5s_objective"] = reference.objective
             rows.append(row)
             print(f"milp {n:>3} stops facility={facilities!s:5}: {row['status']:9} "
                   f"{row['wall_seconds']:6.2f} s gap={row.get('gap')}", flush=True)
@@ -135,12 +144,15 @@ def _markdown(env: dict[str, object], checker: list[dict], milp_rows: list[dict]
         lines.append(f"| {r['stops']} | {r['vehicles']} | {r['planned_visits']} | "
                      f"{r['median_seconds'] * 1000:.2f} | {r['microseconds_per_visit']:.1f} |")
     lines += ["", "## MILP fallback (`solvers.routing.milp`)", "",
-              "| stops | facility | status | wall s | gap | engine |",
-              "|---:|:---:|:---|---:|---:|:---|"]
+              "| stops | facility | status | wall s | objective | gap | mandatory skipped "
+              "| OR-Tools 5 s objective |",
+              "|---:|:---:|:---|---:|---:|---:|---:|---:|"]
     for r in milp_rows:
         gap = "" if r.get("gap") is None else f"{r['gap']:.4f}"
+        objective = "" if r.get("objective") is None else f"{r['objective']:.2f}"
         lines.append(f"| {r['stops']} | {'yes' if r['facility'] else 'no'} | {r['status']} | "
-                     f"{r['wall_seconds']:.2f} | {gap} | {r.get('engine', '')} |")
+                     f"{r['wall_seconds']:.2f} | {objective} | {gap} | "
+                     f"{r.get('mandatory_skipped', '')} | {r['ortools_5s_objective']:.2f} |")
     return "\n".join(lines) + "\n"
 
 
