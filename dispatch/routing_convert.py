@@ -40,7 +40,7 @@ _SOLVER_FROM_PROTO = {
     common_pb2.ORTOOLS: SolverFamily.ORTOOLS,
     common_pb2.MILP: SolverFamily.MILP,
     common_pb2.PYVRP: SolverFamily.PYVRP,
-    common_pb2.GREEDY: SolverFamily.AUTO,
+    common_pb2.GREEDY: SolverFamily.GREEDY,
 }
 _SOLVER_TO_PROTO = {
     SolverFamily.AUTO: common_pb2.AUTO,

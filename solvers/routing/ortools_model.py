@@ -25,6 +25,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing.model import Break, RoutingProblem, TimeWindow, Vehicle
+from solvers.routing.ortools_construct import construct
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
 
 __all__ = ["COST_SCALE", "OrtoolsResult", "OrtoolsSettings", "build", "solve"]
@@ -37,6 +38,8 @@ COST_SCALE = 360_000
 _DEFAULT_TIME_RATE = COST_SCALE // 3600
 _MAX_PENALTY = 2**61
 _FACILITY_COPY_CAP = 200
+#: Above this many stops (with facilities) the search starts from the constructive plan.
+_CONSTRUCT_ABOVE = 200
 
 FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy
 METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic
@@ -117,6 +120,7 @@ class BuiltModel:
     breaks: dict[int, dict[int, pywrapcp.IntervalVar]]  # vehicle -> break index -> interval
     model_skipped: dict[int, SkipReason]
     mandatory_penalty: int
+    eligible: dict[int, list[int]]
 
 
 def _stop_demand(problem: RoutingProblem, stop_index: int, d: int) -> int:
@@ -206,14 +210,18 @@ def _layout(problem: RoutingProblem, keep: list[int]) -> _Layout:
         fits = vehicle.shift.start + empty <= vehicle.shift.end and (
             not vehicle.max_route_duration or empty <= vehicle.max_route_duration
         )
-        layout.usable.append(fits and _usable(vehicle))
+        layout.usable.append(fits and _usable(vehicle, tail))
     return layout
 
 
-def _break_window(vehicle: Vehicle, brk: Break) -> tuple[int, int] | None:
-    """Start range of a break clipped to the shift; None when it cannot be taken in it."""
+def _break_window(vehicle: Vehicle, brk: Break, tail: int = 0) -> tuple[int, int] | None:
+    """Start range of a break clipped to the shift; None when it cannot be taken in it.
+
+    ``tail`` (final unload and drive home) is kept free after the break, so a break the solver
+    puts after the route can be taken before the final unload and still end in the shift.
+    """
     lo = max(brk.start_window.start, vehicle.shift.start)
-    hi = min(brk.start_window.end, vehicle.shift.end - brk.duration)
+    hi = min(brk.start_window.end, vehicle.shift.end - tail - brk.duration)
     return (lo, hi) if lo <= hi else None
 
 
@@ -223,9 +231,9 @@ def _owed_breaks(vehicle: Vehicle) -> list[int]:
             if brk.start_window.start < vehicle.shift.end]
 
 
-def _usable(vehicle: Vehicle) -> bool:
+def _usable(vehicle: Vehicle, tail: int = 0) -> bool:
     """False when the vehicle owes a break that does not fit in its shift (it cannot work)."""
-    return all(_break_window(vehicle, vehicle.breaks[b]) is not None
+    return all(_break_window(vehicle, vehicle.breaks[b], tail) is not None
                for b in _owed_breaks(vehicle))
 
 
@@ -426,8 +434,22 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
     _add_max_stops(problem, layout, routing)
     breaks = _add_breaks(problem, layout, manager, routing, time_dim)
     return BuiltModel(
-        problem, layout, manager, routing, time_dim, breaks, model_skipped, mandatory
+        problem, layout, manager, routing, time_dim, breaks, model_skipped, mandatory,
+        {i: ([] if i in model_skipped else vs) for i, vs in eligible.items()},
     )
+
+
+def greedy_plan(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> RoutingPlan:
+    """The constructive plan (ortools_construct) over the same eligibility as the model."""
+    keep = [i for i in range(len(problem.stops)) if i not in exclude]
+    layout = _layout(problem, keep)
+    eligible = {i: _eligible(problem, layout, i) for i in keep}
+    plan = construct(problem, eligible, layout.final_facility)
+    skipped = dict(plan.skipped)
+    for i, vehicles in eligible.items():
+        if not vehicles:
+            skipped[i] = SkipReason.NO_VEHICLE_WITH_SKILLS
+    return RoutingPlan(plan.routes, skipped)
 
 
 def _add_loads(
@@ -519,7 +541,7 @@ def _add_breaks(
         start = time_dim.CumulVar(routing.Start(v))
         for b in owed:
             brk = vehicle.breaks[b]
-            lo, hi = _break_window(vehicle, brk)  # type: ignore[misc]
+            lo, hi = _break_window(vehicle, brk, layout.tail_seconds[v])  # type: ignore[misc]
             interval = solver.FixedDurationIntervalVar(lo, hi, brk.duration, False,
                                                        f"break_{v}_{b}")
             solver.Add(interval.StartExpr() >= start)
@@ -626,10 +648,17 @@ def solve(
     mode = settings.metaheuristic
     use_ils = mode != "gls"
 
-    if settings.initial is not None:
-        routes = _initial_routes(built, settings.initial)
+    initial = settings.initial
+    if initial is None and has_facilities and len(built.layout.node_stop) > _CONSTRUCT_ABOVE:
+        # Insertion heuristics do not add reload trips by themselves (see ortools_construct).
+        initial = construct(problem, built.eligible, built.layout.final_facility)
+        attempts.append("constructed start")
+    if initial is not None:
+        routes = _initial_routes(built, initial)
+        # The restore below runs under these parameters' time limit (propagating breaks over
+        # a few thousand nodes can take seconds), so give it the whole budget.
         routing.CloseModelWithParameters(
-            _parameters(settings, 1, FIRST_SOLUTION.AUTOMATIC,
+            _parameters(settings, deadline.share(1.0, reserve), FIRST_SOLUTION.AUTOMATIC,
                         METAHEURISTIC.GUIDED_LOCAL_SEARCH, False)
         )
         start = routing.ReadAssignmentFromRoutes(routes, True)
@@ -638,11 +667,11 @@ def solve(
                                  FIRST_SOLUTION.AUTOMATIC, METAHEURISTIC.GUIDED_LOCAL_SEARCH,
                                  False)
             assignment = routing.SolveFromAssignmentWithParameters(start, params)
-            attempts.append("warm_start+gls")
-            warm = assignment is not None
-            strategy = "warm_start+gls"
+            strategy = "warm_start+gls" if settings.initial is not None else "construct+gls"
+            attempts.append(strategy)
+            warm = assignment is not None and settings.initial is not None
         else:
-            attempts.append("warm_start rejected")
+            attempts.append("start plan rejected by the model")
 
     first_choices = (
         [FIRST_SOLUTION.PATH_CHEAPEST_ARC, FIRST_SOLUTION.PARALLEL_CHEAPEST_INSERTION]
@@ -714,11 +743,10 @@ def _read_plan(built: BuiltModel, assignment: pywrapcp.Assignment) -> RoutingPla
                 )
             index = assignment.Value(routing.NextVar(index))
         final = layout.final_facility[v]
-        home = assignment.Value(time_dim.CumulVar(index)) + layout.tail_seconds[v]
+        end_at = assignment.Value(time_dim.CumulVar(index))
         if final is not None:
-            start = assignment.Value(time_dim.CumulVar(index))
-            visits.append((start, PlannedVisit(VisitKind.FACILITY, final, start)))
-        visits = _with_breaks(built, assignment, v, visits, home)
+            visits.append((end_at, PlannedVisit(VisitKind.FACILITY, final, end_at)))
+        visits = _with_breaks(built, assignment, v, visits, end_at)
         routes.append(RoutePlan(v, tuple(visits), departure=departure))
     skipped: dict[int, SkipReason] = dict(built.model_skipped)
     for node, i in layout.node_stop.items():
@@ -737,22 +765,31 @@ def _with_breaks(
     assignment: pywrapcp.Assignment,
     v: int,
     visits: list[tuple[int, PlannedVisit]],
-    home: int,
+    end_at: int,
 ) -> list[PlannedVisit]:
     """Insert break visits after the last visit that starts no later than the break.
 
-    ``home`` is when the vehicle reaches its end location. A break the solver put after that
-    is dropped when the vehicle is home before the break window opens (no break is owed) and
-    otherwise kept at the end of the route, no earlier than the last service ends.
+    ``end_at`` is the end cumul (arrival home, or the start of the final unload when the
+    vehicle has a final facility, which is then the last of ``visits``). OR-Tools may put a
+    break after that. Such a break is dropped when the crew is home before its window opens
+    (none is owed); otherwise it is taken at its solver time before the final unload (or at the
+    end of the route), and the final unload waits for it. Its window was clipped so that the
+    route still ends inside the shift.
     """
     intervals = built.breaks.get(v, {})
     if not intervals:
         return [visit for _, visit in visits]
-    vehicle = built.problem.vehicles[v]
+    problem = built.problem
+    vehicle = problem.vehicles[v]
+    home = end_at + built.layout.tail_seconds[v]
+    final = visits.pop() if built.layout.final_facility[v] is not None else None
     placed: list[tuple[int, int, PlannedVisit]] = [(t, 1, pv) for t, pv in visits]
+    late: list[tuple[int, int]] = []
     for b, interval in intervals.items():
         start = assignment.StartValue(interval)
-        if start >= home and home <= vehicle.breaks[b].start_window.start:
+        if start >= end_at:
+            if home > vehicle.breaks[b].start_window.start:
+                late.append((start, b))
             continue
         placed.append((start, 2, PlannedVisit(VisitKind.BREAK, b, start)))
     # Sorting by time puts a break after the visit it follows; a service cannot contain a
@@ -765,7 +802,14 @@ def _with_breaks(
         if visit.kind is VisitKind.BREAK and start < free_at:
             visit = PlannedVisit(VisitKind.BREAK, visit.ref, free_at)
         out.append(visit)
-        free_at = (visit.start or 0) + _duration(built.problem, v, visit)
+        free_at = (visit.start or 0) + _duration(problem, v, visit)
+    for start, b in sorted(late):
+        visit = PlannedVisit(VisitKind.BREAK, b, max(start, free_at))
+        out.append(visit)
+        free_at = (visit.start or 0) + vehicle.breaks[b].duration
+    if final is not None:
+        _, visit = final
+        out.append(PlannedVisit(VisitKind.FACILITY, visit.ref, max(visit.start or 0, free_at)))
     return out
 
 

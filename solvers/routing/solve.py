@@ -158,9 +158,9 @@ def solve_checked(
     failures: list[str] = []
     order = _engine_order(options.solver)
     for family in order:
-        if deadline.expired() and failures:
+        if deadline.expired() and failures and family is not SolverFamily.GREEDY:
             failures.append(f"{family.value.lower()}: no time left")
-            break
+            continue
         try:
             plan, engine, status, bound = _run(family, problem, deadline, options, excluded,
                                                on_progress)
@@ -224,11 +224,14 @@ def _nothing_found(
 
 
 def _engine_order(choice: SolverFamily) -> list[SolverFamily]:
+    """Engines to try in order; the constructive heuristic is always the last resort."""
     if choice is SolverFamily.MILP:
-        return [SolverFamily.MILP, SolverFamily.ORTOOLS]
+        return [SolverFamily.MILP, SolverFamily.ORTOOLS, SolverFamily.GREEDY]
     if choice is SolverFamily.PYVRP:
-        return [SolverFamily.PYVRP, SolverFamily.ORTOOLS, SolverFamily.MILP]
-    return [SolverFamily.ORTOOLS, SolverFamily.MILP]
+        return [SolverFamily.PYVRP, SolverFamily.ORTOOLS, SolverFamily.MILP, SolverFamily.GREEDY]
+    if choice is SolverFamily.GREEDY:
+        return [SolverFamily.GREEDY, SolverFamily.ORTOOLS]
+    return [SolverFamily.ORTOOLS, SolverFamily.MILP, SolverFamily.GREEDY]
 
 
 def _run(
@@ -253,6 +256,11 @@ def _run(
         return plan, report.engine or "pulp", status, bound
     if family is SolverFamily.PYVRP:
         return _run_pyvrp(problem, deadline, options, excluded), "pyvrp", Status.FEASIBLE, None
+    if family is SolverFamily.GREEDY:
+        # Milliseconds even for thousands of stops: it runs even when the deadline has passed,
+        # since an answer slightly late beats none (the service keeps a margin for this).
+        plan = ortools_model.greedy_plan(problem, frozenset(excluded))
+        return plan, "greedy.construct", Status.FEASIBLE, None
     raise SolverFailedError(f"{family.value.lower()}: not a routing engine")
 
 

@@ -1,0 +1,91 @@
+"""The constructive plan: the warm start for big sanitation problems and the last resort."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from checker_cases import problem, random_problems, stop, vehicle
+from hypothesis import HealthCheck, given, settings
+
+from solvers.budget import Deadline
+from solvers.routing import ortools_model
+from solvers.routing.evaluate import evaluate
+from solvers.routing.model import Break, Facility, RoutingProblem, TimeWindow
+from solvers.routing.plan import VisitKind
+from solvers.routing.solve import RoutingOptions, solve_checked
+from solvers.status import SolverFamily
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_problems())
+def test_constructed_plans_pass_the_checker(p: RoutingProblem) -> None:
+    """On random problems with every feature the constructed plan breaks no rule.
+
+    It is returned as the last resort, so it must be valid on its own; every stop it leaves
+    out carries a reason.
+    """
+    plan = ortools_model.greedy_plan(p)
+    evaluation = evaluate(p, plan)
+    assert evaluation.feasible, evaluation.violations
+    assert evaluation.skipped <= set(plan.skipped)
+
+
+def test_small_truck_makes_trips_with_a_break() -> None:
+    """Capacity 2 and six stops of 1: three trips, every one ending with an unload; lunch taken."""
+    brk = Break("lunch", TimeWindow(100, 120), 30)
+    p = problem(
+        tuple(stop(f"s{i}", 1 + i % 6, demands=(1,), service_duration=20) for i in range(6)),
+        vehicles=(vehicle(capacities=(2,), breaks=(brk,)),),
+        facilities=(Facility("dump", 7, unload_duration=10),),
+        dimensions=("kg",),
+    )
+    plan = ortools_model.greedy_plan(p)
+    evaluation = evaluate(p, plan)
+    assert evaluation.feasible, evaluation.violations
+    (route,) = plan.routes
+    assert sum(v.kind is VisitKind.FACILITY for v in route.visits) == 3
+    assert route.visits[-1].kind is VisitKind.FACILITY
+    assert any(v.kind is VisitKind.BREAK for v in route.visits)
+
+
+def _city(n_stops: int, seed: int = 3) -> RoutingProblem:
+    rng = np.random.default_rng(seed)
+    points = rng.integers(0, 20_000, (n_stops + 2, 2))
+    metres = np.abs(points[:, None, :] - points[None, :, :]).sum(axis=2).astype(np.int64)
+    seconds = metres // 10
+    base = problem((stop("x", 1),))
+    return replace(
+        base,
+        location_ids=tuple(f"L{i}" for i in range(n_stops + 2)),
+        durations=(seconds,),
+        distances=(metres,),
+        stops=tuple(stop(f"s{i}", i, demands=(int(rng.integers(1, 4)),), service_duration=60)
+                    for i in range(1, n_stops + 1)),
+        vehicles=tuple(vehicle(f"v{k}", shift=TimeWindow(0, 40_000), capacities=(60,),
+                               cost_per_km=1.0) for k in range(6)),
+        facilities=(Facility("dump", n_stops + 1, unload_duration=600),),
+        dimensions=("kg",),
+    )
+
+
+def test_big_sanitation_search_starts_from_the_constructed_plan() -> None:
+    """Above 200 stops with facilities OR-Tools starts from the constructed multi-trip plan."""
+    p = _city(260)
+    result = ortools_model.solve(p, Deadline.after(3.0))
+    evaluation = evaluate(p, result.plan)
+    assert result.strategy == "construct+gls"
+    assert evaluation.feasible, evaluation.violations
+    assert len(evaluation.served) == 260
+    assert any(
+        sum(v.kind is VisitKind.FACILITY for v in r.visits) > 1 for r in result.plan.routes
+    )
+
+
+def test_greedy_can_be_asked_for() -> None:
+    """solver=GREEDY returns the constructed plan, labelled as such and checked."""
+    p = _city(30)
+    outcome = solve_checked(p, Deadline.after(1.0), RoutingOptions(solver=SolverFamily.GREEDY))
+    assert outcome.report.family is SolverFamily.GREEDY
+    assert outcome.report.engine == "greedy.construct"
+    assert outcome.evaluation.feasible
