@@ -34,28 +34,37 @@ def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
                 remaining[i, c] -= 1
                 break
 
-    free = problem.status == UnitStatus.AVAILABLE
-    capable = np.ascontiguousarray(problem.unit_capabilities.T)
-    order = sorted(range(n_incidents), key=lambda i: (int(problem.priorities[i]), i))
-    far = np.iinfo(np.int64).max
     if problem.n_units == 0:
         return AssignmentPlan(incident, capability)
+    # free_capable[c, u]: unit u is still free and has capability c (updated as units go).
+    free_capable = problem.unit_capabilities.T & (problem.status == UnitStatus.AVAILABLE)
+    order = sorted(range(n_incidents), key=lambda i: (int(problem.priorities[i]), i))
+    far = np.iinfo(np.int64).max
     for i in order:
+        needs = remaining[i]
+        wanted = np.flatnonzero(needs > 0).tolist()
+        if not wanted:
+            continue
         row = problem.travel[:, i]
-        reachable = free if problem.max_travel <= 0 else free & (row <= problem.max_travel)
-        for c in np.flatnonzero(remaining[i] > 0):
-            distance = np.where(reachable & capable[c], row, far)
-            need = int(remaining[i, c])
+        if problem.max_travel > 0:
+            row = np.where(row <= problem.max_travel, row, far)
+        for c in wanted:
+            distance = np.where(free_capable[c], row, far)
+            need = int(needs[c])
             if need == 1:
-                nearest = np.array([int(np.argmin(distance))])
-            else:
-                nearest = np.argsort(distance, kind="stable")[:need]
+                u = int(distance.argmin())
+                if distance[u] == far:
+                    continue
+                incident[u], capability[u] = i, c
+                free_capable[:, u] = False
+                needs[c] -= 1
+                continue
+            nearest = np.argsort(distance, kind="stable")[:need]
             nearest = nearest[distance[nearest] < far]
             if not len(nearest):
                 continue
             incident[nearest] = i
             capability[nearest] = c
-            free[nearest] = False
-            reachable = reachable & free
-            remaining[i, c] -= len(nearest)
+            free_capable[:, nearest] = False
+            needs[c] -= len(nearest)
     return AssignmentPlan(incident, capability)
