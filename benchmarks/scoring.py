@@ -5,7 +5,7 @@ Nothing here reads a solver's numbers: only the order of visits per vehicle. The
 contract's semantics (routing.proto): service starts inside a window (waiting allowed), per-trip
 and daily capacity, max stops, facilities empty the vehicle and must be visited before the end
 when anything was collected, every break starts inside its window (taken where the vehicle is,
-possibly in the middle of a drive; a crew back home before its break window opens needs none),
+possibly in the middle of a drive; a route that does not run during the window owes none),
 the route ends inside the shift, every mandatory stop is served exactly once.
 """
 
@@ -122,6 +122,8 @@ def _check_route(data: _Request, vehicle, route: RouteSeq, seen: dict[str, int])
     daily = [0] * max(dims, len(vehicle.daily_capacities))
     position = data.loc[vehicle.start_location_id]
     t = vehicle.shift.start if vehicle.HasField("shift") else 0
+    departure = t  # moved later by the wait at the first visit: the crew does not idle there
+    first_visit = True
     pending_break = None
     breaks = {b.id: b for b in vehicle.breaks}
     taken: set[str] = set()
@@ -163,6 +165,9 @@ def _check_route(data: _Request, vehicle, route: RouteSeq, seen: dict[str, int])
             if start is None:
                 problems.append(f"{where}: stop {ident} reached at {arrival}, after its windows")
                 start = arrival
+            if first_visit and not taken:
+                departure += start - arrival
+            first_visit = False
             t = start + stop.service_duration
             position = target
             stops_served += 1
@@ -187,6 +192,7 @@ def _check_route(data: _Request, vehicle, route: RouteSeq, seen: dict[str, int])
                 problems.append(f"{where}: facility {ident} reached after closing")
                 start = arrival
             t = start + facility.unload_duration
+            first_visit = False
             position = target
             load = [0] * dims
         else:
@@ -204,7 +210,9 @@ def _check_route(data: _Request, vehicle, route: RouteSeq, seen: dict[str, int])
         problems.append(f"{where}: returns loaded (no disposal before the end)")
     if stops_served:
         for missing in sorted(set(breaks) - taken):
-            if t > breaks[missing].start_window.start:  # a crew home before its break needs none
+            window = breaks[missing].start_window
+            # Owed only if the route runs during the window (home before it, or out after it).
+            if t > window.start and departure <= window.end:
                 problems.append(f"{where}: break {missing} not taken")
     return problems
 

@@ -148,3 +148,18 @@ def test_gap_percent_is_relative_to_bks():
     """Gap is (objective - BKS) / BKS in percent, unknown when either side is."""
     assert gap_percent(110.0, 100.0) == pytest.approx(10.0)
     assert gap_percent(None, 100.0) is None and gap_percent(1.0, None) is None
+
+
+def test_route_starting_after_the_lunch_window_owes_no_lunch(bench_dir):
+    """A crew that only leaves in the afternoon (its first stop opens at 13:00) needs no lunch
+    break: the departure moves to avoid idling at the first stop, as in the service's checker."""
+    instance = read_waste(bench_dir / "waste" / "102_stop.txt")
+    request = instance.request
+    stop = next(s for s in request.stops if s.id == "s4")
+    stop.time_windows[0].start = 13 * 3600
+    routes = _waste_route(instance, [("STOP", "s4"), ("FACILITY", "f1")])
+    assert _route_problems(request, routes) == []
+    assert _service_route_problems(request, routes) == []
+    stop.time_windows[0].start = 11 * 3600 + 1800  # now the route runs during the window
+    assert any("break lunch not taken" in p for p in check_plan(request, routes))
+    assert any(p.startswith("BREAK") for p in service_check(request, routes))
