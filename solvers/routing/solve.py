@@ -149,46 +149,171 @@ def solve_checked(
 ) -> SolveOutcome:
     """Solve, fall back when needed, and return a checker-verified plan with its evaluation.
 
-    When no engine produces a plan that passes the checker, the outcome is the empty plan with
-    status NO_SOLUTION_FOUND and every failure in ``fallback_reason``.
+    With AUTO, a request PyVRP can model exactly and a budget worth it, a PyVRP companion
+    process solves the same problem beside OR-Tools (on the other core) and the cheaper checked
+    plan is returned. When no engine produces a plan that passes the checker, the outcome is the
+    empty plan with status NO_SOLUTION_FOUND and every failure in ``fallback_reason``.
     """
     options = options or RoutingOptions()
     started = time.monotonic()
     excluded = _precheck(problem)
     failures: list[str] = []
-    order = _engine_order(options.solver)
-    for family in order:
-        if deadline.expired() and failures and family is not SolverFamily.GREEDY:
-            failures.append(f"{family.value.lower()}: no time left")
-            continue
-        try:
-            plan, engine, status, bound = _run(family, problem, deadline, options, excluded,
-                                               on_progress)
-            plan, evaluation = _checked(problem, plan, excluded)
-        except PlanRejectedError as exc:
-            log.error("%s plan rejected by the checker: %s", family.value, exc)
-            failures.append(f"{family.value.lower()}: plan rejected by the checker ({exc})")
-            continue
-        except SolverFailedError as exc:
-            failures.append(str(exc))
-            continue
-        cost = evaluation.cost
-        gap = None
-        if bound is not None:
-            gap = max(0.0, cost - bound) / max(abs(cost), 1.0)
-        report = SolveReport(
-            family=family,
-            engine=engine,
-            status=status,
-            objective=cost,
-            bound=bound,
-            gap=gap,
-            wall_time=time.monotonic() - started,
-            fallback_reason="; ".join(failures) + (f"; used {engine}" if failures else ""),
-            objective_terms=dict(evaluation.cost_terms),
+    companion = _start_companion(problem, deadline, options, excluded)
+    try:
+        for family in _engine_order(options.solver):
+            if deadline.expired() and failures and family is not SolverFamily.GREEDY:
+                failures.append(f"{family.value.lower()}: no time left")
+                continue
+            outcome = _attempt(family, problem, deadline, options, excluded, on_progress,
+                               failures, started)
+            if family is SolverFamily.ORTOOLS and companion is not None:
+                outcome = _better(problem, outcome, _collect(companion, problem, deadline,
+                                                             excluded, failures, started))
+                companion = None
+            if outcome is not None:
+                return outcome
+        return _nothing_found(problem, options, excluded, failures, started)
+    finally:
+        if companion is not None:
+            companion.cancel()
+
+
+def _attempt(
+    family: SolverFamily,
+    problem: RoutingProblem,
+    deadline: Deadline,
+    options: RoutingOptions,
+    excluded: dict[int, SkipReason],
+    on_progress: ProgressCallback | None,
+    failures: list[str],
+    started: float,
+) -> SolveOutcome | None:
+    """One engine, checked; None (and a line in ``failures``) when it gave nothing valid."""
+    try:
+        plan, engine, status, bound = _run(family, problem, deadline, options, excluded,
+                                           on_progress)
+        plan, evaluation = _checked(problem, plan, excluded)
+    except PlanRejectedError as exc:
+        log.error("%s plan rejected by the checker: %s", family.value, exc)
+        failures.append(f"{family.value.lower()}: plan rejected by the checker ({exc})")
+        return None
+    except SolverFailedError as exc:
+        failures.append(str(exc))
+        return None
+    return _outcome(family, engine, status, bound, plan, evaluation, failures, started)
+
+
+def _outcome(
+    family: SolverFamily,
+    engine: str,
+    status: Status,
+    bound: float | None,
+    plan: RoutingPlan,
+    evaluation: PlanEvaluation,
+    failures: list[str],
+    started: float,
+) -> SolveOutcome:
+    cost = evaluation.cost
+    gap = None
+    if bound is not None:
+        gap = max(0.0, cost - bound) / max(abs(cost), 1.0)
+    report = SolveReport(
+        family=family,
+        engine=engine,
+        status=status,
+        objective=cost,
+        bound=bound,
+        gap=gap,
+        wall_time=time.monotonic() - started,
+        fallback_reason="; ".join(failures) + (f"; used {engine}" if failures else ""),
+        objective_terms=dict(evaluation.cost_terms),
+    )
+    return SolveOutcome(plan, report, evaluation)
+
+
+def _start_companion(
+    problem: RoutingProblem,
+    deadline: Deadline,
+    options: RoutingOptions,
+    excluded: dict[int, SkipReason],
+) -> object | None:
+    """Start PyVRP beside OR-Tools when it can model the request exactly and time allows.
+
+    Not in deterministic mode (PyVRP stops on the wall clock here) and not with a warm start
+    (only OR-Tools reads one).
+    """
+    if options.solver is not SolverFamily.AUTO or options.deterministic or options.initial:
+        return None
+    try:
+        from solvers.routing import companion, pyvrp_engine
+    except ImportError:
+        return None
+    if deadline.remaining() < companion.MIN_SECONDS:
+        return None
+    if pyvrp_engine.unsupported_features(problem, frozenset(excluded)):
+        return None
+    try:
+        return companion.Companion(
+            problem, Deadline(deadline.at - _reserve(deadline)), options.seed, frozenset(excluded)
         )
-        return SolveOutcome(plan, report, evaluation)
-    return _nothing_found(problem, options, excluded, failures, started)
+    except OSError:
+        log.warning("pyvrp companion did not start", exc_info=True)
+        return None
+
+
+def _collect(
+    handle: object,
+    problem: RoutingProblem,
+    deadline: Deadline,
+    excluded: dict[int, SkipReason],
+    failures: list[str],
+    started: float,
+) -> SolveOutcome | None:
+    """The companion's plan, checked (None when it failed or was rejected)."""
+    _settle_companion_stdin(handle)
+    try:
+        plan = handle.result(deadline)  # type: ignore[attr-defined]
+        plan, evaluation = _checked(problem, plan, excluded)
+    except PlanRejectedError as exc:
+        log.error("pyvrp companion plan rejected by the checker: %s", exc)
+        return None
+    except SolverFailedError as exc:
+        log.info("pyvrp companion: %s", exc)
+        return None
+    return _outcome(SolverFamily.PYVRP, "pyvrp", Status.FEASIBLE, None, plan, evaluation,
+                    failures, started)
+
+
+def _settle_companion_stdin(handle: object) -> None:
+    """Work around companion.Companion.result() at 49e9f6c: its writer thread closes stdin,
+    then ``communicate`` flushes it and raises ValueError. Waiting for the writer and dropping
+    the closed pipe first makes ``communicate`` read stdout only (asked the owner to fix)."""
+    writer = getattr(handle, "_writer", None)
+    process = getattr(handle, "_process", None)
+    if writer is None or process is None:
+        return
+    writer.join(timeout=5.0)
+    if process.stdin is not None and process.stdin.closed:
+        process.stdin = None
+
+
+def _rank(problem: RoutingProblem, outcome: SolveOutcome) -> tuple[int, int, float]:
+    """Lexicographic quality: mandatory stops left out, vehicles (if minimised first), cost."""
+    evaluation = outcome.evaluation
+    missing = sum(1 for i in evaluation.skipped if not problem.stops[i].optional)
+    vehicles = len(evaluation.routes) if problem.minimize_vehicles_first else 0
+    return missing, vehicles, round(evaluation.cost, 9)
+
+
+def _better(
+    problem: RoutingProblem, first: SolveOutcome | None, second: SolveOutcome | None
+) -> SolveOutcome | None:
+    """The better of two checked outcomes (the first on ties)."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return second if _rank(problem, second) < _rank(problem, first) else first
 
 
 def _nothing_found(

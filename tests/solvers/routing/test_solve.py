@@ -93,3 +93,16 @@ def test_kim_waste_instance_unloads_before_returning() -> None:
         non_breaks = [v for v in route.visits if v.kind is not VisitKind.BREAK]
         assert non_breaks[-1].kind is VisitKind.FACILITY
     assert set(outcome.evaluation.served) | set(outcome.plan.skipped) == set(range(len(p.stops)))
+
+
+def test_auto_runs_pyvrp_beside_ortools_and_keeps_a_checked_optimum() -> None:
+    """With a request PyVRP can model and 2 s, AUTO also runs the PyVRP companion.
+
+    Whichever plan is kept, it is checked and (on this line world) optimal: 0-5-0 at 36/h.
+    """
+    p = problem(tuple(stop(f"s{i}", i) for i in (5, 2, 4, 1, 3)),
+                vehicles=(vehicle(cost_per_hour=36.0), vehicle("v2", cost_per_hour=36.0)))
+    outcome = solve_checked(p, Deadline.after(2.0))
+    assert outcome.report.engine in ("ortools.routing", "pyvrp")
+    assert outcome.evaluation.feasible
+    assert outcome.evaluation.cost == pytest.approx(1.0)
