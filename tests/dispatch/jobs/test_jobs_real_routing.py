@@ -39,7 +39,7 @@ def test_watch_sees_solver_improvements_then_verified_plan(job_server: ServerHan
     with client.channel(job_server.target) as chan:
         stub = client.stub(chan)
         job = stub.CreatePlanJob(
-            jobs_pb2.CreatePlanJobRequest(request=sanitation("night-real", 2.0)), timeout=10
+            jobs_pb2.CreatePlanJobRequest(request=sanitation("night-real", 3.0)), timeout=10
         )
         events = list(stub.WatchPlanJob(jobs_pb2.WatchPlanJobRequest(job_id=job.job_id)))
     improved = [e.job.progress for e in events if e.kind == Event.SOLUTION_IMPROVED]

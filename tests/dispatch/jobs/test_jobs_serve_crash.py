@@ -124,9 +124,8 @@ def test_sigkill_mid_job_then_restart_keeps_results_and_finishes_job(
     wait_for(lambda: get(stub, done.job_id).state in FINAL, timeout=30)
     finished = get(stub, done.job_id)
     assert finished.state == Job.SUCCEEDED
-    running = create(stub, "running", 3.0)
+    running = create(stub, "running", 6.0)
     queued = create(stub, "queued", 2.0)
-    wait_for(lambda: get(stub, running.job_id).progress.solutions_found > 0, timeout=30)
     watcher = subprocess.Popen(
         [
             sys.executable,
@@ -145,7 +144,8 @@ def test_sigkill_mid_job_then_restart_keeps_results_and_finishes_job(
     )
     request.addfinalizer(lambda: watcher.poll() is None and watcher.kill())
     first_event = watcher.stdout.readline()  # type: ignore[union-attr]
-    assert '"RUNNING"' in first_event
+    assert '"STATE_CHANGED"' in first_event
+    wait_for(lambda: get(stub, running.job_id).progress.solutions_found > 0, timeout=30)
     first.kill()
     first.channel.close()
     assert first.proc.returncode == -signal.SIGKILL
