@@ -295,3 +295,21 @@ def test_solving_prints_nothing_on_stdout():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60, check=True)
     assert result.stdout == ""
+
+
+def test_model_too_big_for_the_budget_is_declined_at_once():
+    """60 stops and 10 vehicles (36 600 arcs) cannot even be built in 1 s: the MILP says so
+    immediately instead of overrunning the deadline."""
+    rng = np.random.default_rng(3)
+    n = 61
+    durations = rng.integers(1, 500, size=(n, n)).astype(np.int64)
+    p = RoutingProblem(
+        location_ids=tuple(f"L{i}" for i in range(n)), durations=(durations,),
+        distances=(None,),
+        vehicles=tuple(Vehicle(f"v{k}", 0, 0, TimeWindow(0, 100_000)) for k in range(10)),
+        stops=tuple(Stop(f"s{i}", i) for i in range(1, n)),
+    )
+    started = time.monotonic()
+    with pytest.raises(SolverFailedError, match="time"):
+        milp.solve(p, Deadline.after(1.0))
+    assert time.monotonic() - started < 0.5
