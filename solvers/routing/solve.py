@@ -94,7 +94,7 @@ def _run_ortools(
 
 
 def _run_milp(
-    problem: RoutingProblem, deadline: Deadline, excluded: dict[int, SkipReason]
+    problem: RoutingProblem, deadline: Deadline, excluded: dict[int, SkipReason], seed: int = 0
 ) -> tuple[RoutingPlan, SolveReport]:
     try:
         from solvers.routing import milp
@@ -102,7 +102,7 @@ def _run_milp(
         raise SolverFailedError("milp: fallback not available") from exc
     solver_deadline = Deadline(deadline.at - _reserve(deadline))
     try:
-        return milp.solve(problem, solver_deadline, exclude=frozenset(excluded))
+        return milp.solve(problem, solver_deadline, seed=seed, exclude=frozenset(excluded))
     except DispatchError:
         raise
     except Exception as exc:  # a fallback must not take the service down
@@ -373,7 +373,7 @@ def _run(
         # Local search proves nothing: routing plans from OR-Tools are FEASIBLE at best.
         return plan, "ortools.routing", Status.FEASIBLE, None
     if family is SolverFamily.MILP:
-        plan, report = _run_milp(problem, deadline, excluded)
+        plan, report = _run_milp(problem, deadline, excluded, options.seed)
         status = report.status if report.status in (Status.OPTIMAL, Status.FEASIBLE) else (
             Status.FEASIBLE
         )
