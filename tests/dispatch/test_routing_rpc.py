@@ -156,3 +156,22 @@ def test_crashed_worker_gives_internal_and_is_replaced(make_server, examples) ->
         quick = examples["maintenance"]
         _budget(quick, 0.5)
         assert stub.PlanRoutes(quick, timeout=30).solve_info.verified
+
+
+def test_progress_from_the_worker_reaches_the_caller(examples) -> None:
+    """Improving solutions found in the worker process arrive as RoutingProgress, in order."""
+    from dispatch.routing import RoutingProgress, RoutingService
+    from solvers.budget import Deadline
+
+    service = RoutingService(workers=1)
+    try:
+        request = examples["maintenance"]
+        seen: list[RoutingProgress] = []
+        response = service.plan_routes(request, Deadline.after(2.0), on_progress=seen.append)
+        assert response.solve_info.verified
+        assert seen
+        assert all(isinstance(p, RoutingProgress) for p in seen)
+        assert [p.solutions_found for p in seen] == sorted(p.solutions_found for p in seen)
+        assert seen[-1].best_objective <= seen[0].best_objective
+    finally:
+        service.close()
