@@ -27,7 +27,7 @@ from __future__ import annotations
 from solvers.routing.model import RoutingProblem, Stop, TimeWindow, Vehicle
 from solvers.routing.plan import SkipReason
 
-__all__ = ["explain", "impossibility", "precheck", "prefilter"]
+__all__ = ["explain", "impossibility", "prefilter"]
 
 
 def prefilter(problem: RoutingProblem) -> dict[int, SkipReason]:
@@ -143,6 +143,3 @@ def _reachable_in_window(problem: RoutingProblem, k: int, stop: Stop) -> bool:
     departure = start - there
     return not vehicle.max_route_duration or back - departure <= vehicle.max_route_duration
 
-
-#: The name ``solvers.routing.solve`` looks up; same function.
-precheck = prefilter
