@@ -3,9 +3,10 @@
 The caller names visits by id; they become a :class:`RoutingPlan` of indices, the checker in
 ``solvers.routing.evaluate`` simulates it, and ``dispatch.plan_convert`` writes the answer with
 the same conversion PlanRoutes uses. Planned routes carry no times, so the checker schedules
-every visit as early as possible and departs as late as it can without waiting at the first
-visit. Mandatory stops missing from the caller's routes are violations (a caller gives no
-reasons). Cheap: linear in the plan, runs in the calling thread.
+every visit as early as possible and departs as late as it can without reaching the end
+location later (idle time moves to the depot: the shortest schedule for the caller's order).
+Mandatory stops missing from the caller's routes are violations (a caller gives no reasons).
+Cheap: linear in the plan, runs in the calling thread.
 """
 
 from __future__ import annotations
