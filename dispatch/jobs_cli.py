@@ -140,9 +140,9 @@ def _submit(args: argparse.Namespace) -> int:
             )
         except grpc.RpcError as exc:
             return _rpc_failed(exc)
-    if not args.watch:
+    if not args.watch or not job.job_id:  # no job_id: VALIDATE_ONLY created nothing
         _print(job)
-        return 0
+        return EXIT_OK
     print(job.job_id, flush=True)
     args.job_id, args.json, args.reconnect_seconds = job.job_id, False, 120.0
     return _watch(args)

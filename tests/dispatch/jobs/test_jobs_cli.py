@@ -12,7 +12,7 @@ import pytest
 from job_helpers import Served, plan_request, wait_for
 
 from dispatch import client
-from dispatch._proto.dispatch.v1 import jobs_pb2
+from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2
 from dispatch.cli import main
 from dispatch.jobs_cli import progress_line
 
@@ -146,3 +146,17 @@ def test_watch_on_a_terminal_redraws_one_line(
     assert len(redraws) >= 3
     assert text.count("\n") <= 2  # one line, not a scroll of lines
     assert "SUCCEEDED" in redraws[-1]
+
+
+def test_submit_validate_only_creates_nothing(
+    served: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A dry run of the night's request checks it without queuing a solve, even with --watch."""
+    request = plan_request("dry")
+    request.options.solving_mode = common_pb2.VALIDATE_ONLY
+    path = tmp_path / "dry.json"
+    path.write_text(client.to_json(request))
+    code, out, _ = _run(capsys, served, "submit", str(path), "--watch")
+    assert code == 0
+    assert "job_id" not in json.loads(out)
+    assert served.jobs.list().jobs == []
