@@ -9,6 +9,8 @@ level for another. Relative and absolute gaps are set to zero: OPTIMAL means pro
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +25,29 @@ from solvers.errors import SolverFailedError
 from solvers.status import Status
 
 _counter = itertools.count()
+
+
+def _silence_highs_banner() -> None:
+    """HiGHS prints a licence banner on the process's stdout the first time a solver object
+    is created, whatever the options; that would corrupt ``dispatch solve``'s JSON on stdout.
+    Create the first one here, at import, with file descriptor 1 pointed at /dev/null."""
+    try:
+        import highspy
+    except ImportError:
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+_silence_highs_banner()
 
 
 def milp_engine(preference: str = "auto") -> str:
