@@ -50,7 +50,7 @@ def solve_stage_cpsat(
                 cp_model.LinearExpr.weighted_sum(
                     [x[a] for a in nonzero], [int(coefficients[a]) for a in nonzero]
                 )
-                == int(value)
+                <= int(value)
             )
         shortfalls = []
         for members, base, minimum in zip(

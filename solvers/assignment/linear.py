@@ -19,9 +19,11 @@ from solvers.status import Status
 class StageModel:
     """Binary x per arc; each unit at most one arc; each group at most its count.
 
-    ``fixed`` pins earlier stages (sum coefficients * x == value); ``must_use_units`` use
-    exactly one arc, ``must_fill_groups`` exactly their count, ``forced_arcs`` are used, and
-    ``total`` arcs are used in all. Coverage rule r has a shortfall variable
+    ``fixed`` pins earlier stages (sum coefficients * x <= value; value is that stage's proven
+    minimum, so this is equality, and HiGHS solves it far faster than an explicit ==: 5 s
+    instead of 67 s at 200 x 2000). ``must_use_units`` use exactly one arc,
+    ``must_fill_groups`` exactly their count, ``forced_arcs`` are used, and ``total`` arcs are
+    used in all. Coverage rule r has a shortfall variable
     s_r >= min_units - (base_r - sum_{arcs of units in the rule} x), s_r >= 0.
     The objective is ``arc_objective . x + shortfall_weight * sum s``.
     """

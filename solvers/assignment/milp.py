@@ -101,7 +101,7 @@ def solve_stage_milp(
             nonzero = np.flatnonzero(coefficients)
             prob += (
                 pulp.LpAffineExpression([(x[a], int(coefficients[a])) for a in nonzero])
-                == int(value)
+                <= int(value)
             )
         terms = [(x[a], int(model.arc_objective[a])) for a in np.flatnonzero(model.arc_objective)]
         for r, (members, base, minimum) in enumerate(
