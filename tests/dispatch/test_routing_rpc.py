@@ -52,11 +52,12 @@ def test_sanitation_example_is_planned_and_verified(stub, examples) -> None:
     The objective is the checker's and equals the KPI total and the sum of its terms.
     """
     request = examples["sanitation"]
-    _budget(request, 1.0)
+    _budget(request, 3.0)
     response = stub.PlanRoutes(request, timeout=30)
     info = response.solve_info
     assert info.verified
-    assert info.solver == common_pb2.ORTOOLS and info.engine == "ortools.routing"
+    assert info.solver == common_pb2.ORTOOLS, info.fallback_reason
+    assert info.engine == "ortools.routing"
     assert info.status == common_pb2.FEASIBLE
     assert info.objective == pytest.approx(response.kpis.total_cost)
     assert info.objective == pytest.approx(sum(t.value for t in info.objective_terms))
