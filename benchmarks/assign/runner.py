@@ -299,7 +299,12 @@ def write_markdown(path: Path, env: dict[str, Any], sizes: list[dict[str, Any]])
         f"- Command: `{env['command']}`",
         f"- Date (UTC): {env['date_utc']}",
         f"- Machine: {env['cpu']}, {env['cores']} cores, {env['platform']}",
-        f"- Load average at start (1/5/15 min): {env['load_average']}",
+        f"- Load average (1/5/15 min) at start: {env['load_average']}, at end: "
+        f"{env.get('load_average_end')}",
+        "- Noise: the 2-core machine is shared with other engineers' builds and tests while this",
+        "  runs; a load average above 2 means waiting for a core, which shows up in the tails",
+        "  (p95/p99) far more than in the medians. Compare medians across runs; treat tails as",
+        "  upper bounds for this machine state.",
         f"- Commit: {env['git_commit']}",
         f"- Versions: {versions}",
         "",
@@ -369,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
             channel.close()
         finally:
             handle.shutdown(grace=1.0)
+    env["load_average_end"] = os.getloadavg()
     stem = "quick" if args.quick else "results"
     (args.out / f"{stem}.json").write_text(
         json.dumps({"environment": env, "sizes": results}, indent=1, default=str)
