@@ -14,7 +14,7 @@ from solvers.budget import Deadline
 from solvers.status import SolverFamily, Status
 
 _SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
