@@ -38,9 +38,10 @@ _log = logging.getLogger("solvers.assignment")
 #: machine: 200 x 2000 in ~0.1 s); below this budget the portfolio goes straight to greedy.
 _ORTOOLS_SECONDS_PER_PAIR = 2.5e-7
 _ORTOOLS_SECONDS_FIXED = 0.003
-#: PuLP builds its model in Python before any time limit applies: ~300 us per arc over the
-#: three or four stages (measured: 50 x 300, 5,364 arcs, 1.6 s with HiGHS).
-_MILP_SECONDS_PER_ARC = 3e-4
+#: PuLP builds its model in Python before any time limit applies: ~130 us per arc over the
+#: three or four stages (measured: 200 x 2000, 38k arcs, 5 s with HiGHS, 4 s with CBC; 50 x 300,
+#: 2.5k arcs, 0.3 s), with a margin for a loaded machine.
+_MILP_SECONDS_PER_ARC = 2e-4
 _MILP_SECONDS_FIXED = 0.02
 
 
@@ -138,8 +139,9 @@ def _coverage_stage(
         _fault(settings, "milp")
         engine = milp_engine(settings.milp_engine)
         left = deadline.remaining() - settings.reserve
-        if left <= 0:
-            notes.append(f"{engine}: no time left")
+        needed = _MILP_SECONDS_FIXED + _MILP_SECONDS_PER_ARC * sub.n_arcs
+        if left < needed:
+            notes.append(f"{engine}: skipped, {left:.3f} s left, ~{needed:.3f} s needed")
             return None
         result = solve_stage_milp(model, left, engine)
         if result.used is not None:
