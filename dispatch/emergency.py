@@ -266,9 +266,7 @@ def to_response(
         )
         for p, row in sorted(kpi_rows.items())
     ]
-    dispatched = sum(
-        1 for u, i in enumerate(went) if i >= 0 and status[u] == UnitStatus.AVAILABLE
-    )
+    dispatched = sum(1 for u, i in enumerate(went) if i >= 0 and status[u] == UnitStatus.AVAILABLE)
     kpis = emergency_pb2.AssignmentKpis(
         incidents=n_incidents,
         fully_staffed=fully_total,

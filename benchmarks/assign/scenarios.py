@@ -87,8 +87,9 @@ def city_problem(
     rules: tuple[CoverageRule, ...] = ()
     if coverage:
         side = 4 if n_units < 1000 else 6
-        centres = (np.stack(np.meshgrid(np.arange(side), np.arange(side)), -1).reshape(-1, 2)
-                   + 0.5) * (city_metres / side)
+        centres = (
+            np.stack(np.meshgrid(np.arange(side), np.arange(side)), -1).reshape(-1, 2) + 0.5
+        ) * (city_metres / side)
         district_ids = tuple(f"d{k}" for k in range(len(centres)))
         unit_to_district = seconds(unit_xy, centres)
         # Tight enough that some rules fall short and the coverage stage has work to do.

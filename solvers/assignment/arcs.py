@@ -170,9 +170,7 @@ def build_arcs(problem: AssignmentProblem, prune: bool = True) -> Arcs:
     )
     if len(stayers):
         here = commitment[stayers]
-        units_rep, caps = np.nonzero(
-            problem.unit_capabilities[stayers] & (requirements[here] > 0)
-        )
+        units_rep, caps = np.nonzero(problem.unit_capabilities[stayers] & (requirements[here] > 0))
         if len(units_rep):
             units = stayers[units_rep]
             incidents = commitment[units]

@@ -153,8 +153,10 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
                 violations.append(f"unit {name}: lacks capability {problem.capabilities[c]}")
                 continue
             filled[(i, c)] = filled.get((i, c), 0) + 1
-            eta = 0 if (status == UnitStatus.BUSY and i == committed_to) else int(
-                problem.travel[u, i]
+            eta = (
+                0
+                if (status == UnitStatus.BUSY and i == committed_to)
+                else int(problem.travel[u, i])
             )
             weight = max_priority + 1 - priorities[i]
             target = int(problem.targets[i])

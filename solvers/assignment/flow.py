@@ -116,9 +116,7 @@ def solve_flow(problem: AssignmentProblem, arcs: Arcs) -> FlowResult:
     capacities = np.concatenate(
         [np.ones(n_units), np.ones(arcs.n_arcs), arcs.group_count, [n_units]]
     ).astype(np.int64)
-    costs = np.concatenate(
-        [np.zeros(n_units), arc_cost, np.zeros(n_groups), [0]]
-    ).astype(np.int64)
+    costs = np.concatenate([np.zeros(n_units), arc_cost, np.zeros(n_groups), [0]]).astype(np.int64)
 
     try:
         solver = min_cost_flow.SimpleMinCostFlow()

@@ -99,9 +99,8 @@ def solve_stage_milp(
             x[a].lowBound = 1
         for coefficients, value in model.fixed:
             nonzero = np.flatnonzero(coefficients)
-            prob += (
-                pulp.LpAffineExpression([(x[a], int(coefficients[a])) for a in nonzero])
-                <= int(value)
+            prob += pulp.LpAffineExpression([(x[a], int(coefficients[a])) for a in nonzero]) <= int(
+                value
             )
         terms = [(x[a], int(model.arc_objective[a])) for a in np.flatnonzero(model.arc_objective)]
         for r, (members, base, minimum) in enumerate(

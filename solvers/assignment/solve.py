@@ -152,9 +152,7 @@ def _coverage_stage(
     return None
 
 
-def _ortools(
-    problem: AssignmentProblem, deadline: Deadline, settings: SolveSettings
-) -> _Attempt:
+def _ortools(problem: AssignmentProblem, deadline: Deadline, settings: SolveSettings) -> _Attempt:
     arcs = build_arcs(problem)
     _fault(settings, "min_cost_flow")
     flow = solve_flow(problem, arcs)
@@ -215,9 +213,7 @@ def _milp(problem: AssignmentProblem, deadline: Deadline, settings: SolveSetting
 
 def _greedy(problem: AssignmentProblem, deadline: Deadline, settings: SolveSettings) -> _Attempt:
     plan = solve_greedy(problem)
-    return _Attempt(
-        plan, check_plan(problem, plan), "greedy", SolverFamily.GREEDY, Status.FEASIBLE
-    )
+    return _Attempt(plan, check_plan(problem, plan), "greedy", SolverFamily.GREEDY, Status.FEASIBLE)
 
 
 _CHAINS = {

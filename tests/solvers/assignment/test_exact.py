@@ -13,9 +13,7 @@ from solvers.assignment.milp import solve_staged_milp
 from solvers.budget import Deadline
 from solvers.status import SolverFamily, Status
 
-_SETTINGS = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @_SETTINGS
