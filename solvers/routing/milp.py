@@ -119,13 +119,14 @@ def solve(
     builder = _Builder(problem, exclude, deadline)
     builder.build()
     engine = available_engine()
+    start = builder.warm_start(Deadline.after(0.2 * deadline.remaining()))
     time_limit = deadline.remaining()
     if time_limit <= 0.01:
         raise SolverFailedError("milp: no time left after building the model")
     if engine == "pulp.highs":
         _silence_highs_banner()
-        solver = pulp.HiGHS(
-            msg=False, timeLimit=time_limit, gapRel=GAP_TOLERANCE / 10, threads=1,
+        solver = _WarmHiGHS(
+            start, msg=False, timeLimit=time_limit, gapRel=GAP_TOLERANCE / 10, threads=1,
             random_seed=int(seed) % (2**31 - 1),
         )
     else:
@@ -172,6 +173,100 @@ def solve(
         objective_terms=dict(evaluation.cost_terms),
     )
     return plan, report
+
+
+class _WarmHiGHS(pulp.HiGHS):  # type: ignore[misc,valid-type]
+    """PuLP's HiGHS interface plus a (partial) starting solution handed to HiGHS before it runs.
+
+    PuLP's in-process HiGHS has no warm start; HiGHS itself accepts values for some columns and
+    completes the rest by a sub-MIP, which is how the greedy plan's arcs are passed in.
+    """
+
+    def __init__(self, start: dict[pulp.LpVariable, float] | None, **options: object) -> None:
+        super().__init__(**options)
+        self._start = start
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:
+        if self._start:
+            import numpy as np
+
+            index = np.array([var.index for var in self._start], dtype=np.int32)
+            value = np.array(list(self._start.values()), dtype=np.float64)
+            lp.solverModel.setSolution(len(index), index, value)
+        lp.solverModel.run()
+
+
+def _with_unloads(p: RoutingProblem, k: int, sequence: list[int]) -> tuple[PlannedVisit, ...]:
+    """Stop visits in order, with an unload before any stop that would overflow the vehicle and
+    at the end when loaded (at the facility with the smallest detour)."""
+    if not p.facilities:
+        return tuple(PlannedVisit(VisitKind.STOP, i) for i in sequence)
+    v = p.vehicles[k]
+    caps = v.capacities
+    load = [0] * p.n_dims
+    visits: list[PlannedVisit] = []
+    here = v.start
+
+    def unload(before: int) -> None:
+        best = min(
+            range(len(p.facilities)),
+            key=lambda f: p.travel(k, here, p.facilities[f].location)
+            + p.travel(k, p.facilities[f].location, before),
+        )
+        visits.append(PlannedVisit(VisitKind.FACILITY, best))
+
+    for i in sequence:
+        stop = p.stops[i]
+        q = [stop.demands[d] if d < len(stop.demands) else 0 for d in range(p.n_dims)]
+        if caps is not None and any(
+            d < len(caps) and load[d] + q[d] > caps[d] for d in range(p.n_dims)
+        ) and any(load):
+            unload(stop.location)
+            load = [0] * p.n_dims
+        visits.append(PlannedVisit(VisitKind.STOP, i))
+        load = [a + b for a, b in zip(load, q, strict=True)]
+        here = stop.location
+    if any(load):
+        unload(v.end)
+    return tuple(visits)
+
+
+def _greedy(p: RoutingProblem, stops: list[int], deadline: Deadline) -> list[RoutePlan]:
+    """Cheapest feasible insertion, every candidate route checked by the independent checker.
+
+    Mandatory stops first (earliest closing window first), optional ones only when serving them
+    costs less than their penalty. Stops with no feasible position stay out. Stops when the
+    deadline passes, keeping what it has (any subset of feasible routes is a valid start).
+    """
+    everyone = {i: SkipReason.NO_CAPACITY_LEFT for i in range(len(p.stops))}
+    sequences: dict[int, list[int]] = {k: [] for k in range(len(p.vehicles))}
+    costs = dict.fromkeys(sequences, 0.0)
+
+    def closing(i: int) -> int:
+        return max((w.end for w in p.stops[i].time_windows), default=2**62)
+
+    for i in sorted(stops, key=lambda i: (p.stops[i].optional, closing(i))):
+        if deadline.expired():
+            break
+        best: tuple[float, int, list[int]] | None = None
+        for k, sequence in sequences.items():
+            for position in range(len(sequence) + 1):
+                candidate = [*sequence[:position], i, *sequence[position:]]
+                route = RoutePlan(k, _with_unloads(p, k, candidate))
+                e = evaluate(p, RoutingPlan((route,), skipped=everyone))
+                if not e.feasible:
+                    continue
+                extra = e.routes[0].cost - costs[k]
+                if best is None or extra < best[0]:
+                    best = (extra, k, candidate)
+        if best is None:
+            continue
+        extra, k, candidate = best
+        if p.stops[i].optional and extra >= p.stops[i].skip_penalty:
+            continue
+        sequences[k] = candidate
+        costs[k] += extra
+    return [RoutePlan(k, _with_unloads(p, k, seq)) for k, seq in sequences.items() if seq]
 
 
 def _same_vehicle(p: RoutingProblem, a: int, b: int) -> bool:
@@ -362,6 +457,7 @@ class _Builder:
             else:
                 classes.append([k])
         stop_rank = {n: r for r, n in enumerate(n for n in N if nodes[n].is_stop)}
+        self.classes, self.stop_rank = classes, stop_rank
         for group in classes:
             for position, k in enumerate(group):
                 if position:
@@ -528,6 +624,51 @@ class _Builder:
             + self.mandatory_weight * pulp.lpSum(mandatory_missed)
         )
         self.dep = dep
+
+    # ----------------------------------------------------------------- warm start
+    def warm_start(self, deadline: Deadline) -> dict[pulp.LpVariable, float] | None:
+        """Arc values of a greedy plan (every arc of the model set), or None when none fits.
+
+        Only the binaries of the arcs are given; HiGHS completes times, loads and window choices.
+        Skipped for larger models, where the greedy pass would eat the solving time.
+        """
+        if len(self.model_stops) > 40:
+            return None
+        routes = _greedy(self.p, self.model_stops, deadline)
+        stop_node = {node.stop: n for n, node in enumerate(self.nodes) if node.is_stop}
+        # Hand identical vehicles' routes out in the order the symmetry breaking demands.
+        lowest = {
+            r.vehicle: min(self.stop_rank[stop_node[v.ref]] for v in r.visits
+                           if v.kind is VisitKind.STOP)
+            for r in routes
+        }
+        by_vehicle = {r.vehicle: r for r in routes}
+        relabelled: list[RoutePlan] = []
+        for group in self.classes:
+            mine = sorted((by_vehicle[k] for k in group if k in by_vehicle),
+                          key=lambda r: lowest[r.vehicle])
+            relabelled += [RoutePlan(k, r.visits) for k, r in zip(group, mine, strict=False)]
+        routes = relabelled
+        copies: dict[int, list[int]] = {}
+        for n, node in enumerate(self.nodes):
+            if not node.is_stop:
+                copies.setdefault(node.facility, []).append(n)
+        chosen: set[tuple[object, object, int]] = set()
+        for route in routes:
+            path: list[object] = ["start"]
+            for visit in route.visits:
+                if visit.kind is VisitKind.STOP:
+                    path.append(stop_node[visit.ref])
+                elif copies.get(visit.ref):
+                    path.append(copies[visit.ref].pop(0))
+                else:
+                    return None
+            path.append("end")
+            for i, j in itertools.pairwise(path):
+                if (i, j, route.vehicle) not in self.x:
+                    return None
+                chosen.add((i, j, route.vehicle))
+        return {var: 1.0 if key in chosen else 0.0 for key, var in self.x.items()}
 
     # ----------------------------------------------------------------- reading back
     def plan(self) -> RoutingPlan:
