@@ -3,8 +3,8 @@
 The checks run in order and the first that holds is the reason:
 no unit has the capability; every capable unit is committed (busy, or en route without the
 right to move there); every unit that could go is beyond max travel; every unit that could go
-went elsewhere and at least one went to a strictly more urgent incident; otherwise the solver
-simply did not fill it (a heuristic plan, or units taken by equally urgent incidents).
+went to a strictly more urgent incident; otherwise the solver simply did not fill it (a
+heuristic plan, or units taken by equally or less urgent incidents).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def unfilled_slots(
                 more_urgent = taken & (
                     problem.priorities[np.maximum(went, 0)] < problem.priorities[i]
                 )
-                if taken.all() and more_urgent.any():
+                if more_urgent.all():
                     reason = UnfilledReason.TAKEN_BY_HIGHER_PRIORITY
                 else:
                     reason = UnfilledReason.NOT_FILLED_BY_SOLVER
