@@ -25,7 +25,7 @@ from solvers.assignment.flow import solve_flow
 from solvers.assignment.greedy import solve_greedy
 from solvers.assignment.linear import StageResult, stage_model
 from solvers.assignment.milp import milp_engine, solve_stage_milp, solve_staged_milp
-from solvers.assignment.model import AssignmentPlan, AssignmentProblem
+from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
 from solvers.assignment.reasons import Unfilled, unfilled_slots
 from solvers.assignment.stages import Restriction, optimal_restriction
 from solvers.budget import Deadline
@@ -152,6 +152,37 @@ def _coverage_stage(
     return None
 
 
+def _coverage_can_improve(
+    problem: AssignmentProblem,
+    plan: AssignmentPlan,
+    evaluation: Evaluation,
+    restriction: Restriction,
+) -> bool:
+    """False when no plan optimal for levels 1-3 can have less shortfall than ``plan``.
+
+    A short rule gains a unit only if one of its counted units that ``plan`` dispatches can stay
+    free instead; a unit whose source arc has negative reduced cost is dispatched in every
+    optimal plan. If every such unit is of that kind the shortfall is already minimal, and the
+    flow's churn is minimal among all plans optimal for levels 1-3, so the plan is
+    lexicographically optimal without running CP-SAT.
+    """
+    assert problem.unit_to_district is not None
+    dispatched = (problem.status == UnitStatus.AVAILABLE) & (plan.incident >= 0)
+    optional = dispatched.copy()
+    optional[restriction.must_use_units] = False
+    if not optional.any():
+        return False
+    for rule, result in zip(problem.coverage_rules, evaluation.coverage, strict=True):
+        if result.shortfall == 0:
+            continue
+        counted = problem.unit_capabilities[:, rule.capability] & (
+            problem.unit_to_district[:, rule.district] <= rule.max_travel
+        )
+        if (counted & optional).any():
+            return True
+    return False
+
+
 def _ortools(problem: AssignmentProblem, deadline: Deadline, settings: SolveSettings) -> _Attempt:
     arcs = build_arcs(problem)
     _fault(settings, "min_cost_flow")
@@ -169,6 +200,11 @@ def _ortools(problem: AssignmentProblem, deadline: Deadline, settings: SolveSett
     restriction = optimal_restriction(flow, arcs, max(0.0, left * 0.3))
     if restriction is None:
         attempt.notes.append("coverage not optimised: reduced costs not computed in time")
+        return attempt
+    if flow.weights.churn_optimised and not _coverage_can_improve(
+        problem, flow.plan, evaluation, restriction
+    ):
+        attempt.status = Status.OPTIMAL
         return attempt
     stage = _coverage_stage(
         problem, arcs, flow.used, restriction, deadline, settings, attempt.notes
