@@ -38,8 +38,8 @@ COST_SCALE = 360_000
 _DEFAULT_TIME_RATE = COST_SCALE // 3600
 _MAX_PENALTY = 2**61
 _FACILITY_COPY_CAP = 200
-#: Above this many stops (with facilities) the search starts from the constructive plan.
-_CONSTRUCT_ABOVE = 200
+#: Above this many stops (with facilities) only the constructed start is searched from.
+_CONSTRUCT_ONLY_ABOVE = 200
 
 FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy
 METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic
@@ -618,12 +618,72 @@ def solve(
     ``on_solution(objective, vehicles_used)`` is called for each improving solution (objective
     in objective units, the solver's own figure). Raises SolverFailedError when no strategy
     finds any solution.
+
+    With facilities, insertion heuristics keep every truck to one trip (they never insert a
+    reload node on their own), while the constructed plan has the trips but a poorer order. Up
+    to ``_CONSTRUCT_ONLY_ABOVE`` stops both searches run (insertion 60% of the budget, the
+    constructed start the rest) and the lower objective wins; above it only the constructed
+    start is used (insertion then serves about a third of the stops).
     """
     settings = settings or OrtoolsSettings()
     built = build(problem, settings.exclude)
-    routing = built.routing
     best = [math.inf]
     found = [0]
+    has_facilities = bool(built.layout.node_facility)
+    if settings.initial is not None or not has_facilities:
+        run = _search(built, deadline, settings, settings.initial, on_solution, best, found)
+    elif len(built.layout.node_stop) > _CONSTRUCT_ONLY_ABOVE:
+        start = construct(problem, built.eligible, built.layout.final_facility)
+        run = _search(built, deadline, settings, start, on_solution, best, found, "construct")
+    else:
+        half = Deadline(time.monotonic() + deadline.remaining() * 0.6)
+        first = _search(built, half, settings, None, on_solution, best, found)
+        other = build(problem, settings.exclude)
+        start = construct(problem, other.eligible, other.layout.final_facility)
+        second = _search(other, deadline, settings, start, on_solution, best, found, "construct")
+        run = min(
+            (r for r in (first, second) if r.assignment is not None),
+            key=lambda r: r.assignment.ObjectiveValue(),
+            default=second,
+        )
+        run.attempts[:0] = [a for a in first.attempts if run is second]
+    if run.assignment is None:
+        raise SolverFailedError(
+            "ortools: no solution within the budget (" + "; ".join(run.attempts) + ")"
+        )
+    return OrtoolsResult(
+        plan=_read_plan(run.built, run.assignment),
+        solver_objective=run.assignment.ObjectiveValue() / COST_SCALE,
+        engine="ortools.routing",
+        strategy=run.strategy,
+        solutions=found[0],
+        warm_start_used=run.warm,
+        attempts=tuple(run.attempts),
+    )
+
+
+@dataclass
+class _Run:
+    built: BuiltModel
+    assignment: pywrapcp.Assignment | None
+    strategy: str
+    attempts: list[str]
+    warm: bool
+
+
+def _search(
+    built: BuiltModel,
+    deadline: Deadline,
+    settings: OrtoolsSettings,
+    initial: RoutingPlan | None,
+    on_solution: Callable[[float, int], None] | None,
+    best: list[float],
+    found: list[int],
+    start_label: str = "warm_start",
+) -> _Run:
+    """One search on one model: from ``initial`` if given and accepted, else strategies."""
+    routing = built.routing
+    problem = built.problem
 
     def report() -> None:
         value = routing.CostVar().Max()
@@ -645,14 +705,8 @@ def solve(
     assignment = None
     strategy = ""
     has_facilities = bool(built.layout.node_facility)
-    mode = settings.metaheuristic
-    use_ils = mode != "gls"
+    use_ils = settings.metaheuristic != "gls"
 
-    initial = settings.initial
-    if initial is None and has_facilities and len(built.layout.node_stop) > _CONSTRUCT_ABOVE:
-        # Insertion heuristics do not add reload trips by themselves (see ortools_construct).
-        initial = construct(problem, built.eligible, built.layout.final_facility)
-        attempts.append("constructed start")
     if initial is not None:
         routes = _initial_routes(built, initial)
         # The restore below runs under these parameters' time limit (propagating breaks over
@@ -661,17 +715,17 @@ def solve(
             _parameters(settings, deadline.share(1.0, reserve), FIRST_SOLUTION.AUTOMATIC,
                         METAHEURISTIC.GUIDED_LOCAL_SEARCH, False)
         )
-        start = routing.ReadAssignmentFromRoutes(routes, True)
-        if start is not None:
+        restored = routing.ReadAssignmentFromRoutes(routes, True)
+        if restored is not None:
             params = _parameters(settings, deadline.share(1.0, reserve),
                                  FIRST_SOLUTION.AUTOMATIC, METAHEURISTIC.GUIDED_LOCAL_SEARCH,
                                  False)
-            assignment = routing.SolveFromAssignmentWithParameters(start, params)
-            strategy = "warm_start+gls" if settings.initial is not None else "construct+gls"
-            attempts.append(strategy)
-            warm = assignment is not None and settings.initial is not None
+            assignment = routing.SolveFromAssignmentWithParameters(restored, params)
+            strategy = f"{start_label}+gls"
+            attempts.append(strategy if assignment is not None else f"{strategy}: nothing")
+            warm = assignment is not None and start_label == "warm_start"
         else:
-            attempts.append("start plan rejected by the model")
+            attempts.append(f"{start_label}: plan rejected by the model")
 
     first_choices = (
         [FIRST_SOLUTION.PATH_CHEAPEST_ARC, FIRST_SOLUTION.PARALLEL_CHEAPEST_INSERTION]
@@ -700,20 +754,7 @@ def solve(
             assignment = routing.SolveWithParameters(params)
             strategy = f"{name}+gls"
         attempts.append(strategy if assignment is not None else f"{strategy}: nothing")
-    if assignment is None:
-        raise SolverFailedError(
-            "ortools: no solution within the budget (" + "; ".join(attempts) + ")"
-        )
-    plan = _read_plan(built, assignment)
-    return OrtoolsResult(
-        plan=plan,
-        solver_objective=assignment.ObjectiveValue() / COST_SCALE,
-        engine="ortools.routing",
-        strategy=strategy,
-        solutions=found[0],
-        warm_start_used=warm,
-        attempts=tuple(attempts),
-    )
+    return _Run(built, assignment, strategy, attempts, warm)
 
 
 def _read_plan(built: BuiltModel, assignment: pywrapcp.Assignment) -> RoutingPlan:
