@@ -229,3 +229,21 @@ def test_committed_unit_outrun_by_a_free_unit_stays_listed(stub: Stub) -> None:
     assert listed == {"near": ("ambulance", False), "far": ("", True)}
     assert answer.incidents[0].last_arrival_seconds == 60
     assert answer.incidents[0].within_target
+
+
+def test_repeated_requirements_of_one_capability_add_up() -> None:
+    """Two requirement entries for 'engine' on one incident mean three engine slots in all."""
+    request = emergency_pb2.AssignUnitsRequest()
+    request.units.add(id="E-1", capabilities=["engine", "engine"], status=1)
+    request.incidents.add(
+        id="fire",
+        priority=1,
+        requirements=[
+            emergency_pb2.Requirement(capability="engine", count=1),
+            emergency_pb2.Requirement(capability="engine", count=2),
+        ],
+    )
+    request.unit_to_incident.durations.extend([60])
+    problem = to_problem(request)
+    assert problem.requirements.tolist() == [[3]]
+    assert problem.unit_capabilities.tolist() == [[True]]
