@@ -93,14 +93,16 @@ def test_answer_arrives_before_a_short_grpc_deadline(stub, examples) -> None:
     assert response.solve_info.verified
 
 
-def test_health_answers_while_a_long_solve_runs(make_server, examples) -> None:
+def test_health_and_assign_units_answer_while_a_long_solve_runs(make_server, examples) -> None:
     """OR-Tools holds the GIL while it solves; in a worker process it cannot stall the server.
 
-    The bound (1 s per health check) checks isolation, not speed.
+    Health checks and an emergency AssignUnits call are answered while a 20 s route solve
+    runs. The bound (1 s per call) checks isolation, not speed.
     """
     handle = make_server(routing_workers=1)
     request = examples["sanitation"]
     _budget(request, 20.0)
+    emergency = examples["emergency"]
     with client.channel(handle.target) as chan:
         stub = client.stub(chan)
         future = stub.PlanRoutes.future(request, timeout=60)
@@ -110,6 +112,11 @@ def test_health_answers_while_a_long_solve_runs(make_server, examples) -> None:
             begin = time.monotonic()
             assert client.health_status(chan) == "SERVING"
             assert time.monotonic() - begin < 1.0
+        begin = time.monotonic()
+        answer = stub.AssignUnits(emergency, timeout=5)
+        assert time.monotonic() - begin < 1.0
+        assert answer.solve_info.verified
+        assert not future.done()
         future.cancel()
 
 
