@@ -250,6 +250,8 @@ def _greedy(p: RoutingProblem, stops: list[int], deadline: Deadline) -> list[Rou
             break
         best: tuple[float, int, list[int]] | None = None
         for k, sequence in sequences.items():
+            if deadline.expired():
+                break
             for position in range(len(sequence) + 1):
                 candidate = [*sequence[:position], i, *sequence[position:]]
                 route = RoutePlan(k, _with_unloads(p, k, candidate))
