@@ -105,8 +105,11 @@ def solve(
     deadline: Deadline,
     seed: int = 0,
     exclude: frozenset[int] = frozenset(),
+    engine: str | None = None,
 ) -> tuple[RoutingPlan, SolveReport]:
     """Solve ``problem`` exactly (or as well as the deadline allows) without the ``exclude`` stops.
+
+    ``engine`` ("pulp.highs" or "pulp.cbc") overrides :func:`available_engine`.
 
     Raises SolverFailedError when the problem has features this model declines, when it is too
     large, or when no integer solution is found before the deadline.
@@ -118,7 +121,9 @@ def solve(
         raise SolverFailedError("milp: no time left")
     builder = _Builder(problem, exclude, deadline)
     builder.build()
-    engine = available_engine()
+    engine = engine or available_engine()
+    if engine not in ("pulp.highs", "pulp.cbc"):
+        raise SolverFailedError(f"milp: unknown engine {engine!r}")
     start = builder.warm_start(Deadline.after(0.2 * deadline.remaining()))
     time_limit = deadline.remaining()
     if time_limit <= 0.01:

@@ -328,3 +328,14 @@ def test_greedy_start_is_a_feasible_plan_serving_what_fits():
     e = evaluate(p, RoutingPlan(tuple(routes)))
     assert e.feasible
     assert e.served == set(range(5))
+
+
+def test_cbc_fallback_engine_proves_the_same_optimum():
+    """Without highspy the MILP runs on CBC: same model, same optimum, reported as pulp.cbc."""
+    p = problem((stop("a", 4), stop("c", 6, optional=True, skip_penalty=50.0)),
+                vehicles=(vehicle(**COSTLY),))
+    plan, report = milp.solve(p, Deadline.after(30), engine="pulp.cbc")
+    assert report.engine == "pulp.cbc"
+    assert report.status is Status.OPTIMAL
+    assert evaluate(p, plan).feasible
+    assert report.objective == pytest.approx(100.0 + 1.2 + 24.0)
