@@ -32,8 +32,9 @@ GRACE_SECONDS = 2.0
 class RoutingProgress:
     """An improving solution reported while a solve runs (for jobs and watchers).
 
-    ``best_objective`` is the solver's own running objective in objective units; until every
-    stop is placed it includes the penalties of stops not yet served, so it only ever falls.
+    ``best_objective`` is the solver's own objective of its best solution so far, in objective
+    units, without the modelling penalties of mandatory stops not yet served (so it can rise
+    when the search manages to serve one more stop). The answer's objective is the checker's.
     """
 
     solutions_found: int

@@ -121,6 +121,17 @@ class BuiltModel:
     model_skipped: dict[int, SkipReason]
     mandatory_penalty: int
     eligible: dict[int, list[int]]
+    vehicle_bonus: int = 0  # extra fixed cost per used vehicle (MIN_VEHICLES_THEN_COST)
+    mandatory_indices: tuple[int, ...] = ()
+
+    def plain_objective(self, cost: int, used: int) -> float:
+        """The solver's cost without the modelling penalties, in objective units.
+
+        Removes the mandatory-stop penalties of stops not (yet) served and the
+        vehicle-minimising bonus; what is left estimates the contract's objective.
+        """
+        missing = sum(1 for i in self.mandatory_indices if self.routing.ActiveVar(i).Max() == 0)
+        return (cost - missing * self.mandatory_penalty - used * self.vehicle_bonus) / COST_SCALE
 
 
 def _stop_demand(problem: RoutingProblem, stop_index: int, d: int) -> int:
@@ -356,6 +367,7 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
         for i in keep
         if problem.stops[i].optional
     )
+    big = 0
     if problem.minimize_vehicles_first:
         big = route_bound + optional_total + 1
         for v in range(n_vehicles):
@@ -436,6 +448,12 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
     return BuiltModel(
         problem, layout, manager, routing, time_dim, breaks, model_skipped, mandatory,
         {i: ([] if i in model_skipped else vs) for i, vs in eligible.items()},
+        vehicle_bonus=big,
+        mandatory_indices=tuple(
+            manager.NodeToIndex(layout.stop_node[i])
+            for i in keep
+            if not problem.stops[i].optional and i not in model_skipped
+        ),
     )
 
 
@@ -616,8 +634,8 @@ def solve(
     """Solve with the OR-Tools routing library until ``deadline``.
 
     ``on_solution(objective, vehicles_used)`` is called for each improving solution (objective
-    in objective units, the solver's own figure). Raises SolverFailedError when no strategy
-    finds any solution.
+    in objective units: the solver's own figure without the penalties of mandatory stops not
+    yet served). Raises SolverFailedError when no strategy finds any solution.
 
     With facilities, insertion heuristics keep every truck to one trip (they never insert a
     reload node on their own), while the constructed plan has the trips but a poorer order. Up
@@ -696,7 +714,7 @@ def _search(
                     for v in range(len(problem.vehicles))
                     if routing.NextVar(routing.Start(v)).Min() != routing.End(v)
                 )
-                on_solution(value / COST_SCALE, used)
+                on_solution(built.plain_objective(value, used), used)
 
     routing.AddAtSolutionCallback(report)
     attempts: list[str] = []

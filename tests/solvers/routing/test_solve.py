@@ -53,16 +53,21 @@ def test_declined_engine_falls_back_and_says_why() -> None:
 
 
 def test_progress_reports_improving_solutions() -> None:
-    """on_progress sees solutions as they improve: counts rise, objectives never rise."""
+    """on_progress sees each improving solution; the last one is the plan returned.
+
+    Its objective leaves out the modelling penalties, so (without breaks, whose placement the
+    reader may adjust) the last progress objective is the checker's cost of the answer.
+    """
     p = problem(tuple(stop(f"s{i}", i) for i in range(1, 7)),
                 vehicles=(vehicle(cost_per_hour=36.0), vehicle("v2", cost_per_hour=36.0)))
     seen: list[tuple[float, int, int]] = []
-    solve(p, Deadline.after(1.0), on_progress=lambda obj, used, n: seen.append((obj, used, n)))
+    options = RoutingOptions(solver=SolverFamily.ORTOOLS)
+    _, report = solve(p, Deadline.after(1.0), options,
+                      on_progress=lambda obj, used, n: seen.append((obj, used, n)))
     assert seen
     counts = [n for _, _, n in seen]
-    objectives = [obj for obj, _, _ in seen]
     assert counts == sorted(counts)
-    assert objectives == sorted(objectives, reverse=True)
+    assert seen[-1][0] == pytest.approx(report.objective)
 
 
 @pytest.mark.skipif(not (BENCH / "solomon" / "C101.txt").exists(), reason="no bench data")
