@@ -3,8 +3,8 @@ greedy nearest-unit dispatch, and speed against PuLP (CBC, and HiGHS) on the sam
 
 Scenarios come from ``benchmarks.assign.scenarios.city_problem`` with fixed seeds (seed, seed+1,
 ...); the two larger sizes carry coverage rules. Each latency sample is one sequential call; the
-server runs in this process on 127.0.0.1 port 0 (its handler threads share the GIL with the
-client, so end-to-end figures include that contention).
+server is ``dispatch serve`` in its own process on 127.0.0.1 port 0 (``server.py`` says why),
+the solver-only calls run in this process, interleaved with the end-to-end ones.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import platform
 import shlex
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 
 from benchmarks.assign.requests import to_request
 from benchmarks.assign.scenarios import city_problem
+from benchmarks.assign.server import server_process
 from dispatch._proto.dispatch.v1 import common_pb2
 from solvers.assignment import AssignmentProblem, SolveSettings, solve
 from solvers.assignment.checker import Evaluation
@@ -309,8 +309,10 @@ def write_markdown(path: Path, env: dict[str, Any], sizes: list[dict[str, Any]])
         f"- Versions: {versions}",
         "",
         "Latency: sequential calls cycling over the instances; default 1 s budget; end to end",
-        "over gRPC on 127.0.0.1 with the server in the same process (client and server share",
-        "the GIL), solver only = `solvers.assignment.solve` on the already-built problem.",
+        "= client-side round trip over gRPC on 127.0.0.1 to `dispatch serve` in its own process",
+        "(serialisation, validation, conversion, solve, checking, answer); solver only =",
+        "`solvers.assignment.solve` on the already-built problem (flow/CP-SAT/checker/reasons),",
+        "interleaved call by call with the end-to-end calls.",
         "",
         *_summary_table(sizes),
         "",
@@ -353,27 +355,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from dispatch import client
-    from dispatch.config import ServerConfig
-    from dispatch.server import start
 
     sizes = QUICK if args.quick else FULL
     env = machine(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
-    with tempfile.TemporaryDirectory() as folder:
-        handle = start(
-            ServerConfig(address="127.0.0.1:0", store_path=str(Path(folder) / "db.sqlite3"))
-        )
-        try:
-            channel = client.channel(handle.target)
-            stub = client.stub(channel)
-            for size in sizes:
-                if args.calls:
-                    size = Size(**{**size.__dict__, "calls": args.calls})
-                results.append(run_size(size, args.seed, stub, sys.stderr))
-            channel.close()
-        finally:
-            handle.shutdown(grace=1.0)
+    with server_process() as target:
+        channel = client.channel(target)
+        stub = client.stub(channel)
+        for size in sizes:
+            if args.calls:
+                size = Size(**{**size.__dict__, "calls": args.calls})
+            results.append(run_size(size, args.seed, stub, sys.stderr))
+        channel.close()
     env["load_average_end"] = os.getloadavg()
     stem = "quick" if args.quick else "results"
     (args.out / f"{stem}.json").write_text(
