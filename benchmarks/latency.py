@@ -1,11 +1,13 @@
 """``latency`` suite: AssignUnits round trips over gRPC on loopback, idle and with routing busy.
 
-A real server (``dispatch.server.create_server`` on 127.0.0.1 port 0, in this process; routing
-solves run in its worker processes) answers sequential AssignUnits calls with the bundled
-emergency example: first with nothing else running, then while client threads keep every routing
-worker slot busy with PlanRoutes solves of a Solomon instance (one more thread than slots, so a
-queue exists). The figure is the ratio of the two distributions (p50/p95/p99). The client shares
-this process with the server, so absolute numbers include client overhead; the ratio is the point.
+A real server (``dispatch serve`` in its own process on 127.0.0.1 port 0, started by
+``benchmarks.assign.server.server_process``; routing solves run in its worker process) answers
+sequential AssignUnits calls with the bundled emergency example: first with nothing else running,
+then while client threads keep every routing worker slot busy with PlanRoutes solves of a Solomon
+instance (one more thread than slots, so a queue exists). The figure is the ratio of the two
+distributions (p50/p95/p99). The server has its own process because a client in the server's
+process competes for its GIL (measured by the emergency engineer, see that module); the client
+here is one thread issuing calls one after the other.
 Results go to ``<out>/latency.jsonl``, one record per condition; rerunning skips recorded ones.
 """
 
@@ -22,6 +24,9 @@ from benchmarks.readers.common import with_options
 from benchmarks.suites import ROUTING_SUITES, default_bench_dir
 
 LATENCY = "latency.jsonl"
+#: Routing worker processes of ``dispatch serve`` (its default, DISPATCH_WORKERS unset).
+ROUTING_WORKERS = 1
+SERVER = "dispatch serve in its own process, 127.0.0.1 port 0"
 EXAMPLE = Path(__file__).resolve().parents[1] / "dispatch" / "examples" / "emergency.json"
 
 
@@ -46,33 +51,37 @@ def run_latency(
     out: Path,
     quick: bool = False,
     seed: int = 0,
-    routing_workers: int = 1,
     bench_dir: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Measure both conditions (those not yet recorded in ``out``); returns the new records."""
     import grpc
 
+    from benchmarks.assign.server import server_process
     from dispatch import client
     from dispatch._proto.dispatch.v1 import common_pb2
-    from dispatch.config import ServerConfig
-    from dispatch.server import create_server, handle_of
 
     out.mkdir(parents=True, exist_ok=True)
     done = _recorded(out)
+    if {"idle", "routing_busy"} <= done:
+        return []
     calls = 30 if quick else 500
     solve_budget = 2.0 if quick else 10.0
     request = client.parse_request("AssignUnits", EXAMPLE.read_text())
     suite = ROUTING_SUITES["solomon"]
     instance = suite.read(suite.files(bench_dir or default_bench_dir(), "R101")[0])
     routing_request = with_options(instance.request, common_pb2.ORTOOLS, solve_budget, seed)
-    server, port = create_server("127.0.0.1:0", ServerConfig(routing_workers=routing_workers))
+    routing_workers = ROUTING_WORKERS
     records = []
-    try:
-        channel = client.channel(f"127.0.0.1:{port}")
+    with server_process() as target:
+        channel = client.channel(target)
         stub = client.stub(channel)
         _measure(stub, request, 10)  # warm-up: connection, imports, caches
         if "idle" not in done:
-            record = {"condition": "idle", "samples_ms": _measure(stub, request, calls)}
+            record = {
+                "condition": "idle",
+                "samples_ms": _measure(stub, request, calls),
+                "server": SERVER,
+            }
             records.append(record)
         if "routing_busy" not in done:
             stop = threading.Event()
@@ -107,6 +116,7 @@ def run_latency(
                     "samples_ms": samples,
                     "note": note,
                     "routing_workers": routing_workers,
+                    "server": SERVER,
                     "routing_instance": instance.name,
                     "routing_budget_s": solve_budget,
                     # Not valid (rerun on resume) unless routing solves really ran.
@@ -114,8 +124,6 @@ def run_latency(
                 }
             )
         channel.close()
-    finally:
-        handle_of(server).shutdown()
     for record in records:
         _append(out / LATENCY, record)
     return records
