@@ -62,6 +62,11 @@ class Companion:
 
     def result(self, deadline: Deadline, grace: float = 0.5) -> RoutingPlan:
         """The companion's plan; SolverFailedError if it failed or overran ``deadline``."""
+        self._writer.join(timeout=deadline.remaining() + grace)
+        if self._writer.is_alive():
+            self.cancel()
+            raise SolverFailedError("pyvrp: companion never read its job")
+        self._process.stdin = None  # the writer closed it; communicate() must not flush it
         try:
             out, _ = self._process.communicate(timeout=deadline.remaining() + grace)
         except subprocess.TimeoutExpired as exc:
