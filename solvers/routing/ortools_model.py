@@ -161,6 +161,12 @@ def _choose_final_facility(problem: RoutingProblem, v: int) -> tuple[int | None,
             latest = min(latest, vehicle.shift.start + vehicle.max_route_duration - tail)
         if _windows_ok(facility.opening, earliest, latest) is None:
             continue
+        if facility.opening is not None and any(
+            max(brk.start_window.start, vehicle.shift.start) + max(1, brk.duration)
+            > facility.opening.end
+            for brk in (vehicle.breaks[b] for b in _owed_breaks(vehicle))
+        ):
+            continue  # an owed break could not end before the last unload must start
         key = (tail, f)
         if best is None or key < best[:2]:
             best = (tail, f, tail, problem.distance(v, facility.location, vehicle.end))
@@ -217,7 +223,10 @@ def _layout(problem: RoutingProblem, keep: list[int]) -> _Layout:
         layout.end_nodes.append(layout.add(location, 0))
         # Even an unused vehicle's empty route start -> end must fit its limits in OR-Tools;
         # a vehicle that cannot even do that (or owes a break its shift cannot hold) stays home.
-        empty = problem.travel(v, vehicle.start, location) + tail
+        # Owed breaks may have to be taken during that empty route, so count them in.
+        empty = problem.travel(v, vehicle.start, location) + tail + sum(
+            max(1, vehicle.breaks[b].duration) for b in _owed_breaks(vehicle)
+        )
         fits = vehicle.shift.start + empty <= vehicle.shift.end and (
             not vehicle.max_route_duration or empty <= vehicle.max_route_duration
         )
@@ -232,7 +241,7 @@ def _break_window(vehicle: Vehicle, brk: Break, tail: int = 0) -> tuple[int, int
     puts after the route can be taken before the final unload and still end in the shift.
     """
     lo = max(brk.start_window.start, vehicle.shift.start)
-    hi = min(brk.start_window.end, vehicle.shift.end - tail - brk.duration)
+    hi = min(brk.start_window.end, vehicle.shift.end - tail - max(1, brk.duration))
     return (lo, hi) if lo <= hi else None
 
 
@@ -560,9 +569,21 @@ def _add_breaks(
         for b in owed:
             brk = vehicle.breaks[b]
             lo, hi = _break_window(vehicle, brk, layout.tail_seconds[v])  # type: ignore[misc]
-            interval = solver.FixedDurationIntervalVar(lo, hi, brk.duration, False,
+            final = layout.final_facility[v]
+            opening = problem.facilities[final].opening if final is not None else None
+            if opening is not None:
+                # A break moved before the final unload must leave the facility open (the
+                # final facility was chosen so that this leaves the window non-empty).
+                hi = min(hi, opening.end - max(1, brk.duration))
+            # A zero-length interval overlaps nothing, so OR-Tools could put it inside a
+            # service, where the checker does not allow a break: model it as 1 s.
+            interval = solver.FixedDurationIntervalVar(lo, hi, max(1, brk.duration), False,
                                                        f"break_{v}_{b}")
             solver.Add(interval.StartExpr() >= start)
+            if vehicle.max_route_duration:
+                # A break taken after the solver's route end still ends within the limit.
+                solver.Add(interval.EndExpr() + layout.tail_seconds[v]
+                           <= start + vehicle.max_route_duration)
             intervals[b] = interval
         time_dim.SetBreakIntervalsOfVehicle(list(intervals.values()), v, visit)
         out[v] = intervals
