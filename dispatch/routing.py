@@ -44,7 +44,11 @@ class RoutingProgress:
 
 
 class RoutingService:
-    """Runs routing solves in a bounded pool of worker processes (OR-Tools holds the GIL)."""
+    """Runs routing solves in a bounded pool of worker processes (OR-Tools holds the GIL).
+
+    Workers are spawned (not forked), so a script that creates a RoutingService must do so under
+    ``if __name__ == "__main__":`` (the spawned interpreter re-imports the main module).
+    """
 
     def __init__(self, workers: int = 1, grace_seconds: float = GRACE_SECONDS) -> None:
         self.workers = workers
