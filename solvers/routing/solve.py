@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from solvers.budget import Deadline
 from solvers.errors import DispatchError, PlanRejectedError, SolverFailedError
-from solvers.routing import ortools_model
+from solvers.routing import companion, ortools_model, pyvrp_engine
+from solvers.routing.companion import Companion
 from solvers.routing.evaluate import evaluate
 from solvers.routing.model import RoutingProblem
 from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
@@ -236,7 +237,7 @@ def _start_companion(
     deadline: Deadline,
     options: RoutingOptions,
     excluded: dict[int, SkipReason],
-) -> object | None:
+) -> Companion | None:
     """Start PyVRP beside OR-Tools when it can model the request exactly and time allows.
 
     Not in deterministic mode (PyVRP stops on the wall clock here) and not with a warm start
@@ -244,16 +245,12 @@ def _start_companion(
     """
     if options.solver is not SolverFamily.AUTO or options.deterministic or options.initial:
         return None
-    try:
-        from solvers.routing import companion, pyvrp_engine
-    except ImportError:
-        return None
     if deadline.remaining() < companion.MIN_SECONDS:
         return None
     if pyvrp_engine.unsupported_features(problem, frozenset(excluded)):
         return None
     try:
-        return companion.Companion(
+        return Companion(
             problem, Deadline(deadline.at - _reserve(deadline)), options.seed, frozenset(excluded)
         )
     except OSError:
@@ -262,7 +259,7 @@ def _start_companion(
 
 
 def _collect(
-    handle: object,
+    handle: Companion,
     problem: RoutingProblem,
     deadline: Deadline,
     excluded: dict[int, SkipReason],
@@ -270,9 +267,8 @@ def _collect(
     started: float,
 ) -> SolveOutcome | None:
     """The companion's plan, checked (None when it failed or was rejected)."""
-    _settle_companion_stdin(handle)
     try:
-        plan = handle.result(deadline)  # type: ignore[attr-defined]
+        plan = handle.result(deadline)
         plan, evaluation = _checked(problem, plan, excluded)
     except PlanRejectedError as exc:
         log.error("pyvrp companion plan rejected by the checker: %s", exc)
@@ -282,19 +278,6 @@ def _collect(
         return None
     return _outcome(SolverFamily.PYVRP, "pyvrp", Status.FEASIBLE, None, plan, evaluation,
                     failures, started)
-
-
-def _settle_companion_stdin(handle: object) -> None:
-    """Work around companion.Companion.result() at 49e9f6c: its writer thread closes stdin,
-    then ``communicate`` flushes it and raises ValueError. Waiting for the writer and dropping
-    the closed pipe first makes ``communicate`` read stdout only (asked the owner to fix)."""
-    writer = getattr(handle, "_writer", None)
-    process = getattr(handle, "_process", None)
-    if writer is None or process is None:
-        return
-    writer.join(timeout=5.0)
-    if process.stdin is not None and process.stdin.closed:
-        process.stdin = None
 
 
 def _rank(problem: RoutingProblem, outcome: SolveOutcome) -> tuple[int, int, float]:
