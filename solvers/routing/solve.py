@@ -116,8 +116,6 @@ def _run_pyvrp(
     options: RoutingOptions,
     excluded: dict[int, SkipReason],
 ) -> RoutingPlan:
-    from solvers.routing import pyvrp_engine
-
     solver_deadline = Deadline(deadline.at - _reserve(deadline))
     plan, _ = pyvrp_engine.solve(
         problem,
