@@ -98,6 +98,7 @@ def score_answer(
         "wall_s": answer.get("wall"),
         "process_wall_s": answer.get("process_wall"),
         "peak_rss_mb": answer.get("peak_rss_mb"),
+        "children_peak_rss_mb": answer.get("children_peak_rss_mb"),
         "bks_vehicles": instance.bks_vehicles,
         "bks_objective": instance.bks_objective,
         "note": answer.get("note", ""),

@@ -269,6 +269,8 @@ def _child(conn, solver: str, request_bytes: bytes, budget: float, seed: int) ->
             "traceback": traceback.format_exc(limit=5),
         }
     answer["peak_rss_mb"] = peak_rss_mb()
+    # Largest finished child of the solve (e.g. a companion solver process); not added up.
+    answer["children_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     conn.send(answer)
     conn.close()
 
