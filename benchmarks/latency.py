@@ -38,12 +38,14 @@ def _recorded(out: Path) -> set[str]:
     return {r["condition"] for r in records if r.get("valid", True)}
 
 
-def _measure(stub, request, calls: int) -> list[float]:
+def _measure(stub, request, calls: int, interval: float = 0.0) -> list[float]:
+    """Sequential calls, one every ``interval`` seconds at most (so they span a routing solve)."""
     samples = []
     for _ in range(calls):
         started = time.perf_counter()
         stub.AssignUnits(request, timeout=30)
         samples.append((time.perf_counter() - started) * 1000.0)
+        time.sleep(max(0.0, interval - (time.perf_counter() - started)))
     return samples
 
 
@@ -66,6 +68,8 @@ def run_latency(
         return []
     calls = 30 if quick else 500
     solve_budget = 2.0 if quick else 10.0
+    # Pace the calls so the busy phase samples most of a routing solve, not just its start.
+    interval = 0.02 if quick else 0.015
     request = client.parse_request("AssignUnits", EXAMPLE.read_text())
     suite = ROUTING_SUITES["solomon"]
     instance = suite.read(suite.files(bench_dir or default_bench_dir(), "R101")[0])
@@ -79,7 +83,8 @@ def run_latency(
         if "idle" not in done:
             record = {
                 "condition": "idle",
-                "samples_ms": _measure(stub, request, calls),
+                "samples_ms": _measure(stub, request, calls, interval),
+                "interval_s": interval,
                 "server": SERVER,
             }
             records.append(record)
@@ -102,7 +107,9 @@ def run_latency(
             for thread in threads:
                 thread.start()
             time.sleep(1.0)  # let the solves reach the workers
-            samples = _measure(stub, request, calls)
+            measuring = time.perf_counter()
+            samples = _measure(stub, request, calls, interval)
+            window = time.perf_counter() - measuring
             stop.set()
             for thread in threads:
                 thread.join(timeout=solve_budget + 70)
@@ -116,6 +123,8 @@ def run_latency(
                     "samples_ms": samples,
                     "note": note,
                     "routing_workers": routing_workers,
+                    "interval_s": interval,
+                    "window_s": window,
                     "server": SERVER,
                     "routing_instance": instance.name,
                     "routing_budget_s": solve_budget,

@@ -49,5 +49,5 @@ def test_report_shows_percentiles_and_ratio(latency_run):
     out, _ = latency_run
     assert main(["report", str(out)]) == 0
     text = (out / "report.md").read_text()
-    assert "p99 ms" in text and "p50 ratio busy / idle" in text
+    assert "p99 ms" in text and "Ratio busy / idle: p50" in text
     assert (out / "latency.png").exists()
