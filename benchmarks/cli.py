@@ -121,9 +121,13 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         )
         _summary(rows)
     if "latency" in args.suites:
+        from benchmarks import machine
+        from benchmarks.harness import RUNS, _append
         from benchmarks.latency import run_latency
 
-        run_latency(out, quick=args.quick, seed=args.seed)
+        out.mkdir(parents=True, exist_ok=True)
+        _append(out / RUNS, {**machine.environment(argv), "suite": "latency", "seed": args.seed})
+        run_latency(out, quick=args.quick, seed=args.seed, bench_dir=bench_dir)
     if "assign" in args.suites:
         try:
             from benchmarks.assign import main as assign_main
