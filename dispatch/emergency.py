@@ -4,9 +4,10 @@ Conversion only: the rules and the objective live in ``solvers.assignment`` (mod
 how they read the contract). Choices made here about the answer's shape:
 
 - An incident's ``units`` lists every unit heading there or on scene after the plan: units that
-  fill a slot (with its capability) and committed units that fill none because the incident is
-  staffed by others (capability empty). ``last_arrival_seconds``, ``within_target`` and the
-  KPIs count only units that fill a slot.
+  fill a slot (with its capability; a committed unit that counts there always fills one, with
+  ``already_committed``) and committed units that fill none because the incident needs none of
+  their capabilities or other committed units fill every slot they could (capability empty).
+  ``last_arrival_seconds``, ``within_target`` and the KPIs count only units that fill a slot.
 - ``SolveInfo.objective`` is levels 2+3 of the objective, sum w(p) * (1000 * lateness + eta);
   the other levels are objective terms (``unfilled_slots_p<priority>``,
   ``coverage_shortfall``, ``churn``), all recomputed by the independent checker.

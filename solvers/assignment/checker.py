@@ -83,6 +83,79 @@ class Evaluation:
         return terms
 
 
+def _must_fill(problem: AssignmentProblem) -> set[int]:
+    """Committed units that count at their incident and so must fill a slot (or, EN_ROUTE with
+    allow_reassignment, be re-routed to a strictly more urgent incident).
+
+    Restated from the contract: a BUSY or EN_ROUTE unit committed to an incident of the request
+    with a capability it requires counts there. If more such units could stay than there are
+    slots, a largest set that fits counts, preferring BUSY units, then shorter ETA, then lower
+    index (taking units in that order, each kept when all kept ones still fit the slots).
+    """
+    n_incidents = len(problem.incident_ids)
+    n_caps = len(problem.capabilities)
+    out: set[int] = set()
+    committed_by_incident: dict[int, list[int]] = {}
+    statuses, commitments = problem.status.tolist(), problem.commitment.tolist()
+    for u, (status, x) in enumerate(zip(statuses, commitments, strict=True)):
+        if status != UnitStatus.AVAILABLE and 0 <= x < n_incidents:
+            committed_by_incident.setdefault(int(x), []).append(u)
+    for x, units in committed_by_incident.items():
+        slots = [int(problem.requirements[x, c]) for c in range(n_caps)]
+        members = []
+        for u in units:
+            status = int(problem.status[u])
+            caps = [c for c in range(n_caps) if slots[c] > 0 and problem.unit_capabilities[u, c]]
+            if not caps:
+                continue
+            eta = 0 if status == UnitStatus.BUSY else int(problem.travel[u, x])
+            members.append((0 if status == UnitStatus.BUSY else 1, eta, u, caps))
+        members.sort(key=lambda m: m[:3])
+        kept: list[list[int]] = []  # capabilities of each kept unit
+        where: list[int] = []  # the slot capability each kept unit holds
+        for member in members:
+            if _augmented(kept, where, member[3], slots):
+                kept.append(member[3])
+                out.add(member[2])
+    return out
+
+
+def _augmented(kept: list[list[int]], where: list[int], caps: list[int], slots: list[int]) -> bool:
+    """Breadth-first search for a chain of moves that frees a slot for a unit with ``caps``;
+    applies it (appending the new unit's slot to ``where``) and says whether it exists."""
+    used = [0] * len(slots)
+    for c in where:
+        used[c] += 1
+    parent: dict[int, tuple[int, int]] = {}  # capability -> (previous capability, kept unit)
+    queue = []
+    for c in caps:
+        if c not in parent:
+            parent[c] = (-1, -1)
+            queue.append(c)
+    head = 0
+    while head < len(queue):
+        c = queue[head]
+        head += 1
+        if used[c] < slots[c]:
+            where.append(-1)
+            new_slot = c
+            while True:
+                previous, k = parent[new_slot]
+                if k < 0:
+                    where[-1] = new_slot
+                    return True
+                where[k] = new_slot
+                new_slot = previous
+        for k, held in enumerate(where):
+            if held != c:
+                continue
+            for d in kept[k]:
+                if d not in parent:
+                    parent[d] = (c, k)
+                    queue.append(d)
+    return False
+
+
 def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
     """Verify every hard rule and return the recomputed objective; raise PlanRejectedError."""
     n_units, n_incidents = len(problem.unit_ids), len(problem.incident_ids)
@@ -99,6 +172,7 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
     max_priority = max(priorities) if priorities else 1
     filled: dict[tuple[int, int], int] = {}
     committed_idle = churn = lateness_sum = response_sum = 0
+    must_fill = _must_fill(problem)
     # Units that stay free and fill nothing break no rule: check only the others.
     involved = np.flatnonzero(
         (problem.status != UnitStatus.AVAILABLE)
@@ -142,6 +216,13 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
                 continue
         else:
             violations.append(f"unit {name}: unknown status {status}")
+            continue
+
+        if c < 0 and u in must_fill:
+            violations.append(
+                f"unit {name}: committed to incident {problem.incident_ids[committed_to]} "
+                "with a capability it needs, but fills no slot"
+            )
             continue
 
         newly_sent = i >= 0 and (status == UnitStatus.AVAILABLE or moved)

@@ -2,6 +2,10 @@
 
 Graph: source -> unit (capacity 1) -> group (incident, capability) (capacity 1 per arc) ->
 sink (capacity = slot count), plus a zero-cost source -> sink bypass so units may stay free.
+A committed unit that must fill a slot (``model.committed_slots``) gets its supply of 1 on its
+own node instead (source arc of capacity 0), so it cannot take the bypass: it flows to a slot
+of its incident or, if allowed, of a strictly more urgent one. Placing every forced unit at
+home is always feasible, so the flow is too.
 
 The lexicographic objective becomes one integer cost per arc,
 
@@ -29,7 +33,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from solvers.assignment.arcs import Arcs
-from solvers.assignment.model import AssignmentPlan, AssignmentProblem
+from solvers.assignment.model import AssignmentPlan, AssignmentProblem, committed_slots
 from solvers.errors import SolverFailedError
 
 _LIMIT = 2**62
@@ -57,6 +61,7 @@ class FlowGraph:
     first_unit_arc: int  # = number of unit nodes; unit arcs follow the source arcs
     units: np.ndarray  # unit index of each unit node
     arc_unit_node: np.ndarray  # unit node (0-based) of each unit -> group arc
+    forced_node: np.ndarray  # bool per unit node: supply on the node, source arc capacity 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +100,8 @@ def solve_flow(problem: AssignmentProblem, arcs: Arcs) -> FlowResult:
     unit_base, group_base = 2, 2 + n_units
     n_nodes = group_base + n_groups
     weights = flow_weights(arcs, n_nodes)
+    forced = committed_slots(problem)[units] >= 0
+    n_forced = int(forced.sum())
     lexicographic = -arcs.rank_bonus * weights.bonus + arcs.cost * weights.response
     arc_cost = lexicographic + (arcs.moved if weights.churn_optimised else 0)
     tails = np.concatenate(
@@ -114,14 +121,16 @@ def solve_flow(problem: AssignmentProblem, arcs: Arcs) -> FlowResult:
         ]
     ).astype(np.int32)
     capacities = np.concatenate(
-        [np.ones(n_units), np.ones(arcs.n_arcs), arcs.group_count, [n_units]]
+        [(~forced).astype(np.int64), np.ones(arcs.n_arcs), arcs.group_count, [n_units - n_forced]]
     ).astype(np.int64)
     costs = np.concatenate([np.zeros(n_units), arc_cost, np.zeros(n_groups), [0]]).astype(np.int64)
 
     try:
         solver = min_cost_flow.SimpleMinCostFlow()
         all_arcs = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
-        solver.set_node_supply(source, n_units)
+        solver.set_node_supply(source, n_units - n_forced)
+        for node in np.flatnonzero(forced).tolist():
+            solver.set_node_supply(unit_base + node, 1)
         solver.set_node_supply(sink, -n_units)
         status = solver.solve()
     except Exception as exc:  # the C++ layer may raise anything; callers fall back
@@ -143,5 +152,6 @@ def solve_flow(problem: AssignmentProblem, arcs: Arcs) -> FlowResult:
         first_unit_arc=n_units,
         units=units,
         arc_unit_node=unit_node,
+        forced_node=forced,
     )
     return FlowResult(plan, used, weights, graph, time.perf_counter() - start)

@@ -1,16 +1,22 @@
 """Nearest capable unit, most urgent incident first: the last resort and the CAD baseline.
 
-Committed units fill slots at their own incident first; then incidents are taken in priority
-order (request order within a priority) and each open slot gets the nearest free unit with the
-capability within max travel. No re-routing. Fast (one numpy argmin per slot), never optimal
-by claim.
+Committed units fill slots at their own incident first (``model.committed_slots``: an
+en-route unit keeps its slot, so no free unit is sent on top of it); then incidents are taken
+in priority order (request order within a priority) and each open slot gets the nearest free
+unit with the capability within max travel. No re-routing. Fast (one numpy argmin per slot),
+never optimal by claim.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
+from solvers.assignment.model import (
+    AssignmentPlan,
+    AssignmentProblem,
+    UnitStatus,
+    committed_slots,
+)
 
 
 def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
@@ -19,20 +25,11 @@ def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
     incident, capability = plan.incident.copy(), plan.capability.copy()
     remaining = problem.requirements.astype(np.int64).copy()
     n_incidents = problem.n_incidents
-
-    committed = np.flatnonzero(
-        (problem.status != UnitStatus.AVAILABLE)
-        & (problem.commitment >= 0)
-        & (problem.commitment < n_incidents)
-    )
-    caps_of = problem.unit_capabilities[committed].tolist()
-    for u, unit_caps in zip(committed.tolist(), caps_of, strict=True):
-        i = int(problem.commitment[u])
-        for c, has in enumerate(unit_caps):
-            if has and remaining[i, c] > 0:
-                capability[u] = c
-                remaining[i, c] -= 1
-                break
+    # Committed units that count at their incident fill its slots before any free unit.
+    forced = committed_slots(problem)
+    for u in np.flatnonzero(forced >= 0).tolist():
+        capability[u] = forced[u]
+        remaining[int(problem.commitment[u]), forced[u]] -= 1
 
     if problem.n_units == 0:
         return AssignmentPlan(incident, capability)

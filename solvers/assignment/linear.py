@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from solvers.assignment.arcs import Arcs
-from solvers.assignment.model import AssignmentProblem, UnitStatus
+from solvers.assignment.model import AssignmentProblem, UnitStatus, committed_slots
 from solvers.status import Status
 
 
@@ -81,7 +81,14 @@ def stage_model(
     total: int | None = None,
     forced_arcs: np.ndarray | None = None,
 ) -> StageModel:
-    """Assemble a stage; rules are included only when their shortfall is in the objective."""
+    """Assemble a stage; rules are included only when their shortfall is in the objective.
+
+    Committed units that must fill a slot (``model.committed_slots``) are always added to
+    ``must_use_units``: each uses exactly one of its arcs (stay, or a permitted re-route)."""
+    forced = np.flatnonzero(committed_slots(problem) >= 0)
+    if must_use_units is not None:
+        forced = np.union1d(forced, must_use_units)
+    must_use_units = forced.astype(np.int64)
     if shortfall_weight:
         members, base, minimum = rule_membership(problem, arcs)
     else:

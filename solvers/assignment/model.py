@@ -10,10 +10,13 @@ The objective is the contract's (protos/dispatch/v1/emergency.proto), lexicograp
 4. coverage shortfall summed over rules (minimise);
 5. churn: EN_ROUTE units moved to another incident (minimise).
 
-Committed units (BUSY on scene with ETA 0, EN_ROUTE with their current ETA) may fill slots of
-their own incident like any other unit; the objective decides. A committed unit that fills no
-slot (its incident is fully staffed by others, or a free unit arrives sooner) keeps its
-commitment: it is never released by a plan.
+Committed units (BUSY on scene with ETA 0, EN_ROUTE with their current ETA) count towards
+their own incident: one with a capability the incident requires must fill one of its slots
+(``committed_slots``), so a free unit is never sent on top of an en-route one (no double
+dispatch); an EN_ROUTE unit may instead be re-routed to a strictly more urgent incident when
+allowed. A committed unit that fills no slot (its incident needs none of its capabilities, or
+other committed units already fill every slot it could) keeps its commitment: it is never
+released by a plan.
 """
 
 from __future__ import annotations
@@ -141,3 +144,71 @@ class AssignmentPlan:
         """Nothing new dispatched: committed units stay where they are and fill no slot."""
         incident = np.where(problem.status == UnitStatus.AVAILABLE, -1, problem.commitment)
         return cls(incident.astype(np.int64), np.full(problem.n_units, -1, dtype=np.int64))
+
+
+def _augment(
+    unit: int,
+    caps: list[list[int]],
+    need: dict[int, int],
+    holders: dict[int, list[int]],
+    slot: dict[int, int],
+    seen: set[int],
+) -> bool:
+    """Kuhn's augmenting path for ``unit`` into capability slots with capacities ``need``."""
+    for c in caps[unit]:
+        if c in seen:
+            continue
+        seen.add(c)
+        if len(holders[c]) < need[c]:
+            holders[c].append(unit)
+            slot[unit] = c
+            return True
+        for other in list(holders[c]):
+            if _augment(other, caps, need, holders, slot, seen):
+                holders[c].remove(other)
+                holders[c].append(unit)
+                slot[unit] = c
+                return True
+    return False
+
+
+def committed_slots(problem: AssignmentProblem) -> np.ndarray:
+    """Per unit, the capability slot it must fill at its own incident, or -1 (not forced).
+
+    A BUSY or EN_ROUTE unit committed to an incident in the request that has a capability the
+    incident requires counts there: it must fill one of that incident's slots (an EN_ROUTE unit
+    may instead be re-routed to a strictly more urgent incident, when allowed). When more
+    committed units than slots could stay, the forced ones are a maximum set chosen BUSY first,
+    then by ETA, then by index (a transversal-matroid greedy, so the set is unique); the others
+    stay committed and fill no slot. The capability returned is one valid placement of the
+    forced set; solvers may place forced units in any slot of their incident.
+    """
+    out = np.full(problem.n_units, -1, dtype=np.int64)
+    status, commitment = problem.status, problem.commitment
+    committed = np.flatnonzero(
+        (status != UnitStatus.AVAILABLE) & (commitment >= 0) & (commitment < problem.n_incidents)
+    )
+    by_incident: dict[int, list[int]] = {}
+    for u in committed.tolist():
+        by_incident.setdefault(int(commitment[u]), []).append(u)
+    caps: list[list[int]] = [[] for _ in range(problem.n_units)]
+    for incident, units in by_incident.items():
+        wanted = problem.requirements[incident]
+        need = {int(c): int(wanted[c]) for c in np.flatnonzero(wanted > 0)}
+        for u in units:
+            caps[u] = [c for c in need if problem.unit_capabilities[u, c]]
+        units.sort(
+            key=lambda u, i=incident: (
+                0 if status[u] == UnitStatus.BUSY else 1,
+                problem.eta(u, i),
+                u,
+            )
+        )
+        holders: dict[int, list[int]] = {c: [] for c in need}
+        slot: dict[int, int] = {}
+        for u in units:
+            if caps[u]:
+                _augment(u, caps, need, holders, slot, set())
+        for u, c in slot.items():
+            out[u] = c
+    return out

@@ -102,7 +102,10 @@ def optimal_restriction(result: FlowResult, arcs: Arcs, time_left: float) -> Res
     reduced = cost + dist[graph.tail] - dist[graph.head]
     n_units = graph.first_unit_arc
     n_groups = len(arcs.group_count)
-    unit_rc = reduced[:n_units]
+    unit_rc = reduced[:n_units].copy()
+    # A forced unit's source arc has capacity 0 (its supply sits on its node): it is used in
+    # every feasible flow, so its own reduced cost says nothing.
+    unit_rc[graph.forced_node] = -1
     arc_rc = reduced[n_units : n_units + arcs.n_arcs]
     group_rc = reduced[n_units + arcs.n_arcs : n_units + arcs.n_arcs + n_groups]
     bypass_rc = int(reduced[-1])
@@ -111,7 +114,7 @@ def optimal_restriction(result: FlowResult, arcs: Arcs, time_left: float) -> Res
     allowed |= result.used
     total = None
     if bypass_rc < 0:
-        total = 0
+        total = int(graph.forced_node.sum())
     elif bypass_rc > 0:
         total = n_units
     return Restriction(

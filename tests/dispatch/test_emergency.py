@@ -214,9 +214,10 @@ def test_kpis_agree_with_the_incident_entries(stub: Stub) -> None:
         assert entry.fully_staffed == (not entry.unfilled)
 
 
-def test_committed_unit_outrun_by_a_free_unit_stays_listed(stub: Stub) -> None:
-    """Response time ranks above churn: a free unit 60 s away takes the slot, and the en-route
-    unit 600 s away keeps its commitment, listed with no capability (it fills no slot)."""
+def test_en_route_unit_keeps_its_slot_against_a_nearer_free_unit(stub: Stub) -> None:
+    """No double dispatch: the en-route unit 600 s away counts towards its incident and keeps
+    the slot (listed with its capability, already committed); the free unit 60 s away is not
+    sent on top of it and stays free."""
     request = emergency_pb2.AssignUnitsRequest()
     request.units.add(
         id="far",
@@ -234,9 +235,9 @@ def test_committed_unit_outrun_by_a_free_unit_stays_listed(stub: Stub) -> None:
     request.unit_to_incident.durations.extend([600, 60])
     answer = stub.AssignUnits(request, timeout=10)
     listed = {u.unit_id: (u.capability, u.already_committed) for u in answer.incidents[0].units}
-    assert listed == {"near": ("ambulance", False), "far": ("", True)}
-    assert answer.incidents[0].last_arrival_seconds == 60
-    assert answer.incidents[0].within_target
+    assert listed == {"far": ("ambulance", True)}
+    assert answer.incidents[0].last_arrival_seconds == 600
+    assert not answer.incidents[0].within_target
 
 
 def test_repeated_requirements_of_one_capability_add_up() -> None:

@@ -119,5 +119,5 @@ def brute_force(problem: AssignmentProblem) -> Evaluation:
             continue
         if best is None or evaluation.key() < best.key():
             best = evaluation
-    assert best is not None  # the plan that dispatches nothing is always valid
+    assert best is not None  # committed units at home, nothing else dispatched, is valid
     return best
