@@ -23,6 +23,7 @@ import contextlib
 import importlib
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -40,6 +41,7 @@ from solvers.errors import (
     PlanRejectedError,
     SolverFailedError,
 )
+from solvers.routing.companion import die_with_parent
 
 __all__ = ["WorkerPool", "WorkerTimeoutError"]
 
@@ -47,15 +49,25 @@ log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.05
 _CONTEXT = multiprocessing.get_context("spawn")
+#: Niceness added to solver workers (see _worker_main); the real-time path runs at 0.
+WORKER_NICENESS = 10
 
 
 class WorkerTimeoutError(CancelledError):
     """No answer by the deadline plus grace: the worker was killed (a deadline is a promise)."""
 
 
-def _worker_main(conn: Connection, handler_path: str) -> None:
-    """Worker process body: import the handler once, then serve jobs until told to stop."""
+def _worker_main(conn: Connection, handler_path: str, parent_pid: int) -> None:
+    """Worker process body: import the handler once, then serve jobs until told to stop.
+
+    A worker runs at a lower CPU priority, so on a machine with as many busy workers as cores
+    the server's own threads (AssignUnits, health) still get a core when they need one; and it
+    dies with the server, so a SIGKILLed server leaves no solve running until its deadline.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with_parent(parent_pid)
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     module, name = handler_path.split(":")
     handler = getattr(importlib.import_module(module), name)
     try:
@@ -119,7 +131,10 @@ class WorkerPool:
     def _spawn(self) -> _Worker:
         parent, child = _CONTEXT.Pipe(duplex=True)
         process = _CONTEXT.Process(
-            target=_worker_main, args=(child, self.handler), name="dispatch-solver", daemon=True
+            target=_worker_main,
+            args=(child, self.handler, os.getpid()),
+            name="dispatch-solver",
+            daemon=True,
         )
         process.start()
         child.close()
@@ -148,9 +163,7 @@ class WorkerPool:
                 if is_cancelled():
                     raise CancelledError("cancelled while waiting for a routing worker")
                 if time.monotonic() >= deadline_at:
-                    raise WorkerTimeoutError(
-                        "deadline passed while every routing worker was busy"
-                    )
+                    raise WorkerTimeoutError("deadline passed while every routing worker was busy")
                 self._lock.wait(_POLL_SECONDS)
 
     def _release(self, worker: _Worker, replace: bool) -> None:

@@ -86,7 +86,7 @@ class Companion:
             self._process.wait()
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     """Linux: have the kernel SIGKILL us when the parent dies; elsewhere rely on the deadline."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -99,7 +99,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def _main() -> int:
     problem, deadline_at, seed, exclude, parent_pid = pickle.loads(sys.stdin.buffer.read())
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     from solvers.routing import pyvrp_engine

@@ -142,3 +142,55 @@ def test_waiting_for_a_busy_pool_respects_the_deadline(make_pool) -> None:
         time.sleep(0.01)
     with pytest.raises(WorkerTimeoutError):
         pool.run(b"", time.monotonic() + 0.3)
+
+
+def test_workers_die_with_a_killed_server(tmp_path) -> None:
+    """A SIGKILLed server process takes its busy solver workers with it (mid-solve they would
+    otherwise keep a core each until their deadline), and workers run at a lower CPU priority
+    than the server."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    pid_file = tmp_path / "pids"
+    host = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, threading, time
+                sys.path.insert(0, {os.path.dirname(__file__)!r})
+                from dispatch.workers import WorkerPool
+                if __name__ == "__main__":
+                    pool = WorkerPool(2, "worker_handlers:overrun")
+                    for _ in range(2):  # both workers busy in a solve that ignores the clock
+                        threading.Thread(
+                            target=pool.run, args=(b"", time.monotonic() + 600), daemon=True
+                        ).start()
+                    open({str(pid_file)!r}, "w").write(" ".join(map(str, pool.pids())))
+                    time.sleep(120)
+                """
+            ),
+        ]
+    )
+    try:
+        end = time.monotonic() + 60
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < end:
+            time.sleep(0.05)
+        workers = [int(p) for p in pid_file.read_text().split()]
+
+        def lowered(pid: int) -> bool:  # a spawned worker lowers itself once it has started
+            return os.getpriority(os.PRIO_PROCESS, pid) > os.getpriority(os.PRIO_PROCESS, 0)
+
+        while not all(lowered(p) for p in workers) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert all(lowered(p) for p in workers)
+        time.sleep(0.5)  # let both jobs reach their workers
+        os.kill(host.pid, signal.SIGKILL)
+        host.wait()
+        assert all(_wait_gone(p) for p in workers)
+    finally:
+        if host.poll() is None:
+            host.kill()
