@@ -1,5 +1,9 @@
 """``latency`` suite: AssignUnits round trips over gRPC on loopback, idle and with routing busy.
 
+Three conditions: ``idle``; ``routing_busy`` (blocking PlanRoutes calls keep every synchronous
+routing worker busy); ``jobs_busy`` (plan jobs keep every job slot solving: the nightly-plan
+case of the jobs issue, whose target is p99 ratio <= 1.5 on a 2-core machine).
+
 A real server (``dispatch serve`` in its own process on 127.0.0.1 port 0, started by
 ``benchmarks.assign.server.server_process``; routing solves run in its worker process) answers
 sequential AssignUnits calls with the bundled emergency example: first with nothing else running,
@@ -26,6 +30,8 @@ from benchmarks.suites import ROUTING_SUITES, default_bench_dir
 LATENCY = "latency.jsonl"
 #: Routing worker processes of ``dispatch serve`` (its default, DISPATCH_WORKERS unset).
 ROUTING_WORKERS = 1
+#: Plan-job slots of ``dispatch serve`` (its default, DISPATCH_JOB_WORKERS unset).
+JOB_WORKERS = 1
 SERVER = "dispatch serve in its own process, 127.0.0.1 port 0"
 EXAMPLE = Path(__file__).resolve().parents[1] / "dispatch" / "examples" / "emergency.json"
 
@@ -64,7 +70,7 @@ def run_latency(
 
     out.mkdir(parents=True, exist_ok=True)
     done = _recorded(out)
-    if {"idle", "routing_busy"} <= done:
+    if {"idle", "routing_busy", "jobs_busy"} <= done:
         return []
     calls = 30 if quick else 500
     solve_budget = 2.0 if quick else 10.0
@@ -132,7 +138,51 @@ def run_latency(
                     "valid": outcomes.count("ok") > 0,
                 }
             )
+        if "jobs_busy" not in done:
+            records.append(_jobs_busy(stub, request, routing_request, calls, interval, seed))
         channel.close()
     for record in records:
         _append(out / LATENCY, record)
     return records
+
+
+def _jobs_busy(stub, request, routing_request, calls: int, interval: float, seed: int) -> dict:
+    """AssignUnits while plan jobs keep every job slot solving (one more job queued)."""
+    from dispatch._proto.dispatch.v1 import jobs_pb2
+
+    job_budget = 600.0  # longer than the measurement: the jobs are cancelled afterwards
+    jobs = []
+    for k in range(JOB_WORKERS + 1):
+        job_request = jobs_pb2.CreatePlanJobRequest()
+        job_request.request.CopyFrom(routing_request)
+        job_request.request.request_id = f"latency-jobs-busy-{seed}-{k}-{time.time_ns()}"
+        job_request.request.options.time_budget.FromSeconds(int(job_budget))
+        jobs.append(stub.CreatePlanJob(job_request, timeout=30).job_id)
+    # Measure only once a job is really solving (it has reported an improving solution).
+    solving = False
+    waited = time.perf_counter()
+    while time.perf_counter() - waited < 60 and not solving:
+        states = [stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id=j), timeout=10) for j in jobs]
+        solving = any(
+            s.state == jobs_pb2.PlanJob.RUNNING and s.progress.solutions_found > 0 for s in states
+        )
+        time.sleep(0.2)
+    measuring = time.perf_counter()
+    samples = _measure(stub, request, calls, interval)
+    window = time.perf_counter() - measuring
+    states = [stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id=j), timeout=10) for j in jobs]
+    still_running = sum(s.state == jobs_pb2.PlanJob.RUNNING for s in states)
+    for job_id in jobs:
+        stub.CancelPlanJob(jobs_pb2.CancelPlanJobRequest(job_id=job_id), timeout=30)
+    return {
+        "condition": "jobs_busy",
+        "samples_ms": samples,
+        "note": f"{len(jobs)} plan jobs for {JOB_WORKERS} job slot(s); "
+        f"{still_running} still RUNNING when measuring ended",
+        "job_workers": JOB_WORKERS,
+        "interval_s": interval,
+        "window_s": window,
+        "server": SERVER,
+        # Not valid (rerun on resume) unless a job was solving throughout.
+        "valid": solving and still_running >= JOB_WORKERS,
+    }

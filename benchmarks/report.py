@@ -314,11 +314,17 @@ def _latency_section(records: list[dict[str, Any]], out: Path) -> list[str]:
         )
         ax.hist(samples, bins=40, alpha=0.6, label=record["condition"])
     by = {r["condition"]: r for r in records}
-    if "idle" in by and "routing_busy" in by and len(by["idle"]["samples_ms"]) > 1:
+    if "idle" in by and len(by["idle"]["samples_ms"]) > 1:
         idle = statistics.quantiles(by["idle"]["samples_ms"], n=100)
-        busy = statistics.quantiles(by["routing_busy"]["samples_ms"], n=100)
-        ratios = ", ".join(f"p{q + 1} {busy[q] / idle[q]:.2f}" for q in (49, 94, 98) if idle[q] > 0)
-        lines += ["", f"Ratio busy / idle: {ratios}"]
+        lines.append("")
+        for condition in ("routing_busy", "jobs_busy"):
+            if condition not in by or len(by[condition]["samples_ms"]) < 2:
+                continue
+            busy = statistics.quantiles(by[condition]["samples_ms"], n=100)
+            ratios = ", ".join(
+                f"p{q + 1} {busy[q] / idle[q]:.2f}" for q in (49, 94, 98) if idle[q] > 0
+            )
+            lines.append(f"- Ratio {condition} / idle: {ratios}")
     for record in records:
         if record.get("note"):
             lines.append(f"- {record['condition']}: {record['note']}")
