@@ -51,38 +51,36 @@ def show(value: str) -> str:
     return repr(text)
 
 
-def check_ids(problems: Problems, path: str, ids: Sequence[str], kind: str) -> dict[str, int]:
-    """Ids of one kind are non-empty, short and unique; returns id -> first index."""
+def _check_unique(
+    problems: Problems, path: str, values: Sequence[str], kind: str, is_id: bool
+) -> dict[str, int]:
+    """Values are non-empty, short and unique; returns value -> first index."""
+    suffix, noun, empty = (".id", " id", "has an empty id") if is_id else ("", "", "is empty")
     index: dict[str, int] = {}
-    for i, value in enumerate(ids):
-        where = f"{path}[{i}].id"
+    for i, value in enumerate(values):
+        where = f"{path}[{i}]{suffix}"
         if not value:
-            problems.add(where, f"{kind} at index {i} has an empty id.")
+            problems.add(where, f"{kind} at index {i} {empty}.")
             continue
         if len(value) > limits.MAX_ID_LENGTH:
-            problems.add(where, f"{kind} id {show(value)} is longer than {limits.MAX_ID_LENGTH}.")
+            problems.add(
+                where, f"{kind}{noun} {show(value)} is longer than {limits.MAX_ID_LENGTH}."
+            )
         if value in index:
-            problems.add(where, f"Duplicate {kind} id: {show(value)}.")
+            problems.add(where, f"Duplicate {kind}{noun}: {show(value)}.")
         else:
             index[value] = i
     return index
+
+
+def check_ids(problems: Problems, path: str, ids: Sequence[str], kind: str) -> dict[str, int]:
+    """Ids of one kind (``units[i].id``) are non-empty, short and unique; id -> first index."""
+    return _check_unique(problems, path, ids, kind, is_id=True)
 
 
 def check_names(problems: Problems, path: str, names: Sequence[str], kind: str) -> dict[str, int]:
     """A plain list of names (location_ids, district_ids): non-empty and unique."""
-    index: dict[str, int] = {}
-    for i, value in enumerate(names):
-        where = f"{path}[{i}]"
-        if not value:
-            problems.add(where, f"{kind} at index {i} is empty.")
-            continue
-        if len(value) > limits.MAX_ID_LENGTH:
-            problems.add(where, f"{kind} {show(value)} is longer than {limits.MAX_ID_LENGTH}.")
-        if value in index:
-            problems.add(where, f"Duplicate {kind}: {show(value)}.")
-        else:
-            index[value] = i
-    return index
+    return _check_unique(problems, path, names, kind, is_id=False)
 
 
 def check_strings(
