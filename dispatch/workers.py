@@ -57,7 +57,14 @@ class WorkerTimeoutError(CancelledError):
     """No answer by the deadline plus grace: the worker was killed (a deadline is a promise)."""
 
 
-def _worker_main(conn: Connection, handler_path: str, parent_pid: int) -> None:
+def _load(path: str) -> Any:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _worker_main(
+    conn: Connection, handler_path: str, parent_pid: int, warm_up: str | None = None
+) -> None:
     """Worker process body: import the handler once, then serve jobs until told to stop.
 
     A worker runs at a lower CPU priority, so on a machine with as many busy workers as cores
@@ -68,8 +75,9 @@ def _worker_main(conn: Connection, handler_path: str, parent_pid: int) -> None:
     die_with_parent(parent_pid)
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
-    module, name = handler_path.split(":")
-    handler = getattr(importlib.import_module(module), name)
+    handler = _load(handler_path)
+    if warm_up is not None:
+        _load(warm_up)()
     try:
         conn.send(("ready", multiprocessing.current_process().pid))
         while True:
@@ -114,14 +122,18 @@ class WorkerPool:
     """``size`` worker processes running ``handler`` (a "module:function" path).
 
     ``handler(payload: bytes, deadline_at: float, emit) -> bytes`` runs in the worker; ``emit``
-    sends a picklable progress object to the caller's ``on_progress``.
+    sends a picklable progress object to the caller's ``on_progress``. ``warm_up`` (another
+    "module:function") runs once in each worker after the import, before it reports ready.
     """
 
-    def __init__(self, size: int, handler: str, grace_seconds: float = 2.0) -> None:
+    def __init__(
+        self, size: int, handler: str, grace_seconds: float = 2.0, warm_up: str | None = None
+    ) -> None:
         if size < 1:
             raise ValueError("a worker pool needs at least one worker")
         self.size = size
         self.handler = handler
+        self.warm_up = warm_up
         self.grace_seconds = grace_seconds
         self._lock = threading.Condition()
         self._closed = False
@@ -132,7 +144,7 @@ class WorkerPool:
         parent, child = _CONTEXT.Pipe(duplex=True)
         process = _CONTEXT.Process(
             target=_worker_main,
-            args=(child, self.handler, os.getpid()),
+            args=(child, self.handler, os.getpid(), self.warm_up),
             name="dispatch-solver",
             daemon=True,
         )

@@ -7,6 +7,13 @@ multiprocessing children. The companion reads one pickled job on stdin and write
 answer on stdout; it asks the kernel to kill it if its parent dies (a cancelled worker is
 SIGKILLed) and it stops at the shared deadline on its own, so it never outlives the request.
 It runs at a lower CPU priority so the service's real-time path keeps the cores it needs.
+
+Start-up (interpreter, numpy and PyVRP imports) costs about half a second, a twentieth of a 10 s
+budget that PyVRP would otherwise spend searching. A long-lived process (a routing worker) calls
+:func:`warm_up` once: from then on one companion is kept ready, imports done, blocked on its
+stdin, and a solve takes it instead of starting a cold one; the next is started after the solve,
+off its clock. Only the main thread keeps a standby, because the kernel's parent-death signal
+follows the thread that started the child.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import contextlib
 import ctypes
 import os
 import pickle
+import select
 import signal
 import subprocess
 import sys
@@ -42,13 +50,8 @@ class Companion:
         seed: int,
         exclude: frozenset[int],
     ) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "solvers.routing.companion"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-        payload = pickle.dumps((problem, deadline.at, seed, exclude, os.getpid()))
+        self._process = _take_standby() or _spawn()
+        payload = pickle.dumps((problem, deadline.at, seed, exclude))
         # Write from a thread: a large problem fills the pipe before the child starts reading,
         # and the caller must get on with its own solve meanwhile.
         self._writer = threading.Thread(target=self._send, args=(payload,), daemon=True)
@@ -74,6 +77,10 @@ class Companion:
             raise SolverFailedError("pyvrp: companion overran its deadline") from exc
         if self._process.returncode != 0 or not out:
             raise SolverFailedError(f"pyvrp: companion exited with {self._process.returncode}")
+        if out[:1] == _READY:
+            out = out[1:]
+        if not out:
+            raise SolverFailedError("pyvrp: companion gave no answer")
         kind, value = pickle.loads(out)
         if kind != "ok":
             raise SolverFailedError(value)
@@ -84,6 +91,65 @@ class Companion:
         if self._process.poll() is None:
             self._process.kill()
             self._process.wait()
+
+
+#: Written by a companion once its imports are done (a pickle never starts with it).
+_READY = b"\x01"
+_standby: subprocess.Popen | None = None
+_warm = False
+_standby_lock = threading.Lock()
+
+
+def _spawn() -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "solvers.routing.companion", str(os.getpid())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _take_standby() -> subprocess.Popen | None:
+    """The ready companion, if this process keeps one and it is still alive."""
+    global _standby
+    with _standby_lock:
+        process, _standby = _standby, None
+    if process is not None and process.poll() is not None:
+        return None
+    return process
+
+
+def warm_up() -> None:
+    """Keep one companion started and waiting from now on (call from the main thread)."""
+    global _warm
+    _warm = True
+    replenish()
+
+
+def wait_ready(timeout: float) -> bool:
+    """Block until the standby has finished its imports (for benchmarks that start a clock)."""
+    with _standby_lock:
+        process = _standby
+    if process is None or process.stdout is None:
+        return False
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    if not ready:
+        return False
+    return os.read(process.stdout.fileno(), 1) == _READY
+
+
+def replenish() -> None:
+    """Start the next waiting companion if this process keeps one and none is ready."""
+    global _standby
+    if not _warm or threading.current_thread() is not threading.main_thread():
+        return
+    with _standby_lock:
+        if _standby is not None and _standby.poll() is None:
+            return
+        try:
+            _standby = _spawn()
+        except OSError:
+            _standby = None
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -98,12 +164,20 @@ def die_with_parent(parent_pid: int) -> None:
 
 
 def _main() -> int:
-    problem, deadline_at, seed, exclude, parent_pid = pickle.loads(sys.stdin.buffer.read())
-    die_with_parent(parent_pid)
+    die_with_parent(int(sys.argv[1]))
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
-    from solvers.routing import pyvrp_engine
+    from solvers.routing import pyvrp_engine  # before the job arrives: a standby is warm
 
+    with contextlib.suppress(ImportError):
+        import pyvrp  # noqa: F401  (the engine imports it lazily; pay for it before the clock)
+
+    sys.stdout.buffer.write(_READY)
+    sys.stdout.buffer.flush()
+    job = sys.stdin.buffer.read()
+    if not job:  # the parent closed our stdin without a job (it is shutting down)
+        return 0
+    problem, deadline_at, seed, exclude = pickle.loads(job)
     try:
         plan, _ = pyvrp_engine.solve(problem, Deadline(deadline_at), seed=seed, exclude=exclude)
         answer = ("ok", plan)

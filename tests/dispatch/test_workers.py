@@ -40,8 +40,11 @@ def _wait_gone(pid: int, seconds: float = 5.0) -> bool:
 def make_pool() -> Iterator:
     pools: list[WorkerPool] = []
 
-    def make(handler: str, size: int = 1, grace: float = 0.5) -> WorkerPool:
-        pool = WorkerPool(size, f"worker_handlers:{handler}", grace_seconds=grace)
+    def make(
+        handler: str, size: int = 1, grace: float = 0.5, warm_up: str | None = None
+    ) -> WorkerPool:
+        pool = WorkerPool(size, f"worker_handlers:{handler}", grace_seconds=grace,
+                          warm_up=warm_up)
         pools.append(pool)
         return pool
 
@@ -57,6 +60,13 @@ def test_result_and_progress_come_back(make_pool) -> None:
     result = pool.run(b"abc", time.monotonic() + 30, on_progress=seen.append)
     assert result == b"cba"
     assert seen == [0, 1, 2]
+
+
+def test_warm_up_runs_once_in_each_worker_before_jobs(make_pool) -> None:
+    """The warm-up hook runs in the worker process itself, once, before it takes a job."""
+    pool = make_pool("warmed", warm_up="worker_handlers:warm")
+    assert pool.run(b"", time.monotonic() + 30) == b"1"
+    assert pool.run(b"", time.monotonic() + 30) == b"1"
 
 
 def test_cancel_kills_the_worker_and_frees_the_slot(make_pool) -> None:

@@ -12,6 +12,18 @@ from collections.abc import Callable
 
 from solvers.errors import FieldProblem, InvalidProblemError
 
+_WARMED: list[int] = []
+
+
+def warm() -> None:
+    """A warm-up hook: remember that it ran in this process."""
+    _WARMED.append(os.getpid())
+
+
+def warmed(payload: bytes, deadline_at: float, emit: Callable[[object], None]) -> bytes:
+    """Answer how many times the warm-up hook ran in this worker."""
+    return str(_WARMED.count(os.getpid())).encode()
+
 
 def echo(payload: bytes, deadline_at: float, emit: Callable[[object], None]) -> bytes:
     """Report three progress steps, then answer the payload reversed."""

@@ -14,11 +14,28 @@ from checker_cases import problem, stop, vehicle
 
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
+from solvers.routing import companion
 from solvers.routing.companion import Companion
 from solvers.routing.evaluate import evaluate
 from solvers.routing.model import Break, TimeWindow
 
 pytest.importorskip("pyvrp")
+
+
+@pytest.fixture
+def warm():
+    """Keep a standby companion for the test, and forget it (killed) afterwards."""
+    companion.warm_up()
+    yield
+    companion._warm = False
+    standby = companion._take_standby()
+    if standby is not None:
+        standby.kill()
+        standby.wait()
+
+
+def _small_problem():
+    return problem(tuple(stop(f"s{i}", i) for i in range(1, 6)), vehicles=(vehicle("a"),))
 
 
 def test_companion_returns_a_checker_feasible_plan():
@@ -88,3 +105,38 @@ def test_companion_dies_when_its_parent_is_killed(tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_a_warm_companion_solves_in_the_waiting_process(warm):
+    """After warm_up, a solve uses the process already waiting (imports done) and its plan
+    passes the checker; the next standby is only started by replenish(), after the solve."""
+    assert companion.wait_ready(30.0)
+    standby = companion._standby
+    assert standby is not None and standby.poll() is None
+    p = _small_problem()
+    deadline = Deadline.after(1.0)
+    handle = Companion(p, deadline, seed=1, exclude=frozenset())
+    assert handle._process is standby
+    assert companion._standby is None
+    assert evaluate(p, handle.result(deadline, grace=5.0)).feasible
+    companion.replenish()
+    assert companion._standby is not None and companion._standby is not standby
+
+
+def test_a_dead_standby_is_replaced_by_a_fresh_companion(warm):
+    """A standby that died meanwhile is never handed a job: a cold companion answers."""
+    standby = companion._standby
+    standby.kill()
+    standby.wait()
+    p = _small_problem()
+    deadline = Deadline.after(1.0)
+    handle = Companion(p, deadline, seed=1, exclude=frozenset())
+    assert handle._process is not standby
+    assert evaluate(p, handle.result(deadline, grace=5.0)).feasible
+
+
+def test_a_standby_without_a_job_exits_cleanly(warm):
+    """Closing a waiting companion's stdin (the worker shutting down) ends it with status 0."""
+    standby = companion._take_standby()
+    standby.stdin.close()
+    assert standby.wait(timeout=30) == 0
