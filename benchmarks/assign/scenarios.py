@@ -7,6 +7,8 @@ distance at ~8 m/s plus a small random delay. Capabilities mirror a multi-agency
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from solvers.assignment.model import AssignmentProblem, CoverageRule, UnitStatus
@@ -117,4 +119,19 @@ def city_problem(
         max_travel=0,
         allow_reassignment=allow_reassignment,
         label=f"city-{n_incidents}x{n_units}-seed{seed}",
+    )
+
+
+def one_to_one_problem(n_incidents: int, n_units: int, seed: int) -> AssignmentProblem:
+    """A city scenario that a linear sum assignment solves exactly (``benchmarks.assign.lsa``).
+
+    The same city as ``city_problem`` with the same seed, minus what a one-slot-per-unit cost
+    matrix cannot express: no coverage rules and no unit committed to an incident of the request
+    (no en-route units; busy units stay busy elsewhere, so they take no part in the plan).
+    """
+    base = city_problem(n_incidents, n_units, seed, coverage=False, share_en_route=0.0)
+    return replace(
+        base,
+        commitment=np.full(n_units, -1, dtype=np.int64),
+        label=f"city-1to1-{n_incidents}x{n_units}-seed{seed}",
     )
