@@ -1,4 +1,7 @@
-"""A PyVRP solve on the second core, beside the OR-Tools solve of the same request.
+"""A second solve on the second core, beside the OR-Tools solve of the same request.
+
+The companion runs PyVRP when PyVRP can model the request, otherwise OR-Tools configured
+differently from the search in the worker (``solve.py`` picks the pair).
 
 Why a separate process: OR-Tools' routing solve holds the GIL for its whole run (DESIGN), so a
 PyVRP thread in the same process would not get to run. Why ``subprocess`` and not
@@ -35,6 +38,8 @@ from solvers.routing.plan import RoutingPlan
 
 #: Start-up (interpreter, numpy, pyvrp imports) costs ~0.5 s; below this budget it is not worth it.
 MIN_SECONDS = 1.5
+#: What a companion can run: PyVRP, or OR-Tools with ``OrtoolsSettings`` overrides.
+ENGINES = ("pyvrp", "ortools")
 #: Extra CPU niceness of the companion (the routing workers' own priority is added to it).
 NICENESS = 5
 _PR_SET_PDEATHSIG = 1
@@ -49,9 +54,16 @@ class Companion:
         deadline: Deadline,
         seed: int,
         exclude: frozenset[int],
+        engine: str = "pyvrp",
+        ortools_settings: dict[str, object] | None = None,
     ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown companion engine {engine!r}")
+        self.engine = engine
         self._process = _take_standby() or _spawn()
-        payload = pickle.dumps((problem, deadline.at, seed, exclude))
+        payload = pickle.dumps(
+            (engine, problem, deadline.at, seed, exclude, dict(ortools_settings or {}))
+        )
         # Write from a thread: a large problem fills the pipe before the child starts reading,
         # and the caller must get on with its own solve meanwhile.
         self._writer = threading.Thread(target=self._send, args=(payload,), daemon=True)
@@ -68,19 +80,21 @@ class Companion:
         self._writer.join(timeout=deadline.remaining() + grace)
         if self._writer.is_alive():
             self.cancel()
-            raise SolverFailedError("pyvrp: companion never read its job")
+            raise SolverFailedError(f"{self.engine}: companion never read its job")
         self._process.stdin = None  # the writer closed it; communicate() must not flush it
         try:
             out, _ = self._process.communicate(timeout=deadline.remaining() + grace)
         except subprocess.TimeoutExpired as exc:
             self.cancel()
-            raise SolverFailedError("pyvrp: companion overran its deadline") from exc
+            raise SolverFailedError(f"{self.engine}: companion overran its deadline") from exc
         if self._process.returncode != 0 or not out:
-            raise SolverFailedError(f"pyvrp: companion exited with {self._process.returncode}")
+            raise SolverFailedError(
+                f"{self.engine}: companion exited with {self._process.returncode}"
+            )
         if out[:1] == _READY:
             out = out[1:]
         if not out:
-            raise SolverFailedError("pyvrp: companion gave no answer")
+            raise SolverFailedError(f"{self.engine}: companion gave no answer")
         kind, value = pickle.loads(out)
         if kind != "ok":
             raise SolverFailedError(value)
@@ -167,7 +181,8 @@ def _main() -> int:
     die_with_parent(int(sys.argv[1]))
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
-    from solvers.routing import pyvrp_engine  # before the job arrives: a standby is warm
+    # Imported before the job arrives, so that a standby is warm.
+    from solvers.routing import ortools_model, pyvrp_engine
 
     with contextlib.suppress(ImportError):
         import pyvrp  # noqa: F401  (the engine imports it lazily; pay for it before the clock)
@@ -177,14 +192,20 @@ def _main() -> int:
     job = sys.stdin.buffer.read()
     if not job:  # the parent closed our stdin without a job (it is shutting down)
         return 0
-    problem, deadline_at, seed, exclude = pickle.loads(job)
+    engine, problem, deadline_at, seed, exclude, overrides = pickle.loads(job)
     try:
-        plan, _ = pyvrp_engine.solve(problem, Deadline(deadline_at), seed=seed, exclude=exclude)
+        if engine == "ortools":
+            settings = ortools_model.OrtoolsSettings(exclude=exclude, **overrides)
+            plan = ortools_model.solve(problem, Deadline(deadline_at), settings).plan
+        else:
+            plan, _ = pyvrp_engine.solve(
+                problem, Deadline(deadline_at), seed=seed, exclude=exclude
+            )
         answer = ("ok", plan)
     except SolverFailedError as exc:
         answer = ("error", str(exc))
     except Exception as exc:  # report, never crash silently: the parent decides what to do
-        answer = ("error", f"pyvrp: {type(exc).__name__}: {exc}")
+        answer = ("error", f"{engine}: {type(exc).__name__}: {exc}")
     sys.stdout.buffer.write(pickle.dumps(answer))
     sys.stdout.buffer.flush()
     return 0

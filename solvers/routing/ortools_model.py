@@ -39,7 +39,7 @@ _DEFAULT_TIME_RATE = COST_SCALE // 3600
 _MAX_PENALTY = 2**61
 _FACILITY_COPY_CAP = 200
 #: Above this many stops (with facilities) only the constructed start is searched from.
-_CONSTRUCT_ONLY_ABOVE = 200
+CONSTRUCT_ONLY_ABOVE = 200
 
 FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy
 METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic
@@ -70,6 +70,9 @@ class OrtoolsSettings:
     exclude: frozenset[int] = frozenset()
     metaheuristic: str = "auto"  # "auto", "ils" or "gls"
     first_solution_seconds: float = 2.0
+    #: With facilities: "auto" (see solve), "insertion" or "construct" for the whole budget.
+    start: str = "auto"
+    gls_lambda: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -602,7 +605,7 @@ def _parameters(
     if settings.deterministic:
         params.solution_limit = settings.solution_limit
     if metaheuristic == METAHEURISTIC.GUIDED_LOCAL_SEARCH:
-        params.guided_local_search_lambda_coefficient = 0.5
+        params.guided_local_search_lambda_coefficient = settings.gls_lambda
     if ils:
         ils_params = params.iterated_local_search_parameters
         rr = ils_params.ruin_recreate_parameters
@@ -660,18 +663,22 @@ def solve(
 
     With facilities, insertion heuristics keep every truck to one trip (they never insert a
     reload node on their own), while the constructed plan has the trips but a poorer order. Up
-    to ``_CONSTRUCT_ONLY_ABOVE`` stops both searches run (insertion 60% of the budget, the
+    to ``CONSTRUCT_ONLY_ABOVE`` stops both searches run (insertion 60% of the budget, the
     constructed start the rest) and the lower objective wins; above it only the constructed
-    start is used (insertion then serves about a third of the stops).
+    start is used (insertion then serves about a third of the stops). ``settings.start`` picks
+    one of the two for the whole budget (the portfolio runs them on two cores).
     """
     settings = settings or OrtoolsSettings()
     built = build(problem, settings.exclude)
     best = [math.inf]
     found = [0]
     has_facilities = bool(built.layout.node_facility)
-    if settings.initial is not None or not has_facilities:
+    construct_only = settings.start == "construct" or (
+        settings.start == "auto" and len(built.layout.node_stop) > CONSTRUCT_ONLY_ABOVE
+    )
+    if settings.initial is not None or not has_facilities or settings.start == "insertion":
         run = _search(built, deadline, settings, settings.initial, on_solution, best, found)
-    elif len(built.layout.node_stop) > _CONSTRUCT_ONLY_ABOVE:
+    elif construct_only:
         start = construct(problem, built.eligible, built.layout.final_facility)
         run = _search(built, deadline, settings, start, on_solution, best, found, "construct")
     else:

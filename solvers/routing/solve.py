@@ -77,6 +77,7 @@ def _run_ortools(
     options: RoutingOptions,
     excluded: dict[int, SkipReason],
     on_progress: ProgressCallback | None,
+    tuning: dict[str, object] | None = None,
 ) -> tuple[RoutingPlan, str]:
     counter = [0]
 
@@ -93,6 +94,7 @@ def _run_ortools(
             deterministic=options.deterministic,
             initial=options.initial,
             exclude=frozenset(excluded),
+            **(tuning or {}),
         ),
         on_solution=on_solution,
     )
@@ -153,23 +155,24 @@ def solve_checked(
 ) -> SolveOutcome:
     """Solve, fall back when needed, and return a checker-verified plan with its evaluation.
 
-    With AUTO, a request PyVRP can model exactly and a budget worth it, a PyVRP companion
-    process solves the same problem beside OR-Tools (on the other core) and the cheaper checked
-    plan is returned. When no engine produces a plan that passes the checker, the outcome is the
-    empty plan with status NO_SOLUTION_FOUND and every failure in ``fallback_reason``.
+    With AUTO and a budget worth it, a companion process solves the same problem beside
+    OR-Tools on the other core: PyVRP when it can model the request exactly, otherwise OR-Tools
+    configured differently (:func:`_ortools_pair`); the better checked plan is returned. When
+    no engine produces a plan that passes the checker, the outcome is the empty plan with status
+    NO_SOLUTION_FOUND and every failure in ``fallback_reason``.
     """
     options = options or RoutingOptions()
     started = time.monotonic()
     excluded = _precheck(problem)
     failures: list[str] = []
-    beside = _start_companion(problem, deadline, options, excluded)
+    tuning, beside = _start_companion(problem, deadline, options, excluded)
     try:
         for family in _engine_order(options.solver):
             if deadline.expired() and failures and family is not SolverFamily.GREEDY:
                 failures.append(f"{family.value.lower()}: no time left")
                 continue
             outcome = _attempt(family, problem, deadline, options, excluded, on_progress,
-                               failures, started)
+                               failures, started, tuning)
             if family is SolverFamily.ORTOOLS and beside is not None:
                 outcome = _better(problem, outcome, _collect(beside, problem, deadline,
                                                              excluded, failures, started))
@@ -192,11 +195,12 @@ def _attempt(
     on_progress: ProgressCallback | None,
     failures: list[str],
     started: float,
+    tuning: dict[str, object] | None = None,
 ) -> SolveOutcome | None:
     """One engine, checked; None (and a line in ``failures``) when it gave nothing valid."""
     try:
         plan, engine, status, bound = _run(family, problem, deadline, options, excluded,
-                                           on_progress)
+                                           on_progress, tuning)
         plan, evaluation = _checked(problem, plan, excluded)
     except PlanRejectedError as exc:
         log.error("%s plan rejected by the checker: %s", family.value, exc)
@@ -236,29 +240,52 @@ def _outcome(
     return SolveOutcome(plan, report, evaluation)
 
 
+def _ortools_pair(
+    problem: RoutingProblem, excluded: dict[int, SkipReason]
+) -> tuple[dict[str, object], dict[str, object]]:
+    """OrtoolsSettings overrides for the worker's search and for the one on the other core.
+
+    Two searches that differ, so the better of the two is worth a core; the worker's own
+    search is always the default one, so a companion that fails costs nothing. Without
+    facilities: iterated local search here, guided local search there. With facilities and up
+    to ``CONSTRUCT_ONLY_ABOVE`` stops: here the default 60/40 split between the insertion start
+    and the constructed multi-trip start, there the constructed start for the whole budget.
+    Above it both search from the constructed start, with guided local search penalties of
+    different strength.
+    """
+    if not problem.facilities:
+        return {}, {"metaheuristic": "gls"}
+    if len(problem.stops) - len(excluded) <= ortools_model.CONSTRUCT_ONLY_ABOVE:
+        return {}, {"start": "construct"}
+    return {}, {"gls_lambda": 0.1}
+
+
 def _start_companion(
     problem: RoutingProblem,
     deadline: Deadline,
     options: RoutingOptions,
     excluded: dict[int, SkipReason],
-) -> Companion | None:
-    """Start PyVRP beside OR-Tools when it can model the request exactly and time allows.
+) -> tuple[dict[str, object], Companion | None]:
+    """Start the second-core solve when time allows: (the worker's OR-Tools overrides, handle).
 
-    Not in deterministic mode (PyVRP stops on the wall clock here) and not with a warm start
-    (only OR-Tools reads one).
+    PyVRP when it can model the request exactly, else a differently configured OR-Tools. Not
+    in deterministic mode (both stop on the wall clock here) and not with a warm start (the
+    worker's OR-Tools reads it).
     """
     if options.solver is not SolverFamily.AUTO or options.deterministic or options.initial:
-        return None
+        return {}, None
     if deadline.remaining() < companion.MIN_SECONDS:
-        return None
-    if pyvrp_engine.unsupported_features(problem, frozenset(excluded)):
-        return None
+        return {}, None
+    solver_deadline = Deadline(deadline.at - _reserve(deadline, problem))
+    seed, exclude = options.seed, frozenset(excluded)
     try:
-        solver_deadline = Deadline(deadline.at - _reserve(deadline, problem))
-        return Companion(problem, solver_deadline, options.seed, frozenset(excluded))
+        if not pyvrp_engine.unsupported_features(problem, exclude):
+            return {}, Companion(problem, solver_deadline, seed, exclude)
+        here, there = _ortools_pair(problem, excluded)
+        return here, Companion(problem, solver_deadline, seed, exclude, "ortools", there)
     except OSError:
-        log.warning("pyvrp companion did not start", exc_info=True)
-        return None
+        log.warning("companion did not start", exc_info=True)
+        return {}, None
 
 
 def _collect(
@@ -274,13 +301,16 @@ def _collect(
         plan = handle.result(deadline)
         plan, evaluation = _checked(problem, plan, excluded)
     except PlanRejectedError as exc:
-        log.error("pyvrp companion plan rejected by the checker: %s", exc)
+        log.error("%s companion plan rejected by the checker: %s", handle.engine, exc)
         return None
     except SolverFailedError as exc:
-        log.info("pyvrp companion: %s", exc)
+        log.info("%s companion: %s", handle.engine, exc)
         return None
-    return _outcome(SolverFamily.PYVRP, "pyvrp", Status.FEASIBLE, None, plan, evaluation,
-                    failures, started)
+    if handle.engine == "ortools":
+        family, engine = SolverFamily.ORTOOLS, "ortools.routing"
+    else:
+        family, engine = SolverFamily.PYVRP, "pyvrp"
+    return _outcome(family, engine, Status.FEASIBLE, None, plan, evaluation, failures, started)
 
 
 def _rank(problem: RoutingProblem, outcome: SolveOutcome) -> tuple[int, int, float]:
@@ -352,10 +382,11 @@ def _run(
     options: RoutingOptions,
     excluded: dict[int, SkipReason],
     on_progress: ProgressCallback | None,
+    tuning: dict[str, object] | None = None,
 ) -> tuple[RoutingPlan, str, Status, float | None]:
     """One engine: (plan, engine name, status it can claim, proven bound or None)."""
     if family is SolverFamily.ORTOOLS:
-        plan, _ = _run_ortools(problem, deadline, options, excluded, on_progress)
+        plan, _ = _run_ortools(problem, deadline, options, excluded, on_progress, tuning)
         # Local search proves nothing: routing plans from OR-Tools are FEASIBLE at best.
         return plan, "ortools.routing", Status.FEASIBLE, None
     if family is SolverFamily.MILP:

@@ -140,3 +140,23 @@ def test_a_standby_without_a_job_exits_cleanly(warm):
     standby = companion._take_standby()
     standby.stdin.close()
     assert standby.wait(timeout=30) == 0
+
+
+def test_an_ortools_companion_solves_what_pyvrp_cannot_model():
+    """A request with a driver break (PyVRP declines it) is solved by OR-Tools in the
+    companion, with the settings it was given, and its plan passes the checker."""
+    brk = Break("lunch", TimeWindow(0, 100), 10)
+    p = problem(tuple(stop(f"s{i}", i) for i in range(1, 6)), vehicles=(vehicle(breaks=(brk,)),))
+    deadline = Deadline.after(1.0)
+    handle = Companion(p, deadline, 1, frozenset(), "ortools", {"metaheuristic": "gls"})
+    evaluation = evaluate(p, handle.result(deadline, grace=5.0))
+    assert evaluation.feasible
+    assert evaluation.served == frozenset(range(5))
+
+
+def test_bad_ortools_settings_come_back_as_solver_failure():
+    """A setting OrtoolsSettings does not know is reported as a failure, not a crash."""
+    deadline = Deadline.after(1.0)
+    handle = Companion(_small_problem(), deadline, 1, frozenset(), "ortools", {"nonsense": 1})
+    with pytest.raises(SolverFailedError, match="ortools"):
+        handle.result(deadline, grace=5.0)

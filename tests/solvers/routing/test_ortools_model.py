@@ -89,6 +89,22 @@ def test_small_truck_unloads_between_trips_and_before_returning() -> None:
     assert evaluation.routes[0].trips == 2
 
 
+@pytest.mark.parametrize("start", ["insertion", "construct"])
+def test_a_chosen_start_searches_alone_for_the_whole_budget(start: str) -> None:
+    """start="insertion" / "construct" runs only that search (the portfolio gives each its own
+    core), and either gives a valid multi-trip plan."""
+    p = problem(
+        tuple(stop(f"s{i}", i, demands=(1,)) for i in range(1, 5)),
+        vehicles=(vehicle(capacities=(2,), cost_per_hour=36.0),),
+        facilities=(Facility("dump", 7, unload_duration=30),),
+        dimensions=("kg",),
+    )
+    result = solve(p, start=start)
+    assert checked(p, result.plan).served == frozenset(range(4))
+    assert ("construct" in result.strategy) == (start == "construct")
+    assert all(("construct" in a) == (start == "construct") for a in result.attempts)
+
+
 def test_daily_capacity_limits_the_whole_shift() -> None:
     """Daily capacity 3 across trips of 2: one truck can take only three of four stops."""
     p = problem(

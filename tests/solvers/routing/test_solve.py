@@ -12,9 +12,16 @@ from benchmarks.readers.waste import read_waste
 from dispatch.routing_convert import problem_from_request
 from solvers.budget import Deadline
 from solvers.routing.evaluate import evaluate
-from solvers.routing.model import Break, TimeWindow
+from solvers.routing.model import Break, Facility, TimeWindow
+from solvers.routing.ortools_model import CONSTRUCT_ONLY_ABOVE, OrtoolsSettings
 from solvers.routing.plan import SkipReason, VisitKind
-from solvers.routing.solve import RoutingOptions, solve, solve_checked
+from solvers.routing.solve import (
+    RoutingOptions,
+    _ortools_pair,
+    _start_companion,
+    solve,
+    solve_checked,
+)
 from solvers.status import SolverFamily, Status
 
 BENCH = Path(__file__).resolve().parents[3].parent / "shared" / "bench"
@@ -50,6 +57,33 @@ def test_declined_engine_falls_back_and_says_why() -> None:
     assert outcome.report.family is SolverFamily.ORTOOLS
     assert "pyvrp" in outcome.report.fallback_reason
     assert outcome.evaluation.feasible
+
+
+def test_auto_puts_a_differently_tuned_ortools_beside_when_pyvrp_cannot_model() -> None:
+    """With breaks (beyond PyVRP), AUTO's second core runs OR-Tools with other settings than
+    the worker's own search; the answer is a checked OR-Tools plan."""
+    brk = Break("lunch", TimeWindow(0, 100), 10)
+    p = problem(tuple(stop(f"s{i}", i) for i in range(1, 6)), vehicles=(vehicle(breaks=(brk,)),))
+    _, beside = _start_companion(p, Deadline.after(3.0), RoutingOptions(), {})
+    assert beside is not None and beside.engine == "ortools"
+    beside.cancel()
+    outcome = solve_checked(p, Deadline.after(3.0))
+    assert outcome.report.family is SolverFamily.ORTOOLS
+    assert outcome.evaluation.feasible
+
+
+def test_ortools_pair_differs_in_every_case() -> None:
+    """The two OR-Tools searches of the portfolio are configured differently with and without
+    facilities, small and large (identical searches would waste the second core)."""
+    plain = problem((stop("a", 1),))
+    small = problem((stop("a", 1),), facilities=(Facility("dump", 2),))
+    large = problem(
+        tuple(stop(f"s{i}", 1 + i % 5) for i in range(CONSTRUCT_ONLY_ABOVE + 1)),
+        facilities=(Facility("dump", 2),),
+    )
+    for p in (plain, small, large):
+        here, there = _ortools_pair(p, {})
+        assert OrtoolsSettings(**here) != OrtoolsSettings(**there)
 
 
 def test_progress_reports_improving_solutions() -> None:
