@@ -177,6 +177,8 @@ def solve_checked(
                 outcome = _better(problem, outcome, _collect(beside, problem, deadline,
                                                              excluded, failures, started))
                 beside = None
+            if family is SolverFamily.ORTOOLS:
+                outcome = _or_constructed(problem, outcome, deadline, options, excluded, started)
             if outcome is not None:
                 return outcome
         return _nothing_found(problem, options, excluded, failures, started)
@@ -311,6 +313,37 @@ def _collect(
     else:
         family, engine = SolverFamily.PYVRP, "pyvrp"
     return _outcome(family, engine, Status.FEASIBLE, None, plan, evaluation, failures, started)
+
+
+def _or_constructed(
+    problem: RoutingProblem,
+    outcome: SolveOutcome | None,
+    deadline: Deadline,
+    options: RoutingOptions,
+    excluded: dict[int, SkipReason],
+    started: float,
+) -> SolveOutcome | None:
+    """The outcome, or the constructive plan when that serves more mandatory stops.
+
+    Local search may settle for dropping mandatory stops (at a penalty) where the constructive
+    heuristic, in milliseconds, serves them all.
+    """
+    if not _leaves_out_servable(problem, outcome, excluded):
+        return outcome
+    constructed = _attempt(SolverFamily.GREEDY, problem, deadline, options, excluded, None, [],
+                           started)
+    return _better(problem, outcome, constructed)
+
+
+def _leaves_out_servable(
+    problem: RoutingProblem, outcome: SolveOutcome | None, excluded: dict[int, SkipReason]
+) -> bool:
+    """True when the plan skips a mandatory stop that the pre-check did not rule out."""
+    if outcome is None:
+        return False
+    return any(
+        not problem.stops[i].optional and i not in excluded for i in outcome.evaluation.skipped
+    )
 
 
 def _rank(problem: RoutingProblem, outcome: SolveOutcome) -> tuple[int, int, float]:

@@ -6,25 +6,41 @@ from pathlib import Path
 
 import pytest
 from checker_cases import problem, stop, vehicle
+from checker_cases import route as route_of
 
 from benchmarks.readers.vrptw import read_vrptw
 from benchmarks.readers.waste import read_waste
 from dispatch.routing_convert import problem_from_request
 from solvers.budget import Deadline
 from solvers.routing.evaluate import evaluate
-from solvers.routing.model import Break, Facility, TimeWindow
+from solvers.routing.model import Break, Facility, RoutingProblem, TimeWindow
 from solvers.routing.ortools_model import CONSTRUCT_ONLY_ABOVE, OrtoolsSettings
-from solvers.routing.plan import SkipReason, VisitKind
+from solvers.routing.plan import RoutingPlan, SkipReason, VisitKind
 from solvers.routing.solve import (
     RoutingOptions,
+    SolveOutcome,
+    _checked,
+    _or_constructed,
     _ortools_pair,
     _start_companion,
     solve,
     solve_checked,
 )
-from solvers.status import SolverFamily, Status
+from solvers.status import SolveReport, SolverFamily, Status
 
 BENCH = Path(__file__).resolve().parents[3].parent / "shared" / "bench"
+
+
+def _sanitation_example() -> RoutingProblem:
+    from google.protobuf import json_format
+
+    from dispatch._proto.dispatch.v1 import routing_pb2
+
+    root = Path(__file__).resolve().parents[3]
+    request = json_format.Parse(
+        (root / "examples" / "sanitation.json").read_text(), routing_pb2.PlanRoutesRequest()
+    )
+    return problem_from_request(request)
 
 
 def test_report_carries_the_checkers_objective() -> None:
@@ -70,6 +86,32 @@ def test_auto_puts_a_differently_tuned_ortools_beside_when_pyvrp_cannot_model() 
     outcome = solve_checked(p, Deadline.after(3.0))
     assert outcome.report.family is SolverFamily.ORTOOLS
     assert outcome.evaluation.feasible
+
+
+def test_constructed_plan_replaces_one_that_drops_mandatory_stops() -> None:
+    """A search answer that leaves mandatory stops out (Kim 2100_stop at 60 s: 1060 of 2092)
+    is compared with the constructive plan, which serves them all here, and loses to it."""
+    p = problem(tuple(stop(f"s{i}", i) for i in range(1, 5)))
+    skipped = {i: SkipReason.NO_CAPACITY_LEFT for i in range(2, 4)}
+    partial = RoutingPlan(routes=(route_of(0, ("S", 0), ("S", 1)),), skipped=skipped)
+    plan, evaluation = _checked(p, partial, {})
+    report = SolveReport(family=SolverFamily.ORTOOLS, engine="ortools.routing",
+                         status=Status.FEASIBLE, objective=evaluation.cost)
+    outcome = _or_constructed(p, SolveOutcome(plan, report, evaluation), Deadline.after(1.0),
+                              RoutingOptions(), {}, 0.0)
+    assert outcome.report.engine == "greedy.construct"
+    assert outcome.evaluation.served == frozenset(range(4))
+
+
+def test_a_complete_search_answer_is_kept_without_construction() -> None:
+    """When the search serves every mandatory stop, its answer stands as it is."""
+    p = problem(tuple(stop(f"s{i}", i) for i in range(1, 3)))
+    full = RoutingPlan(routes=(route_of(0, ("S", 0), ("S", 1)),))
+    plan, evaluation = _checked(p, full, {})
+    report = SolveReport(family=SolverFamily.ORTOOLS, engine="ortools.routing",
+                         status=Status.FEASIBLE, objective=evaluation.cost)
+    kept = SolveOutcome(plan, report, evaluation)
+    assert _or_constructed(p, kept, Deadline.after(1.0), RoutingOptions(), {}, 0.0) is kept
 
 
 def test_ortools_pair_differs_in_every_case() -> None:
@@ -154,15 +196,7 @@ def test_sanitation_example_needs_a_second_trip_and_gets_it() -> None:
     insertion heuristics alone never add one (they skipped a stop here), the constructed start
     does.
     """
-    from google.protobuf import json_format
-
-    from dispatch._proto.dispatch.v1 import routing_pb2
-
-    root = Path(__file__).resolve().parents[3]
-    request = json_format.Parse(
-        (root / "examples" / "sanitation.json").read_text(), routing_pb2.PlanRoutesRequest()
-    )
-    p = problem_from_request(request)
+    p = _sanitation_example()
     outcome = solve_checked(p, Deadline.after(2.0))
     assert outcome.evaluation.feasible
     assert outcome.evaluation.skipped == frozenset()
