@@ -71,7 +71,7 @@ def _service(request, solver: str, budget: float, seed: int) -> dict[str, Any]:
     choice = common_pb2.Solver.Value(SERVICE_SOLVERS[solver])
     timed = with_options(request, choice, budget, seed)
     if solver == "auto":
-        # The service's routing workers keep a PyVRP companion started and waiting
+        # The service's routing workers keep a companion process started and waiting
         # (solvers.routing.companion.warm_up); a fresh benchmark process does the same
         # before its clock starts, so AUTO is measured as the service runs it.
         from solvers.routing import companion

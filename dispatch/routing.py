@@ -52,7 +52,7 @@ class RoutingService:
 
     def __init__(self, workers: int = 1, grace_seconds: float = GRACE_SECONDS) -> None:
         self.workers = workers
-        # Each worker keeps a PyVRP companion started and waiting (solvers.routing.companion).
+        # Each worker keeps a second-core companion started and waiting (solvers.routing.companion).
         self._pool = WorkerPool(
             max(1, workers), "dispatch.routing:_solve_in_worker", grace_seconds,
             warm_up="solvers.routing.companion:warm_up",

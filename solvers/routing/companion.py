@@ -11,7 +11,7 @@ answer on stdout; it asks the kernel to kill it if its parent dies (a cancelled 
 SIGKILLed) and it stops at the shared deadline on its own, so it never outlives the request.
 It runs at a lower CPU priority so the service's real-time path keeps the cores it needs.
 
-Start-up (interpreter, numpy and PyVRP imports) costs about half a second, a twentieth of a 10 s
+Start-up (interpreter, numpy, PyVRP and OR-Tools imports) costs about half a second, 5% of a 10 s
 budget that PyVRP would otherwise spend searching. A long-lived process (a routing worker) calls
 :func:`warm_up` once: from then on one companion is kept ready, imports done, blocked on its
 stdin, and a solve takes it instead of starting a cold one; the next is started after the solve,

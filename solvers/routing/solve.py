@@ -330,7 +330,9 @@ def _or_constructed(
     """
     if not _leaves_out_servable(problem, outcome, excluded):
         return outcome
-    constructed = _attempt(SolverFamily.GREEDY, problem, deadline, options, excluded, None, [],
+    assert outcome is not None
+    why = [f"{outcome.report.engine}: left {len(outcome.evaluation.skipped)} stops out"]
+    constructed = _attempt(SolverFamily.GREEDY, problem, deadline, options, excluded, None, why,
                            started)
     return _better(problem, outcome, constructed)
 

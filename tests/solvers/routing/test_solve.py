@@ -101,6 +101,7 @@ def test_constructed_plan_replaces_one_that_drops_mandatory_stops() -> None:
                               RoutingOptions(), {}, 0.0)
     assert outcome.report.engine == "greedy.construct"
     assert outcome.evaluation.served == frozenset(range(4))
+    assert "left 2 stops out" in outcome.report.fallback_reason
 
 
 def test_a_complete_search_answer_is_kept_without_construction() -> None:
