@@ -26,6 +26,11 @@ class SolverFamily(enum.Enum):
     GREEDY = "GREEDY"
 
 
+def relative_gap(cost: float, bound: float) -> float:
+    """How far a plan's cost may be above the optimum, as a share of the cost (never negative)."""
+    return max(0.0, cost - bound) / max(abs(cost), 1.0)
+
+
 @dataclass(frozen=True)
 class SolveReport:
     """What every solver returns beside its plan.

@@ -33,7 +33,7 @@ from solvers.routing.evaluate import evaluate
 from solvers.routing.feasibility import explain
 from solvers.routing.model import RoutingProblem
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
-from solvers.status import SolveReport, SolverFamily, Status
+from solvers.status import SolveReport, SolverFamily, Status, relative_gap
 
 __all__ = ["GAP_TOLERANCE", "MAX_ARCS", "available_engine", "solve"]
 
@@ -166,7 +166,7 @@ def solve(
     if status is Status.OPTIMAL:
         bound, gap = cost, 0.0
     elif bound is not None:
-        gap = max(0.0, cost - bound) / max(abs(cost), 1.0)
+        gap = relative_gap(cost, bound)
     report = SolveReport(
         family=SolverFamily.MILP,
         engine=engine,

@@ -785,10 +785,10 @@ def _search(
         else [FIRST_SOLUTION.PARALLEL_CHEAPEST_INSERTION, FIRST_SOLUTION.PATH_CHEAPEST_ARC]
     )
     first_choices += [FIRST_SOLUTION.LOCAL_CHEAPEST_INSERTION, FIRST_SOLUTION.SAVINGS]
+    if initial is not None and not rescue:
+        first_choices = []
     for n, first in enumerate(first_choices):
         if assignment is not None or deadline.remaining() <= reserve:
-            break
-        if initial is not None and not rescue:
             break
         name = FIRST_SOLUTION.Value.Name(first)
         if n == 0:

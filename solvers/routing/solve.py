@@ -23,7 +23,7 @@ from solvers.routing.companion import Companion
 from solvers.routing.evaluate import evaluate
 from solvers.routing.model import RoutingProblem
 from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
-from solvers.status import SolveReport, SolverFamily, Status
+from solvers.status import SolveReport, SolverFamily, Status, relative_gap
 
 __all__ = ["ProgressCallback", "RoutingOptions", "SolveOutcome", "solve", "solve_checked"]
 
@@ -225,9 +225,7 @@ def _outcome(
     started: float,
 ) -> SolveOutcome:
     cost = evaluation.cost
-    gap = None
-    if bound is not None:
-        gap = max(0.0, cost - bound) / max(abs(cost), 1.0)
+    gap = relative_gap(cost, bound) if bound is not None else None
     report = SolveReport(
         family=family,
         engine=engine,
@@ -343,15 +341,17 @@ def _leaves_out_servable(
     """True when the plan skips a mandatory stop that the pre-check did not rule out."""
     if outcome is None:
         return False
-    return any(
-        not problem.stops[i].optional and i not in excluded for i in outcome.evaluation.skipped
-    )
+    return any(i not in excluded for i in _skipped_mandatory(problem, outcome.evaluation))
+
+
+def _skipped_mandatory(problem: RoutingProblem, evaluation: PlanEvaluation) -> list[int]:
+    return [i for i in evaluation.skipped if not problem.stops[i].optional]
 
 
 def _rank(problem: RoutingProblem, outcome: SolveOutcome) -> tuple[int, int, float]:
     """Lexicographic quality: mandatory stops left out, vehicles (if minimised first), cost."""
     evaluation = outcome.evaluation
-    missing = sum(1 for i in evaluation.skipped if not problem.stops[i].optional)
+    missing = len(_skipped_mandatory(problem, evaluation))
     vehicles = len(evaluation.routes) if problem.minimize_vehicles_first else 0
     return missing, vehicles, round(evaluation.cost, 9)
 
