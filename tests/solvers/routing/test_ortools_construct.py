@@ -82,6 +82,30 @@ def test_big_sanitation_search_starts_from_the_constructed_plan() -> None:
     )
 
 
+def test_large_sanitation_with_lunch_breaks_searches_from_the_constructed_plan() -> None:
+    """1800 stops, lunch breaks and a dump with opening hours: the search starts and improves.
+
+    Before the time transit became a callback for break models, OR-Tools copied the whole
+    transit matrix on every break propagation and this search found nothing (Kim 1932/2100).
+    """
+    n = 1800
+    base = _city(n)
+    lunch = (Break("lunch", TimeWindow(18_000, 21_600), 1_800),)
+    p = replace(
+        base,
+        vehicles=tuple(replace(base.vehicles[0], id=f"v{k}", shift=TimeWindow(0, 50_000),
+                               breaks=lunch) for k in range(14)),
+        facilities=(Facility("dump", n + 1, unload_duration=600,
+                             opening=TimeWindow(5_000, 50_000)),),
+    )
+    result = ortools_model.solve(p, Deadline.after(6.0))
+    evaluation = evaluate(p, result.plan)
+    assert result.strategy == "construct+gls"
+    assert result.solutions > 1
+    assert evaluation.feasible, evaluation.violations
+    assert len(evaluation.served) == n
+
+
 def test_greedy_can_be_asked_for() -> None:
     """solver=GREEDY returns the constructed plan, labelled as such and checked."""
     p = _city(30)
