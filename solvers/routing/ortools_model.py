@@ -26,7 +26,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing.model import Break, RoutingProblem, TimeWindow, Vehicle
-from solvers.routing.ortools_construct import construct
+from solvers.routing.ortools_construct import construct_best
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
 
 __all__ = ["COST_SCALE", "OrtoolsResult", "OrtoolsSettings", "build", "solve"]
@@ -504,12 +504,16 @@ def _transit_callback(
     return transit_of
 
 
-def greedy_plan(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> RoutingPlan:
+def greedy_plan(
+    problem: RoutingProblem,
+    exclude: frozenset[int] = frozenset(),
+    deadline: Deadline | None = None,
+) -> RoutingPlan:
     """The constructive plan (ortools_construct) over the same eligibility as the model."""
     keep = [i for i in range(len(problem.stops)) if i not in exclude]
     layout = _layout(problem, keep)
     eligible = {i: _eligible(problem, layout, i) for i in keep}
-    plan = construct(problem, eligible, layout.final_facility)
+    plan = construct_best(problem, eligible, layout.final_facility, deadline)
     skipped = dict(plan.skipped)
     for i, vehicles in eligible.items():
         if not vehicles:
@@ -714,7 +718,7 @@ def solve(
     if settings.initial is not None or not has_facilities or settings.start == "insertion":
         run = _search(built, deadline, settings, settings.initial, on_solution, best, found)
     elif construct_only:
-        start = construct(problem, built.eligible, built.layout.final_facility)
+        start = construct_best(problem, built.eligible, built.layout.final_facility, deadline)
         # No insertion rescue when the constructed start fails here: insertion leaves about
         # half of such a problem's stops out (Kim 2100_stop at 60 s: 1060 of 2092), and its
         # first phase ignores the time limit (that answer came 1.7 s late).
@@ -724,7 +728,7 @@ def solve(
         half = Deadline(time.monotonic() + deadline.remaining() * 0.6)
         first = _search(built, half, settings, None, on_solution, best, found)
         other = build(problem, settings.exclude)
-        start = construct(problem, other.eligible, other.layout.final_facility)
+        start = construct_best(problem, other.eligible, other.layout.final_facility, deadline)
         second = _search(other, deadline, settings, start, on_solution, best, found, "construct")
         run = min(
             (r for r in (first, second) if r.assignment is not None),

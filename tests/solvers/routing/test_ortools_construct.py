@@ -12,6 +12,7 @@ from solvers.budget import Deadline
 from solvers.routing import ortools_model
 from solvers.routing.evaluate import evaluate
 from solvers.routing.model import Break, Facility, RoutingProblem, TimeWindow
+from solvers.routing.ortools_construct import Urgency, construct, construct_best
 from solvers.routing.plan import VisitKind
 from solvers.routing.solve import RoutingOptions, solve_checked
 from solvers.status import SolverFamily
@@ -29,6 +30,44 @@ def test_constructed_plans_pass_the_checker(p: RoutingProblem) -> None:
     evaluation = evaluate(p, plan)
     assert evaluation.feasible, evaluation.violations
     assert evaluation.skipped <= set(plan.skipped)
+
+
+def _rank(p: RoutingProblem, plan) -> tuple[int, int, int, float]:
+    evaluation = evaluate(p, plan)
+    missing = sum(1 for i in evaluation.skipped if not p.stops[i].optional)
+    return (len(evaluation.violations), missing, len(evaluation.routes), evaluation.cost)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_problems())
+def test_best_of_the_urgency_settings_is_never_worse_than_soonest_first(p: RoutingProblem) -> None:
+    """construct_best keeps plain soonest-first among its candidates, so it never ranks below it."""
+    p = replace(p, minimize_vehicles_first=True)
+    keep = list(range(len(p.stops)))
+    layout = ortools_model._layout(p, keep)
+    eligible = {i: ortools_model._eligible(p, layout, i) for i in keep}
+    final = layout.final_facility
+    assert _rank(p, construct_best(p, eligible, final)) <= _rank(p, construct(p, eligible, final))
+
+
+def test_urgency_serves_a_closing_window_first_and_saves_a_truck() -> None:
+    """A near stop and a far one whose window closes soon, on opposite sides of the depot.
+
+    Soonest-first serves the near one, then cannot reach the far one in time, so a second
+    truck goes; with the urgency bonus one truck serves both.
+    """
+    seconds = np.array([[0, 100, 1000], [100, 0, 1100], [1000, 1100, 0]], dtype=np.int64)
+    base = problem((stop("near", 1), stop("far", 2, time_windows=(TimeWindow(0, 1150),))),
+                   vehicles=(vehicle("v1"), vehicle("v2")), n_locations=3)
+    p = replace(base, durations=(seconds,), distances=(seconds,), minimize_vehicles_first=True)
+    eligible = {0: [0, 1], 1: [0, 1]}
+    final = [None, None]
+    plain = construct(p, eligible, final)
+    urgent = construct(p, eligible, final, Urgency(0.5, 3600))
+    best = construct_best(p, eligible, final)
+    assert len(plain.routes) == 2
+    assert [len(r.visits) for r in urgent.routes] == [2]
+    assert evaluate(p, best).feasible and len(best.routes) == 1
 
 
 def test_small_truck_makes_trips_with_a_break() -> None:
