@@ -496,7 +496,8 @@ def _transit_callback(
     without breaks keep the matrix, which OR-Tools reads without calling into Python.
     """
     order = [manager.IndexToNode(i) for i in range(routing.Size() + routing.vehicles())]
-    rows = [array("q", row) for row in transit[np.ix_(order, order)].tolist()]
+    by_index = np.ascontiguousarray(transit[np.ix_(order, order)], dtype=np.int64)
+    rows = [array("q", row.tobytes()) for row in by_index]  # no Python int per entry
 
     def transit_of(i: int, j: int) -> int:
         return rows[i][j]
@@ -709,6 +710,8 @@ def solve(
     """
     settings = settings or OrtoolsSettings()
     built = build(problem, settings.exclude)
+    # Deterministic mode tries every construction setting, whatever the clock says.
+    clock = None if settings.deterministic else deadline
     best = [math.inf]
     found = [0]
     has_facilities = bool(built.layout.node_facility)
@@ -718,7 +721,7 @@ def solve(
     if settings.initial is not None or not has_facilities or settings.start == "insertion":
         run = _search(built, deadline, settings, settings.initial, on_solution, best, found)
     elif construct_only:
-        start = construct_best(problem, built.eligible, built.layout.final_facility, deadline)
+        start = construct_best(problem, built.eligible, built.layout.final_facility, clock)
         # No insertion rescue when the constructed start fails here: insertion leaves about
         # half of such a problem's stops out (Kim 2100_stop at 60 s: 1060 of 2092), and its
         # first phase ignores the time limit (that answer came 1.7 s late).
@@ -728,7 +731,7 @@ def solve(
         half = Deadline(time.monotonic() + deadline.remaining() * 0.6)
         first = _search(built, half, settings, None, on_solution, best, found)
         other = build(problem, settings.exclude)
-        start = construct_best(problem, other.eligible, other.layout.final_facility, deadline)
+        start = construct_best(problem, other.eligible, other.layout.final_facility, clock)
         second = _search(other, deadline, settings, start, on_solution, best, found, "construct")
         run = min(
             (r for r in (first, second) if r.assignment is not None),

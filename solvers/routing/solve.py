@@ -436,7 +436,9 @@ def _run(
     if family is SolverFamily.GREEDY:
         # Milliseconds even for thousands of stops: it runs even when the deadline has passed,
         # since an answer slightly late beats none (the service keeps a margin for this).
-        plan = ortools_model.greedy_plan(problem, frozenset(excluded), deadline)
+        plan = ortools_model.greedy_plan(
+            problem, frozenset(excluded), None if options.deterministic else deadline
+        )
         return plan, "greedy.construct", Status.FEASIBLE, None
     raise SolverFailedError(f"{family.value.lower()}: not a routing engine")
 
