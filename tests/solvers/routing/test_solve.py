@@ -17,6 +17,7 @@ from solvers.routing.model import Break, Facility, RoutingProblem, TimeWindow
 from solvers.routing.ortools_model import CONSTRUCT_ONLY_ABOVE, OrtoolsSettings
 from solvers.routing.plan import RoutingPlan, SkipReason, VisitKind
 from solvers.routing.solve import (
+    INSERTION_COMPANION_UP_TO,
     RoutingOptions,
     SolveOutcome,
     _checked,
@@ -120,13 +121,17 @@ def test_ortools_pair_differs_in_every_case() -> None:
     facilities, small and large (identical searches would waste the second core)."""
     plain = problem((stop("a", 1),))
     small = problem((stop("a", 1),), facilities=(Facility("dump", 2),))
-    large = problem(
-        tuple(stop(f"s{i}", 1 + i % 5) for i in range(CONSTRUCT_ONLY_ABOVE + 1)),
-        facilities=(Facility("dump", 2),),
+    middle, large = (
+        problem(tuple(stop(f"s{i}", 1 + i % 5) for i in range(n)),
+                facilities=(Facility("dump", 2),))
+        for n in (CONSTRUCT_ONLY_ABOVE + 1, INSERTION_COMPANION_UP_TO + 1)
     )
-    for p in (plain, small, large):
+    seen = set()
+    for p in (plain, small, middle, large):
         here, there = _ortools_pair(p, {})
         assert OrtoolsSettings(**here) != OrtoolsSettings(**there)
+        seen.add(tuple(sorted(there.items())))
+    assert len(seen) == 4  # each size class has its own companion
 
 
 def test_progress_reports_improving_solutions() -> None:
