@@ -65,7 +65,7 @@ from solvers.routing.plan import (
     VisitTiming,
 )
 
-__all__ = ["COST_TERMS", "check_plan_structure", "evaluate"]
+__all__ = ["COST_TERMS", "check_plan_structure", "evaluate", "rank", "skipped_mandatory"]
 
 #: Names of the objective terms, in the order answers list them.
 COST_TERMS = ("fixed_cost", "time_cost", "distance_cost", "skip_penalty")
@@ -553,3 +553,20 @@ def _evaluate_route(
         cost=cost,
         violations=tuple(route_violations),
     )
+
+
+def skipped_mandatory(problem: RoutingProblem, evaluation: PlanEvaluation) -> list[int]:
+    """Mandatory stops the evaluated plan leaves out."""
+    return [i for i in evaluation.skipped if not problem.stops[i].optional]
+
+
+def rank(problem: RoutingProblem, evaluation: PlanEvaluation) -> tuple[int, int, int, float]:
+    """Lexicographic plan quality, lower is better: rules broken, mandatory stops left out,
+    vehicles (only when the problem minimises them first), then the checker's cost.
+
+    One ordering for every place that picks between plans (the portfolio, the constructive
+    best-of), so they never disagree on which plan is better.
+    """
+    vehicles = len(evaluation.routes) if problem.minimize_vehicles_first else 0
+    return (len(evaluation.violations), len(skipped_mandatory(problem, evaluation)), vehicles,
+            round(evaluation.cost, 9))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from solvers.budget import Deadline
-from solvers.routing.evaluate import evaluate
+from solvers.routing.evaluate import evaluate, rank
 from solvers.routing.model import RoutingProblem
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
 
@@ -94,8 +94,7 @@ def construct_best(
     deadline: Deadline | None = None,
     share: float = 0.1,
 ) -> RoutingPlan:
-    """The best plan over URGENCY_SETTINGS, by the checker: fewest mandatory stops left out or
-    broken rules, then vehicles when they are minimised first, then cost.
+    """The best plan over URGENCY_SETTINGS by the checker's ranking (evaluate.rank).
 
     Plain soonest-first always runs; the others only while less than ``share`` of the time left
     at the call has gone.
@@ -106,10 +105,7 @@ def construct_best(
         if best is not None and stop_at is not None and time.monotonic() > stop_at:
             break
         plan = construct(problem, eligible, final_facility, urgency)
-        evaluation = evaluate(problem, plan)
-        missing = sum(1 for i in evaluation.skipped if not problem.stops[i].optional)
-        used = len(evaluation.routes) if problem.minimize_vehicles_first else 0
-        key = (len(evaluation.violations), missing, used, evaluation.cost)
+        key = rank(problem, evaluate(problem, plan))
         if best is None or key < best[0]:
             best = (key, plan)
     assert best is not None

@@ -20,7 +20,7 @@ from solvers.budget import Deadline
 from solvers.errors import DispatchError, PlanRejectedError, SolverFailedError
 from solvers.routing import companion, ortools_model, pyvrp_engine
 from solvers.routing.companion import Companion
-from solvers.routing.evaluate import evaluate
+from solvers.routing.evaluate import evaluate, rank, skipped_mandatory
 from solvers.routing.model import RoutingProblem
 from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
 from solvers.status import SolveReport, SolverFamily, Status, relative_gap
@@ -352,19 +352,12 @@ def _leaves_out_servable(
     """True when the plan skips a mandatory stop that the pre-check did not rule out."""
     if outcome is None:
         return False
-    return any(i not in excluded for i in _skipped_mandatory(problem, outcome.evaluation))
+    return any(i not in excluded for i in skipped_mandatory(problem, outcome.evaluation))
 
 
-def _skipped_mandatory(problem: RoutingProblem, evaluation: PlanEvaluation) -> list[int]:
-    return [i for i in evaluation.skipped if not problem.stops[i].optional]
-
-
-def _rank(problem: RoutingProblem, outcome: SolveOutcome) -> tuple[int, int, float]:
-    """Lexicographic quality: mandatory stops left out, vehicles (if minimised first), cost."""
-    evaluation = outcome.evaluation
-    missing = len(_skipped_mandatory(problem, evaluation))
-    vehicles = len(evaluation.routes) if problem.minimize_vehicles_first else 0
-    return missing, vehicles, round(evaluation.cost, 9)
+def _rank(problem: RoutingProblem, outcome: SolveOutcome) -> tuple[int, int, int, float]:
+    """Lexicographic quality (evaluate.rank): mandatory stops left out, vehicles, cost."""
+    return rank(problem, outcome.evaluation)
 
 
 def _better(

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 
 from solvers.budget import Deadline
 from solvers.routing import ortools_model
-from solvers.routing.evaluate import evaluate
+from solvers.routing.evaluate import evaluate, rank
 from solvers.routing.model import Break, Facility, RoutingProblem, TimeWindow
 from solvers.routing.ortools_construct import Urgency, construct, construct_best
 from solvers.routing.plan import VisitKind
@@ -32,12 +32,6 @@ def test_constructed_plans_pass_the_checker(p: RoutingProblem) -> None:
     assert evaluation.skipped <= set(plan.skipped)
 
 
-def _rank(p: RoutingProblem, plan) -> tuple[int, int, int, float]:
-    evaluation = evaluate(p, plan)
-    missing = sum(1 for i in evaluation.skipped if not p.stops[i].optional)
-    return (len(evaluation.violations), missing, len(evaluation.routes), evaluation.cost)
-
-
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_problems())
 def test_best_of_the_urgency_settings_is_never_worse_than_soonest_first(p: RoutingProblem) -> None:
@@ -47,7 +41,8 @@ def test_best_of_the_urgency_settings_is_never_worse_than_soonest_first(p: Routi
     layout = ortools_model._layout(p, keep)
     eligible = {i: ortools_model._eligible(p, layout, i) for i in keep}
     final = layout.final_facility
-    assert _rank(p, construct_best(p, eligible, final)) <= _rank(p, construct(p, eligible, final))
+    best = rank(p, evaluate(p, construct_best(p, eligible, final)))
+    assert best <= rank(p, evaluate(p, construct(p, eligible, final)))
 
 
 def test_urgency_serves_a_closing_window_first_and_saves_a_truck() -> None:
