@@ -22,7 +22,7 @@ from solvers.routing.solve import (
     SolveOutcome,
     _checked,
     _or_constructed,
-    _ortools_pair,
+    _ortools_companion,
     _start_companion,
     solve,
     solve_checked,
@@ -81,7 +81,7 @@ def test_auto_puts_a_differently_tuned_ortools_beside_when_pyvrp_cannot_model() 
     the worker's own search; the answer is a checked OR-Tools plan."""
     brk = Break("lunch", TimeWindow(0, 100), 10)
     p = problem(tuple(stop(f"s{i}", i) for i in range(1, 6)), vehicles=(vehicle(breaks=(brk,)),))
-    _, beside = _start_companion(p, Deadline.after(3.0), RoutingOptions(), {})
+    beside = _start_companion(p, Deadline.after(3.0), RoutingOptions(), {})
     assert beside is not None and beside.engine == "ortools"
     beside.cancel()
     outcome = solve_checked(p, Deadline.after(3.0))
@@ -116,7 +116,7 @@ def test_a_complete_search_answer_is_kept_without_construction() -> None:
     assert _or_constructed(p, kept, Deadline.after(1.0), RoutingOptions(), {}, 0.0) is kept
 
 
-def test_ortools_pair_differs_in_every_case() -> None:
+def test_ortools_companion_differs_in_every_case() -> None:
     """The two OR-Tools searches of the portfolio are configured differently with and without
     facilities, small and large (identical searches would waste the second core)."""
     plain = problem((stop("a", 1),))
@@ -128,8 +128,8 @@ def test_ortools_pair_differs_in_every_case() -> None:
     )
     seen = set()
     for p in (plain, small, middle, large):
-        here, there = _ortools_pair(p, {})
-        assert OrtoolsSettings(**here) != OrtoolsSettings(**there)
+        there = _ortools_companion(p, {})
+        assert OrtoolsSettings() != OrtoolsSettings(**there)
         seen.add(tuple(sorted(there.items())))
     assert len(seen) == 4  # each size class has its own companion
 
