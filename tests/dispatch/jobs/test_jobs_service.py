@@ -256,7 +256,9 @@ def test_watchers_are_bounded(make_service: MakeService) -> None:
 
 def test_retention_also_runs_periodically(make_service: MakeService) -> None:
     """A server that runs for months must not keep every night's plan forever."""
-    service = make_service(retention_days=1e-9, retention_interval=0.1)
+    # One second of retention, not zero: a job that expires the instant it finishes can be
+    # deleted between its last state change and the watcher's final event.
+    service = make_service(retention_days=1 / 86400, retention_interval=0.1)
     job = service.create(plan_request("r", budget=0.2))
     events = list(service.watch(job.job_id, lambda: True))
     assert events[-1].job.state == Job.SUCCEEDED
@@ -268,7 +270,7 @@ def test_retention_also_runs_periodically(make_service: MakeService) -> None:
             return True
         return False
 
-    wait_for(gone, timeout=5)
+    wait_for(gone, timeout=10)
 
 
 def test_job_budget_is_the_request_budget_or_the_routing_default() -> None:
