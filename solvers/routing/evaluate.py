@@ -65,7 +65,15 @@ from solvers.routing.plan import (
     VisitTiming,
 )
 
-__all__ = ["COST_TERMS", "check_plan_structure", "evaluate", "rank", "skipped_mandatory"]
+__all__ = [
+    "COST_TERMS",
+    "check_plan_structure",
+    "evaluate",
+    "evaluate_route",
+    "rank",
+    "route_violations",
+    "skipped_mandatory",
+]
 
 #: Names of the objective terms, in the order answers list them.
 COST_TERMS = ("fixed_cost", "time_cost", "distance_cost", "skip_penalty")
@@ -553,6 +561,21 @@ def _evaluate_route(
         cost=cost,
         violations=tuple(route_violations),
     )
+
+
+def evaluate_route(problem: RoutingProblem, route: RoutePlan) -> RouteEvaluation:
+    """One route on its own, as :func:`evaluate` sees it inside a plan.
+
+    For solvers that finish a route (breaks, a last unload) and want to test the candidates
+    cheaply; the whole plan still goes through :func:`evaluate` before it is returned.
+    """
+    check_plan_structure(problem, RoutingPlan(routes=(route,)))
+    return _evaluate_route(problem, route, [0] * len(problem.stops))
+
+
+def route_violations(evaluation: RouteEvaluation) -> list[Violation]:
+    """Every violation of an evaluated route, the route's own and its visits'."""
+    return [*evaluation.violations, *(v for t in evaluation.visits for v in t.violations)]
 
 
 def skipped_mandatory(problem: RoutingProblem, evaluation: PlanEvaluation) -> list[int]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from solvers.budget import Deadline
 from solvers.errors import DispatchError, PlanRejectedError, SolverFailedError
-from solvers.routing import companion, ortools_model, pyvrp_engine
+from solvers.routing import companion, multitrip, ortools_model, pyvrp_engine
 from solvers.routing.companion import Companion
 from solvers.routing.evaluate import evaluate, rank, skipped_mandatory
 from solvers.routing.model import RoutingProblem
@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 #: Facility problems up to this many stops get OR-Tools' insertion start on the second core
 #: (see _ortools_companion); measured on the Kim instances between 200 and 800 stops.
 INSERTION_COMPANION_UP_TO = 500
+
+#: PyVRP takes the second core for disposal-trip problems only when its cap on trips keeps at
+#: least this share of the daily capacity (multitrip.daily_load_kept). Kim: 277, 444, 804, 1051,
+#: 1351, 1932 and 2100 keep 92-100 %; 102, 335 and 1599 keep 61-70 % and would need more trucks.
+PYVRP_TRIPS_MIN_DAILY_LOAD = 0.9
 
 #: on_progress(objective, vehicles_used, solutions_found) for each improving solution found.
 ProgressCallback = Callable[[float, int, int], None]
@@ -276,7 +281,8 @@ def _start_companion(
 ) -> Companion | None:
     """Start the second-core solve when time allows.
 
-    PyVRP when it can model the request exactly, else a differently configured OR-Tools. Not
+    PyVRP when it models the request well (:func:`_pyvrp_fits`), else a differently
+    configured OR-Tools. Not
     in deterministic mode (both stop on the wall clock here) and not with a warm start (the
     worker's OR-Tools reads it).
     """
@@ -287,13 +293,23 @@ def _start_companion(
     solver_deadline = Deadline(deadline.at - _reserve(deadline, problem))
     seed, exclude = options.seed, frozenset(excluded)
     try:
-        if not pyvrp_engine.unsupported_features(problem, exclude):
+        if _pyvrp_fits(problem, exclude):
             return Companion(problem, solver_deadline, seed, exclude)
         settings = _ortools_companion(problem, excluded)
         return Companion(problem, solver_deadline, seed, exclude, "ortools", settings)
     except OSError:
         log.warning("companion did not start", exc_info=True)
         return None
+
+
+def _pyvrp_fits(problem: RoutingProblem, exclude: frozenset[int]) -> bool:
+    """True when PyVRP models the request well enough to be worth the second core."""
+    if pyvrp_engine.unsupported_features(problem, exclude):
+        return False
+    return (
+        not problem.facilities
+        or multitrip.daily_load_kept(problem) >= PYVRP_TRIPS_MIN_DAILY_LOAD
+    )
 
 
 def _collect(

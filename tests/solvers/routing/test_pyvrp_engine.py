@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from checker_cases import problem, stop, vehicle
 from hypothesis import given, settings
@@ -12,7 +14,7 @@ from solvers.errors import SolverFailedError
 from solvers.routing import pyvrp_engine
 from solvers.routing.evaluate import evaluate
 from solvers.routing.model import Break, Facility, TimeWindow
-from solvers.routing.plan import SkipReason
+from solvers.routing.plan import SkipReason, VisitKind
 
 pytest.importorskip("pyvrp")
 
@@ -34,11 +36,95 @@ def test_declines_breaks():
         _solve(p)
 
 
-def test_declines_disposal_facilities():
-    """PyVRP has no unload-before-depot rule, so sanitation requests with facilities stay with
-    OR-Tools."""
-    p = problem((stop("s1", 2),), facilities=(Facility("tip", 5, None, 60),))
-    assert "disposal facilities (unload before returning)" in pyvrp_engine.unsupported_features(p)
+def test_declines_breaks_that_differ_between_vehicles():
+    """With disposal trips, breaks are cut out of one clock shared by every stop window, so
+    vehicles with different breaks cannot be relaxed that way and are declined."""
+    p = problem(
+        (stop("s1", 2),),
+        vehicles=(
+            vehicle("a", breaks=(Break("lunch", TimeWindow(100, 200), 30),)),
+            vehicle("b", breaks=(Break("lunch", TimeWindow(300, 400), 30),)),
+        ),
+        facilities=(Facility("tip", 5, None, 60),),
+    )
+    assert pyvrp_engine.unsupported_features(p) == ["breaks that differ between vehicles"]
+
+
+def _trips_problem(**vehicle_fields):
+    """Five stops of 2 units on a line, trucks of 4: three trips to the tip at location 6."""
+    stops = tuple(stop(f"s{i}", i, demands=(2,)) for i in range(1, 6))
+    fields = {"capacities": (4,), "breaks": (Break("lunch", TimeWindow(60, 160), 50),)}
+    fields.update(vehicle_fields)
+    return problem(
+        stops,
+        vehicles=(vehicle("a", **fields),),
+        facilities=(Facility("tip", 6, TimeWindow(0, 5000), 30),),
+        dimensions=("volume",),
+    )
+
+
+def test_disposal_trips_with_a_break_pass_the_checker():
+    """Facilities are PyVRP reload depots; the break and the last unload are added after, and
+    the plan serves everything, unloads three times and takes the lunch break."""
+    p = _trips_problem()
+    plan, report = _solve(p, seed=2)
+    evaluation = evaluate(p, plan)
+    assert evaluation.feasible, evaluation.violations
+    assert evaluation.served == frozenset(range(5))
+    (route,) = plan.routes
+    kinds = [v.kind for v in route.visits]
+    assert kinds.count(VisitKind.FACILITY) == 3
+    assert kinds.count(VisitKind.BREAK) == 1
+    assert kinds[-1] is VisitKind.FACILITY  # unloaded before going home
+    assert report.engine == "pyvrp"
+
+
+def test_daily_capacity_caps_the_trips():
+    """A daily capacity of two truckloads allows two trips, never more: the third load goes to
+    a second truck instead of over the daily limit."""
+    p = _trips_problem(daily_capacities=(8,))
+    p = replace(p, vehicles=(p.vehicles[0], replace(p.vehicles[0], id="b")))
+    plan, _ = _solve(p, seed=2)
+    evaluation = evaluate(p, plan)
+    assert evaluation.feasible, evaluation.violations
+    assert evaluation.served == frozenset(range(5))
+    assert all(r.trips <= 2 for r in evaluation.routes)
+    assert len(evaluation.routes) == 2
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    locations=st.lists(st.integers(1, 7), min_size=1, max_size=6),
+    window_ends=st.lists(st.integers(150, 600), min_size=6, max_size=6),
+    capacity=st.integers(2, 6),
+    break_start=st.integers(0, 300),
+)
+def test_every_returned_disposal_plan_passes_the_checker(
+    locations, window_ends, capacity, break_start
+):
+    """Whatever small disposal problem with a break PyVRP accepts, the finished plan is feasible
+    for the independent checker, or the engine raises SolverFailedError."""
+    stops = tuple(
+        stop(f"s{i}", loc, demands=(2,), time_windows=(TimeWindow(0, window_ends[i]),))
+        for i, loc in enumerate(locations)
+    )
+    lunch = (Break("lunch", TimeWindow(break_start, break_start + 60), 40),)
+    p = problem(
+        stops,
+        vehicles=tuple(
+            vehicle(k, capacities=(capacity,), shift=TimeWindow(0, 900), breaks=lunch)
+            for k in ("a", "b")
+        ),
+        facilities=(Facility("tip", 3, None, 20), Facility("far", 7, TimeWindow(0, 400), 10)),
+        dimensions=("volume",),
+    )
+    try:
+        plan, _ = pyvrp_engine.solve(p, Deadline.after(5), seed=1, max_iterations=100)
+    except SolverFailedError:
+        return
+    evaluation = evaluate(p, plan)
+    assert evaluation.feasible, evaluation.violations
+    assert evaluation.served | set(plan.skipped) == set(range(len(stops)))
 
 
 def test_declines_restrictive_skills_but_not_universal_ones():

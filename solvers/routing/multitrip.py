@@ -1,0 +1,213 @@
+"""Disposal trips for an engine without breaks or a last-unload rule: the relaxation and the repair.
+
+PyVRP 0.14 models reload depots (a visit empties the truck) but has no driver breaks, no rule that
+a truck must unload before it goes home and no load limit per day. The PyVRP engine solves a
+relaxation built from the pieces here, and every route it returns is finished here into a real
+one, which the checker then verifies like any other plan:
+
+* **Breaks: a clock without them.** Every vehicle must have the same breaks. Each break is cut
+  out of the timeline at the middle of its start window: a time after the cut counts as that
+  time minus the break, a time inside it as the cut itself. Stop windows, facility hours and
+  shifts are put on this clock, so a route that fits them is a real route with the break taken
+  at the cut, wherever the truck is then; half the break window on either side leaves room for a
+  service or a drive that is under way at the cut. :func:`finish_route` places the break where
+  the checker accepts it, trying the position at the cut first.
+* **Unload before going home: a virtual end.** Vehicles end at a virtual location reached from x
+  through the facility f that minimises cost(x, f) + cost(f, end), unload time included in the
+  duration (:func:`end_legs`). :func:`finish_route` then picks the real last unload.
+* **Load per day: a cap on trips.** floor(daily / trip capacity) trips can never collect more
+  than the daily capacity. It is a restriction: where it takes much of the daily capacity away
+  (:func:`daily_load_kept`), the portfolio does not use this relaxation.
+* **Stops per vehicle are not modelled;** a route over the limit makes the engine fail, and the
+  portfolio keeps the other engine's plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from solvers.routing.evaluate import evaluate_route, route_violations
+from solvers.routing.model import Break, RoutingProblem
+from solvers.routing.plan import PlannedVisit, RoutePlan, ViolationType, VisitKind
+
+#: Last unloads tried per route, nearest first (by cost via the facility to the end).
+FINAL_FACILITIES_TRIED = 3
+#: Positions tried per break, nearest the cut first; each is one route simulation.
+BREAK_POSITIONS_TRIED = 40
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The timeline with every break cut out at the middle of its start window."""
+
+    cuts: tuple[tuple[int, int], ...] = ()  # (real time of the cut, break seconds), in order
+
+    @classmethod
+    def without(cls, breaks: Sequence[Break]) -> Clock:
+        """The clock that removes ``breaks`` (the same for every vehicle)."""
+        cuts = sorted(
+            ((b.start_window.start + b.start_window.end) // 2, b.duration)
+            for b in breaks
+            if b.duration > 0
+        )
+        return cls(tuple(cuts))
+
+    def __call__(self, t: int) -> int:
+        """Time ``t`` on this clock."""
+        out = t
+        for at, duration in self.cuts:
+            if t >= at + duration:
+                out -= duration
+            elif t > at:
+                out -= t - at
+        return out
+
+    @property
+    def break_seconds(self) -> int:
+        """Seconds the cuts remove from a route that runs through all of them."""
+        return sum(duration for _, duration in self.cuts)
+
+
+def common_breaks(problem: RoutingProblem) -> tuple[Break, ...] | None:
+    """The breaks every vehicle has, or None when they differ between vehicles."""
+    patterns = {
+        tuple(sorted((b.start_window, b.duration) for b in v.breaks)) for v in problem.vehicles
+    }
+    if len(patterns) > 1:
+        return None
+    return problem.vehicles[0].breaks if problem.vehicles else ()
+
+
+def daily_load_kept(problem: RoutingProblem) -> float:
+    """Smallest share of a vehicle's daily capacity that the cap on trips still allows (1 = all)."""
+    kept = 1.0
+    for v in problem.vehicles:
+        if v.daily_capacities is None or v.capacities is None:
+            continue
+        for trip, daily in zip(v.capacities, v.daily_capacities, strict=False):
+            if daily > 0 and trip > 0:
+                kept = min(kept, (daily // trip) * trip / daily)
+    return kept
+
+
+def max_trips(problem: RoutingProblem, vehicle: int) -> int | None:
+    """Trips that can never collect more than the daily capacity (None = no limit)."""
+    v = problem.vehicles[vehicle]
+    if v.daily_capacities is None or v.capacities is None:
+        return None
+    trips = [
+        daily // trip
+        for trip, daily in zip(v.capacities, v.daily_capacities, strict=False)
+        if trip > 0
+    ]
+    return max(1, min(trips)) if trips else None
+
+
+def end_legs(
+    problem: RoutingProblem, costs: np.ndarray, durations: np.ndarray, end: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cost and seconds from every location to ``end`` through its cheapest facility.
+
+    The cheapest facility minimises cost(x, f) + cost(f, end); its unload time is in the seconds.
+    """
+    locations = np.asarray([f.location for f in problem.facilities])
+    unload = np.asarray([f.unload_duration for f in problem.facilities], dtype=np.int64)
+    via = costs[:, locations] + costs[locations, end][None, :]
+    best = via.argmin(axis=1)
+    rows = np.arange(costs.shape[0])
+    cost = via[rows, best]
+    seconds = durations[rows, locations[best]] + unload[best] + durations[locations[best], end]
+    return cost.astype(np.int64), seconds.astype(np.int64)
+
+
+def finish_route(
+    problem: RoutingProblem,
+    vehicle: int,
+    visits: Sequence[PlannedVisit],
+    cut_positions: Sequence[int] = (),
+) -> RoutePlan | None:
+    """A real route from a relaxed one: the last unload and the breaks added, or None.
+
+    ``cut_positions[b]`` is where the relaxed route crossed break b's cut (the index of the
+    first visit at or after it); break b is tried there first, then ever further away. The
+    first candidate without violations is returned; None when there is none.
+    """
+    for final in _final_unloads(problem, vehicle, visits):
+        base = [*visits, *([PlannedVisit(VisitKind.FACILITY, final)] if final is not None else [])]
+        route = _with_breaks(problem, vehicle, base, cut_positions)
+        if route is not None:
+            return route
+    return None
+
+
+def _final_unloads(
+    problem: RoutingProblem, vehicle: int, visits: Sequence[PlannedVisit]
+) -> list[int | None]:
+    """Last unloads to try: none when the route already ends empty, else the nearest few."""
+    trailing = 0
+    for visit in reversed(visits):
+        if visit.kind is VisitKind.FACILITY:
+            break
+        if visit.kind is VisitKind.STOP:
+            trailing += sum(problem.stops[visit.ref].demands)
+    if not trailing:
+        return [None]
+    v = problem.vehicles[vehicle]
+    last = _location(problem, visits[-1])
+    order = sorted(
+        range(len(problem.facilities)),
+        key=lambda f: (
+            problem.distance(vehicle, last, problem.facilities[f].location)
+            + problem.distance(vehicle, problem.facilities[f].location, v.end),
+            problem.travel(vehicle, last, problem.facilities[f].location)
+            + problem.travel(vehicle, problem.facilities[f].location, v.end),
+        ),
+    )
+    return list(order[:FINAL_FACILITIES_TRIED])
+
+
+def _location(problem: RoutingProblem, visit: PlannedVisit) -> int:
+    if visit.kind is VisitKind.STOP:
+        return problem.stops[visit.ref].location
+    return problem.facilities[visit.ref].location
+
+
+def _with_breaks(
+    problem: RoutingProblem,
+    vehicle: int,
+    visits: list[PlannedVisit],
+    cut_positions: Sequence[int],
+) -> RoutePlan | None:
+    """The route with its breaks where the checker accepts them (None if nowhere)."""
+    plain = RoutePlan(vehicle, tuple(visits))
+    if not route_violations(evaluate_route(problem, plain)):
+        return plain  # home before the breaks, or out after them: none is owed
+    breaks = problem.vehicles[vehicle].breaks
+    if not breaks:
+        return None  # the violations are not about breaks: no break can mend them
+    order = sorted(range(len(breaks)), key=lambda b: breaks[b].start_window.start)
+    placed = list(visits)
+    for rank, b in enumerate(order):
+        hint = cut_positions[b] if b < len(cut_positions) else len(visits) // 2
+        hint += rank  # the breaks placed before this one moved it
+        later = set(order[rank + 1:])
+        found = None
+        positions = sorted(range(len(placed) + 1), key=lambda q: (abs(q - hint), q))
+        for p in positions[:BREAK_POSITIONS_TRIED]:
+            candidate = [*placed[:p], PlannedVisit(VisitKind.BREAK, b), *placed[p:]]
+            route = RoutePlan(vehicle, tuple(candidate))
+            problems = [
+                x
+                for x in route_violations(evaluate_route(problem, route))
+                if not (x.type is ViolationType.BREAK and x.ref in later)
+            ]
+            if not problems:
+                found = candidate
+                break
+        if found is None:
+            return None
+        placed = found
+    return RoutePlan(vehicle, tuple(placed))

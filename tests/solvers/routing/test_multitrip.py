@@ -1,0 +1,124 @@
+"""The disposal-trip relaxation: the clock without breaks, the trip cap, the virtual end and the
+repair that turns a relaxed route into one the checker accepts."""
+
+from __future__ import annotations
+
+import numpy as np
+from checker_cases import problem, stop, vehicle
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from solvers.routing import multitrip
+from solvers.routing.evaluate import evaluate_route, route_violations
+from solvers.routing.model import Break, Facility, TimeWindow
+from solvers.routing.plan import PlannedVisit, VisitKind
+
+LUNCH = Break("lunch", TimeWindow(100, 200), 60)
+
+
+def test_clock_cuts_the_break_at_the_middle_of_its_window():
+    """Lunch may start in [100, 200] and lasts 60: the cut is at 150, so 150..210 all read
+    150 and later times read 60 less."""
+    clock = multitrip.Clock.without((LUNCH,))
+    assert [clock(t) for t in (0, 149, 150, 180, 210, 300)] == [0, 149, 150, 150, 150, 240]
+    assert clock.break_seconds == 60
+
+
+@given(st.integers(0, 10_000), st.integers(0, 10_000))
+def test_clock_never_runs_backwards(a, b):
+    """A later real time is never earlier on the clock, so windows stay windows."""
+    clock = multitrip.Clock.without((LUNCH, Break("tea", TimeWindow(500, 700), 20)))
+    lo, hi = sorted((a, b))
+    assert clock(lo) <= clock(hi)
+
+
+def test_trip_cap_keeps_whole_truckloads_of_the_daily_capacity():
+    """Daily 10, trips of 4: two trips (8) can never exceed the day, so 80 % of it is kept."""
+    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,), daily_capacities=(10,)),))
+    assert multitrip.max_trips(p, 0) == 2
+    assert multitrip.daily_load_kept(p) == 0.8
+    unlimited = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,)),))
+    assert multitrip.max_trips(unlimited, 0) is None
+    assert multitrip.daily_load_kept(unlimited) == 1.0
+
+
+def test_end_leg_goes_through_the_cheapest_facility_with_its_unload():
+    """From location 5 home to 0 on the line: via the tip at 4 (1 + 4 steps) rather than the one
+    at 7 (2 + 7 steps); the seconds include that tip's 30 s unload."""
+    p = problem(
+        (stop("s", 1),), facilities=(Facility("a", 7, None, 5), Facility("b", 4, None, 30))
+    )
+    costs = np.asarray(p.distances[0])
+    cost, seconds = multitrip.end_legs(p, costs, np.asarray(p.durations[0]), 0)
+    assert cost[5] == 5 * 1000
+    assert seconds[5] == 5 * 10 + 30
+
+
+def test_common_breaks_only_when_every_vehicle_has_the_same():
+    """One pattern for all vehicles can be cut out of one clock; two cannot."""
+    same = problem((stop("s", 1),), vehicles=(vehicle("a", breaks=(LUNCH,)),
+                                             vehicle("b", breaks=(LUNCH,))))
+    assert multitrip.common_breaks(same) == (LUNCH,)
+    other = Break("lunch", TimeWindow(300, 400), 60)
+    differ = problem((stop("s", 1),), vehicles=(vehicle("a", breaks=(LUNCH,)),
+                                               vehicle("b", breaks=(other,))))
+    assert multitrip.common_breaks(differ) is None
+
+
+def _stops_route(*locations: int):
+    return [PlannedVisit(VisitKind.STOP, i) for i in range(len(locations))]
+
+
+def test_finish_adds_the_last_unload_and_the_break():
+    """A relaxed route 1 -> 2 -> 3 (loaded) gets the nearest tip before home and the lunch break
+    the checker requires, and the result breaks no rule."""
+    p = problem(
+        tuple(stop(f"s{i}", loc, demands=(1,), service_duration=40) for i, loc in
+              enumerate((1, 2, 3))),
+        vehicles=(vehicle(capacities=(5,), breaks=(LUNCH,)),),
+        facilities=(Facility("far", 7, None, 10), Facility("near", 4, None, 10)),
+        dimensions=("volume",),
+    )
+    route = multitrip.finish_route(p, 0, _stops_route(1, 2, 3), cut_positions=(2,))
+    assert route is not None
+    assert route.visits[-1] == PlannedVisit(VisitKind.FACILITY, 1)
+    assert [v.kind for v in route.visits].count(VisitKind.BREAK) == 1
+    assert not route_violations(evaluate_route(p, route))
+
+
+def test_finish_adds_no_break_to_a_crew_home_before_its_window():
+    """A route that is home before the break window opens owes no break and gets none."""
+    late = Break("lunch", TimeWindow(5000, 6000), 60)
+    p = problem((stop("s0", 1, demands=(1,)),), vehicles=(vehicle(breaks=(late,)),),
+                facilities=(Facility("tip", 2, None, 10),), dimensions=("volume",))
+    route = multitrip.finish_route(p, 0, _stops_route(1), cut_positions=(1,))
+    assert route is not None
+    assert [v.kind for v in route.visits] == [VisitKind.STOP, VisitKind.FACILITY]
+
+
+def test_finish_returns_none_when_no_last_unload_fits():
+    """The only tip closes before the truck can reach it: there is no valid route to return."""
+    p = problem((stop("s0", 5, demands=(1,)),), vehicles=(vehicle(),),
+                facilities=(Facility("tip", 6, TimeWindow(0, 20), 10),), dimensions=("volume",))
+    assert multitrip.finish_route(p, 0, _stops_route(5)) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    order=st.permutations([1, 2, 3, 4, 5, 6]),
+    break_start=st.integers(0, 400),
+    cut=st.integers(0, 6),
+)
+def test_a_finished_route_always_passes_the_checker(order, break_start, cut):
+    """Whatever the order and wherever the hint points, a route finish_route returns breaks no
+    rule of the checker (it returns None rather than a broken route)."""
+    lunch = Break("lunch", TimeWindow(break_start, break_start + 100), 50)
+    p = problem(
+        tuple(stop(f"s{loc}", loc, demands=(1,), service_duration=20) for loc in order),
+        vehicles=(vehicle(capacities=(10,), shift=TimeWindow(0, 700), breaks=(lunch,)),),
+        facilities=(Facility("tip", 7, None, 15),),
+        dimensions=("volume",),
+    )
+    route = multitrip.finish_route(p, 0, _stops_route(*order), cut_positions=(cut,))
+    if route is not None:
+        assert not route_violations(evaluate_route(p, route))
