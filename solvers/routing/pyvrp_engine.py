@@ -263,10 +263,12 @@ def _problem_data(
         capacity = list(v.capacities) if v.capacities is not None else [_INT_MAX // 4] * n_dims
         extra: dict[str, Any] = {}
         if trips:
-            limit = multitrip.max_trips(problem, ks[0])
+            limits = multitrip.trip_limits(problem, ks[0])
+            if limits.capacities is not None:
+                capacity = list(limits.capacities)
             extra = {"reload_depots": reload_depots}
-            if limit is not None:
-                extra["max_reloads"] = limit - 1
+            if limits.max_trips is not None:
+                extra["max_reloads"] = limits.max_trips - 1
         elif v.daily_capacities is not None:  # no facilities: one trip per route
             capacity = [min(a, b) for a, b in zip(capacity, v.daily_capacities, strict=True)]
         has_distances = problem.distances[v.matrix] is not None

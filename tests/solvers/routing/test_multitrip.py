@@ -32,14 +32,46 @@ def test_clock_never_runs_backwards(a, b):
     assert clock(lo) <= clock(hi)
 
 
-def test_trip_cap_keeps_whole_truckloads_of_the_daily_capacity():
-    """Daily 10, trips of 4: two trips (8) can never exceed the day, so 80 % of it is kept."""
-    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,), daily_capacities=(10,)),))
-    assert multitrip.max_trips(p, 0) == 2
-    assert multitrip.daily_load_kept(p) == 0.8
-    unlimited = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,)),))
-    assert multitrip.max_trips(unlimited, 0) is None
-    assert multitrip.daily_load_kept(unlimited) == 1.0
+def test_full_trips_when_they_keep_most_of_the_day():
+    """Daily 19, trips of 4: four full trips (16) can never exceed the day and keep 84 % of it;
+    below 90 %, so five trips of 3 (15 of 19, 75 % of a trip) are compared, and four full trips
+    stay the better choice. Daily 8, trips of 4: two full trips are the whole day."""
+    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,), daily_capacities=(19,)),))
+    limits = multitrip.trip_limits(p, 0)
+    assert (limits.capacities, limits.max_trips) == ((4,), 4)
+    assert limits.kept == 16 / 19
+    exact = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,), daily_capacities=(8,)),))
+    assert multitrip.trip_limits(exact, 0) == multitrip.TripLimits((4,), 2, 1.0)
+
+
+def test_smaller_trips_when_full_ones_waste_the_day():
+    """Trips of 28, a day of 80 (Kim 1599_stop): two full trips keep 70 % of the day, three trips
+    of 26 (integer 80 // 3) keep 97.5 % of it and 93 % of a trip, so three it is; their total can
+    never exceed the day."""
+    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(28,), daily_capacities=(80,)),))
+    limits = multitrip.trip_limits(p, 0)
+    assert (limits.capacities, limits.max_trips) == ((26,), 3)
+    assert limits.capacities[0] * limits.max_trips <= 80
+    assert multitrip.load_kept(p) == limits.kept
+
+
+def test_no_daily_capacity_no_trip_limit():
+    """Without a daily capacity trips are unlimited and nothing is lost."""
+    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,)),))
+    assert multitrip.trip_limits(p, 0) == multitrip.TripLimits((4,), None, 1.0)
+    assert multitrip.load_kept(p) == 1.0
+
+
+@given(st.integers(1, 100), st.integers(1, 400))
+def test_trip_limits_never_exceed_the_day(trip, daily):
+    """Whatever the capacities, max_trips full trips fit in one day and in the truck."""
+    p = problem((stop("s", 1),),
+                vehicles=(vehicle(capacities=(trip,), daily_capacities=(daily,)),))
+    limits = multitrip.trip_limits(p, 0)
+    assert limits.capacities is not None and limits.max_trips is not None
+    assert limits.capacities[0] <= trip
+    assert limits.capacities[0] * limits.max_trips <= daily
+    assert 0 < limits.kept <= 1
 
 
 def test_end_leg_goes_through_the_cheapest_facility_with_its_unload():

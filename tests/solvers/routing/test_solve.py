@@ -89,6 +89,25 @@ def test_auto_puts_a_differently_tuned_ortools_beside_when_pyvrp_cannot_model() 
     assert outcome.evaluation.feasible
 
 
+def test_disposal_trips_go_to_pyvrp_only_when_its_trip_limits_keep_the_load() -> None:
+    """PyVRP takes the second core for disposal trips when its limits on trips keep at least
+    80 % of the daily and trip capacity (a day of two truckloads: all of it); a day of 1.4
+    truckloads keeps 71 % (as Kim 102_stop), and OR-Tools keeps the second core."""
+    stops = tuple(stop(f"s{i}", i, demands=(2,)) for i in range(1, 6))
+    dump = (Facility("dump", 6, None, 30),)
+
+    def companion_engine(daily: int) -> str:
+        truck = vehicle(capacities=(10,), daily_capacities=(daily,))
+        p = problem(stops, vehicles=(truck,), facilities=dump, dimensions=("volume",))
+        beside = _start_companion(p, Deadline.after(3.0), RoutingOptions(), {})
+        assert beside is not None
+        beside.cancel()
+        return beside.engine
+
+    assert companion_engine(20) == "pyvrp"
+    assert companion_engine(14) == "ortools"
+
+
 def test_constructed_plan_replaces_one_that_drops_mandatory_stops() -> None:
     """A search answer that leaves mandatory stops out (Kim 2100_stop at 60 s: 1060 of 2092)
     is compared with the constructive plan, which serves them all here, and loses to it."""
