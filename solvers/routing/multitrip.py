@@ -104,12 +104,16 @@ def trip_limits(problem: RoutingProblem, vehicle: int) -> TripLimits:
     """
     v = problem.vehicles[vehicle]
     trip, daily = v.capacities, v.daily_capacities
-    if trip is None or daily is None:
+    if daily is None:
         return TripLimits(trip, None, 1.0)
+    if trip is None:  # unlimited trips: one of at most the daily capacity is the whole rule
+        return TripLimits(daily, 1, 1.0)
     dims = [d for d in range(min(len(trip), len(daily))) if trip[d] > 0 and daily[d] > 0]
+    if not dims:
+        return TripLimits(trip, None, 1.0)
     counts = {max(1, n) for d in dims for n in (daily[d] // trip[d], -(-daily[d] // trip[d]))}
-    best = TripLimits(trip, None, 1.0) if not dims else None
-    full = max(1, min(daily[d] // trip[d] for d in dims)) if dims else 1
+    best: TripLimits | None = None
+    full = max(1, min(daily[d] // trip[d] for d in dims))
     for k in [full, *sorted(counts)]:
         capacities = list(trip)
         for d in dims:

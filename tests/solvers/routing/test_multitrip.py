@@ -62,6 +62,13 @@ def test_no_daily_capacity_no_trip_limit():
     assert multitrip.load_kept(p) == 1.0
 
 
+def test_a_daily_capacity_without_a_trip_capacity_is_one_trip_of_the_day():
+    """Trucks without a per-trip limit but with a daily one: one trip of the daily capacity is
+    exactly the rule, so nothing is lost."""
+    p = problem((stop("s", 1),), vehicles=(vehicle(daily_capacities=(9,)),))
+    assert multitrip.trip_limits(p, 0) == multitrip.TripLimits((9,), 1, 1.0)
+
+
 @given(st.integers(1, 100), st.integers(1, 400))
 def test_trip_limits_never_exceed_the_day(trip, daily):
     """Whatever the capacities, max_trips full trips fit in one day and in the truck."""

@@ -25,6 +25,17 @@ def _solve(p, **kwargs):
     return pyvrp_engine.solve(p, Deadline.after(BUDGET), **kwargs)
 
 
+def _assert_checked_or_failed(p):
+    """PyVRP's plan for ``p`` passes the checker and accounts for every stop, or it failed."""
+    try:
+        plan, _ = pyvrp_engine.solve(p, Deadline.after(5), seed=1, max_iterations=100)
+    except SolverFailedError:
+        return
+    evaluation = evaluate(p, plan)
+    assert evaluation.feasible, evaluation.violations
+    assert evaluation.served | set(plan.skipped) == set(range(len(p.stops)))
+
+
 def test_declines_breaks():
     """A request with driver breaks is not PyVRP's to solve: it must say so, not drop the break."""
     p = problem(
@@ -118,13 +129,7 @@ def test_every_returned_disposal_plan_passes_the_checker(
         facilities=(Facility("tip", 3, None, 20), Facility("far", 7, TimeWindow(0, 400), 10)),
         dimensions=("volume",),
     )
-    try:
-        plan, _ = pyvrp_engine.solve(p, Deadline.after(5), seed=1, max_iterations=100)
-    except SolverFailedError:
-        return
-    evaluation = evaluate(p, plan)
-    assert evaluation.feasible, evaluation.violations
-    assert evaluation.served | set(plan.skipped) == set(range(len(stops)))
+    _assert_checked_or_failed(p)
 
 
 def test_declines_restrictive_skills_but_not_universal_ones():
@@ -199,10 +204,4 @@ def test_every_returned_plan_passes_the_checker(locations, window_ends, capacity
         vehicles=(vehicle("a", capacities=(capacity,)), vehicle("b", capacities=(capacity,))),
         dimensions=("volume",),
     )
-    try:
-        plan, _ = pyvrp_engine.solve(p, Deadline.after(5), seed=1, max_iterations=100)
-    except SolverFailedError:
-        return
-    evaluation = evaluate(p, plan)
-    assert evaluation.feasible, evaluation.violations
-    assert evaluation.served | set(plan.skipped) == set(range(len(stops)))
+    _assert_checked_or_failed(p)
