@@ -284,9 +284,8 @@ def _start_companion(
     """Start the second-core solve when time allows.
 
     PyVRP when it models the request well (:func:`_pyvrp_fits`), else a differently
-    configured OR-Tools. Not
-    in deterministic mode (both stop on the wall clock here) and not with a warm start (the
-    worker's OR-Tools reads it).
+    configured OR-Tools. Not in deterministic mode (both stop on the wall clock here) and not
+    with a warm start (the worker's OR-Tools reads it).
     """
     if options.solver is not SolverFamily.AUTO or options.deterministic or options.initial:
         return None
