@@ -51,12 +51,11 @@ class Clock:
     @classmethod
     def without(cls, breaks: Sequence[Break]) -> Clock:
         """The clock that removes ``breaks`` (the same for every vehicle)."""
-        cuts = sorted(
-            ((b.start_window.start + b.start_window.end) // 2, b.duration)
-            for b in breaks
-            if b.duration > 0
-        )
-        return cls(tuple(cuts))
+        return cls(tuple(sorted((_middle(b), b.duration) for b in breaks if b.duration > 0)))
+
+    def at_cut(self, brk: Break) -> int:
+        """Where ``brk`` is cut, on this clock (a relaxed route crosses it there)."""
+        return self(_middle(brk))
 
     def __call__(self, t: int) -> int:
         """Time ``t`` on this clock."""
@@ -72,6 +71,11 @@ class Clock:
     def break_seconds(self) -> int:
         """Seconds the cuts remove from a route that runs through all of them."""
         return sum(duration for _, duration in self.cuts)
+
+
+def _middle(brk: Break) -> int:
+    """The middle of a break's start window: where the clock cuts it out."""
+    return (brk.start_window.start + brk.start_window.end) // 2
 
 
 def common_breaks(problem: RoutingProblem) -> tuple[Break, ...] | None:

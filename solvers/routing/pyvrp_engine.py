@@ -152,9 +152,7 @@ def solve(
         raise SolverFailedError("pyvrp: cannot model " + ", ".join(reasons))
     started = time.monotonic()
     trips = bool(problem.facilities)
-    clock = multitrip.Clock.without(multitrip.common_breaks(problem) or ()) if trips else (
-        multitrip.Clock()
-    )
+    clock = multitrip.Clock.without(multitrip.common_breaks(problem) or () if trips else ())
     keep = [i for i in range(len(problem.stops)) if i not in exclude]
     data, layout = _problem_data(pyvrp, problem, keep, clock)
 
@@ -227,13 +225,10 @@ def _problem_data(
                 name=f.id,
             )
         )
-    end_index = {}
+    end_index = depot_index
     if trips:
-        for j, end in enumerate(ends):
-            end_index[end] = len(depots)
-            depots.append(pyvrp.Depot(location=n_locations + j))
-    else:
-        end_index = depot_index
+        end_index = {end: len(depots) + j for j, end in enumerate(ends)}
+        depots += [pyvrp.Depot(location=n_locations + j) for j in range(len(ends))]
 
     clients = []
     for i in keep:
@@ -375,10 +370,7 @@ def _route(
     v = problem.vehicles[vehicle]
     if v.max_stops and sum(1 for x in visits if x.kind is VisitKind.STOP) > v.max_stops:
         raise SolverFailedError(f"pyvrp: the route of {v.id} is over its {v.max_stops} stops")
-    cuts = [
-        bisect.bisect_left(starts, clock((b.start_window.start + b.start_window.end) // 2))
-        for b in v.breaks
-    ]
+    cuts = [bisect.bisect_left(starts, clock.at_cut(b)) for b in v.breaks]
     finished = multitrip.finish_route(problem, vehicle, visits, cuts)
     if finished is None:
         raise SolverFailedError(f"pyvrp: found no place for the breaks and last unload of {v.id}")
