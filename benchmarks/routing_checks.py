@@ -41,8 +41,9 @@ def _matrix(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.rint(np.hypot(diff[..., 0], diff[..., 1])).astype(np.int64)
 
 
-def city(seed: int, n_stops: int, facilities: bool, breaks: bool = False,
-         n_vehicles: int = 2) -> RoutingProblem:
+def city(
+    seed: int, n_stops: int, facilities: bool, breaks: bool = False, n_vehicles: int = 2
+) -> RoutingProblem:
     """Random city: depot 0, stops 1..n, optional disposal site last; every 4th stop optional."""
     rng = np.random.default_rng(seed)
     n = n_stops + 2
@@ -50,22 +51,38 @@ def city(seed: int, n_stops: int, facilities: bool, breaks: bool = False,
     stops = []
     for i in range(n_stops):
         start = int(rng.integers(0, 2000))
-        stops.append(Stop(
-            f"s{i}", i + 1, demands=(int(rng.integers(1, 4)),), service_duration=60,
-            time_windows=(TimeWindow(start, start + 1500),),
-            optional=bool(i % 4 == 3), skip_penalty=800.0,
-        ))
+        stops.append(
+            Stop(
+                f"s{i}",
+                i + 1,
+                demands=(int(rng.integers(1, 4)),),
+                service_duration=60,
+                time_windows=(TimeWindow(start, start + 1500),),
+                optional=bool(i % 4 == 3),
+                skip_penalty=800.0,
+            )
+        )
     vehicles = tuple(
         # Without a facility each vehicle makes one trip: give it room for its share of the work.
-        Vehicle(f"v{k}", 0, 0, TimeWindow(0, 10**7),
-                capacities=(6,) if facilities else (3 * n_stops,), fixed_cost=200.0,
-                cost_per_hour=60.0, cost_per_km=0.5,
-                breaks=(Break("b", TimeWindow(0, 10**7), 600),) if breaks else ())
+        Vehicle(
+            f"v{k}",
+            0,
+            0,
+            TimeWindow(0, 10**7),
+            capacities=(6,) if facilities else (3 * n_stops,),
+            fixed_cost=200.0,
+            cost_per_hour=60.0,
+            cost_per_km=0.5,
+            breaks=(Break("b", TimeWindow(0, 10**7), 600),) if breaks else (),
+        )
         for k in range(n_vehicles)
     )
     return RoutingProblem(
-        location_ids=tuple(f"L{i}" for i in range(n)), durations=(durations,),
-        distances=(durations * 10,), vehicles=vehicles, stops=tuple(stops),
+        location_ids=tuple(f"L{i}" for i in range(n)),
+        durations=(durations,),
+        distances=(durations * 10,),
+        vehicles=vehicles,
+        stops=tuple(stops),
         facilities=(Facility("dump", n - 1, None, 120),) if facilities else (),
         dimensions=("kg",),
     )
@@ -97,12 +114,16 @@ def measure_checker(seed: int, sizes: list[int], repeats: int) -> list[dict[str,
             evaluation = evaluate(p, plan)
             times.append(time.perf_counter() - started)
         visits = sum(len(r.visits) for r in plan.routes)
-        rows.append({
-            "stops": n, "vehicles": len(p.vehicles), "planned_visits": visits,
-            "median_seconds": statistics.median(times),
-            "microseconds_per_visit": 1e6 * statistics.median(times) / visits,
-            "violations": len(evaluation.violations),
-        })
+        rows.append(
+            {
+                "stops": n,
+                "vehicles": len(p.vehicles),
+                "planned_visits": visits,
+                "median_seconds": statistics.median(times),
+                "microseconds_per_visit": 1e6 * statistics.median(times) / visits,
+                "violations": len(evaluation.violations),
+            }
+        )
         print(f"checker {n:>6} stops: {statistics.median(times) * 1000:8.2f} ms", flush=True)
     return rows
 
@@ -113,16 +134,25 @@ def measure_milp(seed: int, sizes: list[int], budget: float) -> list[dict[str, o
         for n in sizes:
             p = city(seed + n, n, facilities)
             started = time.monotonic()
-            row: dict[str, object] = {"stops": n, "vehicles": len(p.vehicles),
-                                      "facility": facilities, "budget_seconds": budget}
+            row: dict[str, object] = {
+                "stops": n,
+                "vehicles": len(p.vehicles),
+                "facility": facilities,
+                "budget_seconds": budget,
+            }
             try:
                 plan, report = milp.solve(p, Deadline.after(budget), seed=seed)
             except SolverFailedError as exc:
                 row.update(status="FAILED", note=str(exc))
             else:
-                row.update(status=report.status.value, objective=report.objective,
-                           bound=report.bound, gap=report.gap, engine=report.engine,
-                           mandatory_skipped=sum(not p.stops[i].optional for i in plan.skipped))
+                row.update(
+                    status=report.status.value,
+                    objective=report.objective,
+                    bound=report.bound,
+                    gap=report.gap,
+                    engine=report.engine,
+                    mandatory_skipped=sum(not p.stops[i].optional for i in plan.skipped),
+                )
             row["wall_seconds"] = time.monotonic() - started
             # Reference: OR-Tools through the portfolio with a short budget on the same city.
             _, reference = routing_solve(
@@ -130,29 +160,48 @@ def measure_milp(seed: int, sizes: list[int], budget: float) -> list[dict[str, o
             )
             row["ortools_5s_objective"] = reference.objective
             rows.append(row)
-            print(f"milp {n:>3} stops facility={facilities!s:5}: {row['status']:9} "
-                  f"{row['wall_seconds']:6.2f} s gap={row.get('gap')}", flush=True)
+            print(
+                f"milp {n:>3} stops facility={facilities!s:5}: {row['status']:9} "
+                f"{row['wall_seconds']:6.2f} s gap={row.get('gap')}",
+                flush=True,
+            )
     return rows
 
 
 def _markdown(env: dict[str, object], checker: list[dict], milp_rows: list[dict]) -> str:
-    lines = ["# Plan checker speed and MILP reach", "", "```", json.dumps(env, indent=2), "```",
-             "", "## Checker (`solvers.routing.evaluate`)", "",
-             "| stops | vehicles | planned visits | median ms | us per visit |",
-             "|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# Plan checker speed and MILP reach",
+        "",
+        "```",
+        json.dumps(env, indent=2),
+        "```",
+        "",
+        "## Checker (`solvers.routing.evaluate`)",
+        "",
+        "| stops | vehicles | planned visits | median ms | us per visit |",
+        "|---:|---:|---:|---:|---:|",
+    ]
     for r in checker:
-        lines.append(f"| {r['stops']} | {r['vehicles']} | {r['planned_visits']} | "
-                     f"{r['median_seconds'] * 1000:.2f} | {r['microseconds_per_visit']:.1f} |")
-    lines += ["", "## MILP fallback (`solvers.routing.milp`)", "",
-              "| stops | facility | status | wall s | objective | gap | mandatory skipped "
-              "| OR-Tools 5 s objective |",
-              "|---:|:---:|:---|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {r['stops']} | {r['vehicles']} | {r['planned_visits']} | "
+            f"{r['median_seconds'] * 1000:.2f} | {r['microseconds_per_visit']:.1f} |"
+        )
+    lines += [
+        "",
+        "## MILP fallback (`solvers.routing.milp`)",
+        "",
+        "| stops | facility | status | wall s | objective | gap | mandatory skipped "
+        "| OR-Tools 5 s objective |",
+        "|---:|:---:|:---|---:|---:|---:|---:|---:|",
+    ]
     for r in milp_rows:
         gap = "" if r.get("gap") is None else f"{r['gap']:.4f}"
         objective = "" if r.get("objective") is None else f"{r['objective']:.2f}"
-        lines.append(f"| {r['stops']} | {'yes' if r['facility'] else 'no'} | {r['status']} | "
-                     f"{r['wall_seconds']:.2f} | {objective} | {gap} | "
-                     f"{r.get('mandatory_skipped', '')} | {r['ortools_5s_objective']:.2f} |")
+        lines.append(
+            f"| {r['stops']} | {'yes' if r['facility'] else 'no'} | {r['status']} | "
+            f"{r['wall_seconds']:.2f} | {objective} | {gap} | "
+            f"{r.get('mandatory_skipped', '')} | {r['ortools_5s_objective']:.2f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -171,8 +220,9 @@ def main(argv: list[str] | None = None) -> None:
         ["python", "-m", "benchmarks.routing_checks", *(sys.argv[1:] if argv is None else argv)]
     )
     checker = measure_checker(args.seed, checker_sizes, repeats=3 if args.quick else 7)
-    milp_rows = measure_milp(args.seed, milp_sizes, min(args.budget, 5.0) if args.quick
-                             else args.budget)
+    milp_rows = measure_milp(
+        args.seed, milp_sizes, min(args.budget, 5.0) if args.quick else args.budget
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(

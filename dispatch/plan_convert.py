@@ -83,9 +83,7 @@ def _visit(
         travel_metres=timing.travel_metres,
     )
     if with_violations:
-        visit.violations.extend(
-            violation_to_proto(problem, vehicle, v) for v in timing.violations
-        )
+        visit.violations.extend(violation_to_proto(problem, vehicle, v) for v in timing.violations)
     return visit
 
 

@@ -54,7 +54,9 @@ class RoutingService:
         self.workers = workers
         # Each worker keeps a second-core companion started and waiting (solvers.routing.companion).
         self._pool = WorkerPool(
-            max(1, workers), "dispatch.routing:_solve_in_worker", grace_seconds,
+            max(1, workers),
+            "dispatch.routing:_solve_in_worker",
+            grace_seconds,
             warm_up="solvers.routing.companion:warm_up",
         )
 
@@ -76,9 +78,7 @@ class RoutingService:
         replaced), a CancelledError subclass when the worker overruns the deadline, and
         SolverFailedError when the worker crashes.
         """
-        raw = self._pool.run(
-            request.SerializeToString(), deadline.at, is_cancelled, on_progress
-        )
+        raw = self._pool.run(request.SerializeToString(), deadline.at, is_cancelled, on_progress)
         return routing_pb2.PlanRoutesResponse.FromString(raw)
 
     def evaluate_plan(

@@ -73,9 +73,7 @@ def _window(window: common_pb2.TimeWindow) -> TimeWindow:
     return TimeWindow(int(window.start), int(window.end))
 
 
-def problem_from_request(
-    request: routing_pb2.PlanRoutesRequest, path: str = ""
-) -> RoutingProblem:
+def problem_from_request(request: routing_pb2.PlanRoutesRequest, path: str = "") -> RoutingProblem:
     """A validated PlanRoutesRequest as a RoutingProblem (integer units, indices).
 
     ``path`` prefixes field paths in errors (``problem.`` inside an EvaluatePlanRequest). The
@@ -231,7 +229,8 @@ def response_from_outcome(
         reason = outcome.plan.skipped.get(stop)
         if reason is None:
             reason = (
-                SkipReason.SKIPPED_FOR_COST if problem.stops[stop].optional
+                SkipReason.SKIPPED_FOR_COST
+                if problem.stops[stop].optional
                 else SkipReason.NO_CAPACITY_LEFT
             )
         skipped.append(skipped_stop(problem, stop, reason, _SKIP_DETAIL[reason]))

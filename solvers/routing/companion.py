@@ -198,9 +198,7 @@ def _main() -> int:
             settings = ortools_model.OrtoolsSettings(exclude=exclude, **overrides)
             plan = ortools_model.solve(problem, Deadline(deadline_at), settings).plan
         else:
-            plan, _ = pyvrp_engine.solve(
-                problem, Deadline(deadline_at), seed=seed, exclude=exclude
-            )
+            plan, _ = pyvrp_engine.solve(problem, Deadline(deadline_at), seed=seed, exclude=exclude)
         answer = ("ok", plan)
     except SolverFailedError as exc:
         answer = ("error", str(exc))

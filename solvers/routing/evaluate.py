@@ -260,8 +260,16 @@ class _RouteSim:
         self.breaks_taken: set[int] = set()
         self.timings: list[_Timing] = [
             _Timing(
-                VisitKind.START, self.v, vehicle.start, departure, 0, departure, departure,
-                tuple(self.load), 0, 0,
+                VisitKind.START,
+                self.v,
+                vehicle.start,
+                departure,
+                0,
+                departure,
+                departure,
+                tuple(self.load),
+                0,
+                0,
             )
         ]
         location, free_at = vehicle.start, departure
@@ -285,8 +293,18 @@ class _RouteSim:
         ready, travel, metres = self._leg(location, vehicle.end, free_at, pending)
         self._close_trip()
         self.timings.append(
-            _Timing(VisitKind.END, self.v, vehicle.end, ready, 0, ready, ready,
-                    tuple(self.load), travel, metres)
+            _Timing(
+                VisitKind.END,
+                self.v,
+                vehicle.end,
+                ready,
+                0,
+                ready,
+                ready,
+                tuple(self.load),
+                travel,
+                metres,
+            )
         )
         return self.timings, ready
 
@@ -307,33 +325,63 @@ class _RouteSim:
             violations: list[Violation] = []
             if visit.ref in self.breaks_taken:
                 violations.append(
-                    Violation(ViolationType.BREAK, visit.ref, VisitKind.BREAK, 1,
-                              f"Break {brk.id} is taken twice.")
+                    Violation(
+                        ViolationType.BREAK,
+                        visit.ref,
+                        VisitKind.BREAK,
+                        1,
+                        f"Break {brk.id} is taken twice.",
+                    )
                 )
             self.breaks_taken.add(visit.ref)
             if visit.start is not None and visit.start < t:
                 violations.append(
-                    Violation(ViolationType.BREAK, visit.ref, VisitKind.BREAK, t - visit.start,
-                              f"Break {brk.id} is planned before the previous visit ends.")
+                    Violation(
+                        ViolationType.BREAK,
+                        visit.ref,
+                        VisitKind.BREAK,
+                        t - visit.start,
+                        f"Break {brk.id} is planned before the previous visit ends.",
+                    )
                 )
             start = max(t, window.start) if visit.start is None else max(t, visit.start)
             if start > window.end:
                 violations.append(
-                    Violation(ViolationType.BREAK, visit.ref, VisitKind.BREAK,
-                              start - window.end, f"Break {brk.id} starts after its window.")
+                    Violation(
+                        ViolationType.BREAK,
+                        visit.ref,
+                        VisitKind.BREAK,
+                        start - window.end,
+                        f"Break {brk.id} starts after its window.",
+                    )
                 )
             elif start < window.start:
                 violations.append(
-                    Violation(ViolationType.BREAK, visit.ref, VisitKind.BREAK,
-                              window.start - start, f"Break {brk.id} starts before its window.")
+                    Violation(
+                        ViolationType.BREAK,
+                        visit.ref,
+                        VisitKind.BREAK,
+                        window.start - start,
+                        f"Break {brk.id} starts before its window.",
+                    )
                 )
             driven = min(remaining, start - t)
             remaining -= driven
             arrival = t + driven
             self.timings.append(
-                _Timing(VisitKind.BREAK, visit.ref, target if remaining == 0 else origin,
-                        arrival, start - arrival, start, start + brk.duration,
-                        tuple(self.load), driven, 0, violations)
+                _Timing(
+                    VisitKind.BREAK,
+                    visit.ref,
+                    target if remaining == 0 else origin,
+                    arrival,
+                    start - arrival,
+                    start,
+                    start + brk.duration,
+                    tuple(self.load),
+                    driven,
+                    0,
+                    violations,
+                )
             )
             t = start + brk.duration
         return t + remaining, remaining, metres
@@ -358,11 +406,17 @@ class _RouteSim:
         self.times_served[visit.ref] += 1
         missing = stop.required_skills - vehicle.skills
         if missing:
-            add(ViolationType.SKILLS, len(missing),
-                f"Vehicle {vehicle.id} lacks skills {', '.join(sorted(missing))} for {stop.id}.")
+            add(
+                ViolationType.SKILLS,
+                len(missing),
+                f"Vehicle {vehicle.id} lacks skills {', '.join(sorted(missing))} for {stop.id}.",
+            )
         if stop.allowed_vehicles is not None and self.v not in stop.allowed_vehicles:
-            add(ViolationType.VEHICLE_NOT_ALLOWED, 1,
-                f"Vehicle {vehicle.id} is not allowed at stop {stop.id}.")
+            add(
+                ViolationType.VEHICLE_NOT_ALLOWED,
+                1,
+                f"Vehicle {vehicle.id} is not allowed at stop {stop.id}.",
+            )
         index = len(self.timings)
         for d in range(min(self.n_dims, len(stop.demands))):
             self.load[d] += stop.demands[d]
@@ -377,8 +431,19 @@ class _RouteSim:
         self.stops += 1
         end = start + stop.service_duration
         self.timings.append(
-            _Timing(VisitKind.STOP, visit.ref, stop.location, ready, start - ready, start, end,
-                    tuple(self.load), travel, metres, violations)
+            _Timing(
+                VisitKind.STOP,
+                visit.ref,
+                stop.location,
+                ready,
+                start - ready,
+                start,
+                end,
+                tuple(self.load),
+                travel,
+                metres,
+                violations,
+            )
         )
         return end
 
@@ -393,16 +458,32 @@ class _RouteSim:
             start, late, why = _planned_start_issue(windows, ready, visit.start)
         if late:
             violations.append(
-                Violation(ViolationType.TIME_WINDOW, visit.ref, VisitKind.FACILITY, late,
-                          f"Facility {facility.id}: {why} ({late} s).")
+                Violation(
+                    ViolationType.TIME_WINDOW,
+                    visit.ref,
+                    VisitKind.FACILITY,
+                    late,
+                    f"Facility {facility.id}: {why} ({late} s).",
+                )
             )
         self._close_trip()
         self.trips += 1
         self.load = [0] * self.n_dims
         end = start + facility.unload_duration
         self.timings.append(
-            _Timing(VisitKind.FACILITY, visit.ref, facility.location, ready, start - ready,
-                    start, end, tuple(self.load), travel, metres, violations)
+            _Timing(
+                VisitKind.FACILITY,
+                visit.ref,
+                facility.location,
+                ready,
+                start - ready,
+                start,
+                end,
+                tuple(self.load),
+                travel,
+                metres,
+                violations,
+            )
         )
         return end
 
@@ -415,9 +496,14 @@ class _RouteSim:
                 excess = self.trip_peak[d] - caps[d]
                 name = self.problem.dimensions[d] if d < len(self.problem.dimensions) else str(d)
                 stop_timing.violations.append(
-                    Violation(ViolationType.CAPACITY, stop_timing.ref, VisitKind.STOP, excess,
-                              f"Load of {name} exceeds vehicle {self.vehicle.id}'s capacity "
-                              f"by {excess} on this trip.")
+                    Violation(
+                        ViolationType.CAPACITY,
+                        stop_timing.ref,
+                        VisitKind.STOP,
+                        excess,
+                        f"Load of {name} exceeds vehicle {self.vehicle.id}'s capacity "
+                        f"by {excess} on this trip.",
+                    )
                 )
         self.trip_peak = [0] * self.n_dims
         self.trip_first_over = [None] * self.n_dims
@@ -447,9 +533,7 @@ def _undo_served(route: RoutePlan, times_served: list[int]) -> None:
             times_served[visit.ref] -= 1
 
 
-def _default_departure(
-    problem: RoutingProblem, route: RoutePlan, times_served: list[int]
-) -> int:
+def _default_departure(problem: RoutingProblem, route: RoutePlan, times_served: list[int]) -> int:
     """Latest departure that reaches the end location no later than leaving at shift start.
 
     Leaving later by d moves visit i by max(0, d - waits up to i), so the route can leave later
@@ -499,45 +583,71 @@ def _evaluate_route(
 
     route_violations: list[Violation] = []
 
-    def add(vtype: ViolationType, amount: int, detail: str, ref: int = -1,
-            kind: VisitKind | None = None) -> None:
+    def add(
+        vtype: ViolationType, amount: int, detail: str, ref: int = -1, kind: VisitKind | None = None
+    ) -> None:
         route_violations.append(Violation(vtype, ref, kind, amount, detail))
 
     if departure < vehicle.shift.start:
-        add(ViolationType.SHIFT, vehicle.shift.start - departure,
-            f"Vehicle {vehicle.id} leaves before its shift starts.")
+        add(
+            ViolationType.SHIFT,
+            vehicle.shift.start - departure,
+            f"Vehicle {vehicle.id} leaves before its shift starts.",
+        )
     if end_arrival > vehicle.shift.end:
-        add(ViolationType.SHIFT, end_arrival - vehicle.shift.end,
-            f"Vehicle {vehicle.id} returns {end_arrival - vehicle.shift.end} s after its shift.")
+        add(
+            ViolationType.SHIFT,
+            end_arrival - vehicle.shift.end,
+            f"Vehicle {vehicle.id} returns {end_arrival - vehicle.shift.end} s after its shift.",
+        )
     duration = end_arrival - departure
     if vehicle.max_route_duration and duration > vehicle.max_route_duration:
-        add(ViolationType.MAX_ROUTE_DURATION, duration - vehicle.max_route_duration,
-            f"Route of {vehicle.id} lasts {duration} s, over {vehicle.max_route_duration} s.")
+        add(
+            ViolationType.MAX_ROUTE_DURATION,
+            duration - vehicle.max_route_duration,
+            f"Route of {vehicle.id} lasts {duration} s, over {vehicle.max_route_duration} s.",
+        )
     if vehicle.max_stops and sim.stops > vehicle.max_stops:
-        add(ViolationType.MAX_STOPS, sim.stops - vehicle.max_stops,
-            f"Vehicle {vehicle.id} serves {sim.stops} stops, over {vehicle.max_stops}.")
+        add(
+            ViolationType.MAX_STOPS,
+            sim.stops - vehicle.max_stops,
+            f"Vehicle {vehicle.id} serves {sim.stops} stops, over {vehicle.max_stops}.",
+        )
     for index, brk in enumerate(vehicle.breaks):
         owed = end_arrival > brk.start_window.start and departure <= brk.start_window.end
         if index not in sim.breaks_taken and owed:
-            add(ViolationType.BREAK, brk.duration,
-                f"Break {brk.id} of {vehicle.id} is missing.", index, VisitKind.BREAK)
+            add(
+                ViolationType.BREAK,
+                brk.duration,
+                f"Break {brk.id} of {vehicle.id} is missing.",
+                index,
+                VisitKind.BREAK,
+            )
     if problem.facilities and any(sim.load):
-        add(ViolationType.DISPOSAL_BEFORE_END, sum(sim.load),
-            f"Vehicle {vehicle.id} returns loaded without visiting a facility.")
+        add(
+            ViolationType.DISPOSAL_BEFORE_END,
+            sum(sim.load),
+            f"Vehicle {vehicle.id} returns loaded without visiting a facility.",
+        )
     if vehicle.daily_capacities is not None:
         for d, index in enumerate(sim.daily_first_over):
             if index is not None:
                 excess = sim.collected[d] - vehicle.daily_capacities[d]
                 timings[index].violations.append(
-                    Violation(ViolationType.DAILY_CAPACITY, timings[index].ref, VisitKind.STOP,
-                              excess,
-                              f"Vehicle {vehicle.id} collects {excess} over its daily capacity.")
+                    Violation(
+                        ViolationType.DAILY_CAPACITY,
+                        timings[index].ref,
+                        VisitKind.STOP,
+                        excess,
+                        f"Vehicle {vehicle.id} collects {excess} over its daily capacity.",
+                    )
                 )
 
     travel_seconds = sum(t.travel_seconds for t in timings)
     travel_metres = sum(t.travel_metres for t in timings)
-    service = sum(t.end - t.start for t in timings if t.kind in (VisitKind.STOP,
-                                                                VisitKind.FACILITY))
+    service = sum(
+        t.end - t.start for t in timings if t.kind in (VisitKind.STOP, VisitKind.FACILITY)
+    )
     breaks = sum(t.end - t.start for t in timings if t.kind is VisitKind.BREAK)
     wait = sum(t.wait for t in timings)
     trips = sim.trips + (1 if any(sim.load) else 0) if problem.facilities else 1
@@ -591,5 +701,9 @@ def rank(problem: RoutingProblem, evaluation: PlanEvaluation) -> tuple[int, int,
     best-of), so they never disagree on which plan is better.
     """
     vehicles = len(evaluation.routes) if problem.minimize_vehicles_first else 0
-    return (len(evaluation.violations), len(skipped_mandatory(problem, evaluation)), vehicles,
-            round(evaluation.cost, 9))
+    return (
+        len(evaluation.violations),
+        len(skipped_mandatory(problem, evaluation)),
+        vehicles,
+        round(evaluation.cost, 9),
+    )

@@ -56,8 +56,7 @@ def impossibility(problem: RoutingProblem, stop: int) -> SkipReason | None:
     candidates = [
         k
         for k, v in enumerate(problem.vehicles)
-        if (s.allowed_vehicles is None or k in s.allowed_vehicles)
-        and s.required_skills <= v.skills
+        if (s.allowed_vehicles is None or k in s.allowed_vehicles) and s.required_skills <= v.skills
     ]
     if not candidates:
         return SkipReason.NO_VEHICLE_WITH_SKILLS
@@ -142,4 +141,3 @@ def _reachable_in_window(problem: RoutingProblem, k: int, stop: Stop) -> bool:
     # Waiting for the window can happen at the depot: leave as late as still arrives in time.
     departure = start - there
     return not vehicle.max_route_duration or back - departure <= vehicle.max_route_duration
-

@@ -131,12 +131,18 @@ def solve(
     if engine == "pulp.highs":
         _silence_highs_banner()
         solver = _WarmHiGHS(
-            start, msg=False, timeLimit=time_limit, gapRel=GAP_TOLERANCE / 10, threads=1,
+            start,
+            msg=False,
+            timeLimit=time_limit,
+            gapRel=GAP_TOLERANCE / 10,
+            threads=1,
             random_seed=int(seed) % (2**31 - 1),
         )
     else:
         solver = pulp.PULP_CBC_CMD(
-            msg=False, timeLimit=max(1, math.ceil(time_limit)), gapRel=GAP_TOLERANCE / 10,
+            msg=False,
+            timeLimit=max(1, math.ceil(time_limit)),
+            gapRel=GAP_TOLERANCE / 10,
         )
     try:
         builder.lp.solve(solver)
@@ -215,17 +221,21 @@ def _with_unloads(p: RoutingProblem, k: int, sequence: list[int]) -> tuple[Plann
     def unload(before: int) -> None:
         best = min(
             range(len(p.facilities)),
-            key=lambda f: p.travel(k, here, p.facilities[f].location)
-            + p.travel(k, p.facilities[f].location, before),
+            key=lambda f: (
+                p.travel(k, here, p.facilities[f].location)
+                + p.travel(k, p.facilities[f].location, before)
+            ),
         )
         visits.append(PlannedVisit(VisitKind.FACILITY, best))
 
     for i in sequence:
         stop = p.stops[i]
         q = [stop.demands[d] if d < len(stop.demands) else 0 for d in range(p.n_dims)]
-        if caps is not None and any(
-            d < len(caps) and load[d] + q[d] > caps[d] for d in range(p.n_dims)
-        ) and any(load):
+        if (
+            caps is not None
+            and any(d < len(caps) and load[d] + q[d] > caps[d] for d in range(p.n_dims))
+            and any(load)
+        ):
             unload(stop.location)
             load = [0] * p.n_dims
         visits.append(PlannedVisit(VisitKind.STOP, i))
@@ -279,9 +289,21 @@ def _greedy(p: RoutingProblem, stops: list[int], deadline: Deadline) -> list[Rou
 def _same_vehicle(p: RoutingProblem, a: int, b: int) -> bool:
     """True when vehicles a and b can swap routes without changing anything."""
     va, vb = p.vehicles[a], p.vehicles[b]
-    fields = ("start", "end", "shift", "matrix", "capacities", "daily_capacities", "skills",
-              "fixed_cost", "cost_per_hour", "cost_per_km", "max_route_duration", "max_stops",
-              "breaks")
+    fields = (
+        "start",
+        "end",
+        "shift",
+        "matrix",
+        "capacities",
+        "daily_capacities",
+        "skills",
+        "fixed_cost",
+        "cost_per_hour",
+        "cost_per_km",
+        "max_route_duration",
+        "max_stops",
+        "breaks",
+    )
     if any(getattr(va, f) != getattr(vb, f) for f in fields):
         return False
     return all(
@@ -376,7 +398,8 @@ class _Builder:
             reach = [
                 p.vehicles[k].shift.start
                 + p.travel(k, p.vehicles[k].start, self._location(nodes[n]))
-                for k in self.K if n in eligible_sets[k]
+                for k in self.K
+                if n in eligible_sets[k]
             ]
             return max(lo, min(reach, default=lo))
 
@@ -384,9 +407,11 @@ class _Builder:
             windows = self._windows(nodes[n])
             hi = max((b for _, b in windows), default=horizon)
             back = [
-                p.vehicles[k].shift.end - self._service(nodes[n])
+                p.vehicles[k].shift.end
+                - self._service(nodes[n])
                 - p.travel(k, self._location(nodes[n]), p.vehicles[k].end)
-                for k in self.K if n in eligible_sets[k]
+                for k in self.K
+                if n in eligible_sets[k]
             ]
             return min(hi, max(back, default=hi), horizon)
 
@@ -406,13 +431,17 @@ class _Builder:
             el = eligible[k]
             ks: list[tuple[object, object]] = [(S, n) for n in el if nodes[n].is_stop]
             ks += [
-                (i, j) for i, j in itertools.permutations(el, 2)
+                (i, j)
+                for i, j in itertools.permutations(el, 2)
                 if nodes[i].is_stop or nodes[j].is_stop
             ]
             for n in el:
                 # With facilities, a stop that loads anything cannot be the last visit.
-                if not (self.loaded and nodes[n].is_stop
-                        and any(self._demand(nodes[n], d) for d in dims)):
+                if not (
+                    self.loaded
+                    and nodes[n].is_stop
+                    and any(self._demand(nodes[n], d) for d in dims)
+                ):
                     ks.append((n, E))
             arcs[k] = ks
         n_arcs = sum(len(v) for v in arcs.values())
@@ -428,7 +457,8 @@ class _Builder:
         lp = self.lp
         x = {
             (i, j, k): lp.add_variable(f"x_{i}_{j}_{k}", cat=pulp.LpBinary)
-            for k in self.K for i, j in arcs[k]
+            for k in self.K
+            for i, j in arcs[k]
         }
         self.x = x
 
@@ -438,9 +468,7 @@ class _Builder:
             out_of.setdefault((i, k), []).append(var)
             into.setdefault((j, k), []).append(var)
 
-        visit = {
-            (n, k): pulp.lpSum(into.get((n, k), [])) for k in self.K for n in eligible[k]
-        }
+        visit = {(n, k): pulp.lpSum(into.get((n, k), [])) for k in self.K for n in eligible[k]}
         served = {n: pulp.lpSum(visit[n, k] for k in self.K if (n, k) in visit) for n in N}
         used = {k: pulp.lpSum(out_of.get((S, k), [])) for k in self.K}
         for k in self.K:
@@ -489,9 +517,10 @@ class _Builder:
             if v.max_route_duration:
                 lp += arr[k] - dep[k] <= v.max_route_duration, f"max_dur_{k}"
             if v.max_stops:
-                lp += pulp.lpSum(
-                    visit[n, k] for n in eligible[k] if nodes[n].is_stop
-                ) <= v.max_stops, f"max_stops_{k}"
+                lp += (
+                    pulp.lpSum(visit[n, k] for n in eligible[k] if nodes[n].is_stop) <= v.max_stops,
+                    f"max_stops_{k}",
+                )
         for (i, j, k), var in x.items():
             v = p.vehicles[k]
             if i == S:
@@ -527,10 +556,13 @@ class _Builder:
                 lp += arr[k] - dep[k] >= pulp.lpSum(work), f"work_{k}"
         # Zero-time arcs would allow subtours the time constraints cannot cut: order them.
         zero_pairs = {
-            (i, j) for (i, j, k) in x
-            if i not in (S, E) and j not in (S, E)
+            (i, j)
+            for (i, j, k) in x
+            if i not in (S, E)
+            and j not in (S, E)
             and self._service(nodes[i])
-            + p.travel(k, self._location(nodes[i]), self._location(nodes[j])) <= 0
+            + p.travel(k, self._location(nodes[i]), self._location(nodes[j]))
+            <= 0
         }
         if zero_pairs:
             u = {n: lp.add_variable(f"u_{n}", 1, len(nodes)) for n in N}
@@ -542,14 +574,20 @@ class _Builder:
         for n in N:
             windows = self._windows(nodes[n])
             if len(windows) > 1:
-                z = [
-                    lp.add_variable(f"z_{n}_{w}", cat=pulp.LpBinary) for w in range(len(windows))
-                ]
+                z = [lp.add_variable(f"z_{n}_{w}", cat=pulp.LpBinary) for w in range(len(windows))]
                 lp += pulp.lpSum(z) == served[n], f"window_pick_{n}"
-                lp += t[n] >= pulp.lpSum(wa * zw for (wa, _), zw in zip(windows, z, strict=True)) \
-                    + a[n] * (1 - served[n]), f"window_lo_{n}"
-                lp += t[n] <= pulp.lpSum(wb * zw for (_, wb), zw in zip(windows, z, strict=True)) \
-                    + b[n] * (1 - served[n]), f"window_hi_{n}"
+                lp += (
+                    t[n]
+                    >= pulp.lpSum(wa * zw for (wa, _), zw in zip(windows, z, strict=True))
+                    + a[n] * (1 - served[n]),
+                    f"window_lo_{n}",
+                )
+                lp += (
+                    t[n]
+                    <= pulp.lpSum(wb * zw for (_, wb), zw in zip(windows, z, strict=True))
+                    + b[n] * (1 - served[n]),
+                    f"window_hi_{n}",
+                )
 
         # Loads: l[n, d] = load on board after node n (facility copies leave it at 0).
         need_loads = self.loaded or any(v.capacities is not None for v in p.vehicles)
@@ -559,21 +597,26 @@ class _Builder:
             big_load = total[d]
             load = {
                 n: lp.add_variable(f"l_{n}_{d}", self._demand(nodes[n], d), big_load)
-                for n in N if nodes[n].is_stop
+                for n in N
+                if nodes[n].is_stop
             }
             for (i, j, k), var in x.items():
                 if j in (S, E) or not nodes[j].is_stop or i == S or not nodes[i].is_stop:
                     continue
-                lp += load[j] >= load[i] + self._demand(nodes[j], d) - big_load * (1 - var), \
-                    f"load_{i}_{j}_{k}_{d}"
+                lp += (
+                    load[j] >= load[i] + self._demand(nodes[j], d) - big_load * (1 - var),
+                    f"load_{i}_{j}_{k}_{d}",
+                )
             for k in self.K:
                 caps = p.vehicles[k].capacities
                 if caps is None or d >= len(caps) or caps[d] >= big_load:
                     continue
                 for n in eligible[k]:
                     if nodes[n].is_stop:
-                        lp += load[n] <= caps[d] + (big_load - caps[d]) * (1 - visit[n, k]), \
-                            f"cap_{n}_{k}_{d}"
+                        lp += (
+                            load[n] <= caps[d] + (big_load - caps[d]) * (1 - visit[n, k]),
+                            f"cap_{n}_{k}_{d}",
+                        )
             if self.loaded:
                 for n in N:
                     if nodes[n].is_stop and not self._demand(nodes[n], d):
@@ -582,10 +625,15 @@ class _Builder:
             for k in self.K:
                 daily = p.vehicles[k].daily_capacities
                 if daily is not None and d < len(daily) and daily[d] < total[d]:
-                    lp += pulp.lpSum(
-                        self._demand(nodes[n], d) * visit[n, k]
-                        for n in eligible[k] if nodes[n].is_stop
-                    ) <= daily[d], f"daily_{k}_{d}"
+                    lp += (
+                        pulp.lpSum(
+                            self._demand(nodes[n], d) * visit[n, k]
+                            for n in eligible[k]
+                            if nodes[n].is_stop
+                        )
+                        <= daily[d],
+                        f"daily_{k}_{d}",
+                    )
 
         # Objective, in the contract's cost units, plus lexicographic weights.
         cost_terms = []
@@ -608,25 +656,25 @@ class _Builder:
             span = min(span, horizon + max_travel)
             max_dist = int(dist.max()) if dist is not None and dist.size else 0
             upper += (
-                v.fixed_cost + v.cost_per_hour * span / 3600.0
+                v.fixed_cost
+                + v.cost_per_hour * span / 3600.0
                 + v.cost_per_km * max_dist * (len(nodes) + 1) / 1000.0
             )
         optional_penalty = [
             p.stops[nodes[n].stop].skip_penalty * (1 - served[n])
-            for n in N if nodes[n].is_stop and p.stops[nodes[n].stop].optional
+            for n in N
+            if nodes[n].is_stop and p.stops[nodes[n].stop].optional
         ]
         upper += sum(s.skip_penalty for s in p.stops if s.optional)
         self.vehicle_weight = upper + 1.0 if p.minimize_vehicles_first else 0.0
         self.mandatory_weight = (len(p.vehicles) + 1) * (upper + 1.0) + 1.0
-        self.constant = sum(
-            p.stops[i].skip_penalty for i in self.exclude if p.stops[i].optional
-        )
+        self.constant = sum(p.stops[i].skip_penalty for i in self.exclude if p.stops[i].optional)
         mandatory_missed = [
-            1 - served[n] for n in N
-            if nodes[n].is_stop and not p.stops[nodes[n].stop].optional
+            1 - served[n] for n in N if nodes[n].is_stop and not p.stops[nodes[n].stop].optional
         ]
         lp += (
-            pulp.lpSum(cost_terms) + pulp.lpSum(optional_penalty)
+            pulp.lpSum(cost_terms)
+            + pulp.lpSum(optional_penalty)
             + self.vehicle_weight * pulp.lpSum(used.values())
             + self.mandatory_weight * pulp.lpSum(mandatory_missed)
         )
@@ -645,15 +693,17 @@ class _Builder:
         stop_node = {node.stop: n for n, node in enumerate(self.nodes) if node.is_stop}
         # Hand identical vehicles' routes out in the order the symmetry breaking demands.
         lowest = {
-            r.vehicle: min(self.stop_rank[stop_node[v.ref]] for v in r.visits
-                           if v.kind is VisitKind.STOP)
+            r.vehicle: min(
+                self.stop_rank[stop_node[v.ref]] for v in r.visits if v.kind is VisitKind.STOP
+            )
             for r in routes
         }
         by_vehicle = {r.vehicle: r for r in routes}
         relabelled: list[RoutePlan] = []
         for group in self.classes:
-            mine = sorted((by_vehicle[k] for k in group if k in by_vehicle),
-                          key=lambda r: lowest[r.vehicle])
+            mine = sorted(
+                (by_vehicle[k] for k in group if k in by_vehicle), key=lambda r: lowest[r.vehicle]
+            )
             relabelled += [RoutePlan(k, r.visits) for k, r in zip(group, mine, strict=False)]
         routes = relabelled
         copies: dict[int, list[int]] = {}
@@ -726,8 +776,10 @@ class _Builder:
         gap_ok = lp.sol_status == pulp.LpSolutionOptimal
         if engine == "pulp.highs":
             info = lp.solverModel.getInfo()
-            gap_ok = gap_ok and (info.mip_gap <= GAP_TOLERANCE or
-                                 abs(info.objective_function_value - info.mip_dual_bound) <= 1e-6)
+            gap_ok = gap_ok and (
+                info.mip_gap <= GAP_TOLERANCE
+                or abs(info.objective_function_value - info.mip_dual_bound) <= 1e-6
+            )
             raw = info.mip_dual_bound
             lexicographic = self.vehicle_weight > 0 or self.mandatory_skipped
             if math.isfinite(raw) and not lexicographic:

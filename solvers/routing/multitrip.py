@@ -223,7 +223,7 @@ def _with_breaks(
     for rank, b in enumerate(order):
         hint = cut_positions[b] if b < len(cut_positions) else len(visits) // 2
         hint += rank  # the breaks placed before this one moved it
-        later = set(order[rank + 1:])
+        later = set(order[rank + 1 :])
         found = None
         positions = sorted(range(len(placed) + 1), key=lambda q: (abs(q - hint), q))
         for p in positions[:BREAK_POSITIONS_TRIED]:

@@ -146,7 +146,8 @@ def construct(
 
     skipped = {
         stops[row]: (
-            SkipReason.SKIPPED_FOR_COST if problem.stops[stops[row]].optional
+            SkipReason.SKIPPED_FOR_COST
+            if problem.stops[stops[row]].optional
             else SkipReason.NO_CAPACITY_LEFT
         )
         for row in np.flatnonzero(open_)
@@ -186,12 +187,15 @@ def _route(
         return None
     matrix = np.asarray(problem.durations[vehicle.matrix], dtype=np.int64)
     cap = np.array(
-        vehicle.capacities[:n_dims] if vehicle.capacities is not None and n_dims else
-        [_BIG] * max(1, n_dims), dtype=np.int64,
+        vehicle.capacities[:n_dims]
+        if vehicle.capacities is not None and n_dims
+        else [_BIG] * max(1, n_dims),
+        dtype=np.int64,
     )
     daily_cap = np.array(
         vehicle.daily_capacities[:n_dims]
-        if vehicle.daily_capacities is not None and n_dims else [_BIG] * max(1, n_dims),
+        if vehicle.daily_capacities is not None and n_dims
+        else [_BIG] * max(1, n_dims),
         dtype=np.int64,
     )
     ef = final_facility[v]
@@ -203,8 +207,11 @@ def _route(
     if vehicle.max_route_duration:
         limit_end = min(limit_end, vehicle.shift.start + vehicle.max_route_duration)
     breaks = sorted(
-        (b for b in range(len(vehicle.breaks))
-         if vehicle.breaks[b].start_window.start < vehicle.shift.end),
+        (
+            b
+            for b in range(len(vehicle.breaks))
+            if vehicle.breaks[b].start_window.start < vehicle.shift.end
+        ),
         key=lambda b: vehicle.breaks[b].start_window.start,
     )
     here, t = vehicle.start, vehicle.shift.start
@@ -213,8 +220,7 @@ def _route(
     served = 0
     visits: list[PlannedVisit] = []
 
-    def home_time(after: np.ndarray, positions: np.ndarray, must_unload: np.ndarray
-                  ) -> np.ndarray:
+    def home_time(after: np.ndarray, positions: np.ndarray, must_unload: np.ndarray) -> np.ndarray:
         """Arrival home after serving candidates (via the final unload when needed)."""
         direct = after + matrix[positions, vehicle.end]
         if ef is None:
@@ -275,8 +281,9 @@ def _route(
         if choice is not None:
             row = choice
             arrival_t = t + int(matrix[here, location[row]])
-            start_t = int(_earliest(np.array([arrival_t]), w_starts[row:row + 1],
-                                    w_ends[row:row + 1])[0])
+            start_t = int(
+                _earliest(np.array([arrival_t]), w_starts[row : row + 1], w_ends[row : row + 1])[0]
+            )
             if breaks:
                 brk = vehicle.breaks[breaks[0]]
                 if start_t >= brk.start_window.start:
@@ -302,16 +309,17 @@ def _route(
                 if unload is None:
                     continue
                 finish = unload + problem.facilities[f].unload_duration
-                back = finish + problem.travel(v, problem.facilities[f].location,
-                                               vehicle.end)
+                back = finish + problem.travel(v, problem.facilities[f].location, vehicle.end)
                 back += int(pending_break_time(np.array([back]))[0])
                 if back > limit_end:
                     continue
                 if best is None or finish < best[0]:
                     best = (finish, f)
-            if best is not None and any(
-                (allowed & open_ & ((demand <= cap[None, :]).all(axis=1))).tolist()
-            ) and best[0] < limit_end:
+            if (
+                best is not None
+                and any((allowed & open_ & ((demand <= cap[None, :]).all(axis=1))).tolist())
+                and best[0] < limit_end
+            ):
                 finish, f = best
                 if breaks:
                     window = vehicle.breaks[breaks[0]].start_window
@@ -323,8 +331,9 @@ def _route(
                         t = bt + vehicle.breaks[b].duration
                         continue
                 visits.append(
-                    PlannedVisit(VisitKind.FACILITY, f,
-                                 finish - problem.facilities[f].unload_duration)
+                    PlannedVisit(
+                        VisitKind.FACILITY, f, finish - problem.facilities[f].unload_duration
+                    )
                 )
                 t, here = finish, problem.facilities[f].location
                 load = np.zeros_like(load)

@@ -203,9 +203,7 @@ def _layout(problem: RoutingProblem, keep: list[int]) -> _Layout:
         node = layout.add(stop.location, stop.service_duration)
         layout.node_stop[node] = i
         layout.stop_node[i] = node
-    any_load = any(
-        _stop_demand(problem, i, d) > 0 for i in keep for d in range(problem.n_dims)
-    )
+    any_load = any(_stop_demand(problem, i, d) > 0 for i in keep for d in range(problem.n_dims))
     use_facilities = bool(problem.facilities) and any_load
     if use_facilities:
         copies = min(_FACILITY_COPY_CAP, _trips_estimate(problem, keep) + len(problem.vehicles))
@@ -219,9 +217,7 @@ def _layout(problem: RoutingProblem, keep: list[int]) -> _Layout:
     for vehicle in problem.vehicles:
         layout.start_nodes.append(layout.add(vehicle.start, 0))
     for v, vehicle in enumerate(problem.vehicles):
-        final, tail, metres = (
-            _choose_final_facility(problem, v) if use_facilities else (None, 0, 0)
-        )
+        final, tail, metres = _choose_final_facility(problem, v) if use_facilities else (None, 0, 0)
         layout.final_facility.append(final)
         layout.tail_seconds.append(tail)
         layout.tail_metres.append(metres)
@@ -230,8 +226,10 @@ def _layout(problem: RoutingProblem, keep: list[int]) -> _Layout:
         # Even an unused vehicle's empty route start -> end must fit its limits in OR-Tools;
         # a vehicle that cannot even do that (or owes a break its shift cannot hold) stays home.
         # Owed breaks may have to be taken during that empty route, so count them in.
-        empty = problem.travel(v, vehicle.start, location) + tail + sum(
-            max(1, vehicle.breaks[b].duration) for b in _owed_breaks(vehicle)
+        empty = (
+            problem.travel(v, vehicle.start, location)
+            + tail
+            + sum(max(1, vehicle.breaks[b].duration) for b in _owed_breaks(vehicle))
         )
         fits = vehicle.shift.start + empty <= vehicle.shift.end and (
             not vehicle.max_route_duration or empty <= vehicle.max_route_duration
@@ -253,14 +251,14 @@ def _break_window(vehicle: Vehicle, brk: Break, tail: int = 0) -> tuple[int, int
 
 def _owed_breaks(vehicle: Vehicle) -> list[int]:
     """Breaks that can matter: a window opening at or after shift end is never owed."""
-    return [b for b, brk in enumerate(vehicle.breaks)
-            if brk.start_window.start < vehicle.shift.end]
+    return [b for b, brk in enumerate(vehicle.breaks) if brk.start_window.start < vehicle.shift.end]
 
 
 def _usable(vehicle: Vehicle, tail: int = 0) -> bool:
     """False when the vehicle owes a break that does not fit in its shift (it cannot work)."""
-    return all(_break_window(vehicle, vehicle.breaks[b], tail) is not None
-               for b in _owed_breaks(vehicle))
+    return all(
+        _break_window(vehicle, vehicle.breaks[b], tail) is not None for b in _owed_breaks(vehicle)
+    )
 
 
 def _eligible(problem: RoutingProblem, layout: _Layout, stop_index: int) -> list[int]:
@@ -340,12 +338,17 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
     # Slack and cumul bound: every shift end, with room for the empty route of a vehicle that
     # stays home because even that does not fit its shift.
     longest = max(int(m.max(initial=0)) for m in time_matrix.values())
-    horizon = max(int(v.shift.end) for v in problem.vehicles) + longest + max(
-        layout.tail_seconds, default=0
+    horizon = (
+        max(int(v.shift.end) for v in problem.vehicles)
+        + longest
+        + max(layout.tail_seconds, default=0)
     )
     routing.AddDimensionWithVehicleTransitAndCapacity(
-        [time_eval[v.matrix] for v in problem.vehicles], horizon, [horizon] * n_vehicles,
-        False, "time",
+        [time_eval[v.matrix] for v in problem.vehicles],
+        horizon,
+        [horizon] * n_vehicles,
+        False,
+        "time",
     )
     time_dim = routing.GetDimensionOrDie("time")
 
@@ -381,14 +384,14 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
         fixed = round(vehicle.fixed_cost * COST_SCALE) + tail
         shift_len = max(0, vehicle.shift.end - vehicle.shift.start)
         rate = per_second if any_cost else _DEFAULT_TIME_RATE
-        route_bound += fixed + rate * shift_len + max(
-            max_arc, int(time_matrix[k].max(initial=0)) * max(per_metre, 0)
-        ) * (n_nodes + 1)
+        route_bound += (
+            fixed
+            + rate * shift_len
+            + max(max_arc, int(time_matrix[k].max(initial=0)) * max(per_metre, 0)) * (n_nodes + 1)
+        )
         routing.SetFixedCostOfVehicle(fixed, v)
     optional_total = sum(
-        round(problem.stops[i].skip_penalty * COST_SCALE)
-        for i in keep
-        if problem.stops[i].optional
+        round(problem.stops[i].skip_penalty * COST_SCALE) for i in keep if problem.stops[i].optional
     )
     big = 0
     if problem.minimize_vehicles_first:
@@ -422,8 +425,9 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
         index = manager.NodeToIndex(layout.stop_node[i])
         stop = problem.stops[i]
         if stop.time_windows:
-            spans = [(lo, min(hi, horizon)) for lo, hi in _merged(stop.time_windows)
-                     if lo <= horizon]
+            spans = [
+                (lo, min(hi, horizon)) for lo, hi in _merged(stop.time_windows) if lo <= horizon
+            ]
             if spans:
                 cumul = time_dim.CumulVar(index)
                 cumul.SetRange(spans[0][0], spans[-1][1])
@@ -440,8 +444,7 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
             # is enforced by the routing filters too (-1 = unperformed).
             routing.VehicleVar(index).SetValues([-1, *vehicles])
         penalty = (
-            min(_MAX_PENALTY, round(stop.skip_penalty * COST_SCALE)) if stop.optional
-            else mandatory
+            min(_MAX_PENALTY, round(stop.skip_penalty * COST_SCALE)) if stop.optional else mandatory
         )
         routing.AddDisjunction([index], penalty)
 
@@ -469,7 +472,14 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
     _add_max_stops(problem, layout, routing)
     breaks = _add_breaks(problem, layout, manager, routing, time_dim)
     return BuiltModel(
-        problem, layout, manager, routing, time_dim, breaks, model_skipped, mandatory,
+        problem,
+        layout,
+        manager,
+        routing,
+        time_dim,
+        breaks,
+        model_skipped,
+        mandatory,
         {i: ([] if i in model_skipped else vs) for i, vs in eligible.items()},
         vehicle_bonus=big,
         mandatory_indices=tuple(
@@ -577,15 +587,18 @@ def _add_loads(
             for v in vehicles
         ]
         daily = [min(c, total) for c in daily]
-        if any(c < total for c in daily) and (layout.node_facility or not limited
-                                              or any(a < b for a, b in zip(daily, caps,
-                                                                           strict=True))):
+        if any(c < total for c in daily) and (
+            layout.node_facility
+            or not limited
+            or any(a < b for a, b in zip(daily, caps, strict=True))
+        ):
             evaluator = routing.RegisterUnaryTransitVector(demand)
             routing.AddDimensionWithVehicleCapacity(evaluator, 0, daily, True, f"daily{d}")
 
 
-def _add_max_stops(problem: RoutingProblem, layout: _Layout, routing: pywrapcp.RoutingModel
-                   ) -> None:
+def _add_max_stops(
+    problem: RoutingProblem, layout: _Layout, routing: pywrapcp.RoutingModel
+) -> None:
     if not any(v.max_stops for v in problem.vehicles):
         return
     counts = [0] * len(layout.node_location)
@@ -634,13 +647,16 @@ def _add_breaks(
                 hi = min(hi, opening.end - max(1, brk.duration))
             # A zero-length interval overlaps nothing, so OR-Tools could put it inside a
             # service, where the checker does not allow a break: model it as 1 s.
-            interval = solver.FixedDurationIntervalVar(lo, hi, max(1, brk.duration), False,
-                                                       f"break_{v}_{b}")
+            interval = solver.FixedDurationIntervalVar(
+                lo, hi, max(1, brk.duration), False, f"break_{v}_{b}"
+            )
             solver.Add(interval.StartExpr() >= start)
             if vehicle.max_route_duration:
                 # A break taken after the solver's route end still ends within the limit.
-                solver.Add(interval.EndExpr() + layout.tail_seconds[v]
-                           <= start + vehicle.max_route_duration)
+                solver.Add(
+                    interval.EndExpr() + layout.tail_seconds[v]
+                    <= start + vehicle.max_route_duration
+                )
             intervals[b] = interval
         time_dim.SetBreakIntervalsOfVehicle(list(intervals.values()), v, visit)
         out[v] = intervals
@@ -739,8 +755,9 @@ def solve(
         # No insertion rescue when the constructed start fails here: insertion leaves about
         # half of such a problem's stops out (Kim 2100_stop at 60 s: 1060 of 2092), and its
         # first phase ignores the time limit (that answer came 1.7 s late).
-        run = _search(built, deadline, settings, start, on_solution, best, found, "construct",
-                      rescue=False)
+        run = _search(
+            built, deadline, settings, start, on_solution, best, found, "construct", rescue=False
+        )
     else:
         half = Deadline(time.monotonic() + deadline.remaining() * 0.6)
         first = _search(built, half, settings, None, on_solution, best, found)
@@ -820,14 +837,23 @@ def _search(
         # The restore below runs under these parameters' time limit (propagating breaks over
         # a few thousand nodes can take seconds), so give it the whole budget.
         routing.CloseModelWithParameters(
-            _parameters(settings, deadline.share(1.0, reserve), FIRST_SOLUTION.AUTOMATIC,
-                        METAHEURISTIC.GUIDED_LOCAL_SEARCH, False)
+            _parameters(
+                settings,
+                deadline.share(1.0, reserve),
+                FIRST_SOLUTION.AUTOMATIC,
+                METAHEURISTIC.GUIDED_LOCAL_SEARCH,
+                False,
+            )
         )
         restored = routing.ReadAssignmentFromRoutes(routes, True)
         if restored is not None:
-            params = _parameters(settings, deadline.share(1.0, reserve),
-                                 FIRST_SOLUTION.AUTOMATIC, METAHEURISTIC.GUIDED_LOCAL_SEARCH,
-                                 False)
+            params = _parameters(
+                settings,
+                deadline.share(1.0, reserve),
+                FIRST_SOLUTION.AUTOMATIC,
+                METAHEURISTIC.GUIDED_LOCAL_SEARCH,
+                False,
+            )
             assignment = routing.SolveFromAssignmentWithParameters(restored, params)
             strategy = f"{start_label}+gls"
             attempts.append(strategy if assignment is not None else f"{strategy}: nothing")
@@ -869,9 +895,7 @@ def _search(
 
 def _read_plan(built: BuiltModel, assignment: pywrapcp.Assignment) -> RoutingPlan:
     """Turn an assignment into a RoutingPlan with the solver's departure and start times."""
-    problem, layout, manager, routing = (
-        built.problem, built.layout, built.manager, built.routing
-    )
+    problem, layout, manager, routing = (built.problem, built.layout, built.manager, built.routing)
     time_dim = built.time
     routes: list[RoutePlan] = []
     served: set[int] = set()
@@ -904,7 +928,8 @@ def _read_plan(built: BuiltModel, assignment: pywrapcp.Assignment) -> RoutingPla
         if i in served or i in skipped:
             continue
         skipped[i] = (
-            SkipReason.SKIPPED_FOR_COST if problem.stops[i].optional
+            SkipReason.SKIPPED_FOR_COST
+            if problem.stops[i].optional
             else SkipReason.NO_CAPACITY_LEFT
         )
         del node

@@ -299,8 +299,10 @@ def _problem_data(
         for k in range(len(durations))
     ]
     if trips:
-        extended = [_with_virtual_ends(problem, t, c, ends) for t, c in zip(durations, distances,
-                                                                          strict=True)]
+        extended = [
+            _with_virtual_ends(problem, t, c, ends)
+            for t, c in zip(durations, distances, strict=True)
+        ]
         durations = [t for t, _ in extended]
         distances = [c for _, c in extended]
     if problem.minimize_vehicles_first:
@@ -358,8 +360,10 @@ def _route(
             # schedules those routes itself.
             start = None if trips else int(act.start_time)
             visits.append(PlannedVisit(VisitKind.STOP, keep[act.idx], start=start))
-        elif trips and act.type == pyvrp.ActivityType.DEPOT and (
-            layout.first_facility <= act.idx < layout.first_facility + len(problem.facilities)
+        elif (
+            trips
+            and act.type == pyvrp.ActivityType.DEPOT
+            and (layout.first_facility <= act.idx < layout.first_facility + len(problem.facilities))
         ):
             visits.append(PlannedVisit(VisitKind.FACILITY, act.idx - layout.first_facility))
         else:

@@ -143,8 +143,9 @@ def _run_pyvrp(
     return plan
 
 
-def _checked(problem: RoutingProblem, plan: RoutingPlan, excluded: dict[int, SkipReason]
-             ) -> tuple[RoutingPlan, PlanEvaluation]:
+def _checked(
+    problem: RoutingProblem, plan: RoutingPlan, excluded: dict[int, SkipReason]
+) -> tuple[RoutingPlan, PlanEvaluation]:
     """Merge pre-check skips into the plan and verify it; raise PlanRejectedError if broken."""
     skipped = dict(plan.skipped)
     for stop, reason in excluded.items():
@@ -180,11 +181,15 @@ def solve_checked(
             if deadline.expired() and failures and family is not SolverFamily.GREEDY:
                 failures.append(f"{family.value.lower()}: no time left")
                 continue
-            outcome = _attempt(family, problem, deadline, options, excluded, on_progress,
-                               failures, started)
+            outcome = _attempt(
+                family, problem, deadline, options, excluded, on_progress, failures, started
+            )
             if family is SolverFamily.ORTOOLS and beside is not None:
-                outcome = _better(problem, outcome, _collect(beside, problem, deadline,
-                                                             excluded, failures, started))
+                outcome = _better(
+                    problem,
+                    outcome,
+                    _collect(beside, problem, deadline, excluded, failures, started),
+                )
                 beside = None
             if family is SolverFamily.ORTOOLS:
                 outcome = _or_constructed(problem, outcome, deadline, options, excluded, started)
@@ -209,8 +214,9 @@ def _attempt(
 ) -> SolveOutcome | None:
     """One engine, checked; None (and a line in ``failures``) when it gave nothing valid."""
     try:
-        plan, engine, status, bound = _run(family, problem, deadline, options, excluded,
-                                           on_progress)
+        plan, engine, status, bound = _run(
+            family, problem, deadline, options, excluded, on_progress
+        )
         plan, evaluation = _checked(problem, plan, excluded)
     except PlanRejectedError as exc:
         log.error("%s plan rejected by the checker: %s", family.value, exc)
@@ -307,10 +313,7 @@ def _pyvrp_fits(problem: RoutingProblem, exclude: frozenset[int]) -> bool:
     """True when PyVRP models the request well enough to be worth the second core."""
     if pyvrp_engine.unsupported_features(problem, exclude):
         return False
-    return (
-        not problem.facilities
-        or multitrip.load_kept(problem) >= PYVRP_TRIPS_MIN_LOAD_KEPT
-    )
+    return not problem.facilities or multitrip.load_kept(problem) >= PYVRP_TRIPS_MIN_LOAD_KEPT
 
 
 def _collect(
@@ -355,8 +358,9 @@ def _or_constructed(
         return outcome
     assert outcome is not None
     why = [f"{outcome.report.engine}: left {len(outcome.evaluation.skipped)} stops out"]
-    constructed = _attempt(SolverFamily.GREEDY, problem, deadline, options, excluded, None, why,
-                           started)
+    constructed = _attempt(
+        SolverFamily.GREEDY, problem, deadline, options, excluded, None, why, started
+    )
     return _better(problem, outcome, constructed)
 
 
@@ -401,8 +405,7 @@ def _nothing_found(
     plan = RoutingPlan(routes=(), skipped=skipped)
     evaluation = evaluate(problem, plan)
     report = SolveReport(
-        family=options.solver if options.solver is not SolverFamily.AUTO
-        else SolverFamily.ORTOOLS,
+        family=options.solver if options.solver is not SolverFamily.AUTO else SolverFamily.ORTOOLS,
         engine="none",
         status=Status.NO_SOLUTION_FOUND,
         objective=evaluation.cost,
@@ -439,8 +442,10 @@ def _run(
         return plan, "ortools.routing", Status.FEASIBLE, None
     if family is SolverFamily.MILP:
         plan, report = _run_milp(problem, deadline, excluded, options.seed)
-        status = report.status if report.status in (Status.OPTIMAL, Status.FEASIBLE) else (
-            Status.FEASIBLE
+        status = (
+            report.status
+            if report.status in (Status.OPTIMAL, Status.FEASIBLE)
+            else (Status.FEASIBLE)
         )
         bound = report.bound if report.bound is not None and math.isfinite(report.bound) else None
         return plan, report.engine or "pulp", status, bound

@@ -25,27 +25,54 @@ def line_request(n_locations: int = 6) -> routing_pb2.PlanRoutesRequest:
         load_dimensions=["bins"],
     )
     request.vehicles.add(
-        id="t1", start_location_id="L0", end_location_id="L0",
-        shift={"start": 0, "end": 1000}, capacities=[5], daily_capacities=[9],
-        skills=["lift"], fixed_cost=100.0, cost_per_hour=36.0, cost_per_km=2.0,
-        max_route_duration=900, max_stops=3,
-        breaks=[routing_pb2.Break(id="lunch", start_window={"start": 300, "end": 400},
-                                  duration=60)],
+        id="t1",
+        start_location_id="L0",
+        end_location_id="L0",
+        shift={"start": 0, "end": 1000},
+        capacities=[5],
+        daily_capacities=[9],
+        skills=["lift"],
+        fixed_cost=100.0,
+        cost_per_hour=36.0,
+        cost_per_km=2.0,
+        max_route_duration=900,
+        max_stops=3,
+        breaks=[
+            routing_pb2.Break(id="lunch", start_window={"start": 300, "end": 400}, duration=60)
+        ],
     )
     request.vehicles.add(
-        id="t2", start_location_id="L0", end_location_id="L0",
-        shift={"start": 0, "end": 1000}, capacities=[5], fixed_cost=100.0,
+        id="t2",
+        start_location_id="L0",
+        end_location_id="L0",
+        shift={"start": 0, "end": 1000},
+        capacities=[5],
+        fixed_cost=100.0,
     )
-    request.stops.add(id="s1", location_id="L1", demands=[3], service_duration=20,
-                      time_windows=[{"start": 0, "end": 500}])
-    request.stops.add(id="s2", location_id="L2", demands=[2], service_duration=20,
-                      required_skills=["lift"])
-    request.stops.add(id="s3", location_id="L3", demands=[4], service_duration=20,
-                      allowed_vehicle_ids=["t1"])
-    request.stops.add(id="s4", location_id="L4", demands=[1], service_duration=20,
-                      optional=True, skip_penalty=50.0)
-    request.facilities.add(id="dump", location_id="L5", unload_duration=30,
-                           opening={"start": 0, "end": 900})
+    request.stops.add(
+        id="s1",
+        location_id="L1",
+        demands=[3],
+        service_duration=20,
+        time_windows=[{"start": 0, "end": 500}],
+    )
+    request.stops.add(
+        id="s2", location_id="L2", demands=[2], service_duration=20, required_skills=["lift"]
+    )
+    request.stops.add(
+        id="s3", location_id="L3", demands=[4], service_duration=20, allowed_vehicle_ids=["t1"]
+    )
+    request.stops.add(
+        id="s4",
+        location_id="L4",
+        demands=[1],
+        service_duration=20,
+        optional=True,
+        skip_penalty=50.0,
+    )
+    request.facilities.add(
+        id="dump", location_id="L5", unload_duration=30, opening={"start": 0, "end": 900}
+    )
     return request
 
 
@@ -60,8 +87,11 @@ def good_routes() -> list[routing_pb2.PlannedRoute]:
         routing_pb2.PlannedRoute(
             vehicle_id="t1",
             visits=[
-                visit(Visit.STOP, "s1"), visit(Visit.STOP, "s2"), visit(Visit.FACILITY, "dump"),
-                visit(Visit.BREAK, "lunch"), visit(Visit.STOP, "s3"),
+                visit(Visit.STOP, "s1"),
+                visit(Visit.STOP, "s2"),
+                visit(Visit.FACILITY, "dump"),
+                visit(Visit.BREAK, "lunch"),
+                visit(Visit.STOP, "s3"),
                 visit(Visit.FACILITY, "dump"),
             ],
         )

@@ -71,19 +71,40 @@ def test_time_window_violation_names_the_stop(run):
     """With s1's window closing at 5, serving s2 first brings t1 to s1 at 50: 45 s late."""
     problem = line_request()
     problem.stops[0].time_windows[0].end = 5
-    v = only_violation(run(
-        [route("t1", (Visit.STOP, "s2"), (Visit.STOP, "s1"), (Visit.FACILITY, "dump"),
-               (Visit.BREAK, "lunch"), (Visit.STOP, "s3"), (Visit.FACILITY, "dump"))],
-        problem,
-    ))
+    v = only_violation(
+        run(
+            [
+                route(
+                    "t1",
+                    (Visit.STOP, "s2"),
+                    (Visit.STOP, "s1"),
+                    (Visit.FACILITY, "dump"),
+                    (Visit.BREAK, "lunch"),
+                    (Visit.STOP, "s3"),
+                    (Visit.FACILITY, "dump"),
+                )
+            ],
+            problem,
+        )
+    )
     assert (v.type, v.id) == (V.TIME_WINDOW, "s1")
     assert v.amount == 45
 
 
 def test_capacity_violation(run):
     """s1 + s2 + s3 = 9 units in one trip on a 5-unit truck."""
-    response = run([route("t1", (Visit.STOP, "s1"), (Visit.STOP, "s2"), (Visit.BREAK, "lunch"),
-                          (Visit.STOP, "s3"), (Visit.FACILITY, "dump"))])
+    response = run(
+        [
+            route(
+                "t1",
+                (Visit.STOP, "s1"),
+                (Visit.STOP, "s2"),
+                (Visit.BREAK, "lunch"),
+                (Visit.STOP, "s3"),
+                (Visit.FACILITY, "dump"),
+            )
+        ]
+    )
     v = only_violation(response)
     assert (v.type, v.id, v.amount) == (V.CAPACITY, "s3", 4)
     assert list(response.routes[0].visits[4].violations) == [v]
@@ -93,21 +114,37 @@ def test_daily_capacity_violation(run):
     """Adding s4 brings t1 to 10 units in the shift, one over its daily capacity."""
     problem = line_request()
     problem.vehicles[0].max_stops = 4
-    response = run([route("t1", (Visit.STOP, "s1"), (Visit.STOP, "s2"), (Visit.FACILITY, "dump"),
-                          (Visit.BREAK, "lunch"), (Visit.STOP, "s3"), (Visit.STOP, "s4"),
-                          (Visit.FACILITY, "dump"))], problem)
+    response = run(
+        [
+            route(
+                "t1",
+                (Visit.STOP, "s1"),
+                (Visit.STOP, "s2"),
+                (Visit.FACILITY, "dump"),
+                (Visit.BREAK, "lunch"),
+                (Visit.STOP, "s3"),
+                (Visit.STOP, "s4"),
+                (Visit.FACILITY, "dump"),
+            )
+        ],
+        problem,
+    )
     v = only_violation(response)
     assert (v.type, v.id, v.amount) == (V.DAILY_CAPACITY, "s4", 1)
 
 
 def test_skills_and_vehicle_not_allowed_violations(run):
     """t2 lacks 'lift' for s2 and is not among s3's allowed vehicles."""
-    response = run([
-        route("t1", (Visit.STOP, "s1"), (Visit.FACILITY, "dump"), (Visit.BREAK, "lunch")),
-        route("t2", (Visit.STOP, "s2"), (Visit.STOP, "s3"), (Visit.FACILITY, "dump")),
-    ])
+    response = run(
+        [
+            route("t1", (Visit.STOP, "s1"), (Visit.FACILITY, "dump"), (Visit.BREAK, "lunch")),
+            route("t2", (Visit.STOP, "s2"), (Visit.STOP, "s3"), (Visit.FACILITY, "dump")),
+        ]
+    )
     assert {(v.type, v.id) for v in response.violations} == {
-        (V.SKILLS, "s2"), (V.CAPACITY, "s3"), (V.VEHICLE_NOT_ALLOWED, "s3"),
+        (V.SKILLS, "s2"),
+        (V.CAPACITY, "s3"),
+        (V.VEHICLE_NOT_ALLOWED, "s3"),
     }
 
 
@@ -118,7 +155,8 @@ def test_shift_and_max_route_duration_violations(run):
     problem.vehicles[0].max_route_duration = 300
     response = run(good_routes(), problem)
     assert {(v.type, v.amount) for v in response.violations} == {
-        (V.SHIFT, 80), (V.MAX_ROUTE_DURATION, 20),
+        (V.SHIFT, 80),
+        (V.MAX_ROUTE_DURATION, 20),
     }
     assert {v.type for v in response.routes[0].violations} == {V.SHIFT, V.MAX_ROUTE_DURATION}
 
@@ -127,10 +165,22 @@ def test_max_stops_violation(run):
     """t1 may serve three stops; four is one too many."""
     problem = line_request()
     problem.vehicles[0].daily_capacities[0] = 10
-    response = run([route("t1", (Visit.STOP, "s1"), (Visit.FACILITY, "dump"),
-                          (Visit.STOP, "s2"), (Visit.STOP, "s4"), (Visit.FACILITY, "dump"),
-                          (Visit.BREAK, "lunch"), (Visit.STOP, "s3"), (Visit.FACILITY, "dump"))],
-                   problem)
+    response = run(
+        [
+            route(
+                "t1",
+                (Visit.STOP, "s1"),
+                (Visit.FACILITY, "dump"),
+                (Visit.STOP, "s2"),
+                (Visit.STOP, "s4"),
+                (Visit.FACILITY, "dump"),
+                (Visit.BREAK, "lunch"),
+                (Visit.STOP, "s3"),
+                (Visit.FACILITY, "dump"),
+            )
+        ],
+        problem,
+    )
     v = only_violation(response)
     assert (v.type, v.amount) == (V.MAX_STOPS, 1)
 
@@ -139,16 +189,37 @@ def test_missing_break_violation_names_the_break(run):
     """Starting at 200, t1's route runs past 300 s, so leaving lunch out is a violation."""
     problem = line_request()
     problem.vehicles[0].shift.start = 200
-    response = run([route("t1", (Visit.STOP, "s1"), (Visit.STOP, "s2"), (Visit.FACILITY, "dump"),
-                          (Visit.STOP, "s3"), (Visit.FACILITY, "dump"))], problem)
+    response = run(
+        [
+            route(
+                "t1",
+                (Visit.STOP, "s1"),
+                (Visit.STOP, "s2"),
+                (Visit.FACILITY, "dump"),
+                (Visit.STOP, "s3"),
+                (Visit.FACILITY, "dump"),
+            )
+        ],
+        problem,
+    )
     v = only_violation(response)
     assert (v.type, v.id) == (V.BREAK, "lunch")
 
 
 def test_disposal_before_end_violation(run):
     """Returning with s3's 4 units on board when a disposal site exists."""
-    response = run([route("t1", (Visit.STOP, "s1"), (Visit.STOP, "s2"), (Visit.FACILITY, "dump"),
-                          (Visit.BREAK, "lunch"), (Visit.STOP, "s3"))])
+    response = run(
+        [
+            route(
+                "t1",
+                (Visit.STOP, "s1"),
+                (Visit.STOP, "s2"),
+                (Visit.FACILITY, "dump"),
+                (Visit.BREAK, "lunch"),
+                (Visit.STOP, "s3"),
+            )
+        ]
+    )
     v = only_violation(response)
     assert (v.type, v.amount) == (V.DISPOSAL_BEFORE_END, 4)
 
@@ -164,7 +235,8 @@ def test_missing_mandatory_stop_violation(run):
     """An empty plan leaves s1, s2 and s3 unserved; the optional s4 only costs its penalty."""
     response = run([])
     assert [(v.type, v.id) for v in response.violations] == [
-        (V.MISSING_MANDATORY_STOP, "s1"), (V.MISSING_MANDATORY_STOP, "s2"),
+        (V.MISSING_MANDATORY_STOP, "s1"),
+        (V.MISSING_MANDATORY_STOP, "s2"),
         (V.MISSING_MANDATORY_STOP, "s3"),
     ]
     assert response.kpis.total_cost == pytest.approx(50.0)
@@ -173,12 +245,16 @@ def test_missing_mandatory_stop_violation(run):
 def test_unknown_ids_are_invalid_with_field_paths():
     """Every unknown vehicle, stop or break id is reported with its path in the request."""
     problem = problem_from_request(line_request())
-    routes = [route("t9", (Visit.STOP, "s1")),
-              route("t1", (Visit.STOP, "nope"), (Visit.BREAK, "dinner"), (Visit.END, "t1"))]
+    routes = [
+        route("t9", (Visit.STOP, "s1")),
+        route("t1", (Visit.STOP, "nope"), (Visit.BREAK, "dinner"), (Visit.END, "t1")),
+    ]
     with pytest.raises(InvalidProblemError) as info:
         planned_routes(problem, routes)
     assert [p.path for p in info.value.problems] == [
-        "routes[0].vehicle_id", "routes[1].visits[0].id", "routes[1].visits[1].id",
+        "routes[0].vehicle_id",
+        "routes[1].visits[0].id",
+        "routes[1].visits[1].id",
         "routes[1].visits[2].kind",
     ]
 
@@ -211,8 +287,11 @@ def test_solver_plan_evaluates_clean_with_plan_routes_totals(stub, examples, wor
     routes = [
         routing_pb2.PlannedRoute(
             vehicle_id=r.vehicle_id,
-            visits=[routing_pb2.PlannedVisit(kind=v.kind, id=v.id) for v in r.visits
-                    if v.kind not in (Visit.START, Visit.END)],
+            visits=[
+                routing_pb2.PlannedVisit(kind=v.kind, id=v.id)
+                for v in r.visits
+                if v.kind not in (Visit.START, Visit.END)
+            ],
         )
         for r in planned.routes
     ]
@@ -222,7 +301,8 @@ def test_solver_plan_evaluates_clean_with_plan_routes_totals(stub, examples, wor
     # A caller's plan carries no reasons, so mandatory stops PlanRoutes could not serve (and
     # reported as skipped) are violations here, and they are the only ones.
     skipped_mandatory = {
-        s.stop_id for s in planned.skipped_stops
+        s.stop_id
+        for s in planned.skipped_stops
         if s.reason != routing_pb2.SkippedStop.SKIPPED_FOR_COST
         and not next(x for x in request.stops if x.id == s.stop_id).optional
     }
@@ -241,7 +321,9 @@ def test_solver_plan_evaluates_clean_with_plan_routes_totals(stub, examples, wor
         assert mine.totals.duration <= theirs.totals.duration
     k_mine, k_theirs = evaluated.kpis, planned.kpis
     assert (k_mine.vehicles_used, k_mine.stops_served, k_mine.stops_skipped) == (
-        k_theirs.vehicles_used, k_theirs.stops_served, k_theirs.stops_skipped
+        k_theirs.vehicles_used,
+        k_theirs.stops_served,
+        k_theirs.stops_skipped,
     )
     assert k_mine.total_cost <= planned.solve_info.objective + 1e-6
     assert k_mine.total_cost == pytest.approx(planned.solve_info.objective, rel=0.02)
@@ -260,8 +342,11 @@ def test_milp_plan_over_the_wire_is_optimal_and_evaluates_to_the_same_cost(stub)
     routes = [
         routing_pb2.PlannedRoute(
             vehicle_id=r.vehicle_id,
-            visits=[routing_pb2.PlannedVisit(kind=v.kind, id=v.id) for v in r.visits
-                    if v.kind not in (Visit.START, Visit.END)],
+            visits=[
+                routing_pb2.PlannedVisit(kind=v.kind, id=v.id)
+                for v in r.visits
+                if v.kind not in (Visit.START, Visit.END)
+            ],
         )
         for r in planned.routes
     ]

@@ -36,8 +36,9 @@ def _wait(predicate, seconds: float = 10.0) -> bool:
     return False
 
 
-def _assert_accounted(request: routing_pb2.PlanRoutesRequest,
-                      response: routing_pb2.PlanRoutesResponse) -> None:
+def _assert_accounted(
+    request: routing_pb2.PlanRoutesRequest, response: routing_pb2.PlanRoutesResponse
+) -> None:
     served = [v.id for r in response.routes for v in r.visits if v.kind == Kind.STOP]
     skipped = [s.stop_id for s in response.skipped_stops]
     assert len(served) == len(set(served))

@@ -43,8 +43,7 @@ def make_pool() -> Iterator:
     def make(
         handler: str, size: int = 1, grace: float = 0.5, warm_up: str | None = None
     ) -> WorkerPool:
-        pool = WorkerPool(size, f"worker_handlers:{handler}", grace_seconds=grace,
-                          warm_up=warm_up)
+        pool = WorkerPool(size, f"worker_handlers:{handler}", grace_seconds=grace, warm_up=warm_up)
         pools.append(pool)
         return pool
 

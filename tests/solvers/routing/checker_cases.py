@@ -81,9 +81,7 @@ def plan(*routes: RoutePlan, **kw: object) -> RoutingPlan:
 def random_problems(draw: st.DrawFn, max_stops: int = 6) -> RoutingProblem:
     """Random small problems using every feature the checker knows about."""
     n_loc = draw(st.integers(3, 7))
-    raw = draw(
-        st.lists(st.integers(0, 60), min_size=n_loc * n_loc, max_size=n_loc * n_loc)
-    )
+    raw = draw(st.lists(st.integers(0, 60), min_size=n_loc * n_loc, max_size=n_loc * n_loc))
     durations = np.array(raw, dtype=np.int64).reshape(n_loc, n_loc)
     np.fill_diagonal(durations, 0)
     distances = durations * draw(st.integers(0, 20))
@@ -95,8 +93,13 @@ def random_problems(draw: st.DrawFn, max_stops: int = 6) -> RoutingProblem:
         breaks = ()
         if draw(st.booleans()):
             ws = draw(st.integers(0, 300))
-            breaks = (Break(f"br{k}", TimeWindow(ws, ws + draw(st.integers(0, 100))),
-                            draw(st.integers(0, 30))),)
+            breaks = (
+                Break(
+                    f"br{k}",
+                    TimeWindow(ws, ws + draw(st.integers(0, 100))),
+                    draw(st.integers(0, 30)),
+                ),
+            )
         vehicles.append(
             Vehicle(
                 id=f"v{k}",
@@ -140,9 +143,7 @@ def random_problems(draw: st.DrawFn, max_stops: int = 6) -> RoutingProblem:
                 demands=tuple(draw(st.integers(0, 6)) for _ in range(n_dims)),
                 service_duration=draw(st.integers(0, 40)),
                 time_windows=windows,
-                required_skills=frozenset(
-                    draw(st.lists(st.sampled_from(skills_pool), max_size=1))
-                ),
+                required_skills=frozenset(draw(st.lists(st.sampled_from(skills_pool), max_size=1))),
                 allowed_vehicles=allowed,
                 optional=draw(st.booleans()),
                 skip_penalty=draw(st.sampled_from([0.0, 10.0, 1000.0])),

@@ -36,8 +36,11 @@ def test_feasible_route_timing_and_totals():
 def test_cost_terms_follow_the_contract_definition():
     """fixed 100 + 36/h x 90 s + 2/km x 8 km + skipped optional penalty 7 = 100.9 + 16 + 7."""
     p = problem(
-        (stop("a", 2, service_duration=5), stop("b", 4, service_duration=5),
-         stop("c", 6, optional=True, skip_penalty=7.0)),
+        (
+            stop("a", 2, service_duration=5),
+            stop("b", 4, service_duration=5),
+            stop("c", 6, optional=True, skip_penalty=7.0),
+        ),
         vehicles=(vehicle(fixed_cost=100.0, cost_per_hour=36.0, cost_per_km=2.0),),
     )
     e = evaluate(p, plan(route(0, ("S", 0), ("S", 1))))
@@ -51,8 +54,9 @@ def test_cost_terms_follow_the_contract_definition():
 
 def test_unused_vehicle_costs_nothing():
     """A vehicle without a route stays home: no fixed cost, no route in the evaluation."""
-    p = problem((stop("a", 1, optional=True, skip_penalty=3.0),),
-                vehicles=(vehicle(fixed_cost=50.0),))
+    p = problem(
+        (stop("a", 1, optional=True, skip_penalty=3.0),), vehicles=(vehicle(fixed_cost=50.0),)
+    )
     e = evaluate(p, plan())
     assert e.routes == ()
     assert e.cost == pytest.approx(3.0)
@@ -87,8 +91,9 @@ def test_second_window_is_used_when_the_first_has_closed():
 
 def test_break_during_a_drive_delays_the_next_stop_by_its_duration():
     """Break window [5, 8] opens mid-drive to a stop 2 steps away: the stop is reached at 20+15."""
-    p = problem((stop("a", 2),),
-                vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(5, 8), 15),)),))
+    p = problem(
+        (stop("a", 2),), vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(5, 8), 15),)),)
+    )
     e = evaluate(p, plan(route(0, ("B", 0), ("S", 0), departure=0)))
     assert e.feasible
     brk, s = e.routes[0].visits[1:3]
@@ -99,8 +104,9 @@ def test_break_during_a_drive_delays_the_next_stop_by_its_duration():
 
 def test_break_not_needed_when_the_route_ends_before_its_window():
     """A crew back at 20 s needs no break whose window opens at 1000."""
-    p = problem((stop("a", 1),),
-                vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(1000, 2000), 60),)),))
+    p = problem(
+        (stop("a", 1),), vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(1000, 2000), 60),)),)
+    )
     assert evaluate(p, plan(route(0, ("S", 0), departure=0))).feasible
 
 
@@ -135,8 +141,11 @@ def test_time_window_violation_amount_is_seconds_late():
 
 def test_facility_outside_opening_is_a_time_window_violation():
     """A facility closing at 10 reached at 30: TIME_WINDOW on the facility, 20 s."""
-    p = problem((stop("a", 1, demands=(1,)),), dimensions=("kg",),
-                facilities=(Facility("dump", 3, TimeWindow(0, 10), 5),))
+    p = problem(
+        (stop("a", 1, demands=(1,)),),
+        dimensions=("kg",),
+        facilities=(Facility("dump", 3, TimeWindow(0, 10), 5),),
+    )
     e = evaluate(p, plan(route(0, ("S", 0), ("F", 0), departure=0)))
     (v,) = e.violations
     assert (v.type, v.kind, v.amount) == (ViolationType.TIME_WINDOW, VisitKind.FACILITY, 20)
@@ -144,8 +153,11 @@ def test_facility_outside_opening_is_a_time_window_violation():
 
 def test_capacity_violation_per_trip():
     """Loads 4 + 3 on a 5-unit truck overflow by 2, reported once at the overflowing stop."""
-    p = problem((stop("a", 1, demands=(4,)), stop("b", 2, demands=(3,))),
-                vehicles=(vehicle(capacities=(5,)),), dimensions=("kg",))
+    p = problem(
+        (stop("a", 1, demands=(4,)), stop("b", 2, demands=(3,))),
+        vehicles=(vehicle(capacities=(5,)),),
+        dimensions=("kg",),
+    )
     e = evaluate(p, plan(route(0, ("S", 0), ("S", 1))))
     (v,) = e.violations
     assert (v.type, v.ref, v.amount) == (ViolationType.CAPACITY, 1, 2)
@@ -153,9 +165,12 @@ def test_capacity_violation_per_trip():
 
 def test_unloading_between_stops_resets_the_trip_load():
     """The same loads with a facility visit in between fit a 5-unit truck: two trips."""
-    p = problem((stop("a", 1, demands=(4,)), stop("b", 2, demands=(3,))),
-                vehicles=(vehicle(capacities=(5,)),), dimensions=("kg",),
-                facilities=(Facility("dump", 3, None, 5),))
+    p = problem(
+        (stop("a", 1, demands=(4,)), stop("b", 2, demands=(3,))),
+        vehicles=(vehicle(capacities=(5,)),),
+        dimensions=("kg",),
+        facilities=(Facility("dump", 3, None, 5),),
+    )
     e = evaluate(p, plan(route(0, ("S", 0), ("F", 0), ("S", 1), ("F", 0))))
     assert e.feasible
     assert e.routes[0].trips == 2
@@ -164,9 +179,12 @@ def test_unloading_between_stops_resets_the_trip_load():
 
 def test_daily_capacity_violation():
     """7 units collected over two trips against a daily capacity of 6: excess 1."""
-    p = problem((stop("a", 1, demands=(4,)), stop("b", 2, demands=(3,))),
-                vehicles=(vehicle(capacities=(5,), daily_capacities=(6,)),),
-                dimensions=("kg",), facilities=(Facility("dump", 3, None, 5),))
+    p = problem(
+        (stop("a", 1, demands=(4,)), stop("b", 2, demands=(3,))),
+        vehicles=(vehicle(capacities=(5,), daily_capacities=(6,)),),
+        dimensions=("kg",),
+        facilities=(Facility("dump", 3, None, 5),),
+    )
     e = evaluate(p, plan(route(0, ("S", 0), ("F", 0), ("S", 1), ("F", 0))))
     (v,) = e.violations
     assert (v.type, v.ref, v.amount) == (ViolationType.DAILY_CAPACITY, 1, 1)
@@ -180,8 +198,9 @@ def test_skills_violation():
 
 def test_vehicle_not_allowed_violation():
     """A stop restricted to vehicle 1 served by vehicle 0."""
-    p = problem((stop("a", 1, allowed_vehicles=frozenset({1})),),
-                vehicles=(vehicle("v1"), vehicle("v2")))
+    p = problem(
+        (stop("a", 1, allowed_vehicles=frozenset({1})),), vehicles=(vehicle("v1"), vehicle("v2"))
+    )
     assert types(evaluate(p, plan(route(0, ("S", 0))))) == [ViolationType.VEHICLE_NOT_ALLOWED]
 
 
@@ -212,8 +231,7 @@ def test_max_route_duration_violation():
 
 def test_max_stops_violation():
     """Three stops for a crew allowed two."""
-    p = problem(tuple(stop(f"s{i}", i + 1) for i in range(3)),
-                vehicles=(vehicle(max_stops=2),))
+    p = problem(tuple(stop(f"s{i}", i + 1) for i in range(3)), vehicles=(vehicle(max_stops=2),))
     e = evaluate(p, plan(route(0, ("S", 0), ("S", 1), ("S", 2))))
     (v,) = e.violations
     assert (v.type, v.amount) == (ViolationType.MAX_STOPS, 1)
@@ -221,8 +239,9 @@ def test_max_stops_violation():
 
 def test_missing_break_violation():
     """A route running from 0 to 60 through a break window opening at 10, without the break."""
-    p = problem((stop("a", 3),),
-                vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(10, 20), 5),)),))
+    p = problem(
+        (stop("a", 3),), vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(10, 20), 5),)),)
+    )
     e = evaluate(p, plan(route(0, ("S", 0), departure=0)))
     (v,) = e.violations
     assert (v.type, v.ref, v.kind) == (ViolationType.BREAK, 0, VisitKind.BREAK)
@@ -230,8 +249,9 @@ def test_missing_break_violation():
 
 def test_late_break_violation():
     """A break listed after a stop ending at 30 whose window closed at 20: 10 s late."""
-    p = problem((stop("a", 3),),
-                vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(10, 20), 5),)),))
+    p = problem(
+        (stop("a", 3),), vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(10, 20), 5),)),)
+    )
     e = evaluate(p, plan(route(0, ("S", 0), ("B", 0), departure=0)))
     (v,) = e.violations
     assert (v.type, v.amount) == (ViolationType.BREAK, 10)
@@ -239,8 +259,11 @@ def test_late_break_violation():
 
 def test_disposal_before_end_violation():
     """With a facility in the problem, returning with 4 units on board."""
-    p = problem((stop("a", 1, demands=(4,)),), dimensions=("kg",),
-                facilities=(Facility("dump", 3, None, 5),))
+    p = problem(
+        (stop("a", 1, demands=(4,)),),
+        dimensions=("kg",),
+        facilities=(Facility("dump", 3, None, 5),),
+    )
     e = evaluate(p, plan(route(0, ("S", 0))))
     (v,) = e.violations
     assert (v.type, v.amount) == (ViolationType.DISPOSAL_BEFORE_END, 4)
@@ -279,8 +302,12 @@ def test_mandatory_stop_skipped_with_a_reason_is_data_not_a_violation():
 
 @pytest.mark.parametrize(
     "bad_route",
-    [route(5, ("S", 0)), route(0, ("S", 9)), route(0, ("B", 0)),
-     route(0, PlannedVisit(VisitKind.END, 0))],
+    [
+        route(5, ("S", 0)),
+        route(0, ("S", 9)),
+        route(0, ("B", 0)),
+        route(0, PlannedVisit(VisitKind.END, 0)),
+    ],
 )
 def test_unreadable_plan_raises_invalid_problem(bad_route):
     """Indices outside the problem are a caller or solver bug, not a violation to report."""
@@ -299,14 +326,14 @@ def test_two_routes_for_one_vehicle_raise_invalid_problem():
 def test_vehicle_type_matrix_is_used():
     """A vehicle on matrix 1 (twice as slow) takes twice as long."""
     p = problem((stop("a", 2),), vehicles=(vehicle(matrix=1),))
-    p = replace(p, durations=(p.durations[0], p.durations[0] * 2),
-                distances=(p.distances[0], None))
+    p = replace(p, durations=(p.durations[0], p.durations[0] * 2), distances=(p.distances[0], None))
     (r,) = evaluate(p, plan(route(0, ("S", 0)))).routes
     assert (r.duration, r.travel_metres) == (80, 0)
 
 
 def test_break_not_owed_when_the_route_starts_after_its_window():
     """A route leaving at 500 owes no break whose window closed at 100."""
-    p = problem((stop("a", 1),),
-                vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(0, 100), 60),)),))
+    p = problem(
+        (stop("a", 1),), vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(0, 100), 60),)),)
+    )
     assert evaluate(p, plan(route(0, ("S", 0), departure=500))).feasible

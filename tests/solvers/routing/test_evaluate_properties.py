@@ -98,9 +98,7 @@ def test_capacity_flag_matches_the_loads(case):
         over = caps is not None and any(
             load > cap for v in r.visits for load, cap in zip(v.load_after, caps, strict=True)
         )
-        flagged = any(
-            x.type is ViolationType.CAPACITY for v in r.visits for x in v.violations
-        )
+        flagged = any(x.type is ViolationType.CAPACITY for v in r.visits for x in v.violations)
         assert flagged == over
 
 
@@ -127,10 +125,12 @@ def test_default_departure_is_never_worse_than_leaving_at_shift_start(case):
     """Without a planned departure the checker moves idle time to the depot: the route is never
     longer, never later home and never has more violations than leaving at shift start."""
     p, plan = case
-    early = RoutingPlan(tuple(
-        replace(r, departure=p.vehicles[r.vehicle].shift.start) if r.departure is None else r
-        for r in plan.routes
-    ))
+    early = RoutingPlan(
+        tuple(
+            replace(r, departure=p.vehicles[r.vehicle].shift.start) if r.departure is None else r
+            for r in plan.routes
+        )
+    )
     chosen, fixed = evaluate(p, plan), evaluate(p, early)
     assert len(chosen.violations) <= len(fixed.violations)
     for r, e in zip(chosen.routes, fixed.routes, strict=True):

@@ -33,23 +33,29 @@ def test_skills_count_only_on_allowed_vehicles():
 
 def test_demand_exceeds_capacity():
     """A 6-unit stop against 5-unit trucks."""
-    p = problem((stop("a", 2, demands=(6,)),), vehicles=(vehicle(capacities=(5,)),),
-                dimensions=("kg",))
+    p = problem(
+        (stop("a", 2, demands=(6,)),), vehicles=(vehicle(capacities=(5,)),), dimensions=("kg",)
+    )
     assert prefilter(p) == {0: SkipReason.DEMAND_EXCEEDS_CAPACITY}
 
 
 def test_demand_within_some_vehicles_capacity_is_fine():
     """One of two trucks is big enough."""
-    p = problem((stop("a", 2, demands=(6,)),),
-                vehicles=(vehicle("small", capacities=(5,)), vehicle("big", capacities=(9,))),
-                dimensions=("kg",))
+    p = problem(
+        (stop("a", 2, demands=(6,)),),
+        vehicles=(vehicle("small", capacities=(5,)), vehicle("big", capacities=(9,))),
+        dimensions=("kg",),
+    )
     assert prefilter(p) == {}
 
 
 def test_daily_capacity_counts_as_capacity():
     """A stop larger than the whole day's allowance cannot be served."""
-    p = problem((stop("a", 2, demands=(6,)),), vehicles=(vehicle(daily_capacities=(5,)),),
-                dimensions=("kg",))
+    p = problem(
+        (stop("a", 2, demands=(6,)),),
+        vehicles=(vehicle(daily_capacities=(5,)),),
+        dimensions=("kg",),
+    )
     assert prefilter(p) == {0: SkipReason.DEMAND_EXCEEDS_CAPACITY}
 
 
@@ -67,11 +73,19 @@ def test_max_route_duration_counts_as_shift_length():
 
 def test_facility_detour_counts_when_carrying_load():
     """Out 20 s, to the dump at L7 50 s, home 70 s: 140 s > 100 s; without load it fits."""
-    loaded = problem((stop("a", 2, demands=(1,)),), vehicles=(vehicle(shift=TimeWindow(0, 100)),),
-                     facilities=(Facility("dump", 7),), dimensions=("kg",))
+    loaded = problem(
+        (stop("a", 2, demands=(1,)),),
+        vehicles=(vehicle(shift=TimeWindow(0, 100)),),
+        facilities=(Facility("dump", 7),),
+        dimensions=("kg",),
+    )
     assert prefilter(loaded) == {0: SkipReason.SHIFT_TOO_SHORT}
-    empty = problem((stop("a", 2, demands=(0,)),), vehicles=(vehicle(shift=TimeWindow(0, 100)),),
-                    facilities=(Facility("dump", 7),), dimensions=("kg",))
+    empty = problem(
+        (stop("a", 2, demands=(0,)),),
+        vehicles=(vehicle(shift=TimeWindow(0, 100)),),
+        facilities=(Facility("dump", 7),),
+        dimensions=("kg",),
+    )
     assert prefilter(empty) == {}
 
 
@@ -83,22 +97,29 @@ def test_cannot_meet_time_window():
 
 def test_window_too_late_to_return_within_shift():
     """Service may only start at 90 and the shift ends at 100, 20 s from home."""
-    p = problem((stop("a", 2, time_windows=(TimeWindow(90, 95),)),),
-                vehicles=(vehicle(shift=TimeWindow(0, 100)),))
+    p = problem(
+        (stop("a", 2, time_windows=(TimeWindow(90, 95),)),),
+        vehicles=(vehicle(shift=TimeWindow(0, 100)),),
+    )
     assert prefilter(p) == {0: SkipReason.CANNOT_MEET_TIME_WINDOW}
 
 
 def test_waiting_for_a_window_is_done_at_the_depot():
     """A window at 500 with a 60 s route limit is fine: the crew leaves at 480."""
-    p = problem((stop("a", 2, time_windows=(TimeWindow(500, 510),)),),
-                vehicles=(vehicle(max_route_duration=60),))
+    p = problem(
+        (stop("a", 2, time_windows=(TimeWindow(500, 510),)),),
+        vehicles=(vehicle(max_route_duration=60),),
+    )
     assert prefilter(p) == {}
 
 
 def test_closed_facility_makes_a_loaded_stop_impossible():
     """The only dump closes before the truck can get there with the load."""
-    p = problem((stop("a", 2, demands=(1,)),), facilities=(Facility("dump", 3, TimeWindow(0, 5)),),
-                dimensions=("kg",))
+    p = problem(
+        (stop("a", 2, demands=(1,)),),
+        facilities=(Facility("dump", 3, TimeWindow(0, 5)),),
+        dimensions=("kg",),
+    )
     assert prefilter(p) == {0: SkipReason.CANNOT_MEET_TIME_WINDOW}
 
 

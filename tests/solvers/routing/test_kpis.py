@@ -12,9 +12,13 @@ from solvers.routing.model import Facility, TimeWindow
 
 def test_utilisation_is_service_over_shift_of_used_vehicles():
     """30 s of service in a 1000 s shift; the idle second vehicle does not dilute it."""
-    p = problem((stop("a", 1, service_duration=30),),
-                vehicles=(vehicle("v1", shift=TimeWindow(0, 1000)),
-                          vehicle("v2", shift=TimeWindow(0, 1000))))
+    p = problem(
+        (stop("a", 1, service_duration=30),),
+        vehicles=(
+            vehicle("v1", shift=TimeWindow(0, 1000)),
+            vehicle("v2", shift=TimeWindow(0, 1000)),
+        ),
+    )
     k = kpis(p, evaluate(p, plan(route(0, ("S", 0)))))
     assert k.vehicles_used == 1
     assert k.utilisation == pytest.approx(0.03)
@@ -30,9 +34,14 @@ def test_on_time_share_counts_stop_visits_inside_a_window():
 
 def test_totals_add_up_over_routes():
     """Travel, idle time and cost are sums over routes; the cost is the plan's total."""
-    p = problem((stop("a", 2, time_windows=(TimeWindow(100, 200),)), stop("b", 3),
-                 stop("c", 4, optional=True, skip_penalty=9.0)),
-                vehicles=(vehicle("v1", cost_per_hour=3600.0), vehicle("v2")))
+    p = problem(
+        (
+            stop("a", 2, time_windows=(TimeWindow(100, 200),)),
+            stop("b", 3),
+            stop("c", 4, optional=True, skip_penalty=9.0),
+        ),
+        vehicles=(vehicle("v1", cost_per_hour=3600.0), vehicle("v2")),
+    )
     e = evaluate(p, plan(route(0, ("S", 0), departure=0), route(1, ("S", 1))))
     k = kpis(p, e)
     assert k.travel_seconds == 40 + 60

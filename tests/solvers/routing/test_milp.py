@@ -38,11 +38,14 @@ def stops_of(plan: RoutingPlan) -> list[list[int]]:
 def test_sanitation_trips_optimum():
     """Two 3-unit stops on a 5-unit truck must unload in between: 100 s, 8 km, skip c for 7."""
     p = problem(
-        (stop("a", 2, service_duration=5, demands=(3,)),
-         stop("b", 4, service_duration=5, demands=(3,)),
-         stop("c", 6, optional=True, skip_penalty=7.0, demands=(1,))),
+        (
+            stop("a", 2, service_duration=5, demands=(3,)),
+            stop("b", 4, service_duration=5, demands=(3,)),
+            stop("c", 6, optional=True, skip_penalty=7.0, demands=(1,)),
+        ),
         vehicles=(vehicle(capacities=(5,), **COSTLY), vehicle("v2", capacities=(5,), **COSTLY)),
-        facilities=(Facility("dump", 3, None, 5),), dimensions=("kg",),
+        facilities=(Facility("dump", 3, None, 5),),
+        dimensions=("kg",),
     )
     plan, report = solve(p)
     assert report.status is Status.OPTIMAL
@@ -55,8 +58,10 @@ def test_sanitation_trips_optimum():
 
 def test_optional_stop_served_when_its_penalty_exceeds_the_detour():
     """Serving c at L6 adds 4 km (8) and 40 s (0.4) to the route; a penalty of 50 pays for it."""
-    p = problem((stop("a", 4), stop("c", 6, optional=True, skip_penalty=50.0)),
-                vehicles=(vehicle(**COSTLY),))
+    p = problem(
+        (stop("a", 4), stop("c", 6, optional=True, skip_penalty=50.0)),
+        vehicles=(vehicle(**COSTLY),),
+    )
     plan, report = solve(p)
     assert report.status is Status.OPTIMAL
     # Out to L6 and back, either way round (the line is symmetric).
@@ -66,8 +71,10 @@ def test_optional_stop_served_when_its_penalty_exceeds_the_detour():
 
 def test_second_window_chosen_when_it_is_cheaper():
     """Windows [0, 10] and [100, 110] at L3: the first cannot be met, the second is used."""
-    p = problem((stop("a", 3, time_windows=(TimeWindow(0, 10), TimeWindow(100, 110))),),
-                vehicles=(vehicle(cost_per_hour=3600.0),))
+    p = problem(
+        (stop("a", 3, time_windows=(TimeWindow(0, 10), TimeWindow(100, 110))),),
+        vehicles=(vehicle(cost_per_hour=3600.0),),
+    )
     plan, report = solve(p)
     e = evaluate(p, plan)
     assert e.routes[0].visits[1].start == 100
@@ -78,8 +85,10 @@ def test_second_window_chosen_when_it_is_cheaper():
 def test_skills_and_allowed_vehicles_decide_the_vehicle():
     """Only v2 has 'gas'; only v1 is allowed at b."""
     p = problem(
-        (stop("a", 2, required_skills=frozenset({"gas"})),
-         stop("b", 3, allowed_vehicles=frozenset({0}))),
+        (
+            stop("a", 2, required_skills=frozenset({"gas"})),
+            stop("b", 3, allowed_vehicles=frozenset({0})),
+        ),
         vehicles=(vehicle("v1"), vehicle("v2", skills=frozenset({"gas"}))),
     )
     plan, _ = solve(p)
@@ -88,9 +97,13 @@ def test_skills_and_allowed_vehicles_decide_the_vehicle():
 
 def test_time_windows_force_the_order():
     """a at L5 must start by 60, b at L1 only from 100: a first although b is nearer."""
-    p = problem((stop("a", 5, time_windows=(TimeWindow(0, 60),)),
-                 stop("b", 1, time_windows=(TimeWindow(100, 200),))),
-                vehicles=(vehicle(cost_per_km=1.0),))
+    p = problem(
+        (
+            stop("a", 5, time_windows=(TimeWindow(0, 60),)),
+            stop("b", 1, time_windows=(TimeWindow(100, 200),)),
+        ),
+        vehicles=(vehicle(cost_per_km=1.0),),
+    )
     plan, report = solve(p)
     assert stops_of(plan) == [[0, 1]]
     assert report.status is Status.OPTIMAL
@@ -98,17 +111,23 @@ def test_time_windows_force_the_order():
 
 def test_min_vehicles_first_uses_one_vehicle():
     """Two cheap vehicles at both ends would be cheaper, but one vehicle is minimised first."""
-    durations = np.array([[0, 10, 100, 100], [10, 0, 100, 100],
-                          [100, 100, 0, 10], [100, 100, 10, 0]], dtype=np.int64)
+    durations = np.array(
+        [[0, 10, 100, 100], [10, 0, 100, 100], [100, 100, 0, 10], [100, 100, 10, 0]], dtype=np.int64
+    )
     p = RoutingProblem(
-        location_ids=("D1", "A", "D2", "B"), durations=(durations,), distances=(durations,),
-        vehicles=(Vehicle("v1", 0, 0, TimeWindow(0, 10_000), cost_per_km=1000.0),
-                  Vehicle("v2", 2, 2, TimeWindow(0, 10_000), cost_per_km=1000.0)),
+        location_ids=("D1", "A", "D2", "B"),
+        durations=(durations,),
+        distances=(durations,),
+        vehicles=(
+            Vehicle("v1", 0, 0, TimeWindow(0, 10_000), cost_per_km=1000.0),
+            Vehicle("v2", 2, 2, TimeWindow(0, 10_000), cost_per_km=1000.0),
+        ),
         stops=(Stop("a", 1), Stop("b", 3)),
     )
     plan, _ = solve(p)
     assert len(plan.routes) == 2
     from dataclasses import replace
+
     plan, report = solve(replace(p, minimize_vehicles_first=True))
     assert len(plan.routes) == 1
     assert report.status is Status.OPTIMAL
@@ -117,9 +136,13 @@ def test_min_vehicles_first_uses_one_vehicle():
 def test_mandatory_stop_that_cannot_fit_is_reported_not_dropped():
     """Two mandatory stops whose windows a single vehicle cannot both meet: one is served,
     the other comes back skipped with NO_CAPACITY_LEFT (each is servable alone)."""
-    p = problem((stop("a", 5, time_windows=(TimeWindow(50, 50),), service_duration=10),
-                 stop("b", 5, time_windows=(TimeWindow(50, 50),), service_duration=10)),
-                vehicles=(vehicle(),))
+    p = problem(
+        (
+            stop("a", 5, time_windows=(TimeWindow(50, 50),), service_duration=10),
+            stop("b", 5, time_windows=(TimeWindow(50, 50),), service_duration=10),
+        ),
+        vehicles=(vehicle(),),
+    )
     plan, _ = solve(p)
     assert sum(len(s) for s in stops_of(plan)) == 1
     assert list(plan.skipped.values()) == [SkipReason.NO_CAPACITY_LEFT]
@@ -136,8 +159,9 @@ def test_excluded_stops_stay_out_with_their_reason():
 
 def test_breaks_are_declined():
     """The MILP does not model breaks and says so instead of returning a wrong plan."""
-    p = problem((stop("a", 2),),
-                vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(0, 100), 10),)),))
+    p = problem(
+        (stop("a", 2),), vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(0, 100), 10),)),)
+    )
     with pytest.raises(SolverFailedError, match="breaks"):
         milp.solve(p, Deadline.after(5))
 
@@ -156,10 +180,13 @@ def test_deadline_is_respected_on_a_hard_instance():
     durations = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
     durations = durations.astype(np.int64)
     p = RoutingProblem(
-        location_ids=tuple(f"L{i}" for i in range(n)), durations=(durations,),
+        location_ids=tuple(f"L{i}" for i in range(n)),
+        durations=(durations,),
         distances=(durations,),
-        vehicles=tuple(Vehicle(f"v{k}", 0, 0, TimeWindow(0, 100_000), capacities=(10,),
-                               cost_per_km=1.0) for k in range(4)),
+        vehicles=tuple(
+            Vehicle(f"v{k}", 0, 0, TimeWindow(0, 100_000), capacities=(10,), cost_per_km=1.0)
+            for k in range(4)
+        ),
         stops=tuple(Stop(f"s{i}", i, demands=(int(rng.integers(1, 4)),)) for i in range(1, n)),
         dimensions=("kg",),
     )
@@ -179,15 +206,20 @@ def test_deadline_is_respected_on_a_hard_instance():
 
 # ----------------------------------------------------------------------- brute force
 
+
 def _best_route(p: RoutingProblem, k: int, order: tuple[int, ...]) -> float | None:
     """Cheapest feasible way for vehicle k to serve ``order``: every departure is tried."""
     v = p.vehicles[k]
     visits = tuple(PlannedVisit(VisitKind.STOP, i) for i in order)
     best = None
     for departure in range(v.shift.start, min(v.shift.end, v.shift.start + 400) + 1):
-        e = evaluate(p, RoutingPlan((RoutePlan(k, visits, departure=departure),),
-                                    skipped={i: SkipReason.NO_CAPACITY_LEFT
-                                             for i in range(len(p.stops))}))
+        e = evaluate(
+            p,
+            RoutingPlan(
+                (RoutePlan(k, visits, departure=departure),),
+                skipped={i: SkipReason.NO_CAPACITY_LEFT for i in range(len(p.stops))},
+            ),
+        )
         if e.feasible:
             cost = e.routes[0].cost
             best = cost if best is None else min(best, cost)
@@ -233,7 +265,9 @@ def tiny_problems(draw: st.DrawFn) -> RoutingProblem:
     np.fill_diagonal(durations, 0)
     vehicles = tuple(
         Vehicle(
-            f"v{k}", draw(st.integers(0, n_loc - 1)), draw(st.integers(0, n_loc - 1)),
+            f"v{k}",
+            draw(st.integers(0, n_loc - 1)),
+            draw(st.integers(0, n_loc - 1)),
             TimeWindow(0, draw(st.integers(60, 300))),
             capacities=(draw(st.integers(2, 6)),),
             skills=frozenset(draw(st.lists(st.sampled_from("ab"), max_size=1))),
@@ -250,15 +284,25 @@ def tiny_problems(draw: st.DrawFn) -> RoutingProblem:
         if draw(st.booleans()):
             a = draw(st.integers(0, 150))
             windows = (TimeWindow(a, a + draw(st.integers(0, 60))),)
-        stops.append(Stop(
-            f"s{i}", draw(st.integers(0, n_loc - 1)), demands=(draw(st.integers(0, 4)),),
-            service_duration=draw(st.integers(0, 20)), time_windows=windows,
-            required_skills=frozenset(draw(st.lists(st.sampled_from("ab"), max_size=1))),
-            optional=draw(st.booleans()), skip_penalty=draw(st.sampled_from([5.0, 50.0])),
-        ))
+        stops.append(
+            Stop(
+                f"s{i}",
+                draw(st.integers(0, n_loc - 1)),
+                demands=(draw(st.integers(0, 4)),),
+                service_duration=draw(st.integers(0, 20)),
+                time_windows=windows,
+                required_skills=frozenset(draw(st.lists(st.sampled_from("ab"), max_size=1))),
+                optional=draw(st.booleans()),
+                skip_penalty=draw(st.sampled_from([5.0, 50.0])),
+            )
+        )
     return RoutingProblem(
-        location_ids=tuple(f"L{i}" for i in range(n_loc)), durations=(durations,),
-        distances=(durations * 100,), vehicles=vehicles, stops=tuple(stops), dimensions=("kg",),
+        location_ids=tuple(f"L{i}" for i in range(n_loc)),
+        durations=(durations,),
+        distances=(durations * 100,),
+        vehicles=vehicles,
+        stops=tuple(stops),
+        dimensions=("kg",),
     )
 
 
@@ -293,8 +337,9 @@ def test_solving_prints_nothing_on_stdout():
         " (Stop('s', 1),))\n"
         "milp.solve(p, Deadline.after(10))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert result.stdout == ""
 
 
@@ -305,7 +350,8 @@ def test_model_too_big_for_the_budget_is_declined_at_once():
     n = 61
     durations = rng.integers(1, 500, size=(n, n)).astype(np.int64)
     p = RoutingProblem(
-        location_ids=tuple(f"L{i}" for i in range(n)), durations=(durations,),
+        location_ids=tuple(f"L{i}" for i in range(n)),
+        durations=(durations,),
         distances=(None,),
         vehicles=tuple(Vehicle(f"v{k}", 0, 0, TimeWindow(0, 100_000)) for k in range(10)),
         stops=tuple(Stop(f"s{i}", i) for i in range(1, n)),
@@ -321,9 +367,12 @@ def test_greedy_start_is_a_feasible_plan_serving_what_fits():
     mandatory stop of an easy instance."""
     from solvers.routing.milp import _greedy
 
-    p = problem(tuple(stop(f"s{i}", i + 1, demands=(2,)) for i in range(5)),
-                vehicles=(vehicle(capacities=(4,)), vehicle("v2", capacities=(4,))),
-                facilities=(Facility("dump", 7, None, 10),), dimensions=("kg",))
+    p = problem(
+        tuple(stop(f"s{i}", i + 1, demands=(2,)) for i in range(5)),
+        vehicles=(vehicle(capacities=(4,)), vehicle("v2", capacities=(4,))),
+        facilities=(Facility("dump", 7, None, 10),),
+        dimensions=("kg",),
+    )
     routes = _greedy(p, list(range(5)), Deadline.after(5))
     e = evaluate(p, RoutingPlan(tuple(routes)))
     assert e.feasible
@@ -332,8 +381,10 @@ def test_greedy_start_is_a_feasible_plan_serving_what_fits():
 
 def test_cbc_fallback_engine_proves_the_same_optimum():
     """Without highspy the MILP runs on CBC: same model, same optimum, reported as pulp.cbc."""
-    p = problem((stop("a", 4), stop("c", 6, optional=True, skip_penalty=50.0)),
-                vehicles=(vehicle(**COSTLY),))
+    p = problem(
+        (stop("a", 4), stop("c", 6, optional=True, skip_penalty=50.0)),
+        vehicles=(vehicle(**COSTLY),),
+    )
     plan, report = milp.solve(p, Deadline.after(30), engine="pulp.cbc")
     assert report.engine == "pulp.cbc"
     assert report.status is Status.OPTIMAL

@@ -23,27 +23,45 @@ def city(seed: int, n_stops: int, facilities: bool) -> RoutingProblem:
     stops = []
     for i in range(n_stops):
         start = int(rng.integers(0, 2000))
-        stops.append(Stop(
-            f"s{i}", i + 1, demands=(int(rng.integers(1, 4)),), service_duration=60,
-            time_windows=(TimeWindow(start, start + 1500),),
-            optional=bool(i % 4 == 3), skip_penalty=800.0,
-        ))
+        stops.append(
+            Stop(
+                f"s{i}",
+                i + 1,
+                demands=(int(rng.integers(1, 4)),),
+                service_duration=60,
+                time_windows=(TimeWindow(start, start + 1500),),
+                optional=bool(i % 4 == 3),
+                skip_penalty=800.0,
+            )
+        )
     vehicles = tuple(
-        Vehicle(f"v{k}", 0, 0, TimeWindow(0, 6000), capacities=(6,), fixed_cost=200.0,
-                cost_per_hour=60.0, cost_per_km=0.5)
+        Vehicle(
+            f"v{k}",
+            0,
+            0,
+            TimeWindow(0, 6000),
+            capacities=(6,),
+            fixed_cost=200.0,
+            cost_per_hour=60.0,
+            cost_per_km=0.5,
+        )
         for k in range(2)
     )
     return RoutingProblem(
-        location_ids=tuple(f"L{i}" for i in range(n)), durations=(durations,),
-        distances=(durations * 10,), vehicles=vehicles, stops=tuple(stops),
+        location_ids=tuple(f"L{i}" for i in range(n)),
+        durations=(durations,),
+        distances=(durations * 10,),
+        vehicles=vehicles,
+        stops=tuple(stops),
         facilities=(Facility("dump", n - 1, None, 120),) if facilities else (),
         dimensions=("kg",),
     )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("seed", "n_stops", "facilities"),
-                         [(1, 6, False), (2, 7, False), (3, 6, True)])
+@pytest.mark.parametrize(
+    ("seed", "n_stops", "facilities"), [(1, 6, False), (2, 7, False), (3, 6, True)]
+)
 def test_milp_optimum_is_never_worse_than_ortools(seed, n_stops, facilities):
     """Both engines through solvers.routing.solve; MILP proves optimality and is <= OR-Tools."""
     p = city(seed, n_stops, facilities)

@@ -72,8 +72,7 @@ def test_a_daily_capacity_without_a_trip_capacity_is_one_trip_of_the_day():
 @given(st.integers(1, 100), st.integers(1, 400))
 def test_trip_limits_never_exceed_the_day(trip, daily):
     """Whatever the capacities, max_trips full trips fit in one day and in the truck."""
-    p = problem((stop("s", 1),),
-                vehicles=(vehicle(capacities=(trip,), daily_capacities=(daily,)),))
+    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(trip,), daily_capacities=(daily,)),))
     limits = multitrip.trip_limits(p, 0)
     assert limits.capacities is not None and limits.max_trips is not None
     assert limits.capacities[0] <= trip
@@ -84,9 +83,7 @@ def test_trip_limits_never_exceed_the_day(trip, daily):
 def test_end_leg_goes_through_the_cheapest_facility_with_its_unload():
     """From location 5 home to 0 on the line: via the tip at 4 (1 + 4 steps) rather than the one
     at 7 (2 + 7 steps); the seconds include that tip's 30 s unload."""
-    p = problem(
-        (stop("s", 1),), facilities=(Facility("a", 7, None, 5), Facility("b", 4, None, 30))
-    )
+    p = problem((stop("s", 1),), facilities=(Facility("a", 7, None, 5), Facility("b", 4, None, 30)))
     costs = np.asarray(p.distances[0])
     cost, seconds = multitrip.end_legs(p, costs, np.asarray(p.durations[0]), 0)
     assert cost[5] == 5 * 1000
@@ -95,12 +92,14 @@ def test_end_leg_goes_through_the_cheapest_facility_with_its_unload():
 
 def test_common_breaks_only_when_every_vehicle_has_the_same():
     """One pattern for all vehicles can be cut out of one clock; two cannot."""
-    same = problem((stop("s", 1),), vehicles=(vehicle("a", breaks=(LUNCH,)),
-                                             vehicle("b", breaks=(LUNCH,))))
+    same = problem(
+        (stop("s", 1),), vehicles=(vehicle("a", breaks=(LUNCH,)), vehicle("b", breaks=(LUNCH,)))
+    )
     assert multitrip.common_breaks(same) == (LUNCH,)
     other = Break("lunch", TimeWindow(300, 400), 60)
-    differ = problem((stop("s", 1),), vehicles=(vehicle("a", breaks=(LUNCH,)),
-                                               vehicle("b", breaks=(other,))))
+    differ = problem(
+        (stop("s", 1),), vehicles=(vehicle("a", breaks=(LUNCH,)), vehicle("b", breaks=(other,)))
+    )
     assert multitrip.common_breaks(differ) is None
 
 
@@ -112,8 +111,9 @@ def test_finish_adds_the_last_unload_and_the_break():
     """A relaxed route 1 -> 2 -> 3 (loaded) gets the nearest tip before home and the lunch break
     the checker requires, and the result breaks no rule."""
     p = problem(
-        tuple(stop(f"s{i}", loc, demands=(1,), service_duration=40) for i, loc in
-              enumerate((1, 2, 3))),
+        tuple(
+            stop(f"s{i}", loc, demands=(1,), service_duration=40) for i, loc in enumerate((1, 2, 3))
+        ),
         vehicles=(vehicle(capacities=(5,), breaks=(LUNCH,)),),
         facilities=(Facility("far", 7, None, 10), Facility("near", 4, None, 10)),
         dimensions=("volume",),
@@ -128,8 +128,12 @@ def test_finish_adds_the_last_unload_and_the_break():
 def test_finish_adds_no_break_to_a_crew_home_before_its_window():
     """A route that is home before the break window opens owes no break and gets none."""
     late = Break("lunch", TimeWindow(5000, 6000), 60)
-    p = problem((stop("s0", 1, demands=(1,)),), vehicles=(vehicle(breaks=(late,)),),
-                facilities=(Facility("tip", 2, None, 10),), dimensions=("volume",))
+    p = problem(
+        (stop("s0", 1, demands=(1,)),),
+        vehicles=(vehicle(breaks=(late,)),),
+        facilities=(Facility("tip", 2, None, 10),),
+        dimensions=("volume",),
+    )
     route = multitrip.finish_route(p, 0, _stops_route(1), cut_positions=(1,))
     assert route is not None
     assert [v.kind for v in route.visits] == [VisitKind.STOP, VisitKind.FACILITY]
@@ -137,8 +141,12 @@ def test_finish_adds_no_break_to_a_crew_home_before_its_window():
 
 def test_finish_returns_none_when_no_last_unload_fits():
     """The only tip closes before the truck can reach it: there is no valid route to return."""
-    p = problem((stop("s0", 5, demands=(1,)),), vehicles=(vehicle(),),
-                facilities=(Facility("tip", 6, TimeWindow(0, 20), 10),), dimensions=("volume",))
+    p = problem(
+        (stop("s0", 5, demands=(1,)),),
+        vehicles=(vehicle(),),
+        facilities=(Facility("tip", 6, TimeWindow(0, 20), 10),),
+        dimensions=("volume",),
+    )
     assert multitrip.finish_route(p, 0, _stops_route(5)) is None
 
 

@@ -52,8 +52,11 @@ def test_urgency_serves_a_closing_window_first_and_saves_a_truck() -> None:
     truck goes; with the urgency bonus one truck serves both.
     """
     seconds = np.array([[0, 100, 1000], [100, 0, 1100], [1000, 1100, 0]], dtype=np.int64)
-    base = problem((stop("near", 1), stop("far", 2, time_windows=(TimeWindow(0, 1150),))),
-                   vehicles=(vehicle("v1"), vehicle("v2")), n_locations=3)
+    base = problem(
+        (stop("near", 1), stop("far", 2, time_windows=(TimeWindow(0, 1150),))),
+        vehicles=(vehicle("v1"), vehicle("v2")),
+        n_locations=3,
+    )
     p = replace(base, durations=(seconds,), distances=(seconds,), minimize_vehicles_first=True)
     eligible = {0: [0, 1], 1: [0, 1]}
     final = [None, None]
@@ -94,10 +97,14 @@ def _city(n_stops: int, seed: int = 3) -> RoutingProblem:
         location_ids=tuple(f"L{i}" for i in range(n_stops + 2)),
         durations=(seconds,),
         distances=(metres,),
-        stops=tuple(stop(f"s{i}", i, demands=(int(rng.integers(1, 4)),), service_duration=60)
-                    for i in range(1, n_stops + 1)),
-        vehicles=tuple(vehicle(f"v{k}", shift=TimeWindow(0, 40_000), capacities=(60,),
-                               cost_per_km=1.0) for k in range(6)),
+        stops=tuple(
+            stop(f"s{i}", i, demands=(int(rng.integers(1, 4)),), service_duration=60)
+            for i in range(1, n_stops + 1)
+        ),
+        vehicles=tuple(
+            vehicle(f"v{k}", shift=TimeWindow(0, 40_000), capacities=(60,), cost_per_km=1.0)
+            for k in range(6)
+        ),
         facilities=(Facility("dump", n_stops + 1, unload_duration=600),),
         dimensions=("kg",),
     )
@@ -111,9 +118,7 @@ def test_big_sanitation_search_starts_from_the_constructed_plan() -> None:
     assert result.strategy == "construct+gls"
     assert evaluation.feasible, evaluation.violations
     assert len(evaluation.served) == 260
-    assert any(
-        sum(v.kind is VisitKind.FACILITY for v in r.visits) > 1 for r in result.plan.routes
-    )
+    assert any(sum(v.kind is VisitKind.FACILITY for v in r.visits) > 1 for r in result.plan.routes)
 
 
 def test_large_sanitation_with_lunch_breaks_searches_from_the_constructed_plan() -> None:
@@ -127,10 +132,13 @@ def test_large_sanitation_with_lunch_breaks_searches_from_the_constructed_plan()
     lunch = (Break("lunch", TimeWindow(18_000, 21_600), 1_800),)
     p = replace(
         base,
-        vehicles=tuple(replace(base.vehicles[0], id=f"v{k}", shift=TimeWindow(0, 50_000),
-                               breaks=lunch) for k in range(14)),
-        facilities=(Facility("dump", n + 1, unload_duration=600,
-                             opening=TimeWindow(5_000, 50_000)),),
+        vehicles=tuple(
+            replace(base.vehicles[0], id=f"v{k}", shift=TimeWindow(0, 50_000), breaks=lunch)
+            for k in range(14)
+        ),
+        facilities=(
+            Facility("dump", n + 1, unload_duration=600, opening=TimeWindow(5_000, 50_000)),
+        ),
     )
     result = ortools_model.solve(p, Deadline.after(6.0))
     evaluation = evaluate(p, result.plan)

@@ -63,8 +63,10 @@ def test_distance_and_fixed_costs_follow_the_contract() -> None:
     """Two stops at 2 and 5, cost_per_km 1.5, fixed 100: one route of 10 km = 100 + 15."""
     p = problem(
         (stop("a", 2), stop("b", 5)),
-        vehicles=(vehicle(cost_per_km=1.5, fixed_cost=100.0),
-                  vehicle("v2", cost_per_km=1.5, fixed_cost=100.0)),
+        vehicles=(
+            vehicle(cost_per_km=1.5, fixed_cost=100.0),
+            vehicle("v2", cost_per_km=1.5, fixed_cost=100.0),
+        ),
     )
     result = solve(p)
     evaluation = checked(p, result.plan)
@@ -147,8 +149,10 @@ def test_skills_send_the_stop_to_the_skilled_crew() -> None:
     """Only v2 has the skill 'gas'; the gas job goes to v2 even though v1 is identical."""
     p = problem(
         (stop("gas", 3, required_skills=frozenset({"gas"})), stop("other", 1)),
-        vehicles=(vehicle("v1", cost_per_hour=36.0),
-                  vehicle("v2", skills=frozenset({"gas"}), cost_per_hour=36.0)),
+        vehicles=(
+            vehicle("v1", cost_per_hour=36.0),
+            vehicle("v2", skills=frozenset({"gas"}), cost_per_hour=36.0),
+        ),
     )
     result = solve(p)
     checked(p, result.plan)
@@ -296,8 +300,16 @@ def test_warm_start_with_unknown_parts_is_trimmed_not_rejected() -> None:
     """Facility visits in a problem without facilities are dropped; the rest is used."""
     p = problem(tuple(stop(f"s{i}", i) for i in (1, 2)))
     initial = RoutingPlan(
-        (RoutePlan(0, (PlannedVisit(VisitKind.STOP, 0), PlannedVisit(VisitKind.FACILITY, 0),
-                       PlannedVisit(VisitKind.STOP, 1))),)
+        (
+            RoutePlan(
+                0,
+                (
+                    PlannedVisit(VisitKind.STOP, 0),
+                    PlannedVisit(VisitKind.FACILITY, 0),
+                    PlannedVisit(VisitKind.STOP, 1),
+                ),
+            ),
+        )
     )
     result = solve(p, initial=initial)
     checked(p, result.plan)

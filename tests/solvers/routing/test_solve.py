@@ -46,8 +46,9 @@ def _sanitation_example() -> RoutingProblem:
 
 def test_report_carries_the_checkers_objective() -> None:
     """Objective and terms come from the checker; OR-Tools never claims OPTIMAL."""
-    p = problem((stop("a", 1), stop("b", 3)), vehicles=(vehicle(cost_per_hour=36.0,
-                                                                fixed_cost=10.0),))
+    p = problem(
+        (stop("a", 1), stop("b", 3)), vehicles=(vehicle(cost_per_hour=36.0, fixed_cost=10.0),)
+    )
     plan, report = solve(p, Deadline.after(1.0))
     evaluation = evaluate(p, plan)
     assert report.family is SolverFamily.ORTOOLS
@@ -115,10 +116,15 @@ def test_constructed_plan_replaces_one_that_drops_mandatory_stops() -> None:
     skipped = {i: SkipReason.NO_CAPACITY_LEFT for i in range(2, 4)}
     partial = RoutingPlan(routes=(route_of(0, ("S", 0), ("S", 1)),), skipped=skipped)
     plan, evaluation = _checked(p, partial, {})
-    report = SolveReport(family=SolverFamily.ORTOOLS, engine="ortools.routing",
-                         status=Status.FEASIBLE, objective=evaluation.cost)
-    outcome = _or_constructed(p, SolveOutcome(plan, report, evaluation), Deadline.after(1.0),
-                              RoutingOptions(), {}, 0.0)
+    report = SolveReport(
+        family=SolverFamily.ORTOOLS,
+        engine="ortools.routing",
+        status=Status.FEASIBLE,
+        objective=evaluation.cost,
+    )
+    outcome = _or_constructed(
+        p, SolveOutcome(plan, report, evaluation), Deadline.after(1.0), RoutingOptions(), {}, 0.0
+    )
     assert outcome.report.engine == "greedy.construct"
     assert outcome.evaluation.served == frozenset(range(4))
     assert "left 2 stops out" in outcome.report.fallback_reason
@@ -129,8 +135,12 @@ def test_a_complete_search_answer_is_kept_without_construction() -> None:
     p = problem(tuple(stop(f"s{i}", i) for i in range(1, 3)))
     full = RoutingPlan(routes=(route_of(0, ("S", 0), ("S", 1)),))
     plan, evaluation = _checked(p, full, {})
-    report = SolveReport(family=SolverFamily.ORTOOLS, engine="ortools.routing",
-                         status=Status.FEASIBLE, objective=evaluation.cost)
+    report = SolveReport(
+        family=SolverFamily.ORTOOLS,
+        engine="ortools.routing",
+        status=Status.FEASIBLE,
+        objective=evaluation.cost,
+    )
     kept = SolveOutcome(plan, report, evaluation)
     assert _or_constructed(p, kept, Deadline.after(1.0), RoutingOptions(), {}, 0.0) is kept
 
@@ -141,8 +151,9 @@ def test_ortools_companion_differs_in_every_case() -> None:
     plain = problem((stop("a", 1),))
     small = problem((stop("a", 1),), facilities=(Facility("dump", 2),))
     middle, large = (
-        problem(tuple(stop(f"s{i}", 1 + i % 5) for i in range(n)),
-                facilities=(Facility("dump", 2),))
+        problem(
+            tuple(stop(f"s{i}", 1 + i % 5) for i in range(n)), facilities=(Facility("dump", 2),)
+        )
         for n in (CONSTRUCT_ONLY_ABOVE + 1, INSERTION_COMPANION_UP_TO + 1)
     )
     seen = set()
@@ -159,12 +170,18 @@ def test_progress_reports_improving_solutions() -> None:
     Its objective leaves out the modelling penalties, so (without breaks, whose placement the
     reader may adjust) the last progress objective is the checker's cost of the answer.
     """
-    p = problem(tuple(stop(f"s{i}", i) for i in range(1, 7)),
-                vehicles=(vehicle(cost_per_hour=36.0), vehicle("v2", cost_per_hour=36.0)))
+    p = problem(
+        tuple(stop(f"s{i}", i) for i in range(1, 7)),
+        vehicles=(vehicle(cost_per_hour=36.0), vehicle("v2", cost_per_hour=36.0)),
+    )
     seen: list[tuple[float, int, int]] = []
     options = RoutingOptions(solver=SolverFamily.ORTOOLS)
-    _, report = solve(p, Deadline.after(1.0), options,
-                      on_progress=lambda obj, used, n: seen.append((obj, used, n)))
+    _, report = solve(
+        p,
+        Deadline.after(1.0),
+        options,
+        on_progress=lambda obj, used, n: seen.append((obj, used, n)),
+    )
     assert seen
     counts = [n for _, _, n in seen]
     assert counts == sorted(counts)
@@ -206,8 +223,10 @@ def test_auto_runs_pyvrp_beside_ortools_and_keeps_a_checked_optimum() -> None:
 
     Whichever plan is kept, it is checked and (on this line world) optimal: 0-5-0 at 36/h.
     """
-    p = problem(tuple(stop(f"s{i}", i) for i in (5, 2, 4, 1, 3)),
-                vehicles=(vehicle(cost_per_hour=36.0), vehicle("v2", cost_per_hour=36.0)))
+    p = problem(
+        tuple(stop(f"s{i}", i) for i in (5, 2, 4, 1, 3)),
+        vehicles=(vehicle(cost_per_hour=36.0), vehicle("v2", cost_per_hour=36.0)),
+    )
     outcome = solve_checked(p, Deadline.after(2.0))
     assert outcome.report.engine in ("ortools.routing", "pyvrp")
     assert outcome.evaluation.feasible
