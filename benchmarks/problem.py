@@ -1,5 +1,5 @@
 """The service-side check of a benchmark plan: request -> solvers.routing.RoutingProblem, route
-sequences -> RoutingPlan, then ``solvers.routing.evaluate`` (the checker every service answer
+sequences -> RoutingPlan, then ``solvers.routing.checker`` (the checker every service answer
 passes). Peers' plans go through exactly the same path, so "passed the checker" means the same
 thing for every solver.
 
@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from benchmarks.scoring import RouteSeq
 from dispatch import matrices
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
-from solvers.routing.model import UNLIMITED, Break, Facility, RoutingProblem, Stop, TimeWindow
-from solvers.routing.model import Vehicle as ModelVehicle
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, VisitKind
+from solvers.routing.problem import UNLIMITED, Break, Facility, RoutingProblem, Stop, TimeWindow
+from solvers.routing.problem import Vehicle as ModelVehicle
 
 
 def _window(w: common_pb2.TimeWindow) -> TimeWindow:
@@ -113,8 +113,8 @@ def to_plan(problem: RoutingProblem, routes: Sequence[RouteSeq]) -> RoutingPlan:
 
 
 def service_check(request: routing_pb2.PlanRoutesRequest, routes: Sequence[RouteSeq]) -> list[str]:
-    """Violations found by solvers.routing.evaluate (the service's checker); empty = passed."""
-    from solvers.routing.evaluate import evaluate
+    """Violations found by solvers.routing.checker (the service's checker); empty = passed."""
+    from solvers.routing.checker import evaluate
 
     problem = to_problem(request)
     try:

@@ -5,10 +5,11 @@
 
 Two measurements, written as JSON and Markdown with the machine, versions and command:
 
-* checker: ``solvers.routing.evaluate`` on one random plan per size (all stops served, windows,
+* checker: ``solvers.routing.checker`` on one random plan per size (all stops served, windows,
   loads, facility visits and a break per route), median wall time of several repeats;
-* milp: ``solvers.routing.milp.solve`` on random small cities (two vehicles, windows, optional
-  work; with and without a disposal facility) under a per-instance budget: status, gap, time.
+* milp: ``solvers.routing.engines.milp.solve`` on random small cities (two vehicles, windows,
+  optional work; with and without a disposal facility) under a per-instance budget: status, gap,
+  time.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ import numpy as np
 from benchmarks.machine import environment
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
-from solvers.routing import milp
-from solvers.routing.evaluate import evaluate
-from solvers.routing.model import Break, Facility, RoutingProblem, Stop, TimeWindow, Vehicle
+from solvers.routing.checker import evaluate
+from solvers.routing.engines import milp
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, VisitKind
+from solvers.routing.problem import Break, Facility, RoutingProblem, Stop, TimeWindow, Vehicle
 from solvers.routing.solve import RoutingOptions
 from solvers.routing.solve import solve as routing_solve
 from solvers.status import SolverFamily
@@ -176,7 +177,7 @@ def _markdown(env: dict[str, object], checker: list[dict], milp_rows: list[dict]
         json.dumps(env, indent=2),
         "```",
         "",
-        "## Checker (`solvers.routing.evaluate`)",
+        "## Checker (`solvers.routing.checker`)",
         "",
         "| stops | vehicles | planned visits | median ms | us per visit |",
         "|---:|---:|---:|---:|---:|",
@@ -188,7 +189,7 @@ def _markdown(env: dict[str, object], checker: list[dict], milp_rows: list[dict]
         )
     lines += [
         "",
-        "## MILP fallback (`solvers.routing.milp`)",
+        "## MILP fallback (`solvers.routing.engines.milp`)",
         "",
         "| stops | facility | status | wall s | objective | gap | mandatory skipped "
         "| OR-Tools 5 s objective |",

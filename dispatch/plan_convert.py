@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
-from solvers.routing.evaluate import COST_TERMS
+from solvers.routing.checker import COST_TERMS
 from solvers.routing.kpis import kpis as compute_kpis
-from solvers.routing.model import RoutingProblem
 from solvers.routing.plan import (
     PlanEvaluation,
     RouteEvaluation,
@@ -21,6 +20,7 @@ from solvers.routing.plan import (
     VisitKind,
     VisitTiming,
 )
+from solvers.routing.problem import RoutingProblem
 
 __all__ = [
     "ConvertedPlan",

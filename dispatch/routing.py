@@ -85,7 +85,7 @@ class RoutingService:
         self, request: routing_pb2.EvaluatePlanRequest
     ) -> routing_pb2.EvaluatePlanResponse:
         """Evaluate a validated caller plan (cheap; runs in the calling thread)."""
-        from dispatch.evaluate import evaluate_plan_request
+        from dispatch.evaluate_plan import evaluate_plan_request
 
         return evaluate_plan_request(request)
 

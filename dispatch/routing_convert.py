@@ -14,7 +14,8 @@ from dispatch import matrices
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
 from dispatch.plan_convert import convert_evaluation, skipped_stop
 from solvers.errors import FieldProblem, InvalidProblemError
-from solvers.routing.model import (
+from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
+from solvers.routing.problem import (
     UNLIMITED,
     Break,
     Facility,
@@ -23,7 +24,6 @@ from solvers.routing.model import (
     TimeWindow,
     Vehicle,
 )
-from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
 from solvers.routing.solve import RoutingOptions, SolveOutcome
 from solvers.status import SolverFamily, Status
 

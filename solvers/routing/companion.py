@@ -33,8 +33,8 @@ import threading
 
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
-from solvers.routing.model import RoutingProblem
 from solvers.routing.plan import RoutingPlan
+from solvers.routing.problem import RoutingProblem
 
 #: Start-up (interpreter, numpy, pyvrp imports) costs ~0.5 s; below this budget it is not worth it.
 MIN_SECONDS = 1.5
@@ -182,7 +182,8 @@ def _main() -> int:
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     # Imported before the job arrives, so that a standby is warm.
-    from solvers.routing import ortools_model, pyvrp_engine
+    from solvers.routing import ortools_model
+    from solvers.routing.engines import pyvrp as pyvrp_engine
 
     with contextlib.suppress(ImportError):
         import pyvrp  # noqa: F401  (the engine imports it lazily; pay for it before the clock)

@@ -24,8 +24,8 @@ is SKIPPED_FOR_COST when optional and NO_CAPACITY_LEFT when mandatory.
 
 from __future__ import annotations
 
-from solvers.routing.model import RoutingProblem, Stop, TimeWindow, Vehicle
 from solvers.routing.plan import SkipReason
+from solvers.routing.problem import RoutingProblem, Stop, TimeWindow, Vehicle
 
 __all__ = ["explain", "impossibility", "prefilter"]
 

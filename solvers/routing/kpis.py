@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from solvers.routing.model import RoutingProblem
 from solvers.routing.plan import PlanEvaluation, ViolationType, VisitKind
+from solvers.routing.problem import RoutingProblem
 
 __all__ = ["RouteKpis", "kpis"]
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvers.routing.evaluate import evaluate_route, route_violations
-from solvers.routing.model import Break, RoutingProblem
+from solvers.routing.checker import evaluate_route, route_violations
 from solvers.routing.plan import PlannedVisit, RoutePlan, ViolationType, VisitKind
+from solvers.routing.problem import Break, RoutingProblem
 
 #: Last unloads tried per route, nearest first (by cost via the facility to the end).
 FINAL_FACILITIES_TRIED = 3

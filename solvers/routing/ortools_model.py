@@ -25,9 +25,9 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
-from solvers.routing.model import Break, RoutingProblem, TimeWindow, Vehicle
-from solvers.routing.ortools_construct import construct_best
+from solvers.routing.engines.construct import construct_best
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
+from solvers.routing.problem import Break, RoutingProblem, TimeWindow, Vehicle
 
 __all__ = ["COST_SCALE", "OrtoolsResult", "OrtoolsSettings", "build", "solve"]
 

@@ -1,7 +1,7 @@
 """Routing plans (what solvers return) and their evaluation (what the checker computes).
 
 A solver returns a :class:`RoutingPlan`: per vehicle an ordered list of visits, optionally with
-the service start times it chose. The independent checker (``solvers.routing.evaluate``) turns a
+the service start times it chose. The independent checker (``solvers.routing.checker``) turns a
 plan into a :class:`PlanEvaluation`: timings, loads, typed violations and the recomputed cost. The
 service builds its answers from the evaluation, never from a solver's own numbers.
 """

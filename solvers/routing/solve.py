@@ -1,10 +1,10 @@
 """The routing portfolio: one entry point that picks engines, falls back and checks the result.
 
 Order (``solver`` AUTO): OR-Tools routing first; when OR-Tools fails, finds nothing, or its plan
-is rejected by the checker, the MILP fallback (``solvers.routing.milp``) gets the time that is
-left. A caller may ask for one family (ORTOOLS, MILP, PYVRP); the fallback still applies when the
-chosen engine produces nothing usable, and the answer says why. Every returned plan has passed
-the independent checker (``solvers.routing.evaluate``); the reported objective and its terms are
+is rejected by the checker, the MILP fallback (``solvers.routing.engines.milp``) gets the time
+that is left. A caller may ask for one family (ORTOOLS, MILP, PYVRP); the fallback still applies when
+the chosen engine produces nothing usable, and the answer says why. Every returned plan has passed
+the independent checker (``solvers.routing.checker``); the reported objective and its terms are
 the checker's, never a solver's own figure.
 """
 
@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 from solvers.budget import Deadline
 from solvers.errors import DispatchError, PlanRejectedError, SolverFailedError
-from solvers.routing import companion, multitrip, ortools_model, pyvrp_engine
+from solvers.routing import companion, multitrip, ortools_model
+from solvers.routing.checker import evaluate, rank, skipped_mandatory
 from solvers.routing.companion import Companion
-from solvers.routing.evaluate import evaluate, rank, skipped_mandatory
-from solvers.routing.model import RoutingProblem
+from solvers.routing.engines import pyvrp as pyvrp_engine
 from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
+from solvers.routing.problem import RoutingProblem
 from solvers.status import SolveReport, SolverFamily, Status, relative_gap
 
 __all__ = ["ProgressCallback", "RoutingOptions", "SolveOutcome", "solve", "solve_checked"]
@@ -114,7 +115,7 @@ def _run_milp(
     problem: RoutingProblem, deadline: Deadline, excluded: dict[int, SkipReason], seed: int = 0
 ) -> tuple[RoutingPlan, SolveReport]:
     try:
-        from solvers.routing import milp
+        from solvers.routing.engines import milp
     except ImportError as exc:
         raise SolverFailedError("milp: fallback not available") from exc
     solver_deadline = Deadline(deadline.at - _reserve(deadline, problem))

@@ -11,7 +11,8 @@ from dataclasses import replace
 import numpy as np
 from hypothesis import strategies as st
 
-from solvers.routing.model import (
+from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, VisitKind
+from solvers.routing.problem import (
     Break,
     Facility,
     RoutingProblem,
@@ -19,7 +20,6 @@ from solvers.routing.model import (
     TimeWindow,
     Vehicle,
 )
-from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, VisitKind
 
 SECONDS_PER_STEP = 10
 METRES_PER_STEP = 1000

@@ -15,9 +15,9 @@ from checker_cases import problem, stop, vehicle
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing import companion
+from solvers.routing.checker import evaluate
 from solvers.routing.companion import Companion
-from solvers.routing.evaluate import evaluate
-from solvers.routing.model import Break, TimeWindow
+from solvers.routing.problem import Break, TimeWindow
 
 pytest.importorskip("pyvrp")
 

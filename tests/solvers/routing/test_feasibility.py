@@ -5,10 +5,10 @@ from __future__ import annotations
 from checker_cases import problem, random_problems, stop, vehicle
 from hypothesis import HealthCheck, given, settings
 
-from solvers.routing.evaluate import evaluate
+from solvers.routing.checker import evaluate
 from solvers.routing.feasibility import explain, prefilter
-from solvers.routing.model import Facility, TimeWindow
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
+from solvers.routing.problem import Facility, TimeWindow
 
 
 def test_servable_stop_has_no_reason():

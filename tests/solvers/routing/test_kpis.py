@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from checker_cases import plan, problem, route, stop, vehicle
 
-from solvers.routing.evaluate import evaluate
+from solvers.routing.checker import evaluate
 from solvers.routing.kpis import kpis
-from solvers.routing.model import Facility, TimeWindow
+from solvers.routing.problem import Facility, TimeWindow
 
 
 def test_utilisation_is_service_over_shift_of_used_vehicles():

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solvers.routing import multitrip
-from solvers.routing.evaluate import evaluate_route, route_violations
-from solvers.routing.model import Break, Facility, TimeWindow
+from solvers.routing.checker import evaluate_route, route_violations
 from solvers.routing.plan import PlannedVisit, VisitKind
+from solvers.routing.problem import Break, Facility, TimeWindow
 
 LUNCH = Break("lunch", TimeWindow(100, 200), 60)
 

@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from solvers.budget import Deadline
 from solvers.routing import ortools_model
-from solvers.routing.evaluate import evaluate
-from solvers.routing.model import Break, Facility, RoutingProblem, TimeWindow
+from solvers.routing.checker import evaluate
 from solvers.routing.ortools_model import OrtoolsSettings
 from solvers.routing.plan import (
     PlannedVisit,
@@ -24,6 +23,7 @@ from solvers.routing.plan import (
     SkipReason,
     VisitKind,
 )
+from solvers.routing.problem import Break, Facility, RoutingProblem, TimeWindow
 
 BUDGET = 1.0
 

@@ -12,10 +12,10 @@ from benchmarks.readers.vrptw import read_vrptw
 from benchmarks.readers.waste import read_waste
 from dispatch.routing_convert import problem_from_request
 from solvers.budget import Deadline
-from solvers.routing.evaluate import evaluate
-from solvers.routing.model import Break, Facility, RoutingProblem, TimeWindow
+from solvers.routing.checker import evaluate
 from solvers.routing.ortools_model import CONSTRUCT_ONLY_ABOVE, OrtoolsSettings
 from solvers.routing.plan import RoutingPlan, SkipReason, VisitKind
+from solvers.routing.problem import Break, Facility, RoutingProblem, TimeWindow
 from solvers.routing.solve import (
     INSERTION_COMPANION_UP_TO,
     RoutingOptions,

@@ -52,7 +52,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from solvers.errors import FieldProblem, InvalidProblemError
-from solvers.routing.model import RoutingProblem, TimeWindow, Vehicle
 from solvers.routing.plan import (
     PlanEvaluation,
     PlannedVisit,
@@ -64,6 +63,7 @@ from solvers.routing.plan import (
     VisitKind,
     VisitTiming,
 )
+from solvers.routing.problem import RoutingProblem, TimeWindow, Vehicle
 
 __all__ = [
     "COST_TERMS",

@@ -1,7 +1,7 @@
 """EvaluatePlan: the caller's own routes -> the independent checker -> ETAs, violations, KPIs.
 
 The caller names visits by id; they become a :class:`RoutingPlan` of indices, the checker in
-``solvers.routing.evaluate`` simulates it, and ``dispatch.plan_convert`` writes the answer with
+``solvers.routing.checker`` simulates it, and ``dispatch.plan_convert`` writes the answer with
 the same conversion PlanRoutes uses. Planned routes carry no times, so the checker schedules
 every visit as early as possible and departs as late as it can without reaching the end
 location later (idle time moves to the depot: the shortest schedule for the caller's order).
@@ -17,9 +17,9 @@ from dispatch._proto.dispatch.v1 import routing_pb2
 from dispatch.plan_convert import convert_evaluation
 from dispatch.routing_convert import problem_from_request
 from solvers.errors import FieldProblem, InvalidProblemError
-from solvers.routing.evaluate import evaluate
-from solvers.routing.model import RoutingProblem
+from solvers.routing.checker import evaluate
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, VisitKind
+from solvers.routing.problem import RoutingProblem
 
 __all__ = ["evaluate_plan", "evaluate_plan_request", "planned_routes"]
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from solvers.budget import Deadline
-from solvers.routing.evaluate import evaluate, rank
-from solvers.routing.model import RoutingProblem
+from solvers.routing.checker import evaluate, rank
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
+from solvers.routing.problem import RoutingProblem
 
 __all__ = ["URGENCY_SETTINGS", "Urgency", "construct", "construct_best"]
 

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
-from solvers.routing import milp
-from solvers.routing.evaluate import evaluate
+from solvers.routing.checker import evaluate
+from solvers.routing.engines import milp
 from solvers.routing.feasibility import prefilter
-from solvers.routing.model import Break, Facility, RoutingProblem, Stop, TimeWindow, Vehicle
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
+from solvers.routing.problem import Break, Facility, RoutingProblem, Stop, TimeWindow, Vehicle
 from solvers.status import Status
 
 COSTLY = {"fixed_cost": 100.0, "cost_per_hour": 36.0, "cost_per_km": 2.0}
@@ -329,8 +329,8 @@ def test_solving_prints_nothing_on_stdout():
 
     code = (
         "from solvers.budget import Deadline\n"
-        "from solvers.routing import milp\n"
-        "from solvers.routing.model import *\n"
+        "from solvers.routing.engines import milp\n"
+        "from solvers.routing.problem import *\n"
         "import numpy as np\n"
         "d = np.array([[0, 5], [5, 0]])\n"
         "p = RoutingProblem(('a', 'b'), (d,), (None,), (Vehicle('v', 0, 0, TimeWindow(0, 99)),),"
@@ -365,7 +365,7 @@ def test_model_too_big_for_the_budget_is_declined_at_once():
 def test_greedy_start_is_a_feasible_plan_serving_what_fits():
     """The warm start handed to HiGHS is checker-feasible route by route and serves every
     mandatory stop of an easy instance."""
-    from solvers.routing.milp import _greedy
+    from solvers.routing.engines.milp import _greedy
 
     p = problem(
         tuple(stop(f"s{i}", i + 1, demands=(2,)) for i in range(5)),

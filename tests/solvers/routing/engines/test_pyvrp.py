@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
-from solvers.routing import pyvrp_engine
-from solvers.routing.evaluate import evaluate
-from solvers.routing.model import Break, Facility, TimeWindow
+from solvers.routing.checker import evaluate
+from solvers.routing.engines import pyvrp as pyvrp_engine
 from solvers.routing.plan import SkipReason, VisitKind
+from solvers.routing.problem import Break, Facility, TimeWindow
 
 pytest.importorskip("pyvrp")
 

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 
 from solvers.budget import Deadline
 from solvers.routing import ortools_model
-from solvers.routing.evaluate import evaluate, rank
-from solvers.routing.model import Break, Facility, RoutingProblem, TimeWindow
-from solvers.routing.ortools_construct import Urgency, construct, construct_best
+from solvers.routing.checker import evaluate, rank
+from solvers.routing.engines.construct import Urgency, construct, construct_best
 from solvers.routing.plan import VisitKind
+from solvers.routing.problem import Break, Facility, RoutingProblem, TimeWindow
 from solvers.routing.solve import RoutingOptions, solve_checked
 from solvers.status import SolverFamily
 

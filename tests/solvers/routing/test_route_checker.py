@@ -8,9 +8,9 @@ import pytest
 from checker_cases import plan, problem, route, stop, vehicle
 
 from solvers.errors import InvalidProblemError
-from solvers.routing.evaluate import evaluate
-from solvers.routing.model import Break, Facility, TimeWindow
+from solvers.routing.checker import evaluate
 from solvers.routing.plan import PlannedVisit, SkipReason, ViolationType, VisitKind
+from solvers.routing.problem import Break, Facility, TimeWindow
 
 
 def types(evaluation) -> list[ViolationType]:

@@ -33,8 +33,8 @@ import numpy as np
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing import multitrip
-from solvers.routing.model import RoutingProblem, Vehicle
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
+from solvers.routing.problem import RoutingProblem, Vehicle
 from solvers.status import SolveReport, SolverFamily, Status
 
 _INT_MAX = np.iinfo(np.int64).max

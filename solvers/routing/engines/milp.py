@@ -29,10 +29,10 @@ import pulp
 
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
-from solvers.routing.evaluate import evaluate
+from solvers.routing.checker import evaluate
 from solvers.routing.feasibility import explain
-from solvers.routing.model import RoutingProblem
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
+from solvers.routing.problem import RoutingProblem
 from solvers.status import SolveReport, SolverFamily, Status, relative_gap
 
 __all__ = ["GAP_TOLERANCE", "MAX_ARCS", "available_engine", "solve"]

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from solvers.budget import Deadline
-from solvers.routing.evaluate import evaluate
-from solvers.routing.model import Facility, RoutingProblem, Stop, TimeWindow, Vehicle
+from solvers.routing.checker import evaluate
+from solvers.routing.problem import Facility, RoutingProblem, Stop, TimeWindow, Vehicle
 from solvers.routing.solve import RoutingOptions, solve
 from solvers.status import SolverFamily, Status
 

@@ -10,7 +10,7 @@ from checker_cases import random_plans, random_problems
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solvers.routing.evaluate import evaluate
+from solvers.routing.checker import evaluate
 from solvers.routing.plan import RoutingPlan, ViolationType, VisitKind
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,1 @@
+"""The routing engines: each turns a RoutingProblem into a RoutingPlan its own way."""
