@@ -2,10 +2,10 @@
 
 Order (``solver`` AUTO): OR-Tools routing first; when OR-Tools fails, finds nothing, or its plan
 is rejected by the checker, the MILP fallback (``solvers.routing.engines.milp``) gets the time
-that is left. A caller may ask for one family (ORTOOLS, MILP, PYVRP); the fallback still applies
-when the chosen engine produces nothing usable, and the answer says why. Every returned plan has passed
-the independent checker (``solvers.routing.checker``); the reported objective and its terms are
-the checker's, never a solver's own figure.
+that is left. A caller may ask for one family (ORTOOLS, MILP, PYVRP); the fallback still
+applies when the chosen engine produces nothing usable, and the answer says why. Every returned
+plan has passed the independent checker (``solvers.routing.checker``); the reported objective
+and its terms are the checker's, never a solver's own figure.
 """
 
 from __future__ import annotations
