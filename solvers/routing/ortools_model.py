@@ -325,7 +325,7 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
     )
     callbacks: list[Callable[[int, int], int]] = []
     for vehicle in problem.vehicles:
-        k = vehicle.matrix
+        k = vehicle.profile
         if k not in time_eval:
             travel = np.asarray(problem.durations[k], dtype=np.int64)[np.ix_(loc, loc)]
             time_matrix[k] = travel
@@ -344,7 +344,7 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
         + max(layout.tail_seconds, default=0)
     )
     routing.AddDimensionWithVehicleTransitAndCapacity(
-        [time_eval[v.matrix] for v in problem.vehicles],
+        [time_eval[v.profile] for v in problem.vehicles],
         horizon,
         [horizon] * n_vehicles,
         False,
@@ -357,7 +357,7 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
     arc_eval: dict[tuple[int, int, int], int] = {}
     route_bound = 0
     for v, vehicle in enumerate(problem.vehicles):
-        k = vehicle.matrix
+        k = vehicle.profile
         dist = problem.distances[k]
         per_second, per_metre = _rates(vehicle, dist is not None)
         if not any_cost:

@@ -1,15 +1,21 @@
-"""The routing problem: immutable, integer units, indices instead of ids.
+"""The routing problem: immutable, validated, integer units, indices instead of ids.
 
 Built by ``dispatch`` from a validated PlanRoutesRequest (or by benchmarks from instance files).
 Ids are kept only to name things in messages; every cross-reference is an index.
 Times are seconds from the request's origin, loads are integer load units, distances metres.
+
+Constructing a :class:`RoutingProblem` checks its shapes and cross-references once and
+normalises it (every stop's demands have one entry per dimension), and computes which vehicles
+may serve which stop: engines read these, never re-derive them, so all of them agree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from solvers.errors import FieldProblem, InvalidProblemError
 
 UNLIMITED = 2**31 - 1  # seconds; an "open" horizon that still fits OR-Tools int64 arithmetic
 
@@ -37,13 +43,13 @@ class Break:
 
 @dataclass(frozen=True)
 class Vehicle:
-    """A truck or crew. ``matrix`` selects RoutingProblem.durations/distances (0 = default)."""
+    """A truck or crew. ``profile`` selects RoutingProblem.durations/distances (0 = default)."""
 
     id: str
     start: int
     end: int
     shift: TimeWindow
-    matrix: int = 0
+    profile: int = 0
     capacities: tuple[int, ...] | None = None  # per trip, per dimension; None = unlimited
     daily_capacities: tuple[int, ...] | None = None  # per shift; None = unlimited
     skills: frozenset[str] = frozenset()
@@ -99,7 +105,22 @@ class RoutingProblem:
     dimensions: tuple[str, ...] = ()
     minimize_vehicles_first: bool = False
     label: str = ""
-    extras: dict[str, str] = field(default_factory=dict)
+    #: eligible[i, k]: vehicle k has stop i's skills and is among its allowed vehicles.
+    eligible: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        problems = _shape_problems(self)
+        if problems:
+            raise InvalidProblemError(problems)
+        n_dims = len(self.dimensions)
+        if any(len(s.demands) < n_dims for s in self.stops):
+            padded = tuple(_with_demands(s, n_dims) for s in self.stops)
+            object.__setattr__(self, "stops", padded)
+        object.__setattr__(self, "eligible", _eligibility(self.stops, self.vehicles))
+
+    def eligible_vehicles(self, stop: int) -> tuple[int, ...]:
+        """Vehicles that may serve a stop by skills and allowed vehicles (indices, ascending)."""
+        return tuple(int(k) for k in np.flatnonzero(self.eligible[stop]))
 
     @property
     def n_dims(self) -> int:
@@ -108,9 +129,86 @@ class RoutingProblem:
 
     def travel(self, vehicle: int, a: int, b: int) -> int:
         """Travel seconds from location a to b for a vehicle."""
-        return int(self.durations[self.vehicles[vehicle].matrix][a, b])
+        return int(self.durations[self.vehicles[vehicle].profile][a, b])
 
     def distance(self, vehicle: int, a: int, b: int) -> int:
         """Travel metres from location a to b for a vehicle (0 without distances)."""
-        matrix = self.distances[self.vehicles[vehicle].matrix]
+        matrix = self.distances[self.vehicles[vehicle].profile]
         return 0 if matrix is None else int(matrix[a, b])
+
+
+def _with_demands(stop: Stop, n_dims: int) -> Stop:
+    """The stop with zero demand in the dimensions it left out."""
+    demands = tuple(stop.demands) + (0,) * (n_dims - len(stop.demands))
+    return replace(stop, demands=demands)
+
+
+def _eligibility(stops: tuple[Stop, ...], vehicles: tuple[Vehicle, ...]) -> np.ndarray:
+    """Stops x vehicles compatibility, computed once per distinct (skills, allowed) rule.
+
+    City requests have thousands of stops but a handful of skill sets, so grouping keeps this
+    linear in the stops.
+    """
+    out = np.zeros((len(stops), len(vehicles)), dtype=bool)
+    rows: dict[tuple[frozenset[str], frozenset[int] | None], np.ndarray] = {}
+    for i, stop in enumerate(stops):
+        key = (stop.required_skills, stop.allowed_vehicles)
+        row = rows.get(key)
+        if row is None:
+            row = np.array(
+                [
+                    stop.required_skills <= v.skills
+                    and (stop.allowed_vehicles is None or k in stop.allowed_vehicles)
+                    for k, v in enumerate(vehicles)
+                ],
+                dtype=bool,
+            )
+            rows[key] = row
+        out[i] = row
+    return out
+
+
+def _shape_problems(p: RoutingProblem) -> list[FieldProblem]:
+    """Every broken shape or cross-reference (a builder bug, not a caller's mistake).
+
+    ``dispatch`` validates requests field by field before it builds a problem; this second line
+    catches instance readers and library callers that build one directly.
+    """
+    n = len(p.location_ids)
+    out = _matrix_problems(p, n)
+    n_profiles, n_dims, n_vehicles = len(p.durations), len(p.dimensions), len(p.vehicles)
+    for k, v in enumerate(p.vehicles):
+        if not (0 <= v.start < n and 0 <= v.end < n):
+            out.append(FieldProblem(f"vehicles[{k}]", "start or end location out of range"))
+        if not 0 <= v.profile < n_profiles:
+            out.append(FieldProblem(f"vehicles[{k}].profile", "no such travel matrix"))
+        for name in ("capacities", "daily_capacities"):
+            limits = getattr(v, name)
+            if limits is not None and len(limits) > n_dims:
+                out.append(FieldProblem(f"vehicles[{k}].{name}", "more entries than dimensions"))
+    for i, s in enumerate(p.stops):
+        if not 0 <= s.location < n:
+            out.append(FieldProblem(f"stops[{i}].location", "out of range"))
+        if len(s.demands) > n_dims:
+            out.append(FieldProblem(f"stops[{i}].demands", "more entries than dimensions"))
+        if s.allowed_vehicles is not None and any(
+            not 0 <= k < n_vehicles for k in s.allowed_vehicles
+        ):
+            out.append(FieldProblem(f"stops[{i}].allowed_vehicles", "no such vehicle"))
+    for f, facility in enumerate(p.facilities):
+        if not 0 <= facility.location < n:
+            out.append(FieldProblem(f"facilities[{f}].location", "out of range"))
+    return out
+
+
+def _matrix_problems(p: RoutingProblem, n: int) -> list[FieldProblem]:
+    out = []
+    if not p.durations:
+        out.append(FieldProblem("durations", "at least one travel matrix is needed"))
+    if len(p.distances) != len(p.durations):
+        out.append(FieldProblem("distances", "one entry (or None) per duration matrix"))
+    for name, matrices in (("durations", p.durations), ("distances", p.distances)):
+        for k, m in enumerate(matrices):
+            if m is not None and tuple(np.shape(m)) != (n, n):
+                out.append(FieldProblem(f"{name}[{k}]", f"shape {np.shape(m)}, expected {(n, n)}"))
+    return out

@@ -185,7 +185,7 @@ def _route(
     allowed = np.array([v in eligible[i] for i in stops], dtype=bool)
     if not (allowed & open_).any():
         return None
-    matrix = np.asarray(problem.durations[vehicle.matrix], dtype=np.int64)
+    matrix = np.asarray(problem.durations[vehicle.profile], dtype=np.int64)
     cap = np.array(
         vehicle.capacities[:n_dims]
         if vehicle.capacities is not None and n_dims

@@ -640,7 +640,7 @@ class _Builder:
         upper = 0.0
         for k in self.K:
             v = p.vehicles[k]
-            dist = p.distances[v.matrix]
+            dist = p.distances[v.profile]
             cost_terms.append(v.fixed_cost * used[k])
             cost_terms.append(v.cost_per_hour / 3600.0 * (arr[k] - dep[k]))
             if dist is not None and v.cost_per_km:

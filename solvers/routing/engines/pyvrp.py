@@ -91,7 +91,7 @@ def _vehicle_key(v: Vehicle) -> tuple:
         v.start,
         v.end,
         v.shift,
-        v.matrix,
+        v.profile,
         v.capacities,
         v.daily_capacities,
         v.fixed_cost,
@@ -266,7 +266,7 @@ def _problem_data(
                 extra["max_reloads"] = limits.max_trips - 1
         elif v.daily_capacities is not None:  # no facilities: one trip per route
             capacity = [min(a, b) for a, b in zip(capacity, v.daily_capacities, strict=True)]
-        has_distances = problem.distances[v.matrix] is not None
+        has_distances = problem.distances[v.profile] is not None
         shift_duration = _INT_MAX
         if v.max_route_duration:
             shift_duration = max(0, int(v.max_route_duration) - clock.break_seconds)
@@ -284,7 +284,7 @@ def _problem_data(
                 if any_costs
                 else 1,
                 unit_duration_cost=_scaled(v.cost_per_hour, scale, 3600) if any_costs else 0,
-                profile=v.matrix,
+                profile=v.profile,
                 name=v.id,
                 **extra,
             )

@@ -325,8 +325,9 @@ def test_two_routes_for_one_vehicle_raise_invalid_problem():
 
 def test_vehicle_type_matrix_is_used():
     """A vehicle on matrix 1 (twice as slow) takes twice as long."""
-    p = problem((stop("a", 2),), vehicles=(vehicle(matrix=1),))
+    p = problem((stop("a", 2),))
     p = replace(p, durations=(p.durations[0], p.durations[0] * 2), distances=(p.distances[0], None))
+    p = replace(p, vehicles=(vehicle(profile=1),))
     (r,) = evaluate(p, plan(route(0, ("S", 0)))).routes
     assert (r.duration, r.travel_metres) == (80, 0)
 
