@@ -8,7 +8,7 @@ import pytest
 from checker_cases import plan, problem, route, stop, vehicle
 
 from solvers.errors import InvalidProblemError
-from solvers.routing.checker import evaluate
+from solvers.routing.checker import evaluate, rank
 from solvers.routing.plan import PlannedVisit, SkipReason, ViolationType, VisitKind
 from solvers.routing.problem import Break, Facility, TimeWindow
 
@@ -338,3 +338,14 @@ def test_break_not_owed_when_the_route_starts_after_its_window():
         (stop("a", 1),), vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(0, 100), 60),)),)
     )
     assert evaluate(p, plan(route(0, ("S", 0), departure=500))).feasible
+
+
+def test_rank_breaks_a_zero_cost_tie_by_driving_time():
+    """With no costs set every plan costs 0; the plan that drives less ranks better, as the
+    contract promises such a request the least driving."""
+    p = problem((stop("a", 1), stop("b", 2), stop("c", 3)))
+    direct = evaluate(p, plan(route(0, ("S", 0), ("S", 1), ("S", 2))))
+    detour = evaluate(p, plan(route(0, ("S", 2), ("S", 0), ("S", 1))))
+    assert direct.cost == detour.cost == 0
+    assert rank(p, direct) < rank(p, detour)
+
