@@ -85,6 +85,29 @@ def _nearest_enough(sub: np.ndarray, ok: np.ndarray, keep: int) -> np.ndarray:
     return masked <= threshold[None, :]
 
 
+# One block of arcs: (unit, incident, capability, eta, committed, moved), parallel int64 arrays.
+_Block = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class _Groups:
+    """The (incident, capability) pairs with slots, and where each pair's group sits."""
+
+    incident: np.ndarray
+    capability: np.ndarray
+    count: np.ndarray
+    index: np.ndarray  # [incident, capability] -> group, -1 where nothing is required
+
+
+@dataclass(frozen=True, eq=False)
+class _PriorityTerms:
+    """Per-incident factors of the objective levels that depend on priority alone."""
+
+    bonus: np.ndarray  # level 1: levels + 1 - rank(priority)
+    weight: np.ndarray  # levels 2+3: w(p) = max_priority + 1 - p
+    n_levels: int
+
+
 def build_arcs(problem: AssignmentProblem, prune: bool = True) -> Arcs:
     """Every arc an optimal plan may use, respecting capabilities, status, reassignment and
     max travel.
@@ -96,41 +119,68 @@ def build_arcs(problem: AssignmentProblem, prune: bool = True) -> Arcs:
     w(p) * (1000 * lateness + eta) with levels 1 unchanged: no plan optimal for levels 1-3 (and
     hence for the whole lexicographic objective) uses a pruned arc.
     """
-    requirements = problem.requirements
+    groups = _requirement_groups(problem.requirements)
+    terms = _priority_terms(problem)
+    # Block order fixes arc order, which solvers use to break ties: keep it stable.
+    blocks = _dispatch_blocks(problem, prune) + _stay_blocks(problem)
+    unit, incident, capability, eta, committed, moved = _concatenate(blocks)
+    targets = problem.targets.astype(np.int64)
+    target = targets[incident]
+    lateness = np.where(target > 0, np.maximum(0, eta - target), 0)
+    cost = terms.weight[incident] * (LATENESS_WEIGHT * lateness + eta)
+    return Arcs(
+        unit=unit,
+        group=groups.index[incident, capability],
+        eta=eta,
+        cost=cost,
+        rank_bonus=terms.bonus[incident],
+        committed=committed,
+        moved=moved,
+        group_incident=groups.incident.astype(np.int64),
+        group_capability=groups.capability.astype(np.int64),
+        group_count=groups.count,
+        n_levels=terms.n_levels,
+    )
+
+
+def _requirement_groups(requirements: np.ndarray) -> _Groups:
+    """One group per (incident, capability) with a positive slot count, in row-major order."""
     group_incident, group_capability = np.nonzero(requirements > 0)
     group_count = requirements[group_incident, group_capability].astype(np.int64)
     group_index = np.full(requirements.shape, -1, dtype=np.int64)
     group_index[group_incident, group_capability] = np.arange(len(group_incident))
+    return _Groups(group_incident, group_capability, group_count, group_index)
 
+
+def _priority_terms(problem: AssignmentProblem) -> _PriorityTerms:
+    """Rank bonuses and response weights; raise when the objective could overflow int64."""
     levels = problem.priority_levels()
     rank_of = {p: r for r, p in enumerate(levels, start=1)}
     n_levels = len(levels)
-    incident_bonus = np.array(
+    bonus = np.array(
         [n_levels + 1 - rank_of.get(int(p), n_levels + 1) for p in problem.priorities],
         dtype=np.int64,
     )
-    weights = problem.max_priority + 1 - problem.priorities.astype(np.int64)
+    weight = problem.max_priority + 1 - problem.priorities.astype(np.int64)
     longest = int(problem.travel.max()) if problem.travel.size else 0
     if problem.max_priority * (LATENESS_WEIGHT + 1) * max(longest, 1) >= 2**62:
         # w(p) * (1000 * lateness + eta) would overflow int64 arithmetic: no exact engine here.
         raise SolverFailedError("objective terms exceed int64 (priorities or times too large)")
-    targets = problem.targets.astype(np.int64)
-    travel = problem.travel
-    status, commitment = problem.status, problem.commitment
-    n_incidents = problem.n_incidents
+    return _PriorityTerms(bonus, weight, n_levels)
 
-    parts: list[tuple[np.ndarray, ...]] = []  # (unit, incident, capability, eta, committed, moved)
 
+def _dispatch_blocks(problem: AssignmentProblem, prune: bool) -> list[_Block]:
+    """Arcs that send a unit somewhere new: free units anywhere they have a capability for,
+    and (with allow_reassignment) en-route units to strictly more urgent incidents."""
+    requirements, status, commitment = problem.requirements, problem.status, problem.commitment
     # Units with capability c can only ever fill slots of capabilities they share with c.
     shares = (problem.unit_capabilities.T.astype(np.int64) @ problem.unit_capabilities) > 0
     reach_slots = shares.astype(np.int64) @ requirements.sum(axis=0)
-
-    # Free units: anywhere they have a capability for, within max travel.
     free = np.flatnonzero(status == UnitStatus.AVAILABLE)
-    # En-route units that may move: only to strictly more urgent incidents.
     movers = np.flatnonzero(
         (status == UnitStatus.EN_ROUTE) & (commitment >= 0) & problem.allow_reassignment
     )
+    blocks: list[_Block] = []
     for cap in range(len(problem.capabilities)):
         incidents = np.flatnonzero(requirements[:, cap] > 0)
         if not len(incidents):
@@ -139,73 +189,83 @@ def build_arcs(problem: AssignmentProblem, prune: bool = True) -> Arcs:
             capable = units[problem.unit_capabilities[units, cap]]
             if not len(capable):
                 continue
-            sub = travel[np.ix_(capable, incidents)]
-            ok = np.ones(sub.shape, dtype=bool)
-            if problem.max_travel > 0:
-                ok &= sub <= problem.max_travel
-            if is_move:
-                from_priority = problem.priorities[commitment[capable]]
-                ok &= problem.priorities[incidents][None, :] < from_priority[:, None]
-            elif prune and len(capable) > reach_slots[cap]:
-                ok &= _nearest_enough(sub, ok, int(reach_slots[cap]))
-            rows, cols = np.nonzero(ok)
-            if len(rows):
-                n = len(rows)
-                parts.append(
-                    (
-                        capable[rows],
-                        incidents[cols],
-                        np.full(n, cap, dtype=np.int64),
-                        sub[rows, cols],
-                        np.full(n, is_move, dtype=np.int64),
-                        np.full(n, is_move, dtype=np.int64),
-                    )
-                )
+            pruned = prune and not is_move and len(capable) > reach_slots[cap]
+            keep = int(reach_slots[cap]) if pruned else None
+            block = _capability_block(problem, capable, incidents, cap, is_move, keep)
+            if block is not None:
+                blocks.append(block)
+    return blocks
 
-    # Committed units staying where they are: any slot of a capability they have there.
+
+def _capability_block(
+    problem: AssignmentProblem,
+    capable: np.ndarray,
+    incidents: np.ndarray,
+    cap: int,
+    is_move: int,
+    keep_nearest: int | None,
+) -> _Block | None:
+    """Arcs from ``capable`` units to the ``incidents`` needing ``cap`` (None when there are
+    none); ``keep_nearest`` prunes to that many nearest allowed units per incident."""
+    sub = problem.travel[np.ix_(capable, incidents)]
+    ok = np.ones(sub.shape, dtype=bool)
+    if problem.max_travel > 0:
+        ok &= sub <= problem.max_travel
+    if is_move:
+        from_priority = problem.priorities[problem.commitment[capable]]
+        ok &= problem.priorities[incidents][None, :] < from_priority[:, None]
+    elif keep_nearest is not None:
+        ok &= _nearest_enough(sub, ok, keep_nearest)
+    rows, cols = np.nonzero(ok)
+    if not len(rows):
+        return None
+    n = len(rows)
+    return (
+        capable[rows],
+        incidents[cols],
+        np.full(n, cap, dtype=np.int64),
+        sub[rows, cols],
+        np.full(n, is_move, dtype=np.int64),
+        np.full(n, is_move, dtype=np.int64),
+    )
+
+
+def _stay_blocks(problem: AssignmentProblem) -> list[_Block]:
+    """Committed units staying where they are: any slot of a capability they have there."""
+    status, commitment, requirements = problem.status, problem.commitment, problem.requirements
     stayers = np.flatnonzero(
         ((status == UnitStatus.EN_ROUTE) | (status == UnitStatus.BUSY))
         & (commitment >= 0)
-        & (commitment < n_incidents)
+        & (commitment < problem.n_incidents)
     )
-    if len(stayers):
-        here = commitment[stayers]
-        units_rep, caps = np.nonzero(problem.unit_capabilities[stayers] & (requirements[here] > 0))
-        if len(units_rep):
-            units = stayers[units_rep]
-            incidents = commitment[units]
-            eta = np.where(status[units] == UnitStatus.BUSY, 0, travel[units, incidents])
-            n = len(units)
-            parts.append(
-                (
-                    units,
-                    incidents,
-                    caps.astype(np.int64),
-                    eta.astype(np.int64),
-                    np.ones(n, dtype=np.int64),
-                    np.zeros(n, dtype=np.int64),
-                )
-            )
-
-    if parts:
-        unit, incident, capability, eta, committed, moved = (
-            np.concatenate([p[k] for p in parts]).astype(np.int64) for k in range(6)
+    if not len(stayers):
+        return []
+    here = commitment[stayers]
+    units_rep, caps = np.nonzero(problem.unit_capabilities[stayers] & (requirements[here] > 0))
+    if not len(units_rep):
+        return []
+    units = stayers[units_rep]
+    incidents = commitment[units]
+    eta = np.where(status[units] == UnitStatus.BUSY, 0, problem.travel[units, incidents])
+    n = len(units)
+    return [
+        (
+            units,
+            incidents,
+            caps.astype(np.int64),
+            eta.astype(np.int64),
+            np.ones(n, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
         )
-    else:
-        unit = incident = capability = eta = committed = moved = np.zeros(0, dtype=np.int64)
-    target = targets[incident]
-    lateness = np.where(target > 0, np.maximum(0, eta - target), 0)
-    cost = weights[incident] * (LATENESS_WEIGHT * lateness + eta)
-    return Arcs(
-        unit=unit,
-        group=group_index[incident, capability],
-        eta=eta,
-        cost=cost,
-        rank_bonus=incident_bonus[incident],
-        committed=committed,
-        moved=moved,
-        group_incident=group_incident.astype(np.int64),
-        group_capability=group_capability.astype(np.int64),
-        group_count=group_count,
-        n_levels=n_levels,
+    ]
+
+
+def _concatenate(blocks: list[_Block]) -> _Block:
+    """The blocks joined field by field as int64 (empty arrays when there are none)."""
+    if not blocks:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty, empty, empty
+    unit, incident, capability, eta, committed, moved = (
+        np.concatenate([b[k] for b in blocks]).astype(np.int64) for k in range(6)
     )
+    return unit, incident, capability, eta, committed, moved

@@ -8,7 +8,7 @@ and never returns it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -156,23 +156,45 @@ def _augmented(kept: list[list[int]], where: list[int], caps: list[int], slots: 
     return False
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """The problem as plain Python values: the per-unit loop stays free of numpy scalars."""
+
+    priorities: list[int]
+    max_priority: int
+    statuses: list[int]
+    commitments: list[int]
+    must_fill: set[int]
+
+
+@dataclass
+class _Tally:
+    """What the valid units add up to while the plan is read."""
+
+    filled: dict[tuple[int, int], int] = field(default_factory=dict)
+    committed_idle: int = 0
+    churn: int = 0
+    lateness: int = 0
+    response: int = 0
+
+
 def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
     """Verify every hard rule and return the recomputed objective; raise PlanRejectedError."""
-    n_units, n_incidents = len(problem.unit_ids), len(problem.incident_ids)
-    n_caps = len(problem.capabilities)
-    violations: list[str] = []
+    n_units = len(problem.unit_ids)
     if np.shape(plan.incident) != (n_units,) or np.shape(plan.capability) != (n_units,):
         raise PlanRejectedError(["plan arrays do not have one entry per unit"])
-
     priorities = [int(p) for p in problem.priorities]
-    statuses = problem.status.tolist()
-    commitments = problem.commitment.tolist()
+    facts = _Facts(
+        priorities=priorities,
+        max_priority=max(priorities) if priorities else 1,
+        statuses=problem.status.tolist(),
+        commitments=problem.commitment.tolist(),
+        must_fill=_must_fill(problem),
+    )
     plan_incident = [int(x) for x in plan.incident]
     plan_capability = [int(x) for x in plan.capability]
-    max_priority = max(priorities) if priorities else 1
-    filled: dict[tuple[int, int], int] = {}
-    committed_idle = churn = lateness_sum = response_sum = 0
-    must_fill = _must_fill(problem)
+    tally = _Tally()
+    violations: list[str] = []
     # Units that stay free and fill nothing break no rule: check only the others.
     involved = np.flatnonzero(
         (problem.status != UnitStatus.AVAILABLE)
@@ -180,74 +202,104 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
         | (np.asarray(plan.capability) != -1)
     ).tolist()
     for u in involved:
-        name = problem.unit_ids[u]
-        status = int(statuses[u])
-        committed_to = int(commitments[u])
         i, c = plan_incident[u], plan_capability[u]
-        if not -1 <= i < n_incidents or not -1 <= c < n_caps:
-            violations.append(f"unit {name}: index out of range")
+        issue, moved = _unit_issue(problem, facts, u, i, c)
+        if issue is not None:
+            violations.append(f"unit {problem.unit_ids[u]}: {issue}")
             continue
-        if c >= 0 and i < 0:
-            violations.append(f"unit {name}: fills a slot without going anywhere")
-            continue
-        moved = False
-        if status == UnitStatus.BUSY:
-            if i != committed_to:
-                violations.append(f"unit {name}: BUSY unit moved")
-                continue
-        elif status == UnitStatus.EN_ROUTE:
-            if i != committed_to:
-                moved = True
-                if not problem.allow_reassignment:
-                    violations.append(f"unit {name}: re-routed without allow_reassignment")
-                    continue
-                if committed_to < 0 or i < 0:
-                    violations.append(f"unit {name}: EN_ROUTE unit released or moved blind")
-                    continue
-                if priorities[i] >= priorities[committed_to]:
-                    violations.append(f"unit {name}: re-routed to a not more urgent incident")
-                    continue
-                if c < 0:
-                    violations.append(f"unit {name}: re-routed but fills no slot")
-                    continue
-        elif status == UnitStatus.AVAILABLE:
-            if i >= 0 and c < 0:
-                violations.append(f"unit {name}: dispatched but fills no slot")
-                continue
-        else:
-            violations.append(f"unit {name}: unknown status {status}")
-            continue
+        _count_unit(problem, facts, tally, u, i, c)
+        tally.churn += int(moved)
+    violations.extend(_overfilled(problem, tally.filled))
+    if violations:
+        raise PlanRejectedError(violations)
 
-        if c < 0 and u in must_fill:
-            violations.append(
-                f"unit {name}: committed to incident {problem.incident_ids[committed_to]} "
-                "with a capability it needs, but fills no slot"
-            )
-            continue
+    levels, required, got = _filled_by_level(problem, facts.priorities, tally.filled)
+    return Evaluation(
+        levels=tuple(levels),
+        required=tuple(required),
+        filled=tuple(got),
+        committed_idle=tally.committed_idle,
+        weighted_lateness=tally.lateness,
+        weighted_response=tally.response,
+        coverage=_coverage(problem, plan_incident),
+        churn=tally.churn,
+        slots_filled=tally.filled,
+    )
 
-        newly_sent = i >= 0 and (status == UnitStatus.AVAILABLE or moved)
-        if newly_sent and problem.max_travel > 0 and problem.travel[u, i] > problem.max_travel:
-            violations.append(f"unit {name}: beyond max travel time")
-            continue
-        if c >= 0:
-            if not problem.unit_capabilities[u, c]:
-                violations.append(f"unit {name}: lacks capability {problem.capabilities[c]}")
-                continue
-            filled[(i, c)] = filled.get((i, c), 0) + 1
-            eta = (
-                0
-                if (status == UnitStatus.BUSY and i == committed_to)
-                else int(problem.travel[u, i])
-            )
-            weight = max_priority + 1 - priorities[i]
-            target = int(problem.targets[i])
-            late = max(0, eta - target) if target > 0 else 0
-            lateness_sum += weight * late
-            response_sum += weight * eta
-        elif status != UnitStatus.AVAILABLE and 0 <= committed_to < n_incidents:
-            committed_idle += 1
-        churn += int(moved)
 
+def _unit_issue(
+    problem: AssignmentProblem, facts: _Facts, u: int, i: int, c: int
+) -> tuple[str | None, bool]:
+    """The first rule unit ``u`` breaks by going to incident ``i`` for capability ``c`` (None
+    when it breaks none), and whether that is an EN_ROUTE unit being re-routed."""
+    if not -1 <= i < len(problem.incident_ids) or not -1 <= c < len(problem.capabilities):
+        return "index out of range", False
+    if c >= 0 and i < 0:
+        return "fills a slot without going anywhere", False
+    issue, moved = _status_issue(problem, facts, u, i, c)
+    if issue is not None:
+        return issue, moved
+    committed_to = facts.commitments[u]
+    if c < 0 and u in facts.must_fill:
+        return (
+            f"committed to incident {problem.incident_ids[committed_to]} "
+            "with a capability it needs, but fills no slot"
+        ), moved
+    status = facts.statuses[u]
+    newly_sent = i >= 0 and (status == UnitStatus.AVAILABLE or moved)
+    if newly_sent and problem.max_travel > 0 and problem.travel[u, i] > problem.max_travel:
+        return "beyond max travel time", moved
+    if c >= 0 and not problem.unit_capabilities[u, c]:
+        return f"lacks capability {problem.capabilities[c]}", moved
+    return None, moved
+
+
+def _status_issue(
+    problem: AssignmentProblem, facts: _Facts, u: int, i: int, c: int
+) -> tuple[str | None, bool]:
+    """What the unit's status forbids about going to ``i`` for ``c``, and whether it moves."""
+    status, committed_to = facts.statuses[u], facts.commitments[u]
+    if status == UnitStatus.BUSY:
+        return ("BUSY unit moved" if i != committed_to else None), False
+    if status == UnitStatus.EN_ROUTE:
+        if i == committed_to:
+            return None, False
+        if not problem.allow_reassignment:
+            return "re-routed without allow_reassignment", True
+        if committed_to < 0 or i < 0:
+            return "EN_ROUTE unit released or moved blind", True
+        if facts.priorities[i] >= facts.priorities[committed_to]:
+            return "re-routed to a not more urgent incident", True
+        if c < 0:
+            return "re-routed but fills no slot", True
+        return None, True
+    if status == UnitStatus.AVAILABLE:
+        return ("dispatched but fills no slot" if i >= 0 and c < 0 else None), False
+    return f"unknown status {status}", False
+
+
+def _count_unit(
+    problem: AssignmentProblem, facts: _Facts, tally: _Tally, u: int, i: int, c: int
+) -> None:
+    """Add a valid unit's slot, lateness and response (or its idleness) to the tally."""
+    status, committed_to = facts.statuses[u], facts.commitments[u]
+    if c < 0:
+        if status != UnitStatus.AVAILABLE and 0 <= committed_to < len(problem.incident_ids):
+            tally.committed_idle += 1
+        return
+    tally.filled[(i, c)] = tally.filled.get((i, c), 0) + 1
+    # A BUSY unit staying at its incident is already there.
+    eta = 0 if (status == UnitStatus.BUSY and i == committed_to) else int(problem.travel[u, i])
+    weight = facts.max_priority + 1 - facts.priorities[i]
+    target = int(problem.targets[i])
+    late = max(0, eta - target) if target > 0 else 0
+    tally.lateness += weight * late
+    tally.response += weight * eta
+
+
+def _overfilled(problem: AssignmentProblem, filled: dict[tuple[int, int], int]) -> list[str]:
+    """A violation for every (incident, capability) given more units than it has slots."""
+    violations = []
     for (i, c), count in filled.items():
         need = int(problem.requirements[i, c])
         if count > need:
@@ -255,11 +307,15 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
                 f"incident {problem.incident_ids[i]}: {count} units fill "
                 f"{need} {problem.capabilities[c]} slots"
             )
-    if violations:
-        raise PlanRejectedError(violations)
+    return violations
 
+
+def _filled_by_level(
+    problem: AssignmentProblem, priorities: list[int], filled: dict[tuple[int, int], int]
+) -> tuple[list[int], list[int], list[int]]:
+    """Priority levels with work (most urgent first), and slots required and filled per level."""
     needs = problem.requirements.sum(axis=1).tolist()
-    levels = sorted({priorities[i] for i in range(n_incidents) if needs[i]})
+    levels = sorted({priorities[i] for i in range(len(needs)) if needs[i]})
     required = [0] * len(levels)
     got = [0] * len(levels)
     position = {p: k for k, p in enumerate(levels)}
@@ -268,30 +324,28 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
             required[position[priorities[i]]] += int(need)
     for (i, _), count in filled.items():
         got[position[priorities[i]]] += count
+    return levels, required, got
 
-    coverage = []
-    if problem.coverage_rules:
-        assert problem.unit_to_district is not None
-        still_free = np.array(
-            [statuses[u] == UnitStatus.AVAILABLE and plan_incident[u] < 0 for u in range(n_units)],
-            dtype=bool,
-        )
-        for rule in problem.coverage_rules:
-            counted = (
-                still_free
-                & problem.unit_capabilities[:, rule.capability]
-                & (problem.unit_to_district[:, rule.district] <= rule.max_travel)
-            )
-            coverage.append(CoverageResult(required=rule.min_units, available=int(counted.sum())))
 
-    return Evaluation(
-        levels=tuple(levels),
-        required=tuple(required),
-        filled=tuple(got),
-        committed_idle=committed_idle,
-        weighted_lateness=lateness_sum,
-        weighted_response=response_sum,
-        coverage=tuple(coverage),
-        churn=churn,
-        slots_filled=filled,
+def _coverage(problem: AssignmentProblem, plan_incident: list[int]) -> tuple[CoverageResult, ...]:
+    """Each coverage rule against the units still free after the dispatch."""
+    if not problem.coverage_rules:
+        return ()
+    assert problem.unit_to_district is not None
+    statuses = problem.status.tolist()
+    still_free = np.array(
+        [
+            status == UnitStatus.AVAILABLE and incident < 0
+            for status, incident in zip(statuses, plan_incident, strict=True)
+        ],
+        dtype=bool,
     )
+    coverage = []
+    for rule in problem.coverage_rules:
+        counted = (
+            still_free
+            & problem.unit_capabilities[:, rule.capability]
+            & (problem.unit_to_district[:, rule.district] <= rule.max_travel)
+        )
+        coverage.append(CoverageResult(required=rule.min_units, available=int(counted.sum())))
+    return tuple(coverage)

@@ -8,21 +8,37 @@ the vehicles that passed the previous one:
 1. NO_VEHICLE_WITH_SKILLS: no vehicle is both allowed at the stop and has every required skill.
 2. DEMAND_EXCEEDS_CAPACITY: the demand exceeds, in some dimension, the per-trip capacity or the
    daily capacity of every such vehicle.
-3. SHIFT_TOO_SHORT: start -> stop -> (nearest usable facility when the stop has load and the
-   problem has facilities) -> end, service and unloading included, is longer than the shift
-   (and than ``max_route_duration`` where set) of every such vehicle. Windows are ignored here.
-4. CANNOT_MEET_TIME_WINDOW: leaving at shift start, no such vehicle can start service inside a
-   window and then (via a facility that is still open, when it must unload) be back at its end
-   location by shift end and within its maximum route duration.
+3. SHIFT_TOO_SHORT: start -> stop -> (a facility when the stop has load and the problem has
+   facilities) -> end, service and unloading included, is longer than the shift (and than
+   ``max_route_duration`` where set) of every such vehicle. Windows are ignored here.
+4. CANNOT_MEET_TIME_WINDOW: for every such vehicle and every departure inside its shift, the
+   route start -> stop -> (facility) -> end misses a window of the stop, reaches the facility
+   after it closes, ends after the shift or lasts longer than ``max_route_duration``.
+
+The way home is direct or through any facility (through one when the stop has load to unload):
+travel matrices need not obey the triangle inequality, so a detour may be the faster road.
+
+Step 4 is exact for the route shape it considers. Each visit starts as early as it can, as in the
+checker, so the return time is a non-decreasing function of the departure D. Between two
+departures where the stop's arrival passes the end of one of its windows, the return time is
+max(D + T, K) for constants T (driving, service, unloading) and K (the waits), so the duration
+max(T, K - D) only falls as D grows: within such a piece the latest departure that still meets
+the piece's window, the facility's closing and the shift end (all of the form D <= bound) is the
+best one. Checking that one departure per window (one in all without windows) decides the case.
+The checker's default departure (latest without arriving home later than leaving at shift
+start) stays in the first piece, so a stop kept here may need a planned later departure.
 
 Only the stop itself is considered: a stop that passes may still be impossible together with
-the others. Driver breaks are not accounted for (they can only make things harder, so a stop
+the others. Driver breaks are not accounted for: a break only delays what follows it, so a stop
 rejected here is certainly impossible; one that passes may still fail because of a break, and
-is then reported as NO_CAPACITY_LEFT). A stop that passes all four and is left out by a solver
+is then reported as NO_CAPACITY_LEFT. A stop that passes all four and is left out by a solver
 is SKIPPED_FOR_COST when optional and NO_CAPACITY_LEFT when mandatory.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from solvers.routing.plan import SkipReason
 from solvers.routing.problem import RoutingProblem, Stop, TimeWindow, Vehicle
@@ -53,22 +69,30 @@ def explain(problem: RoutingProblem, stop: int) -> SkipReason:
 def impossibility(problem: RoutingProblem, stop: int) -> SkipReason | None:
     """Why no vehicle can serve stop ``stop`` even alone, or None when some vehicle can."""
     s = problem.stops[stop]
-    candidates = [
-        k
-        for k, v in enumerate(problem.vehicles)
-        if (s.allowed_vehicles is None or k in s.allowed_vehicles) and s.required_skills <= v.skills
-    ]
+    candidates = list(problem.eligible_vehicles(stop))
     if not candidates:
         return SkipReason.NO_VEHICLE_WITH_SKILLS
     candidates = [k for k in candidates if _fits(s, problem.vehicles[k])]
     if not candidates:
         return SkipReason.DEMAND_EXCEEDS_CAPACITY
-    candidates = [k for k in candidates if _round_trip_fits(problem, k, s)]
-    if not candidates:
+    # Fleets share depots and shifts: vehicles that only differ in what the time checks ignore
+    # fare alike, so one of each kind is enough (this runs for every stop of every request).
+    candidates = list({_timing(problem.vehicles[k]): k for k in candidates}.values())
+    trips = []
+    legs: dict[tuple[int, int, int], tuple[int, tuple[_WayHome, ...]]] = {}
+    for k in candidates:
+        vehicle = problem.vehicles[k]
+        key = (vehicle.profile, vehicle.start, vehicle.end)
+        if key not in legs:
+            legs[key] = _legs(problem, k, s)
+        trip = _Trip(vehicle, s, *legs[key])
+        # A departure that fits implies the day fits, so most stops end here, cheaply.
+        if trip.some_departure_fits():
+            return None
+        trips.append(trip)
+    if not any(trip.fits_the_day() for trip in trips):
         return SkipReason.SHIFT_TOO_SHORT
-    if not any(_reachable_in_window(problem, k, s) for k in candidates):
-        return SkipReason.CANNOT_MEET_TIME_WINDOW
-    return None
+    return SkipReason.CANNOT_MEET_TIME_WINDOW
 
 
 def _fits(stop: Stop, vehicle: Vehicle) -> bool:
@@ -81,45 +105,15 @@ def _fits(stop: Stop, vehicle: Vehicle) -> bool:
     return True
 
 
-def _must_unload(problem: RoutingProblem, stop: Stop) -> bool:
-    return bool(problem.facilities) and any(d > 0 for d in stop.demands)
-
-
-def _duration_limit(vehicle: Vehicle) -> int:
-    limit = vehicle.shift.end - vehicle.shift.start
-    if vehicle.max_route_duration:
-        limit = min(limit, vehicle.max_route_duration)
-    return limit
-
-
-def _return_time(
-    problem: RoutingProblem, k: int, stop: Stop, leave: int, timed: bool
-) -> int | None:
-    """Arrival at the end location after leaving the stop at ``leave`` (None: no way back).
-
-    With ``timed`` False facility openings are ignored (for the pure duration check).
-    """
-    vehicle = problem.vehicles[k]
-    if not _must_unload(problem, stop):
-        return leave + problem.travel(k, stop.location, vehicle.end)
-    best: int | None = None
-    for facility in problem.facilities:
-        unload = leave + problem.travel(k, stop.location, facility.location)
-        if timed and facility.opening is not None:
-            unload = max(unload, facility.opening.start)
-            if unload > facility.opening.end:
-                continue
-        back = unload + facility.unload_duration + problem.travel(k, facility.location, vehicle.end)
-        if best is None or back < best:
-            best = back
-    return best
-
-
-def _round_trip_fits(problem: RoutingProblem, k: int, stop: Stop) -> bool:
-    vehicle = problem.vehicles[k]
-    there = problem.travel(k, vehicle.start, stop.location)
-    back = _return_time(problem, k, stop, there + stop.service_duration, timed=False)
-    return back is not None and back <= _duration_limit(vehicle)
+def _timing(vehicle: Vehicle) -> tuple[object, ...]:
+    """Everything about a vehicle that the duration and window checks read."""
+    return (
+        vehicle.start,
+        vehicle.end,
+        vehicle.shift,
+        vehicle.max_route_duration,
+        vehicle.profile,
+    )
 
 
 def _earliest_start(windows: tuple[TimeWindow, ...], arrival: int) -> int | None:
@@ -129,15 +123,74 @@ def _earliest_start(windows: tuple[TimeWindow, ...], arrival: int) -> int | None
     return min(starts) if starts else None
 
 
-def _reachable_in_window(problem: RoutingProblem, k: int, stop: Stop) -> bool:
+class _WayHome(NamedTuple):
+    """From the end of service to the end location: the drive to where the vehicle may have to
+    wait (a facility, or the end location itself), that place's opening, and the rest."""
+
+    drive: int
+    opening: TimeWindow | None
+    rest: int  # unloading and the drive on; 0 straight home
+
+
+def _legs(problem: RoutingProblem, k: int, stop: Stop) -> tuple[int, tuple[_WayHome, ...]]:
+    """Seconds from vehicle k's start to the stop, and every way home: direct unless the
+    stop's load must be unloaded, and through each facility (matrices need not be metric: a
+    detour may be the faster road)."""
     vehicle = problem.vehicles[k]
-    there = problem.travel(k, vehicle.start, stop.location)
-    start = _earliest_start(stop.time_windows, vehicle.shift.start + there)
-    if start is None:
+    ways = []
+    if not (problem.facilities and any(d > 0 for d in stop.demands)):
+        ways.append(_WayHome(problem.travel(k, stop.location, vehicle.end), None, 0))
+    for f in problem.facilities:
+        on = f.unload_duration + problem.travel(k, f.location, vehicle.end)
+        ways.append(_WayHome(problem.travel(k, stop.location, f.location), f.opening, on))
+    return problem.travel(k, vehicle.start, stop.location), tuple(ways)
+
+
+@dataclass(frozen=True, slots=True)
+class _Trip:
+    """``vehicle`` serving ``stop`` alone, with the travel times of its :func:`_legs`."""
+
+    vehicle: Vehicle
+    stop: Stop
+    there: int  # start location -> stop
+    ways: tuple[_WayHome, ...]
+
+    def fits_the_day(self) -> bool:
+        """Whether the driving, service and unloading alone fit the shift and route limit."""
+        shift = self.vehicle.shift
+        limit = shift.end - shift.start
+        if self.vehicle.max_route_duration:
+            limit = min(limit, self.vehicle.max_route_duration)
+        shortest = min(way.drive + way.rest for way in self.ways)
+        return self.there + self.stop.service_duration + shortest <= limit
+
+    def some_departure_fits(self) -> bool:
+        """Whether some departure in the shift meets every window and time limit."""
+        served = self.there + self.stop.service_duration
+        for way in self.ways:
+            # Bounds every feasible departure meets, whatever it waits for.
+            latest = self.vehicle.shift.end - served - way.drive - way.rest
+            if way.opening is not None:
+                latest = min(latest, way.opening.end - served - way.drive)
+            # The latest departure of each piece (see the module docstring).
+            windows = self.stop.time_windows
+            departures = {min(latest, w.end - self.there) for w in windows} or {latest}
+            for departure in departures:
+                if departure >= self.vehicle.shift.start and self._fits_leaving_at(departure, way):
+                    return True
         return False
-    back = _return_time(problem, k, stop, start + stop.service_duration, timed=True)
-    if back is None or back > vehicle.shift.end:
-        return False
-    # Waiting for the window can happen at the depot: leave as late as still arrives in time.
-    departure = start - there
-    return not vehicle.max_route_duration or back - departure <= vehicle.max_route_duration
+
+    def _fits_leaving_at(self, departure: int, way: _WayHome) -> bool:
+        """Whether leaving at ``departure`` and going home by ``way`` meets the windows, the
+        shift end and the route limit, each visit starting as early as it can."""
+        start = _earliest_start(self.stop.time_windows, departure + self.there)
+        if start is None:
+            return False
+        arrival = start + self.stop.service_duration + way.drive
+        if way.opening is not None:
+            arrival = _earliest_start((way.opening,), arrival)
+            if arrival is None:
+                return False
+        back = arrival + way.rest
+        limit = self.vehicle.max_route_duration
+        return back <= self.vehicle.shift.end and (not limit or back - departure <= limit)

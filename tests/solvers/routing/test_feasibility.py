@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import numpy as np
 from checker_cases import problem, random_problems, stop, vehicle
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from solvers.routing.checker import evaluate
 from solvers.routing.feasibility import explain, prefilter
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
-from solvers.routing.problem import Facility, TimeWindow
+from solvers.routing.problem import (
+    Break,
+    Facility,
+    RoutingProblem,
+    Stop,
+    TimeWindow,
+    Vehicle,
+)
 
 
 def test_servable_stop_has_no_reason():
@@ -123,6 +132,66 @@ def test_closed_facility_makes_a_loaded_stop_impossible():
     assert prefilter(p) == {0: SkipReason.CANNOT_MEET_TIME_WINDOW}
 
 
+def _night_with_a_dump_opening_at(opens: int) -> RoutingProblem:
+    """Night shift 0-28800, 4 h route limit, one loaded stop 20 s out with 790 s of service,
+    a dump 10 s further on that opens at ``opens``, home 30 s from the dump."""
+    return problem(
+        (stop("a", 2, demands=(1,), service_duration=790),),
+        vehicles=(vehicle(shift=TimeWindow(0, 28_800), max_route_duration=14_400),),
+        facilities=(Facility("dump", 3, TimeWindow(opens, 28_800)),),
+        dimensions=("kg",),
+    )
+
+
+def test_late_opening_facility_is_reached_by_leaving_late():
+    """With the dump opening at 18000, leaving at shift start the truck would wait at the dump
+    and overrun 4 h, but leaving at 17180 it reaches the dump as it opens and is home 30 s
+    later. The stop is kept, and the checker accepts that route."""
+    p = _night_with_a_dump_opening_at(18_000)
+    assert prefilter(p) == {}
+    evaluation = evaluate(p, _alone(p, 0, 0, 0))
+    assert evaluation.feasible
+    assert evaluation.routes[0].visits[0].start == 17_180
+
+
+def test_dump_opening_too_late_for_the_shift_still_rejects():
+    """With the dump opening at 28790, unloading cannot end before the shift does whenever
+    the truck leaves, so the stop stays CANNOT_MEET_TIME_WINDOW."""
+    p = _night_with_a_dump_opening_at(28_790)
+    assert prefilter(p) == {0: SkipReason.CANNOT_MEET_TIME_WINDOW}
+
+
+def test_a_later_window_can_be_the_one_that_fits():
+    """Windows [0, 100] and [900, 1000] 10 s out, a dump 10 s on opening at 1000, a 200 s route
+    limit: served in the first window the truck waits at the dump for ~900 s, but leaving at 980
+    for the second window it is home at 1010 after 30 s. The stop is kept."""
+    p = problem(
+        (stop("a", 1, demands=(1,), time_windows=(TimeWindow(0, 100), TimeWindow(900, 1000))),),
+        vehicles=(vehicle(max_route_duration=200),),
+        facilities=(Facility("dump", 2, TimeWindow(1000, 2000)),),
+        dimensions=("kg",),
+    )
+    assert prefilter(p) == {}
+    late = RoutePlan(0, _alone(p, 0, 0, 0).routes[0].visits, departure=980)
+    assert evaluate(p, RoutingPlan((late,))).feasible
+
+
+def test_a_facility_detour_counts_when_it_is_the_faster_road():
+    """Travel times need not be metric: the stop is 500 s from home directly but 10 s via the
+    dump. An empty truck may take that road, so a 100 s shift is long enough."""
+    durations = np.array([[0, 10, 500], [500, 0, 10], [10, 500, 0]], dtype=np.int64)
+    p = RoutingProblem(
+        location_ids=("home", "stop", "dump"),
+        durations=(durations,),
+        distances=(None,),
+        vehicles=(vehicle(shift=TimeWindow(0, 100)),),
+        stops=(stop("a", 1),),
+        facilities=(Facility("dump", 2),),
+    )
+    assert prefilter(p) == {}
+    assert evaluate(p, _alone(p, 0, 0, 0)).feasible
+
+
 def test_explain_left_out_optional_stop_is_skipped_for_cost():
     """A servable optional stop left out was left out for cost."""
     p = problem((stop("a", 2, optional=True, skip_penalty=1.0),))
@@ -166,15 +235,137 @@ def test_filtered_stops_are_impossible_alone(p):
 @given(random_problems(max_stops=4))
 def test_kept_stops_are_servable_alone_without_breaks(p):
     """Completeness when no vehicle has breaks: a stop the filter keeps can be served on its own
-    by some vehicle, so NO_CAPACITY_LEFT and SKIPPED_FOR_COST are never wrong about that."""
+    by some vehicle (leaving when the checker chooses, or at a planned departure: a stop may
+    only fit a later window than the one the checker's default departure aims at), so
+    NO_CAPACITY_LEFT and SKIPPED_FOR_COST are never wrong about that."""
     if any(v.breaks for v in p.vehicles):
         return
     filtered = prefilter(p)
     for i in range(len(p.stops)):
         if i in filtered:
             continue
-        assert any(
-            evaluate(p, _alone(p, k, i, facility)).feasible
-            for k in range(len(p.vehicles))
-            for facility in [None, *range(len(p.facilities))]
-        )
+        assert any(_servable_alone(p, k, i) for k in range(len(p.vehicles)))
+
+
+@st.composite
+def single_stop_problems(draw: st.DrawFn) -> RoutingProblem:
+    """One vehicle, one stop, up to two facilities; windows, openings, route limits, breaks and
+    capacities each present about half the time or more, and every event inside the shift so
+    that the departure matters (choices come from lists: plain booleans and small integers would
+    favour the simplest cases)."""
+    n_loc = draw(st.integers(2, 4))
+    raw = draw(st.lists(st.integers(0, 40), min_size=n_loc * n_loc, max_size=n_loc * n_loc))
+    durations = np.array(raw, dtype=np.int64).reshape(n_loc, n_loc)
+    np.fill_diagonal(durations, 0)
+    location = st.integers(0, n_loc - 1)
+    maybe = st.sampled_from([True, False])
+    loaded = draw(st.sampled_from([True, True, False]))
+    shift_start = draw(st.integers(0, 300))
+    length = draw(st.integers(0, 2000))
+    # Events fall inside the shift (or just around it), wherever the route limit leaves slack.
+    moment = st.integers(shift_start - 100, shift_start + length + 100)
+    breaks = ()
+    if draw(maybe):
+        opens = draw(moment)
+        window = TimeWindow(opens, opens + draw(st.integers(0, 200)))
+        breaks = (Break("lunch", window, draw(st.integers(0, 60))),)
+    truck = Vehicle(
+        id="v",
+        start=draw(location),
+        end=draw(location),
+        shift=TimeWindow(shift_start, shift_start + length),
+        capacities=draw(st.sampled_from([None, None, (1,), (3,)])) if loaded else None,
+        max_route_duration=draw(st.sampled_from([0, 100, 200, 400])),
+        breaks=breaks,
+    )
+    windows = ()
+    for _ in range(draw(st.sampled_from([0, 0, 1, 2]))):
+        opens = draw(moment)
+        windows += (TimeWindow(opens, opens + draw(st.integers(0, 150))),)
+    facilities = []
+    for f in range(draw(st.sampled_from([0, 1, 1, 2]))):
+        opening = None
+        if draw(st.sampled_from([True, True, False])):
+            opens = draw(moment)
+            opening = TimeWindow(opens, opens + draw(st.integers(0, 400)))
+        facilities.append(Facility(f"f{f}", draw(location), opening, draw(st.integers(0, 40))))
+    job = Stop(
+        id="s",
+        location=draw(location),
+        demands=(draw(st.sampled_from([0, 1, 2])),) if loaded else (),
+        service_duration=draw(st.integers(0, 40)),
+        time_windows=windows,
+    )
+    return RoutingProblem(
+        location_ids=tuple(f"L{i}" for i in range(n_loc)),
+        durations=(durations,),
+        distances=(None,),
+        vehicles=(truck,),
+        stops=(job,),
+        facilities=tuple(facilities),
+        dimensions=("kg",) if loaded else (),
+    )
+
+
+def _visit_orders(p: RoutingProblem, k: int, i: int) -> list[tuple[PlannedVisit, ...]]:
+    """Stop i, straight home or through one facility, with each of vehicle k's breaks left
+    out or placed before, between or after those visits."""
+    orders = []
+    for way in [None, *range(len(p.facilities))]:
+        visits = [PlannedVisit(VisitKind.STOP, i)]
+        if way is not None:
+            visits.append(PlannedVisit(VisitKind.FACILITY, way))
+        orders.append(tuple(visits))
+        for b in range(len(p.vehicles[k].breaks)):
+            brk = PlannedVisit(VisitKind.BREAK, b)
+            orders += [(*visits[:j], brk, *visits[j:]) for j in range(len(visits) + 1)]
+    return orders
+
+
+def _departures(p: RoutingProblem, k: int, i: int) -> list[int | None]:
+    """The checker's own choice (None), a grid over vehicle k's shift, and every departure that
+    puts some event of the route to stop i exactly on a boundary (a window, an opening, a break
+    window or the shift): a moment minus the time the route needs to get there."""
+    v, s = p.vehicles[k], p.stops[i]
+    moments = {v.shift.start, v.shift.end}
+    for w in (*s.time_windows, *(f.opening for f in p.facilities if f.opening), *v.breaks):
+        w = w.start_window if isinstance(w, Break) else w
+        moments |= {w.start, w.end}
+    there = p.travel(k, v.start, s.location)
+    served = there + s.service_duration
+    offsets = {0, there, served, served + p.travel(k, s.location, v.end)}
+    for f in p.facilities:
+        at_facility = served + p.travel(k, s.location, f.location)
+        offsets |= {at_facility, at_facility + f.unload_duration + p.travel(k, f.location, v.end)}
+    offsets |= {o + b.duration for o in list(offsets) for b in v.breaks}
+    length = v.shift.end - v.shift.start
+    grid = {v.shift.start + length * j // 40 for j in range(41)}
+    critical = {m - o for m in moments for o in offsets}
+    inside = sorted(d for d in grid | critical if v.shift.start <= d <= v.shift.end)
+    return [None, *inside]
+
+
+def _servable_alone(p: RoutingProblem, k: int, i: int) -> bool:
+    """Whether the checker accepts some route of vehicle k that serves only stop i."""
+    others = {j: SkipReason.NO_CAPACITY_LEFT for j in range(len(p.stops)) if j != i}
+    return any(
+        evaluate(
+            p, RoutingPlan((RoutePlan(k, visits, departure=departure),), skipped=others)
+        ).feasible
+        for visits in _visit_orders(p, k, i)
+        for departure in _departures(p, k, i)
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(single_stop_problems())
+@example(_night_with_a_dump_opening_at(18_000))
+@example(_night_with_a_dump_opening_at(28_790))
+def test_precheck_agrees_with_exhaustive_search_on_one_stop(p):
+    """Soundness (and, without breaks, exactness) against the checker: when the pre-check
+    rejects the stop, no departure in the shift and no way home (direct or via a facility, the
+    break anywhere or nowhere) gives a route the checker accepts; when it keeps the stop and
+    the vehicle has no break, some such route is accepted."""
+    rejected = 0 in prefilter(p)
+    if rejected or not p.vehicles[0].breaks:
+        assert _servable_alone(p, 0, 0) is not rejected
