@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.readers.common import Convention, Instance
-from dispatch import matrices
 from dispatch._proto.dispatch.v1 import routing_pb2
+from dispatch.wire import matrices
 
 STOP, FACILITY, BREAK = "STOP", "FACILITY", "BREAK"
 

@@ -98,12 +98,20 @@ def _print_exception(exc: BaseException) -> int:
 # -- validate / solve ---------------------------------------------------------------------------
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
+def _load_file(args: argparse.Namespace) -> tuple[str, Message] | None:
+    """The request file as (method, message), or None after saying why it cannot be read."""
     try:
-        name, request = _load(args.file, args.method)
+        return _load(args.file, args.method)
     except (ValueError, OSError, json_format.ParseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    loaded = _load_file(args)
+    if loaded is None:
         return EXIT_REJECTED
+    name, request = loaded
     try:
         validation.validate(request)
     except (errors.InvalidProblemError, errors.RequestTooLargeError) as exc:
@@ -151,11 +159,10 @@ def solve_offline(name: str, request: Message) -> Message:
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
-    try:
-        name, request = _load(args.file, args.method)
-    except (ValueError, OSError, json_format.ParseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    loaded = _load_file(args)
+    if loaded is None:
         return EXIT_REJECTED
+    name, request = loaded
     try:
         answer = solve_offline(name, request)
     except ValueError as exc:
@@ -287,16 +294,7 @@ def _env_int(name: str) -> int | None:
     return int(value) if value else None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (separate so tests and docs can inspect it)."""
-    parser = argparse.ArgumentParser(
-        prog="dispatch",
-        description="Dispatch optimisation service for city emergency, sanitation and "
-        "maintenance crews.",
-        epilog="Exit status: 0 ok; 1 request rejected (or not SERVING); 2 usage; 3 not answered.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_serve(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser(
         "serve",
         help="run the gRPC server",
@@ -324,25 +322,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=_cmd_serve)
 
+
+def _add_offline(sub: argparse._SubParsersAction) -> None:
     method_help = f"request type ({', '.join(client.METHODS)}); default: from the JSON keys"
-    solve = sub.add_parser(
-        "solve",
-        help="solve a request file offline (no server)",
-        description="Validate and solve in this process; print the answer as protobuf JSON.",
-    )
-    solve.add_argument("file", help="request JSON ('-' for stdin)")
-    solve.add_argument("--method", help=method_help)
-    solve.set_defaults(func=_cmd_solve)
+    for name, summary, description, func in (
+        (
+            "solve",
+            "solve a request file offline (no server)",
+            "Validate and solve in this process; print the answer as protobuf JSON.",
+            _cmd_solve,
+        ),
+        (
+            "validate",
+            "validate a request file offline",
+            "Print every problem with its field path; exit 1 if invalid, 0 if valid.",
+            _cmd_validate,
+        ),
+    ):
+        command = sub.add_parser(name, help=summary, description=description)
+        command.add_argument("file", help="request JSON ('-' for stdin)")
+        command.add_argument("--method", help=method_help)
+        command.set_defaults(func=func)
 
-    check = sub.add_parser(
-        "validate",
-        help="validate a request file offline",
-        description="Print every problem with its field path; exit 1 if invalid, 0 if valid.",
-    )
-    check.add_argument("file", help="request JSON ('-' for stdin)")
-    check.add_argument("--method", help=method_help)
-    check.set_defaults(func=_cmd_validate)
 
+def _add_remote(sub: argparse._SubParsersAction) -> None:
     target_default = os.environ.get("DISPATCH_TARGET", DEFAULT_TARGET)
     call = sub.add_parser(
         "call",
@@ -352,20 +355,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     call.add_argument("method", help=", ".join(client.METHODS))
     call.add_argument("file", help="request JSON ('-' for stdin)")
-    call.add_argument("--target", default=target_default, help="HOST:PORT (default %(default)s)")
-    call.add_argument("--timeout", type=float, default=120.0, help="seconds (default %(default)s)")
-    call.set_defaults(func=_cmd_call)
-
     health = sub.add_parser(
         "health",
         help="check a server's health (exit 0 iff SERVING)",
         description="Used by the Docker HEALTHCHECK.",
     )
-    health.add_argument("--target", default=target_default, help="HOST:PORT (default %(default)s)")
     health.add_argument("--service", default="", help="service name (default: overall)")
-    health.add_argument("--timeout", type=float, default=3.0, help="seconds (default %(default)s)")
-    health.set_defaults(func=_cmd_health)
+    for command, timeout, func in ((call, 120.0, _cmd_call), (health, 3.0, _cmd_health)):
+        command.add_argument(
+            "--target", default=target_default, help="HOST:PORT (default %(default)s)"
+        )
+        command.add_argument(
+            "--timeout", type=float, default=timeout, help="seconds (default %(default)s)"
+        )
+        command.set_defaults(func=func)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (separate so tests and docs can inspect it)."""
+    parser = argparse.ArgumentParser(
+        prog="dispatch",
+        description="Dispatch optimisation service for city emergency, sanitation and "
+        "maintenance crews.",
+        epilog="Exit status: 0 ok; 1 request rejected (or not SERVING); 2 usage; 3 not answered.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve(sub)
+    _add_offline(sub)
+    _add_remote(sub)
     try:
         from dispatch import jobs_cli
     except ImportError:

@@ -8,6 +8,7 @@ balancers poll them every few seconds and they would drown the log.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -74,30 +75,31 @@ def _fail(context: grpc.ServicerContext, exc: Exception) -> None:
     errors.abort(context, exc)
 
 
+@contextlib.contextmanager
+def _handled(method: str, request: Any, context: grpc.ServicerContext) -> Iterator[None]:
+    """Map an exception to its status and log the call however it ends."""
+    start = time.perf_counter()
+    try:
+        yield
+    except Exception as exc:
+        _fail(context, exc)
+        raise  # pragma: no cover - abort always raises
+    finally:
+        _log_call(method, request_tags(request), context, start)
+
+
 def _wrap_unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
     def handler(request: Any, context: grpc.ServicerContext) -> Any:
-        start = time.perf_counter()
-        try:
+        with _handled(method, request, context):
             return behavior(request, context)
-        except Exception as exc:
-            _fail(context, exc)
-            raise  # pragma: no cover - abort always raises
-        finally:
-            _log_call(method, request_tags(request), context, start)
 
     return handler
 
 
 def _wrap_stream(behavior: Callable[..., Iterator[Any]], method: str) -> Callable[..., Any]:
     def handler(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        start = time.perf_counter()
-        try:
+        with _handled(method, request, context):
             yield from behavior(request, context)
-        except Exception as exc:
-            _fail(context, exc)
-            raise  # pragma: no cover - abort always raises
-        finally:
-            _log_call(method, request_tags(request), context, start)
 
     return handler
 

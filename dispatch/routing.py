@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dispatch._proto.dispatch.v1 import routing_pb2
-from dispatch.routing_convert import (
+from dispatch.wire.routing import (
     options_from_request,
     problem_from_request,
     response_from_outcome,

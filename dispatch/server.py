@@ -85,7 +85,8 @@ _HANDLES: weakref.WeakKeyDictionary[grpc.Server, ServerHandle] = weakref.WeakKey
 
 
 def _build_jobs(config: ServerConfig, routing: RoutingService) -> Any | None:
-    """The jobs engineer's JobService if this build has one, else None (job RPCs: UNIMPLEMENTED).
+    """The JobService, or None when job_workers is 0 or this build has none (job RPCs then
+    answer UNIMPLEMENTED).
 
     Jobs get a RoutingService of their own (``job_workers`` processes) when the JobService can
     own one: sharing the PlanRoutes pool would let a nightly job hold the worker a blocking

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
-from google.protobuf import duration_pb2
 
 from dispatch import emergency, validation
 from dispatch._proto.dispatch.v1 import (
@@ -26,7 +25,7 @@ from dispatch._proto.dispatch.v1 import (
 )
 from dispatch.errors import QueueFullError
 from dispatch.routing import RoutingService
-from dispatch.validation.common import duration_seconds
+from dispatch.wire import durations
 from solvers.budget import Deadline
 
 #: Per-workload budgets when the caller sets none (see SolveOptions.time_budget).
@@ -49,7 +48,7 @@ def solve_deadline(
     The margin is 10% of the time left or 20 ms, whichever is larger, so a 100 ms call gets
     80 ms of solving and a 10 s call 9 s. A budget of 0 (unset) means the workload default.
     """
-    budget = duration_seconds(options.time_budget) if options.HasField("time_budget") else 0.0
+    budget = durations.seconds(options.time_budget) if options.HasField("time_budget") else 0.0
     if budget <= 0:
         budget = default_budget
     if time_remaining is not None and time_remaining < _NO_DEADLINE:
@@ -62,14 +61,16 @@ def _validate_only(options: common_pb2.SolveOptions) -> bool:
     return options.solving_mode == common_pb2.VALIDATE_ONLY
 
 
-def _elapsed(start: float) -> duration_pb2.Duration:
-    wall = duration_pb2.Duration()
-    wall.FromNanoseconds(int((time.perf_counter() - start) * 1e9))
-    return wall
-
-
-def _not_solved(start: float) -> common_pb2.SolveInfo:
-    return common_pb2.SolveInfo(status=common_pb2.NOT_SOLVED, wall_time=_elapsed(start))
+def _not_solved(response_type: type[Any], request: Any, start: float) -> Any:
+    """The VALIDATE_ONLY answer: no plan, status NOT_SOLVED, the caller's keys echoed."""
+    return response_type(
+        label=request.label,
+        request_id=request.request_id,
+        solve_info=common_pb2.SolveInfo(
+            status=common_pb2.NOT_SOLVED,
+            wall_time=durations.duration(time.perf_counter() - start),
+        ),
+    )
 
 
 def _echo(response: Any, request: Any) -> Any:
@@ -118,9 +119,7 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         )
         validation.validate_assign_units(request)
         if _validate_only(request.options):
-            return emergency_pb2.AssignUnitsResponse(
-                label=request.label, request_id=request.request_id, solve_info=_not_solved(start)
-            )
+            return _not_solved(emergency_pb2.AssignUnitsResponse, request, start)
         return _echo(emergency.assign_units(request, deadline), request)
 
     def PlanRoutes(
@@ -130,9 +129,7 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         deadline = solve_deadline(request.options, DEFAULT_ROUTING_BUDGET, context.time_remaining())
         validation.validate_plan_routes(request)
         if _validate_only(request.options):
-            return routing_pb2.PlanRoutesResponse(
-                label=request.label, request_id=request.request_id, solve_info=_not_solved(start)
-            )
+            return _not_solved(routing_pb2.PlanRoutesResponse, request, start)
         with self._long_call("PlanRoutes"):
             response = self._routing.plan_routes(
                 request, deadline, is_cancelled=lambda: not context.is_active()

@@ -41,7 +41,7 @@ from solvers.errors import (
     PlanRejectedError,
     SolverFailedError,
 )
-from solvers.routing.companion import die_with_parent
+from solvers.processes import die_with_parent, lower_priority
 
 __all__ = ["WorkerPool", "WorkerTimeoutError"]
 
@@ -73,8 +73,7 @@ def _worker_main(
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     die_with_parent(parent_pid)
-    with contextlib.suppress(OSError):
-        os.nice(WORKER_NICENESS)
+    lower_priority(WORKER_NICENESS)
     handler = _load(handler_path)
     if warm_up is not None:
         _load(warm_up)()

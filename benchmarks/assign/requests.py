@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2
-from dispatch.matrices import encode
+from dispatch.wire.matrices import encode
 from solvers.assignment.model import AssignmentProblem, UnitStatus
 
 

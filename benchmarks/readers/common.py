@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from dispatch import matrices
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
+from dispatch.wire import matrices
 
 #: The horizon origin of every benchmark request (benchmarks have no calendar date of their own).
 EPOCH = timestamp_pb2.Timestamp(seconds=0)

@@ -12,26 +12,21 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
-import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from google.protobuf.duration_pb2 import Duration
-
 from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, routing_pb2
 from dispatch.jobs.errors import (
     JobQueueFullError,
     RequestIdConflictError,
     StoreUnavailableError,
-    TooManyWatchersError,
 )
 from dispatch.jobs.store import (
     CANCELLED,
     FAILED,
-    FINAL_STATES,
     QUEUED,
     RUNNING,
     SUCCEEDED,
@@ -39,15 +34,15 @@ from dispatch.jobs.store import (
     State,
     request_digest,
 )
+from dispatch.jobs.watch import SOLUTION_IMPROVED, STATE_CHANGED, WatchHub
 from dispatch.routing import RoutingProgress, RoutingService
 from dispatch.validation import limits
+from dispatch.wire.durations import duration, seconds
 from solvers.budget import Deadline
 from solvers.errors import CancelledError, DispatchError
 
 log = logging.getLogger(__name__)
 
-STATE_CHANGED = jobs_pb2.PlanJobEvent.STATE_CHANGED
-SOLUTION_IMPROVED = jobs_pb2.PlanJobEvent.SOLUTION_IMPROVED
 
 # The contract's routing default when options.time_budget is unset (common.proto, SolveOptions).
 DEFAULT_TIME_BUDGET = 10.0
@@ -66,41 +61,15 @@ class _Running:
     last_saved: float = 0.0
 
 
-class _WatchStream(Iterator[jobs_pb2.PlanJobEvent]):
-    """The events iterator; ``close()`` frees the subscription even if iteration never began."""
-
-    def __init__(
-        self, events: Iterator[jobs_pb2.PlanJobEvent], release: Callable[[], None]
-    ) -> None:
-        self._events = events
-        self._release = release
-
-    def __next__(self) -> jobs_pb2.PlanJobEvent:
-        return next(self._events)
-
-    def close(self) -> None:
-        """Stop following the job (gRPC calls this when the client goes away)."""
-        close = getattr(self._events, "close", None)
-        if close is not None:
-            close()
-        self._release()
-
-
 def _now_ns() -> int:
     return time.time_ns()
-
-
-def _duration(seconds: float) -> Duration:
-    d = Duration()
-    d.FromNanoseconds(int(max(0.0, seconds) * 1e9))
-    return d
 
 
 def job_time_budget(request: routing_pb2.PlanRoutesRequest) -> float:
     """Seconds a job may solve: the request's time budget, or the routing default, capped."""
     budget = DEFAULT_TIME_BUDGET
     if request.options.HasField("time_budget"):
-        asked = request.options.time_budget.ToNanoseconds() / 1e9
+        asked = seconds(request.options.time_budget)
         if asked > 0:
             budget = asked
     return min(budget, MAX_TIME_BUDGET)
@@ -149,15 +118,12 @@ class JobService:
         self.progress_interval = progress_interval
         self.retention_interval = retention_interval
         self.cancel_wait = cancel_wait
-        self.max_watchers = max_watchers
         self.owns_routing = owns_routing
         self._cond = threading.Condition()
         self._queue: collections.deque[str] = collections.deque()
         self._running: dict[str, _Running] = {}
-        self._watchers: dict[str, list[queue.SimpleQueue[jobs_pb2.PlanJobEvent]]] = {}
-        self._watch_lock = threading.Lock()
+        self.watches = WatchHub(self._snapshot, max_watchers)
         self._stopping = threading.Event()
-        self._watches_ended = threading.Event()
         self._threads: list[threading.Thread] = []
         self._started = False
 
@@ -185,7 +151,7 @@ class JobService:
             self._queue.clear()
             self._queue.extend(queued)
         self._stopping.clear()
-        self._watches_ended.clear()
+        self.watches.ended.clear()
         for i in range(self.workers):
             t = threading.Thread(target=self._slot, name=f"plan-job-slot-{i}", daemon=True)
             t.start()
@@ -201,7 +167,7 @@ class JobService:
         Without it a watcher holds its RPC until the grace period runs out; its client
         (``dispatch jobs watch``) reconnects to the restarted server.
         """
-        self._watches_ended.set()
+        self.watches.ended.set()
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop the slots; jobs still running are put back in the queue for the next start."""
@@ -210,7 +176,7 @@ class JobService:
                 self.routing.close()
             return
         self._stopping.set()
-        self._watches_ended.set()
+        self.watches.ended.set()
         with self._cond:
             self._cond.notify_all()
         end = time.monotonic() + timeout
@@ -270,20 +236,7 @@ class JobService:
         ``is_active()`` turns false, or when the service closes.
         """
         self._require_started()
-        events: queue.SimpleQueue[jobs_pb2.PlanJobEvent] = queue.SimpleQueue()
-        with self._watch_lock:
-            if sum(map(len, self._watchers.values())) >= self.max_watchers:
-                raise TooManyWatchersError(self.max_watchers)
-            self._watchers.setdefault(job_id, []).append(events)
-        try:
-            first = self._snapshot(job_id)
-        except BaseException:
-            self._unsubscribe(job_id, events)
-            raise
-        return _WatchStream(
-            self._follow(job_id, first, events, is_active),
-            lambda: self._unsubscribe(job_id, events),
-        )
+        return self.watches.open(job_id, is_active)
 
     def cancel(self, job_id: str) -> jobs_pb2.PlanJob:
         """Cancel a queued or running job; a running job's worker process is stopped.
@@ -303,7 +256,7 @@ class JobService:
             running.cancel.set()
         with self._cond, contextlib.suppress(ValueError):
             self._queue.remove(job_id)
-        self._publish(job_id, STATE_CHANGED)
+        self.watches.publish(job_id, STATE_CHANGED)
         if running is not None:
             running.done.wait(self.cancel_wait)
         return self.get(job_id)
@@ -363,7 +316,7 @@ class JobService:
                 job_id, RUNNING, _now_ns(), f"started (attempt {attempt})", (QUEUED,)
             ):
                 return  # cancelled while waiting
-            self._publish(job_id, STATE_CHANGED)
+            self.watches.publish(job_id, STATE_CHANGED)
             self._solve(job_id, request, running)
         finally:
             self._running.pop(job_id, None)
@@ -383,7 +336,7 @@ class JobService:
                 solutions_found=p.solutions_found,
                 best_objective=p.best_objective,
                 vehicles_used=p.vehicles_used,
-                elapsed=_duration(p.elapsed_seconds),
+                elapsed=duration(p.elapsed_seconds),
             )
             running.progress = progress
             now = time.monotonic()
@@ -393,7 +346,7 @@ class JobService:
                     self.store.save_progress(job_id, progress)
                 except DispatchError:
                     log.warning("plan job %s: progress not saved", job_id, exc_info=True)
-            self._publish(job_id, SOLUTION_IMPROVED)
+            self.watches.publish(job_id, SOLUTION_IMPROVED)
 
         response: routing_pb2.PlanRoutesResponse | None = None
         error = ""
@@ -420,7 +373,7 @@ class JobService:
             if self.store.transition(
                 job_id, QUEUED, now, "requeued: server shut down while running", (RUNNING,)
             ):
-                self._publish(job_id, STATE_CHANGED)
+                self.watches.publish(job_id, STATE_CHANGED)
             return
         final = self._final_progress(running.progress, response, time.monotonic() - started)
         if response is not None and response.solve_info.status in (
@@ -440,7 +393,7 @@ class JobService:
             self.store.transition(
                 job_id, FAILED, now, error, (RUNNING,), error_message=error, progress=final
             )
-        self._publish(job_id, STATE_CHANGED)
+        self.watches.publish(job_id, STATE_CHANGED)
 
     @staticmethod
     def _final_progress(
@@ -450,7 +403,7 @@ class JobService:
     ) -> jobs_pb2.PlanJobProgress:
         final = jobs_pb2.PlanJobProgress()
         final.CopyFrom(live)
-        final.elapsed.CopyFrom(_duration(elapsed))
+        final.elapsed.CopyFrom(duration(elapsed))
         if response is not None and response.solve_info.status in (
             common_pb2.OPTIMAL,
             common_pb2.FEASIBLE,
@@ -469,75 +422,12 @@ class JobService:
             except DispatchError:
                 log.warning("job retention failed", exc_info=True)
 
-    # -- watchers --------------------------------------------------------------------------
-
     def _snapshot(self, job_id: str) -> jobs_pb2.PlanJob:
         """The job as watchers see it: no request, and a result only once SUCCEEDED."""
         job = self.get(job_id)
         if job.state != SUCCEEDED:
             job.ClearField("result")
         return job
-
-    def _publish(self, job_id: str, kind: jobs_pb2.PlanJobEvent.Kind) -> None:
-        with self._watch_lock:
-            targets = list(self._watchers.get(job_id, ()))
-        if not targets:
-            return
-        try:
-            event = jobs_pb2.PlanJobEvent(kind=kind, job=self._snapshot(job_id))
-        except DispatchError:
-            return
-        for target in targets:
-            target.put(event)
-
-    def _unsubscribe(self, job_id: str, events: queue.SimpleQueue[jobs_pb2.PlanJobEvent]) -> None:
-        with self._watch_lock:
-            targets = self._watchers.get(job_id, [])
-            if events in targets:
-                targets.remove(events)
-            if not targets:
-                self._watchers.pop(job_id, None)
-
-    def _follow(
-        self,
-        job_id: str,
-        first: jobs_pb2.PlanJob,
-        events: queue.SimpleQueue[jobs_pb2.PlanJobEvent],
-        is_active: Callable[[], bool],
-        poll: float = 0.2,
-        resync: float = 2.0,
-    ) -> Iterator[jobs_pb2.PlanJobEvent]:
-        try:
-            yield jobs_pb2.PlanJobEvent(kind=STATE_CHANGED, job=first)
-            last_state = first.state
-            last_solutions = first.progress.solutions_found
-            next_resync = time.monotonic() + resync
-            while last_state not in FINAL_STATES:
-                if not is_active() or self._watches_ended.is_set():
-                    return
-                try:
-                    event = events.get(timeout=poll)
-                except queue.Empty:
-                    if time.monotonic() < next_resync:
-                        continue
-                    # Safety net: a missed notification must not leave a watcher hanging.
-                    next_resync = time.monotonic() + resync
-                    event = jobs_pb2.PlanJobEvent(kind=STATE_CHANGED, job=self._snapshot(job_id))
-                job = event.job
-                if job.state != last_state:
-                    event = jobs_pb2.PlanJobEvent(kind=STATE_CHANGED, job=job)
-                elif (
-                    event.kind == SOLUTION_IMPROVED
-                    and job.progress.solutions_found > last_solutions
-                ):
-                    pass
-                else:
-                    continue  # duplicate of something already sent
-                last_state = job.state
-                last_solutions = max(last_solutions, job.progress.solutions_found)
-                yield event
-        finally:
-            self._unsubscribe(job_id, events)
 
     def _require_started(self) -> None:
         if not self._started:

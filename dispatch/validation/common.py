@@ -11,11 +11,12 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf import timestamp_pb2
 from google.protobuf.descriptor import EnumDescriptor
 
 from dispatch._proto.dispatch.v1 import common_pb2
 from dispatch.validation import limits
+from dispatch.wire import durations, matrices
 from solvers.errors import FieldProblem, InvalidProblemError
 
 MAX_PROBLEMS = 100
@@ -185,11 +186,6 @@ def check_timestamp(problems: Problems, path: str, value: timestamp_pb2.Timestam
         problems.add(f"{path}.seconds", "Timestamp is outside years 1..9999.")
 
 
-def duration_seconds(value: duration_pb2.Duration) -> float:
-    """A Duration as float seconds (no validity check)."""
-    return value.seconds + value.nanos / 1e9
-
-
 def check_options(problems: Problems, path: str, options: common_pb2.SolveOptions) -> None:
     """Solving mode and solver are known values; the time budget is 0..1 hour and well formed."""
     check_enum(
@@ -213,7 +209,7 @@ def check_options(problems: Problems, path: str, options: common_pb2.SolveOption
     if not -999_999_999 <= budget.nanos <= 999_999_999 or (budget.seconds * budget.nanos < 0):
         problems.add(where, "time_budget is not a valid Duration (nanos out of range or sign).")
         return
-    seconds = duration_seconds(budget)
+    seconds = durations.seconds(budget)
     if seconds < 0:
         problems.add(where, f"time_budget is negative ({seconds:g} s).")
     elif seconds > limits.MAX_TIME_BUDGET_SECONDS:
@@ -226,12 +222,6 @@ def check_options(problems: Problems, path: str, options: common_pb2.SolveOption
 
 def _encoding_present(values: Sequence[int], raw: bytes) -> tuple[bool, bool]:
     return len(values) > 0, len(raw) > 0
-
-
-def _decoded(values: Sequence[int], raw: bytes) -> np.ndarray:
-    if raw:
-        return np.frombuffer(raw, dtype="<i4")
-    return np.fromiter(values, dtype=np.int64, count=len(values))
 
 
 def _check_quantity(
@@ -274,7 +264,7 @@ def _check_quantity(
         if len(values) != cells:
             problems.add(where, f"{field} holds {len(values)} values; {shape_text} needs {cells}.")
             return
-    array = _decoded(values, raw)
+    array = matrices.flat(values, raw)
     if cells and int(array.min()) < 0:
         flat = int(np.argmax(array < 0))
         row, col = divmod(flat, cols)

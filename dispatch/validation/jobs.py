@@ -5,18 +5,12 @@ from __future__ import annotations
 from dispatch._proto.dispatch.v1 import jobs_pb2
 from dispatch.validation import limits
 from dispatch.validation.common import Problems, check_enum
-from dispatch.validation.routing import check_size, collect_plan_routes
+from dispatch.validation.routing import collect_wrapped
 
 
 def validate_create_plan_job(request: jobs_pb2.CreatePlanJobRequest) -> None:
     """The wrapped PlanRoutesRequest, with paths under ``request.``."""
-    check_size(request.request, "request.")
-    problems = Problems("request.")
-    if not request.HasField("request"):
-        problems.add("", "CreatePlanJob needs a routing request.")
-    else:
-        collect_plan_routes(request.request, problems)
-    problems.raise_if_any()
+    collect_wrapped(request, "request", "CreatePlanJob needs a routing request.").raise_if_any()
 
 
 def _check_job_id(problems: Problems, job_id: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dispatch._proto.dispatch.v1 import routing_pb2
+from dispatch._proto.dispatch.v1 import jobs_pb2, routing_pb2
 from dispatch.validation import limits
 from dispatch.validation.common import (
     Problems,
@@ -303,15 +303,26 @@ def validate_plan_routes(request: routing_pb2.PlanRoutesRequest, prefix: str = "
     problems.raise_if_any()
 
 
+def collect_wrapped(
+    outer: routing_pb2.EvaluatePlanRequest | jobs_pb2.CreatePlanJobRequest, field: str, missing: str
+) -> Problems:
+    """The problems of the PlanRoutesRequest in ``outer.<field>``, with paths under ``field.``;
+    raises RequestTooLargeError first when it is too large."""
+    check_size(getattr(outer, field), f"{field}.")
+    problems = Problems(f"{field}.")
+    if not outer.HasField(field):
+        problems.add("", missing)
+    else:
+        collect_plan_routes(getattr(outer, field), problems)
+    return problems
+
+
 def validate_evaluate_plan(request: routing_pb2.EvaluatePlanRequest) -> None:
     """The problem under ``problem.`` plus the caller's routes under ``routes``."""
-    check_size(request.problem, "problem.")
+    problems = collect_wrapped(
+        request, "problem", "EvaluatePlan needs the problem the plan is for."
+    )
     check_plan_size(request.routes, "routes")
-    problems = Problems("problem.")
-    if not request.HasField("problem"):
-        problems.add("", "EvaluatePlan needs the problem the plan is for.")
-    else:
-        collect_plan_routes(request.problem, problems)
     plan_problems = Problems()
     check_plan(request.problem, request.routes, "routes", plan_problems)
     combined = Problems()

@@ -7,8 +7,8 @@ import pytest
 
 from benchmarks.readers import Convention, read_cvrplib, read_vrptw, read_waste
 from benchmarks.suites import ROUTING_SUITES, default_bench_dir
-from dispatch import matrices
 from dispatch.validation import validate_plan_routes
+from dispatch.wire import matrices
 
 
 def _matrix(instance, which: str = "durations") -> np.ndarray:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dispatch import matrices
 from dispatch._proto.dispatch.v1 import routing_pb2
+from dispatch.wire import matrices
 
 Visit = routing_pb2.Visit
 

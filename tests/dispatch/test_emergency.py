@@ -15,7 +15,8 @@ from dispatch._proto.dispatch.v1 import (
     dispatch_service_pb2_grpc,
     emergency_pb2,
 )
-from dispatch.emergency import FAULTS_ENV, to_problem
+from dispatch.emergency import FAULTS_ENV
+from dispatch.wire.emergency import to_problem
 from solvers.assignment import AssignmentPlan, AssignmentProblem, check_plan
 
 Stub = dispatch_service_pb2_grpc.DispatchServiceStub

@@ -8,8 +8,7 @@ from evaluate_plan_cases import Visit, evaluate_request, good_routes, line_reque
 
 from dispatch import client
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
-from dispatch.evaluate_plan import planned_routes
-from dispatch.routing_convert import problem_from_request
+from dispatch.wire.routing import planned_routes, problem_from_request
 from solvers.errors import InvalidProblemError
 
 V = routing_pb2.Violation

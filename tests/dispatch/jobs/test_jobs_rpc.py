@@ -84,9 +84,9 @@ def test_watch_cancelled_by_client_releases_server(served: Served) -> None:
     job = _create(served, "w", budget=30)
     call = served.stub.WatchPlanJob(jobs_pb2.WatchPlanJobRequest(job_id=job.job_id))
     next(call)
-    wait_for(lambda: bool(served.jobs._watchers))
+    wait_for(lambda: served.jobs.watches.open_streams() > 0)
     call.cancel()
-    wait_for(lambda: not served.jobs._watchers, timeout=2)
+    wait_for(lambda: served.jobs.watches.open_streams() == 0, timeout=2)
     served.stub.CancelPlanJob(jobs_pb2.CancelPlanJobRequest(job_id=job.job_id))
 
 

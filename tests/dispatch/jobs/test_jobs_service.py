@@ -249,7 +249,7 @@ def test_watchers_are_bounded(make_service: MakeService) -> None:
     next(streams[0])
     for stream in streams:
         stream.close()  # started or not, closing frees the place
-    assert not service._watchers
+    assert service.watches.open_streams() == 0
     service.watch(job.job_id, lambda: True).close()
     service.cancel(job.job_id)
 

@@ -64,7 +64,7 @@ class SolveOptions(_message.Message):
     def __init__(self, solving_mode: _Optional[_Union[SolvingMode, str]] = ..., solver: _Optional[_Union[Solver, str]] = ..., time_budget: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., seed: _Optional[int] = ..., deterministic: _Optional[bool] = ...) -> None: ...
 
 class SolveInfo(_message.Message):
-    __slots__ = ("solver", "engine", "status", "objective", "best_bound", "gap", "wall_time", "fallback_reason", "verified", "objective_terms")
+    __slots__ = ("solver", "engine", "status", "objective", "best_bound", "gap", "wall_time", "fallback_reason", "verified", "objective_terms", "degraded", "degraded_reason", "strategy")
     SOLVER_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +75,9 @@ class SolveInfo(_message.Message):
     FALLBACK_REASON_FIELD_NUMBER: _ClassVar[int]
     VERIFIED_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVE_TERMS_FIELD_NUMBER: _ClassVar[int]
+    DEGRADED_FIELD_NUMBER: _ClassVar[int]
+    DEGRADED_REASON_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
     solver: Solver
     engine: str
     status: SolveStatus
@@ -85,7 +88,10 @@ class SolveInfo(_message.Message):
     fallback_reason: str
     verified: bool
     objective_terms: _containers.RepeatedCompositeFieldContainer[ObjectiveTerm]
-    def __init__(self, solver: _Optional[_Union[Solver, str]] = ..., engine: _Optional[str] = ..., status: _Optional[_Union[SolveStatus, str]] = ..., objective: _Optional[float] = ..., best_bound: _Optional[float] = ..., gap: _Optional[float] = ..., wall_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., fallback_reason: _Optional[str] = ..., verified: _Optional[bool] = ..., objective_terms: _Optional[_Iterable[_Union[ObjectiveTerm, _Mapping]]] = ...) -> None: ...
+    degraded: bool
+    degraded_reason: str
+    strategy: str
+    def __init__(self, solver: _Optional[_Union[Solver, str]] = ..., engine: _Optional[str] = ..., status: _Optional[_Union[SolveStatus, str]] = ..., objective: _Optional[float] = ..., best_bound: _Optional[float] = ..., gap: _Optional[float] = ..., wall_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., fallback_reason: _Optional[str] = ..., verified: _Optional[bool] = ..., objective_terms: _Optional[_Iterable[_Union[ObjectiveTerm, _Mapping]]] = ..., degraded: _Optional[bool] = ..., degraded_reason: _Optional[str] = ..., strategy: _Optional[str] = ...) -> None: ...
 
 class ObjectiveTerm(_message.Message):
     __slots__ = ("name", "value")

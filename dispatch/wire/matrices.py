@@ -1,25 +1,30 @@
-"""Decode dispatch.v1.TravelMatrix into numpy arrays (the one place that knows both encodings)."""
+"""dispatch.v1.TravelMatrix <-> numpy arrays: the one place that knows both encodings."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
 from dispatch._proto.dispatch.v1 import common_pb2
 
+__all__ = ["distances", "durations", "encode", "flat"]
 
-def _decode(values, raw: bytes, rows: int, cols: int) -> np.ndarray | None:
+
+def flat(values: Sequence[int], raw: bytes) -> np.ndarray:
+    """The entries of one quantity in row-major order, from whichever encoding is set.
+
+    Sizes are not checked here: validation calls this only after checking them.
+    """
     if raw:
-        array = np.frombuffer(raw, dtype="<i4")
-    elif len(values):
-        array = np.asarray(values, dtype=np.int32)
-    else:
+        return np.frombuffer(raw, dtype="<i4")
+    return np.fromiter(values, dtype=np.int64, count=len(values))
+
+
+def _decode(values: Sequence[int], raw: bytes, rows: int, cols: int) -> np.ndarray | None:
+    if not raw and not len(values):
         return None
-    return array.reshape(rows, cols).astype(np.int64)
-
-
-def entry_count(values, raw: bytes) -> int:
-    """Number of entries in one encoded quantity (bytes length must be checked by the caller)."""
-    return len(raw) // 4 if raw else len(values)
+    return flat(values, raw).reshape(rows, cols).astype(np.int64)
 
 
 def durations(matrix: common_pb2.TravelMatrix, rows: int, cols: int) -> np.ndarray:
@@ -38,7 +43,7 @@ def distances(matrix: common_pb2.TravelMatrix, rows: int, cols: int) -> np.ndarr
 def encode(
     durations_s: np.ndarray, distances_m: np.ndarray | None = None
 ) -> common_pb2.TravelMatrix:
-    """Build a TravelMatrix in the fast bytes encoding (used by clients, examples, benchmarks)."""
+    """A TravelMatrix in the fast bytes encoding (for clients, examples and benchmarks)."""
     matrix = common_pb2.TravelMatrix(
         durations_bytes=np.ascontiguousarray(durations_s, dtype="<i4").tobytes()
     )

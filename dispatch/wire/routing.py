@@ -1,0 +1,467 @@
+"""PlanRoutes and EvaluatePlan on the wire: request -> RoutingProblem, routes -> RoutingPlan,
+checked evaluation -> routes, violations, KPIs and the PlanRoutes answer.
+
+PlanRoutes and EvaluatePlan share every conversion here, so the two RPCs read a problem the same
+way and report a plan with the same numbers. Answers are built from the checker's evaluation,
+never from a solver's own numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
+from dispatch.wire import enums, matrices
+from dispatch.wire.durations import duration
+from solvers.errors import FieldProblem, InvalidProblemError
+from solvers.routing.checker import COST_TERMS
+from solvers.routing.kpis import kpis as compute_kpis
+from solvers.routing.plan import (
+    PlanEvaluation,
+    PlannedVisit,
+    RouteEvaluation,
+    RoutePlan,
+    RoutingPlan,
+    SkipReason,
+    Violation,
+    ViolationType,
+    VisitKind,
+    VisitTiming,
+)
+from solvers.routing.problem import (
+    UNLIMITED,
+    Break,
+    Facility,
+    RoutingProblem,
+    Stop,
+    TimeWindow,
+    Vehicle,
+)
+from solvers.routing.solve import RoutingOptions, SolveOutcome
+
+__all__ = [
+    "ConvertedPlan",
+    "convert_evaluation",
+    "initial_plan",
+    "options_from_request",
+    "planned_routes",
+    "problem_from_request",
+    "response_from_outcome",
+]
+
+_SKIP_DETAIL = {
+    SkipReason.NO_VEHICLE_WITH_SKILLS: "No allowed vehicle has every required skill.",
+    SkipReason.DEMAND_EXCEEDS_CAPACITY: "The demand exceeds every eligible vehicle's capacity.",
+    SkipReason.CANNOT_MEET_TIME_WINDOW: (
+        "No eligible vehicle can start service inside a window and return within its shift."
+    ),
+    SkipReason.SHIFT_TOO_SHORT: "No eligible vehicle's shift fits the round trip and service.",
+    SkipReason.SKIPPED_FOR_COST: "Serving this optional stop costs more than its skip penalty.",
+    SkipReason.NO_CAPACITY_LEFT: (
+        "Feasible alone, but no room was found for it among the other work in the time budget."
+    ),
+}
+
+# -- request -> RoutingProblem -------------------------------------------------------------------
+
+
+def _window(window: common_pb2.TimeWindow) -> TimeWindow:
+    return TimeWindow(int(window.start), int(window.end))
+
+
+def _matrices(
+    request: routing_pb2.PlanRoutesRequest,
+) -> tuple[list[np.ndarray], list[np.ndarray | None], dict[str, int]]:
+    """Durations and distances (shared matrix first) and each vehicle type's profile index."""
+    n = len(request.location_ids)
+    travel = [request.travel, *(typed.travel for typed in request.vehicle_type_matrices)]
+    types = {typed.vehicle_type: k + 1 for k, typed in enumerate(request.vehicle_type_matrices)}
+    return (
+        [matrices.durations(m, n, n) for m in travel],
+        [matrices.distances(m, n, n) for m in travel],
+        types,
+    )
+
+
+def _vehicle(v: routing_pb2.Vehicle, start: int, end: int, types: dict[str, int]) -> Vehicle:
+    return Vehicle(
+        id=v.id,
+        start=start,
+        end=end,
+        shift=_window(v.shift) if v.HasField("shift") else TimeWindow(0, UNLIMITED),
+        profile=types.get(v.vehicle_type, 0),
+        capacities=tuple(int(c) for c in v.capacities) or None,
+        daily_capacities=tuple(int(c) for c in v.daily_capacities) or None,
+        skills=frozenset(v.skills),
+        fixed_cost=float(v.fixed_cost),
+        cost_per_hour=float(v.cost_per_hour),
+        cost_per_km=float(v.cost_per_km),
+        max_route_duration=int(v.max_route_duration),
+        max_stops=int(v.max_stops),
+        breaks=tuple(Break(b.id, _window(b.start_window), int(b.duration)) for b in v.breaks),
+    )
+
+
+def _stop(s: routing_pb2.Stop, location: int, vehicle_index: dict[str, int]) -> Stop:
+    allowed = None
+    if s.allowed_vehicle_ids:
+        allowed = frozenset(vehicle_index[x] for x in s.allowed_vehicle_ids if x in vehicle_index)
+    return Stop(
+        id=s.id,
+        location=location,
+        demands=tuple(int(d) for d in s.demands),
+        service_duration=int(s.service_duration),
+        time_windows=tuple(_window(w) for w in s.time_windows),
+        required_skills=frozenset(s.required_skills),
+        allowed_vehicles=allowed,
+        optional=bool(s.optional),
+        skip_penalty=float(s.skip_penalty) if s.optional else 0.0,
+    )
+
+
+def _facility(f: routing_pb2.Facility, location: int) -> Facility:
+    return Facility(
+        id=f.id,
+        location=location,
+        opening=_window(f.opening) if f.HasField("opening") else None,
+        unload_duration=int(f.unload_duration),
+    )
+
+
+def _location_lookup(
+    request: routing_pb2.PlanRoutesRequest, path: str, problems: list[FieldProblem]
+) -> Callable[[str, str], int]:
+    """``location(field path, id) -> index``; an unknown id is recorded in ``problems``."""
+    locations = {loc: i for i, loc in enumerate(request.location_ids)}
+
+    def location(where: str, loc: str) -> int:
+        index = locations.get(loc)
+        if index is None:
+            problems.append(FieldProblem(f"{path}{where}", f"unknown location {loc!r}"))
+            return 0
+        return index
+
+    return location
+
+
+def problem_from_request(request: routing_pb2.PlanRoutesRequest, path: str = "") -> RoutingProblem:
+    """A validated PlanRoutesRequest as a RoutingProblem (integer units, indices).
+
+    ``path`` prefixes field paths in errors (``problem.`` inside an EvaluatePlanRequest). The
+    request is expected to be validated; references that still do not resolve raise
+    InvalidProblemError rather than an internal error.
+    """
+    problems: list[FieldProblem] = []
+    location = _location_lookup(request, path, problems)
+    durations, distances, types = _matrices(request)
+    vehicle_index = {v.id: k for k, v in enumerate(request.vehicles)}
+    vehicles = tuple(
+        _vehicle(
+            v,
+            location(f"vehicles[{k}].start_location_id", v.start_location_id),
+            location(f"vehicles[{k}].end_location_id", v.end_location_id),
+            types,
+        )
+        for k, v in enumerate(request.vehicles)
+    )
+    stops = tuple(
+        _stop(s, location(f"stops[{i}].location_id", s.location_id), vehicle_index)
+        for i, s in enumerate(request.stops)
+    )
+    facilities = tuple(
+        _facility(f, location(f"facilities[{i}].location_id", f.location_id))
+        for i, f in enumerate(request.facilities)
+    )
+    if problems:
+        raise InvalidProblemError(problems)
+    return RoutingProblem(
+        location_ids=tuple(request.location_ids),
+        durations=tuple(durations),
+        distances=tuple(distances),
+        vehicles=vehicles,
+        stops=stops,
+        facilities=facilities,
+        dimensions=tuple(request.load_dimensions),
+        minimize_vehicles_first=(
+            request.objective.mode == routing_pb2.RoutingObjective.MIN_VEHICLES_THEN_COST
+        ),
+        label=request.label,
+    )
+
+
+# -- planned routes -> RoutingPlan ---------------------------------------------------------------
+
+
+def _resolve_routes(
+    problem: RoutingProblem, routes: Sequence[routing_pb2.PlannedRoute], path: str
+) -> tuple[list[RoutePlan], list[FieldProblem]]:
+    """The routes whose vehicle exists (first route per vehicle), with the visits that resolve,
+    and a problem for every id that does not."""
+    vehicles = {v.id: k for k, v in enumerate(problem.vehicles)}
+    stops = {s.id: i for i, s in enumerate(problem.stops)}
+    facilities = {f.id: i for i, f in enumerate(problem.facilities)}
+    problems: list[FieldProblem] = []
+    seen: dict[int, int] = {}
+    result: list[RoutePlan] = []
+    for i, planned in enumerate(routes):
+        where = f"{path}[{i}]"
+        k = vehicles.get(planned.vehicle_id)
+        if k is None or k in seen:
+            detail = (
+                f"unknown vehicle {planned.vehicle_id!r}"
+                if k is None
+                else f"vehicle {planned.vehicle_id!r} already has a route ({path}[{seen[k]}])"
+            )
+            problems.append(FieldProblem(f"{where}.vehicle_id", detail))
+            continue
+        seen[k] = i
+        breaks = {b.id: j for j, b in enumerate(problem.vehicles[k].breaks)}
+        visits: list[PlannedVisit] = []
+        for j, visit in enumerate(planned.visits):
+            kind = enums.VISIT_KIND_IN.get(visit.kind)
+            if kind is None:
+                problems.append(
+                    FieldProblem(f"{where}.visits[{j}].kind", "must be STOP, FACILITY or BREAK")
+                )
+                continue
+            table = {VisitKind.STOP: stops, VisitKind.FACILITY: facilities}.get(kind, breaks)
+            ref = table.get(visit.id)
+            if ref is None:
+                owner = f" of vehicle {planned.vehicle_id!r}" if kind is VisitKind.BREAK else ""
+                problems.append(
+                    FieldProblem(
+                        f"{where}.visits[{j}].id",
+                        f"unknown {kind.value.lower()} {visit.id!r}{owner}",
+                    )
+                )
+                continue
+            visits.append(PlannedVisit(kind, ref))
+        result.append(RoutePlan(k, tuple(visits)))
+    return result, problems
+
+
+def planned_routes(
+    problem: RoutingProblem, routes: Sequence[routing_pb2.PlannedRoute], path: str = "routes"
+) -> RoutingPlan:
+    """The caller's routes as indices; every unknown id is reported with its field path.
+
+    Strict, unlike :func:`initial_plan`: a plan to evaluate must name only things that exist.
+    """
+    result, problems = _resolve_routes(problem, routes, path)
+    if problems:
+        raise InvalidProblemError(problems)
+    return RoutingPlan(tuple(result))
+
+
+def initial_plan(
+    problem: RoutingProblem, routes: Sequence[routing_pb2.PlannedRoute]
+) -> RoutingPlan | None:
+    """The warm start as a plan of indices; unknown vehicles or ids are skipped, not errors.
+
+    A warm start is a hint: the solver keeps whatever part of it the model can express.
+    """
+    result, _ = _resolve_routes(problem, routes, "initial_routes")
+    return RoutingPlan(tuple(result)) if result else None
+
+
+def options_from_request(
+    request: routing_pb2.PlanRoutesRequest, problem: RoutingProblem
+) -> RoutingOptions:
+    """Solver choice, seed, determinism and warm start of a request."""
+    options = request.options
+    return RoutingOptions(
+        solver=enums.solver_family(options.solver),
+        seed=int(options.seed),
+        deterministic=bool(options.deterministic),
+        initial=initial_plan(problem, request.initial_routes) if request.initial_routes else None,
+    )
+
+
+# -- PlanEvaluation -> wire ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConvertedPlan:
+    """The wire parts of an evaluated plan."""
+
+    routes: list[routing_pb2.Route]
+    kpis: routing_pb2.RouteKpis
+    violations: list[routing_pb2.Violation]
+    objective_terms: list[common_pb2.ObjectiveTerm]
+
+
+def _ref_id(problem: RoutingProblem, vehicle: int, kind: VisitKind | None, ref: int) -> str:
+    if ref < 0 or kind is None:
+        return ""
+    if kind is VisitKind.STOP:
+        return problem.stops[ref].id
+    if kind is VisitKind.FACILITY:
+        return problem.facilities[ref].id
+    if kind is VisitKind.BREAK:
+        return problem.vehicles[vehicle].breaks[ref].id
+    return problem.vehicles[ref].id
+
+
+def _violations(
+    problem: RoutingProblem, vehicle: int, violations: Sequence[Violation]
+) -> list[routing_pb2.Violation]:
+    """Violations as messages; ``vehicle`` names whose break a BREAK ref means (-1 outside
+    routes)."""
+    return [
+        routing_pb2.Violation(
+            type=enums.VIOLATION_TYPE[v.type],
+            id=_ref_id(problem, vehicle, v.kind, v.ref),
+            amount=v.amount,
+            detail=v.detail,
+        )
+        for v in violations
+    ]
+
+
+def _visit(
+    problem: RoutingProblem, vehicle: int, timing: VisitTiming, with_violations: bool
+) -> routing_pb2.Visit:
+    visit = routing_pb2.Visit(
+        kind=enums.VISIT_KIND[timing.kind],
+        id=_ref_id(problem, vehicle, timing.kind, timing.ref),
+        location_id=problem.location_ids[timing.location],
+        arrival=timing.arrival,
+        wait=timing.wait,
+        service_start=timing.start,
+        service_end=timing.end,
+        load_after=list(timing.load_after),
+        travel_seconds=timing.travel_seconds,
+        travel_metres=timing.travel_metres,
+    )
+    if with_violations:
+        visit.violations.extend(_violations(problem, vehicle, timing.violations))
+    return visit
+
+
+def _route(
+    problem: RoutingProblem, route: RouteEvaluation, with_violations: bool
+) -> routing_pb2.Route:
+    message = routing_pb2.Route(
+        vehicle_id=problem.vehicles[route.vehicle].id,
+        visits=[_visit(problem, route.vehicle, t, with_violations) for t in route.visits],
+        totals=routing_pb2.RouteTotals(
+            duration=route.duration,
+            travel_seconds=route.travel_seconds,
+            travel_metres=route.travel_metres,
+            service_seconds=route.service_seconds,
+            wait_seconds=route.wait_seconds,
+            break_seconds=route.break_seconds,
+            stops=route.stops,
+            trips=route.trips,
+            load_collected=list(route.load_collected),
+            cost=route.cost,
+        ),
+    )
+    if with_violations:
+        message.violations.extend(_violations(problem, route.vehicle, route.violations))
+    return message
+
+
+def _plan_violations(
+    problem: RoutingProblem, evaluation: PlanEvaluation
+) -> list[routing_pb2.Violation]:
+    """Route and visit violations in route order, then the plan-level ones."""
+    out: list[routing_pb2.Violation] = []
+    for r in evaluation.routes:
+        for t in r.visits:
+            out.extend(_violations(problem, r.vehicle, t.violations))
+        out.extend(_violations(problem, r.vehicle, r.violations))
+    # MISSING_MANDATORY_STOP is the one plan-level type: it belongs to no route.
+    missing = [v for v in evaluation.violations if v.type is ViolationType.MISSING_MANDATORY_STOP]
+    out.extend(_violations(problem, -1, missing))
+    return out
+
+
+def convert_evaluation(
+    problem: RoutingProblem, evaluation: PlanEvaluation, with_violations: bool
+) -> ConvertedPlan:
+    """Routes (START..END), KPIs, every violation and the objective terms of an evaluation.
+
+    ``with_violations`` is False for PlanRoutes (its visits never carry violations: a returned
+    plan has none) and True for EvaluatePlan.
+    """
+    k = compute_kpis(problem, evaluation)
+    return ConvertedPlan(
+        routes=[_route(problem, r, with_violations) for r in evaluation.routes],
+        kpis=routing_pb2.RouteKpis(
+            vehicles_used=k.vehicles_used,
+            travel_seconds=k.travel_seconds,
+            travel_metres=k.travel_metres,
+            utilisation=k.utilisation,
+            idle_seconds=k.idle_seconds,
+            on_time_share=k.on_time_share,
+            stops_served=k.stops_served,
+            stops_skipped=k.stops_skipped,
+            total_cost=k.total_cost,
+        ),
+        violations=_plan_violations(problem, evaluation) if with_violations else [],
+        objective_terms=[
+            common_pb2.ObjectiveTerm(name=name, value=float(evaluation.cost_terms.get(name, 0.0)))
+            for name in COST_TERMS
+        ],
+    )
+
+
+def _skipped_stops(problem: RoutingProblem, outcome: SolveOutcome) -> list[routing_pb2.SkippedStop]:
+    """Every stop the checked plan leaves out, with the solver's reason or the likely one."""
+    skipped = []
+    for stop in sorted(outcome.evaluation.skipped):
+        reason = outcome.plan.skipped.get(stop)
+        if reason is None:
+            reason = (
+                SkipReason.SKIPPED_FOR_COST
+                if problem.stops[stop].optional
+                else SkipReason.NO_CAPACITY_LEFT
+            )
+        skipped.append(
+            routing_pb2.SkippedStop(
+                stop_id=problem.stops[stop].id,
+                reason=enums.SKIP_REASON[reason],
+                detail=_SKIP_DETAIL[reason],
+            )
+        )
+    return skipped
+
+
+def response_from_outcome(
+    request: routing_pb2.PlanRoutesRequest,
+    problem: RoutingProblem,
+    outcome: SolveOutcome,
+    wall_seconds: float,
+) -> routing_pb2.PlanRoutesResponse:
+    """The PlanRoutes answer, every number taken from the checker's evaluation."""
+    evaluation, report = outcome.evaluation, outcome.report
+    converted = convert_evaluation(problem, evaluation, with_violations=False)
+    info = common_pb2.SolveInfo(
+        solver=enums.SOLVER[report.family],
+        engine=report.engine,
+        status=enums.STATUS[report.status],
+        objective=float(evaluation.cost),
+        wall_time=duration(wall_seconds),
+        fallback_reason=report.fallback_reason,
+        verified=True,
+        objective_terms=converted.objective_terms,
+        degraded=report.degraded,
+        degraded_reason=report.degraded_reason,
+        strategy=report.strategy,
+    )
+    if report.bound is not None:
+        info.best_bound = float(report.bound)
+    if report.gap is not None:
+        info.gap = float(report.gap)
+    return routing_pb2.PlanRoutesResponse(
+        label=request.label,
+        request_id=request.request_id,
+        solve_info=info,
+        routes=converted.routes,
+        skipped_stops=_skipped_stops(problem, outcome),
+        kpis=converted.kpis,
+    )
