@@ -48,3 +48,15 @@ class SolveReport:
     wall_time: float = 0.0
     fallback_reason: str = ""
     objective_terms: dict[str, float] = field(default_factory=dict)
+    #: The variant of the engine that found the plan (e.g. OR-Tools' "construct+gls").
+    strategy: str = ""
+    #: Seconds per phase of the engine that found the plan (build, search, read back, ...).
+    timings: dict[str, float] = field(default_factory=dict)
+    #: Why the answer is weaker than usual (a fallback answered, servable work left out);
+    #: empty when it is not.
+    degraded_reason: str = ""
+
+    @property
+    def degraded(self) -> bool:
+        """True when the answer must be flagged to the caller as degraded."""
+        return bool(self.degraded_reason)

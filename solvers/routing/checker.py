@@ -59,8 +59,8 @@ from solvers.routing.plan import (
     ViolationType,
     VisitKind,
 )
-from solvers.routing.problem import RoutingProblem
-from solvers.routing.route_simulation import RouteSim, default_departure
+from solvers.routing.problem import RoutingProblem, Vehicle
+from solvers.routing.route_simulation import RouteSim, Timing, default_departure
 
 __all__ = [
     "COST_TERMS",
@@ -172,12 +172,50 @@ def _evaluate_route(
         sim = RouteSim(problem, route, times_served)
     timings, end_arrival = sim.run(departure)
 
-    route_violations: list[Violation] = []
+    duration = end_arrival - departure
+    route_violations = _route_rule_violations(problem, vehicle, sim, departure, end_arrival)
+    _mark_daily_capacity(vehicle, sim, timings)
+
+    travel_seconds = sum(t.travel_seconds for t in timings)
+    travel_metres = sum(t.travel_metres for t in timings)
+    service = sum(
+        t.end - t.start for t in timings if t.kind in (VisitKind.STOP, VisitKind.FACILITY)
+    )
+    breaks = sum(t.end - t.start for t in timings if t.kind is VisitKind.BREAK)
+    wait = sum(t.wait for t in timings)
+    trips = sim.trips + (1 if any(sim.load) else 0) if problem.facilities else 1
+    cost = (
+        vehicle.fixed_cost
+        + vehicle.cost_per_hour * duration / 3600.0
+        + vehicle.cost_per_km * travel_metres / 1000.0
+    )
+    return RouteEvaluation(
+        vehicle=route.vehicle,
+        visits=tuple(t.freeze() for t in timings),
+        duration=duration,
+        travel_seconds=travel_seconds,
+        travel_metres=travel_metres,
+        service_seconds=service,
+        wait_seconds=wait,
+        break_seconds=breaks,
+        stops=sim.stops,
+        trips=trips,
+        load_collected=tuple(sim.collected),
+        cost=cost,
+        violations=tuple(route_violations),
+    )
+
+
+def _route_rule_violations(
+    problem: RoutingProblem, vehicle: Vehicle, sim: RouteSim, departure: int, end_arrival: int
+) -> list[Violation]:
+    """Violations of the route as a whole: shift, duration, stop count, breaks, unloading."""
+    out: list[Violation] = []
 
     def add(
         vtype: ViolationType, amount: int, detail: str, ref: int = -1, kind: VisitKind | None = None
     ) -> None:
-        route_violations.append(Violation(vtype, ref, kind, amount, detail))
+        out.append(Violation(vtype, ref, kind, amount, detail))
 
     if departure < vehicle.shift.start:
         add(
@@ -220,48 +258,25 @@ def _evaluate_route(
             sum(sim.load),
             f"Vehicle {vehicle.id} returns loaded without visiting a facility.",
         )
-    if vehicle.daily_capacities is not None:
-        for d, index in enumerate(sim.daily_first_over):
-            if index is not None:
-                excess = sim.collected[d] - vehicle.daily_capacities[d]
-                timings[index].violations.append(
-                    Violation(
-                        ViolationType.DAILY_CAPACITY,
-                        timings[index].ref,
-                        VisitKind.STOP,
-                        excess,
-                        f"Vehicle {vehicle.id} collects {excess} over its daily capacity.",
-                    )
-                )
+    return out
 
-    travel_seconds = sum(t.travel_seconds for t in timings)
-    travel_metres = sum(t.travel_metres for t in timings)
-    service = sum(
-        t.end - t.start for t in timings if t.kind in (VisitKind.STOP, VisitKind.FACILITY)
-    )
-    breaks = sum(t.end - t.start for t in timings if t.kind is VisitKind.BREAK)
-    wait = sum(t.wait for t in timings)
-    trips = sim.trips + (1 if any(sim.load) else 0) if problem.facilities else 1
-    cost = (
-        vehicle.fixed_cost
-        + vehicle.cost_per_hour * duration / 3600.0
-        + vehicle.cost_per_km * travel_metres / 1000.0
-    )
-    return RouteEvaluation(
-        vehicle=route.vehicle,
-        visits=tuple(t.freeze() for t in timings),
-        duration=duration,
-        travel_seconds=travel_seconds,
-        travel_metres=travel_metres,
-        service_seconds=service,
-        wait_seconds=wait,
-        break_seconds=breaks,
-        stops=sim.stops,
-        trips=trips,
-        load_collected=tuple(sim.collected),
-        cost=cost,
-        violations=tuple(route_violations),
-    )
+
+def _mark_daily_capacity(vehicle: Vehicle, sim: RouteSim, timings: list[Timing]) -> None:
+    """Put each daily-capacity excess on the stop where the day's load first went over."""
+    if vehicle.daily_capacities is None:
+        return
+    for d, index in enumerate(sim.daily_first_over):
+        if index is not None:
+            excess = sim.collected[d] - vehicle.daily_capacities[d]
+            timings[index].violations.append(
+                Violation(
+                    ViolationType.DAILY_CAPACITY,
+                    timings[index].ref,
+                    VisitKind.STOP,
+                    excess,
+                    f"Vehicle {vehicle.id} collects {excess} over its daily capacity.",
+                )
+            )
 
 
 def evaluate_route(problem: RoutingProblem, route: RoutePlan) -> RouteEvaluation:

@@ -6,10 +6,13 @@ differently from the search in the worker (``solve.py`` picks the pair).
 Why a separate process: OR-Tools' routing solve holds the GIL for its whole run (DESIGN), so a
 PyVRP thread in the same process would not get to run. Why ``subprocess`` and not
 ``multiprocessing``: routing already runs inside daemonic worker processes, which may not have
-multiprocessing children. The companion reads one pickled job on stdin and writes one pickled
-answer on stdout; it asks the kernel to kill it if its parent dies (a cancelled worker is
-SIGKILLed) and it stops at the shared deadline on its own, so it never outlives the request.
-It runs at a lower CPU priority so the service's real-time path keeps the cores it needs.
+multiprocessing children. The companion reads one job frame on stdin and writes frames on
+stdout (``solvers.processes``): each improving plan as the engine finds it, then its result.
+A companion that overruns is killed and its last streamed plan still counts, so a late engine
+never takes a plan it had already found down with it. It asks the kernel to kill it if its
+parent dies (a cancelled worker is SIGKILLed) and it stops at the shared deadline on its own,
+so it never outlives the request. It runs at a lower CPU priority so the service's real-time
+path keeps the cores it needs.
 
 Start-up (interpreter, numpy, PyVRP and OR-Tools imports) costs about half a second, 5% of a 10 s
 budget that PyVRP would otherwise spend searching. A long-lived process (a routing worker) calls
@@ -22,93 +25,123 @@ follows the thread that started the child.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
-import pickle
 import select
-import signal
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
+from solvers.processes import die_with_parent, lower_priority, read_frame, write_frame
+from solvers.routing.engine import EngineOptions, EngineResult, Improvement
 from solvers.routing.plan import RoutingPlan
 from solvers.routing.problem import RoutingProblem
+from solvers.status import SolverFamily
 
 #: Start-up (interpreter, numpy, pyvrp imports) costs ~0.5 s; below this budget it is not worth it.
 MIN_SECONDS = 1.5
-#: What a companion can run: PyVRP, or OR-Tools with ``OrtoolsSettings`` overrides.
-ENGINES = ("pyvrp", "ortools")
+#: What a companion can run.
+FAMILIES = (SolverFamily.PYVRP, SolverFamily.ORTOOLS)
 #: Extra CPU niceness of the companion (the routing workers' own priority is added to it).
 NICENESS = 5
-_PR_SET_PDEATHSIG = 1
+#: Engine names for a plan streamed before the engine returned.
+_ENGINE_NAMES = {SolverFamily.PYVRP: "pyvrp", SolverFamily.ORTOOLS: "ortools.routing"}
+
+
+@dataclass
+class _Received:
+    """What the reader thread has seen so far."""
+
+    last_plan: RoutingPlan | None = None
+    plans: int = 0
+    final: tuple[str, object] | None = None
 
 
 class Companion:
-    """Handle to one PyVRP solve running in a child process."""
+    """Handle to one engine solve running in a child process."""
 
     def __init__(
         self,
         problem: RoutingProblem,
         deadline: Deadline,
-        seed: int,
-        exclude: frozenset[int],
-        engine: str = "pyvrp",
-        ortools_settings: dict[str, object] | None = None,
+        family: SolverFamily = SolverFamily.PYVRP,
+        seed: int = 0,
+        exclude: frozenset[int] = frozenset(),
+        settings: dict[str, object] | None = None,
     ) -> None:
-        if engine not in ENGINES:
-            raise ValueError(f"unknown companion engine {engine!r}")
-        self.engine = engine
+        if family not in FAMILIES:
+            raise ValueError(f"no companion for {family.value}")
+        self.family = family
         self._process = _take_standby() or _spawn()
-        payload = pickle.dumps(
-            (engine, problem, deadline.at, seed, exclude, dict(ortools_settings or {}))
-        )
+        self._received = _Received()
+        job = (family, problem, deadline.at, seed, exclude, dict(settings or {}))
         # Write from a thread: a large problem fills the pipe before the child starts reading,
         # and the caller must get on with its own solve meanwhile.
-        self._writer = threading.Thread(target=self._send, args=(payload,), daemon=True)
+        self._writer = threading.Thread(target=self._send, args=(job,), daemon=True)
         self._writer.start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-    def _send(self, payload: bytes) -> None:
+    def _send(self, job: tuple) -> None:
         assert self._process.stdin is not None
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self._process.stdin.write(payload)
-            self._process.stdin.close()
-
-    def result(self, deadline: Deadline, grace: float = 0.5) -> RoutingPlan:
-        """The companion's plan; SolverFailedError if it failed or overran ``deadline``."""
-        self._writer.join(timeout=deadline.remaining() + grace)
-        if self._writer.is_alive():
-            self.cancel()
-            raise SolverFailedError(f"{self.engine}: companion never read its job")
-        self._process.stdin = None  # the writer closed it; communicate() must not flush it
         try:
-            out, _ = self._process.communicate(timeout=deadline.remaining() + grace)
-        except subprocess.TimeoutExpired as exc:
+            write_frame(self._process.stdin, job)
+            self._process.stdin.close()
+        except (BrokenPipeError, OSError):
+            return
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        while True:
+            try:
+                kind, value = read_frame(self._process.stdout)
+            except (EOFError, OSError, ValueError):
+                return
+            if kind == "plan":
+                self._received.last_plan = value
+                self._received.plans += 1
+            elif kind in ("ok", "error"):
+                self._received.final = (kind, value)
+                return
+
+    def result(self, deadline: Deadline, grace: float = 0.5) -> EngineResult:
+        """The companion's result; its last streamed plan if it overran ``deadline``.
+
+        SolverFailedError when it failed, or overran without having streamed any plan.
+        """
+        self._reader.join(timeout=deadline.remaining() + grace)
+        final = self._received.final
+        if final is None:
             self.cancel()
-            raise SolverFailedError(f"{self.engine}: companion overran its deadline") from exc
-        if self._process.returncode != 0 or not out:
-            raise SolverFailedError(
-                f"{self.engine}: companion exited with {self._process.returncode}"
-            )
-        if out[:1] == _READY:
-            out = out[1:]
-        if not out:
-            raise SolverFailedError(f"{self.engine}: companion gave no answer")
-        kind, value = pickle.loads(out)
-        if kind != "ok":
-            raise SolverFailedError(value)
-        return value
+            return self._last_plan("overran its deadline")
+        kind, value = final
+        if kind == "ok":
+            assert isinstance(value, EngineResult)
+            return value
+        return self._last_plan(str(value))
+
+    def _last_plan(self, why: str) -> EngineResult:
+        plan = self._received.last_plan
+        if plan is None:
+            raise SolverFailedError(f"{self.family.value.lower()} companion: {why}")
+        return EngineResult(
+            plan=plan,
+            engine=_ENGINE_NAMES[self.family],
+            strategy=f"last improving plan streamed ({why})",
+            solutions=self._received.plans,
+        )
 
     def cancel(self) -> None:
         """Kill the companion now (idempotent)."""
         if self._process.poll() is None:
             self._process.kill()
             self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
 
-#: Written by a companion once its imports are done (a pickle never starts with it).
-_READY = b"\x01"
 _standby: subprocess.Popen | None = None
 _warm = False
 _standby_lock = threading.Lock()
@@ -149,7 +182,10 @@ def wait_ready(timeout: float) -> bool:
     ready, _, _ = select.select([process.stdout], [], [], timeout)
     if not ready:
         return False
-    return os.read(process.stdout.fileno(), 1) == _READY
+    try:
+        return read_frame(process.stdout) == ("ready", None)
+    except (EOFError, OSError):
+        return False
 
 
 def replenish() -> None:
@@ -166,47 +202,36 @@ def replenish() -> None:
             _standby = None
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Linux: have the kernel SIGKILL us when the parent dies; elsewhere rely on the deadline."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 def _main() -> int:
     die_with_parent(int(sys.argv[1]))
-    with contextlib.suppress(OSError):
-        os.nice(NICENESS)
+    lower_priority(NICENESS)
     # Imported before the job arrives, so that a standby is warm.
-    from solvers.routing import ortools_model
-    from solvers.routing.engines import pyvrp as pyvrp_engine
+    from solvers.routing.portfolio import engine_for
 
+    for family in FAMILIES:
+        engine_for(family)
     with contextlib.suppress(ImportError):
-        import pyvrp  # noqa: F401  (the engine imports it lazily; pay for it before the clock)
-
-    sys.stdout.buffer.write(_READY)
-    sys.stdout.buffer.flush()
-    job = sys.stdin.buffer.read()
-    if not job:  # the parent closed our stdin without a job (it is shutting down)
-        return 0
-    engine, problem, deadline_at, seed, exclude, overrides = pickle.loads(job)
+        import pyvrp  # noqa: F401  (the engine may import it lazily; pay for it before the clock)
+    out = sys.stdout.buffer
+    write_frame(out, ("ready", None))
     try:
-        if engine == "ortools":
-            settings = ortools_model.OrtoolsSettings(exclude=exclude, **overrides)
-            plan = ortools_model.solve(problem, Deadline(deadline_at), settings).plan
-        else:
-            plan, _ = pyvrp_engine.solve(problem, Deadline(deadline_at), seed=seed, exclude=exclude)
-        answer = ("ok", plan)
+        job = read_frame(sys.stdin.buffer)
+    except EOFError:  # the parent closed our stdin without a job (it is shutting down)
+        return 0
+    family, problem, deadline_at, seed, exclude, settings = job
+
+    def stream(improvement: Improvement) -> None:
+        if improvement.plan is not None:
+            write_frame(out, ("plan", improvement.plan))
+
+    options = EngineOptions(seed=seed, exclude=exclude, on_solution=stream, settings=settings)
+    try:
+        answer = ("ok", engine_for(family).solve(problem, Deadline(deadline_at), options))
     except SolverFailedError as exc:
         answer = ("error", str(exc))
     except Exception as exc:  # report, never crash silently: the parent decides what to do
-        answer = ("error", f"{engine}: {type(exc).__name__}: {exc}")
-    sys.stdout.buffer.write(pickle.dumps(answer))
-    sys.stdout.buffer.flush()
+        answer = ("error", f"{family.value.lower()}: {type(exc).__name__}: {exc}")
+    write_frame(out, answer)
     return 0
 
 

@@ -22,16 +22,27 @@ stops, so ``construct_best`` builds a few and keeps the best by the checker.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from solvers.budget import Deadline
 from solvers.routing.checker import evaluate, rank
+from solvers.routing.engine import EngineOptions, EngineResult, PhaseTimer
+from solvers.routing.engines.fleet import eligible_vehicles, fleet, owed_breaks
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
 from solvers.routing.problem import RoutingProblem
+from solvers.status import SolverFamily, Status
 
-__all__ = ["URGENCY_SETTINGS", "Urgency", "construct", "construct_best"]
+__all__ = [
+    "URGENCY_SETTINGS",
+    "ConstructEngine",
+    "Urgency",
+    "construct",
+    "construct_best",
+    "greedy_plan",
+]
 
 _BIG = 2**40
 
@@ -90,7 +101,7 @@ def _unload(problem: RoutingProblem, v: int, f: int, location: int, t: int) -> i
 def construct_best(
     problem: RoutingProblem,
     eligible: dict[int, list[int]],
-    final_facility: list[int | None],
+    final_facility: Sequence[int | None],
     deadline: Deadline | None = None,
     share: float = 0.1,
 ) -> RoutingPlan:
@@ -115,7 +126,7 @@ def construct_best(
 def construct(
     problem: RoutingProblem,
     eligible: dict[int, list[int]],
-    final_facility: list[int | None],
+    final_facility: Sequence[int | None],
     urgency: Urgency = Urgency(),
 ) -> RoutingPlan:
     """Build a plan for the stops in ``eligible`` (stop -> vehicles that may serve it).
@@ -130,9 +141,8 @@ def construct(
     location = np.array([problem.stops[i].location for i in stops], dtype=np.int64)
     service = np.array([problem.stops[i].service_duration for i in stops], dtype=np.int64)
     demand = np.zeros((len(stops), max(1, n_dims)), dtype=np.int64)
-    for row, i in enumerate(stops):
-        for d, q in enumerate(problem.stops[i].demands[:n_dims]):
-            demand[row, d] = max(0, q)
+    if n_dims:
+        demand[:, :n_dims] = np.maximum(0, [problem.stops[i].demands for i in stops])
     loaded = demand.sum(axis=1) > 0
     w_starts, w_ends = _window_arrays(problem, stops)
     arrays = _Arrays(location, service, demand, loaded, w_starts, w_ends)
@@ -140,7 +150,10 @@ def construct(
     routes: list[RoutePlan] = []
 
     for v in range(len(problem.vehicles)):
-        route = _route(problem, eligible, final_facility, v, stops, arrays, open_, urgency)
+        allowed = np.array([v in eligible[i] for i in stops], dtype=bool)
+        if not (allowed & open_).any():
+            continue
+        route = _Route(problem, v, final_facility[v], stops, arrays, allowed).run(open_, urgency)
         if route is not None:
             routes.append(route)
 
@@ -167,190 +180,272 @@ class _Arrays:
     w_ends: np.ndarray
 
 
-def _route(
-    problem: RoutingProblem,
-    eligible: dict[int, list[int]],
-    final_facility: list[int | None],
-    v: int,
-    stops: list[int],
-    arrays: _Arrays,
-    open_: np.ndarray,
-    urgency: Urgency,
-) -> RoutePlan | None:
-    """One vehicle's route over the stops still open (marks the ones it serves as taken)."""
-    vehicle = problem.vehicles[v]
-    n_dims = problem.n_dims
-    location, service, demand = arrays.location, arrays.service, arrays.demand
-    loaded, w_starts, w_ends = arrays.loaded, arrays.w_starts, arrays.w_ends
-    allowed = np.array([v in eligible[i] for i in stops], dtype=bool)
-    if not (allowed & open_).any():
-        return None
-    matrix = np.asarray(problem.durations[vehicle.profile], dtype=np.int64)
-    cap = np.array(
-        vehicle.capacities[:n_dims]
-        if vehicle.capacities is not None and n_dims
-        else [_BIG] * max(1, n_dims),
-        dtype=np.int64,
-    )
-    daily_cap = np.array(
-        vehicle.daily_capacities[:n_dims]
-        if vehicle.daily_capacities is not None and n_dims
-        else [_BIG] * max(1, n_dims),
-        dtype=np.int64,
-    )
-    ef = final_facility[v]
-    if ef is not None:
-        ef_loc = problem.facilities[ef].location
-        ef_open = problem.facilities[ef].opening
-        tail = problem.facilities[ef].unload_duration + problem.travel(v, ef_loc, vehicle.end)
-    limit_end = vehicle.shift.end
-    if vehicle.max_route_duration:
-        limit_end = min(limit_end, vehicle.shift.start + vehicle.max_route_duration)
-    breaks = sorted(
-        (
-            b
-            for b in range(len(vehicle.breaks))
-            if vehicle.breaks[b].start_window.start < vehicle.shift.end
-        ),
-        key=lambda b: vehicle.breaks[b].start_window.start,
-    )
-    here, t = vehicle.start, vehicle.shift.start
-    load = np.zeros_like(cap)
-    daily = np.zeros_like(cap)
-    served = 0
-    visits: list[PlannedVisit] = []
+def _limits(values: tuple[int, ...] | None, n_dims: int) -> np.ndarray:
+    """Per-dimension limits as an array; a dimension without a limit gets _BIG."""
+    out = np.full(max(1, n_dims), _BIG, dtype=np.int64)
+    if values is not None and n_dims:
+        out[: len(values)] = values[:n_dims]
+    return out
 
-    def home_time(after: np.ndarray, positions: np.ndarray, must_unload: np.ndarray) -> np.ndarray:
+
+class _Route:
+    """One vehicle's route, built visit by visit over the stops still open.
+
+    State: where the vehicle is (``here``) and when it is free (``t``), its trip and shift
+    loads, the stops served, and the owed breaks not yet taken (earliest window first).
+    """
+
+    def __init__(
+        self,
+        problem: RoutingProblem,
+        v: int,
+        final: int | None,
+        stops: list[int],
+        arrays: _Arrays,
+        allowed: np.ndarray,
+    ) -> None:
+        self.problem, self.v, self.stops, self.a, self.allowed = problem, v, stops, arrays, allowed
+        vehicle = self.vehicle = problem.vehicles[v]
+        self.matrix = np.asarray(problem.durations[vehicle.profile], dtype=np.int64)
+        self.cap = _limits(vehicle.capacities, problem.n_dims)
+        self.daily_cap = _limits(vehicle.daily_capacities, problem.n_dims)
+        self.final = final
+        if final is not None:
+            facility = problem.facilities[final]
+            self.final_location, self.final_opening = facility.location, facility.opening
+            self.tail = facility.unload_duration + problem.travel(v, facility.location, vehicle.end)
+        self.limit_end = vehicle.shift.end
+        if vehicle.max_route_duration:
+            self.limit_end = min(self.limit_end, vehicle.shift.start + vehicle.max_route_duration)
+        self.breaks = sorted(
+            owed_breaks(vehicle), key=lambda b: vehicle.breaks[b].start_window.start
+        )
+        self.here, self.t = vehicle.start, vehicle.shift.start
+        self.load = np.zeros_like(self.cap)
+        self.daily = np.zeros_like(self.cap)
+        self.served = 0
+        self.visits: list[PlannedVisit] = []
+
+    def run(self, open_: np.ndarray, urgency: Urgency) -> RoutePlan | None:
+        """The route (None when it serves nothing); marks the stops it serves as taken."""
+        while True:
+            due = self._due_break()
+            if due is None:
+                break  # a break window was missed: end the route here (the checker decides)
+            if due:
+                continue
+            row = self._choose(open_, urgency)
+            if row is not None:
+                self._visit(row, open_)
+                continue
+            if not self._unload(open_):
+                break
+        return self._finish()
+
+    def _break_at(self, bt: int, b: int | None = None) -> None:
+        """Take owed break ``b`` (default: the next one) at ``bt``."""
+        if b is None:
+            b = self.breaks[0]
+        self.breaks.remove(b)
+        self.visits.append(PlannedVisit(VisitKind.BREAK, b, bt))
+        self.t = bt + self.vehicle.breaks[b].duration
+
+    def _due_break(self) -> bool | None:
+        """Take a break now if its window is open (the earliest moment, at this place).
+
+        True: taken; False: none due; None: its window has already closed.
+        """
+        if not self.breaks:
+            return False
+        window = self.vehicle.breaks[self.breaks[0]].start_window
+        if self.t < window.start:
+            return False
+        if self.t > window.end:
+            self.breaks.pop(0)
+            return None
+        self._break_at(self.t)
+        return True
+
+    def home_time(
+        self, after: np.ndarray, positions: np.ndarray, must_unload: np.ndarray
+    ) -> np.ndarray:
         """Arrival home after serving candidates (via the final unload when needed)."""
-        direct = after + matrix[positions, vehicle.end]
-        if ef is None:
+        direct = after + self.matrix[positions, self.vehicle.end]
+        if self.final is None:
             return direct
-        at_ef = after + matrix[positions, ef_loc]
-        if ef_open is not None:
-            at_ef = np.where(at_ef <= ef_open.end, np.maximum(at_ef, ef_open.start), _BIG)
-        return np.where(must_unload, at_ef + tail, direct)
+        at_final = after + self.matrix[positions, self.final_location]
+        opening = self.final_opening
+        if opening is not None:
+            at_final = np.where(at_final <= opening.end, np.maximum(at_final, opening.start), _BIG)
+        return np.where(must_unload, at_final + self.tail, direct)
 
-    def pending_break_time(until: np.ndarray) -> np.ndarray:
+    def pending_break_time(self, until: np.ndarray) -> np.ndarray:
+        """Seconds of the breaks not yet taken whose windows open before ``until``."""
         extra = np.zeros_like(until)
-        for b in breaks:
-            brk = vehicle.breaks[b]
+        for b in self.breaks:
+            brk = self.vehicle.breaks[b]
             extra += np.where(until > brk.start_window.start, brk.duration, 0)
         return extra
 
-    while True:
-        # Take a break now if its window is open (the earliest moment, at this place).
-        if breaks and t >= vehicle.breaks[breaks[0]].start_window.start:
-            b = breaks.pop(0)
-            brk = vehicle.breaks[b]
-            if t > brk.start_window.end:
-                break  # missed: end the route here (the checker decides)
-            visits.append(PlannedVisit(VisitKind.BREAK, b, t))
-            t += brk.duration
-            continue
-        cand = np.flatnonzero(allowed & open_)
-        if ef is None:
-            cand = cand[~loaded[cand]] if problem.facilities else cand
-        if vehicle.max_stops and served >= vehicle.max_stops:
-            cand = cand[:0]
-        choice = None
-        if cand.size:
-            arrival = t + matrix[here, location[cand]]
-            start = _earliest(arrival, w_starts[cand], w_ends[cand])
-            after = start + service[cand]
-            new_load = load[None, :] + demand[cand]
-            fits = (new_load <= cap[None, :]).all(axis=1)
-            fits &= (daily[None, :] + demand[cand] <= daily_cap[None, :]).all(axis=1)
-            fits &= start < _BIG
-            must_unload = new_load.sum(axis=1) > 0
-            home = home_time(after, location[cand], must_unload)
-            home = home + pending_break_time(home)
-            fits &= home <= limit_end
-            if breaks:
-                first = vehicle.breaks[breaks[0]].start_window
-                # A visit may not end after the window of the next break has closed.
-                fits &= (after <= first.end) | (after < first.start)
-            if fits.any():
-                pick = np.flatnonzero(fits)
-                score = start[pick] - t
-                if urgency.weight:
-                    ends = w_ends[cand[pick]]
-                    closes = np.where(ends >= start[pick][:, None], ends, _BIG).min(axis=1)
-                    short = np.maximum(0, urgency.horizon - (closes - start[pick]))
-                    score = score - urgency.weight * short
-                choice = int(cand[pick[np.argmin(score)]])
-        if choice is not None:
-            row = choice
-            arrival_t = t + int(matrix[here, location[row]])
-            start_t = int(
-                _earliest(np.array([arrival_t]), w_starts[row : row + 1], w_ends[row : row + 1])[0]
-            )
-            if breaks:
-                brk = vehicle.breaks[breaks[0]]
-                if start_t >= brk.start_window.start:
-                    # The break window opens before service: take it first, then go.
-                    b = breaks.pop(0)
-                    bt = max(t, brk.start_window.start)
-                    visits.append(PlannedVisit(VisitKind.BREAK, b, bt))
-                    t = bt + brk.duration
-                    continue
-            visits.append(PlannedVisit(VisitKind.STOP, stops[row], start_t))
-            t = start_t + int(service[row])
-            here = int(location[row])
-            load = load + demand[row]
-            daily = daily + demand[row]
-            served += 1
-            open_[row] = False
-            continue
-        # Nothing fits: unload if that could make room, else go home.
-        if load.sum() > 0 and problem.facilities and served:
-            best: tuple[int, int] | None = None
-            for f in range(len(problem.facilities)):
-                unload = _unload(problem, v, f, here, t)
-                if unload is None:
-                    continue
-                finish = unload + problem.facilities[f].unload_duration
-                back = finish + problem.travel(v, problem.facilities[f].location, vehicle.end)
-                back += int(pending_break_time(np.array([back]))[0])
-                if back > limit_end:
-                    continue
-                if best is None or finish < best[0]:
-                    best = (finish, f)
-            if (
-                best is not None
-                and any((allowed & open_ & ((demand <= cap[None, :]).all(axis=1))).tolist())
-                and best[0] < limit_end
-            ):
-                finish, f = best
-                if breaks:
-                    window = vehicle.breaks[breaks[0]].start_window
-                    if finish > window.end and finish >= window.start and t <= window.end:
-                        # The unload would run past the break window: break first.
-                        b = breaks.pop(0)
-                        bt = max(t, window.start)
-                        visits.append(PlannedVisit(VisitKind.BREAK, b, bt))
-                        t = bt + vehicle.breaks[b].duration
-                        continue
-                visits.append(
-                    PlannedVisit(
-                        VisitKind.FACILITY, f, finish - problem.facilities[f].unload_duration
-                    )
-                )
-                t, here = finish, problem.facilities[f].location
-                load = np.zeros_like(load)
+    def _choose(self, open_: np.ndarray, urgency: Urgency) -> int | None:
+        """The open stop that fits and can start soonest (less the urgency bonus), or None."""
+        a, t = self.a, self.t
+        cand = np.flatnonzero(self.allowed & open_)
+        if self.final is None and self.problem.facilities:
+            cand = cand[~a.loaded[cand]]
+        if self.vehicle.max_stops and self.served >= self.vehicle.max_stops:
+            return None
+        if not cand.size:
+            return None
+        arrival = t + self.matrix[self.here, a.location[cand]]
+        start = _earliest(arrival, a.w_starts[cand], a.w_ends[cand])
+        after = start + a.service[cand]
+        new_load = self.load[None, :] + a.demand[cand]
+        fits = (new_load <= self.cap[None, :]).all(axis=1)
+        fits &= (self.daily[None, :] + a.demand[cand] <= self.daily_cap[None, :]).all(axis=1)
+        fits &= start < _BIG
+        home = self.home_time(after, a.location[cand], new_load.sum(axis=1) > 0)
+        fits &= home + self.pending_break_time(home) <= self.limit_end
+        if self.breaks:
+            first = self.vehicle.breaks[self.breaks[0]].start_window
+            # A visit may not end after the window of the next break has closed.
+            fits &= (after <= first.end) | (after < first.start)
+        if not fits.any():
+            return None
+        pick = np.flatnonzero(fits)
+        score = start[pick] - t
+        if urgency.weight:
+            ends = a.w_ends[cand[pick]]
+            closes = np.where(ends >= start[pick][:, None], ends, _BIG).min(axis=1)
+            short = np.maximum(0, urgency.horizon - (closes - start[pick]))
+            score = score - urgency.weight * short
+        return int(cand[pick[np.argmin(score)]])
+
+    def _visit(self, row: int, open_: np.ndarray) -> None:
+        """Serve the stop in ``row``, or first take the break whose window opens before it."""
+        a = self.a
+        arrival = self.t + int(self.matrix[self.here, a.location[row]])
+        start = int(
+            _earliest(np.array([arrival]), a.w_starts[row : row + 1], a.w_ends[row : row + 1])[0]
+        )
+        if self.breaks:
+            window = self.vehicle.breaks[self.breaks[0]].start_window
+            if start >= window.start:
+                self._break_at(max(self.t, window.start))
+                return
+        self.visits.append(PlannedVisit(VisitKind.STOP, self.stops[row], start))
+        self.t = start + int(a.service[row])
+        self.here = int(a.location[row])
+        self.load = self.load + a.demand[row]
+        self.daily = self.daily + a.demand[row]
+        self.served += 1
+        open_[row] = False
+
+    def _unload(self, open_: np.ndarray) -> bool:
+        """Unload (or first take a break) when that could make room; False: go home."""
+        problem = self.problem
+        if not (self.load.sum() > 0 and problem.facilities and self.served):
+            return False
+        best = self._soonest_unload()
+        room = (self.a.demand <= self.cap[None, :]).all(axis=1)
+        if best is None or not any((self.allowed & open_ & room).tolist()):
+            return False
+        finish, f = best
+        if finish >= self.limit_end:
+            return False
+        if self.breaks:
+            window = self.vehicle.breaks[self.breaks[0]].start_window
+            if finish > window.end and finish >= window.start and self.t <= window.end:
+                self._break_at(max(self.t, window.start))  # the unload would outlast the window
+                return True
+        facility = problem.facilities[f]
+        self.visits.append(PlannedVisit(VisitKind.FACILITY, f, finish - facility.unload_duration))
+        self.t, self.here = finish, facility.location
+        self.load = np.zeros_like(self.load)
+        return True
+
+    def _soonest_unload(self) -> tuple[int, int] | None:
+        """(finish, facility) of the unload that finishes soonest and still lets the vehicle
+        get home in time."""
+        problem, v = self.problem, self.v
+        best: tuple[int, int] | None = None
+        for f, facility in enumerate(problem.facilities):
+            unload = _unload(problem, v, f, self.here, self.t)
+            if unload is None:
                 continue
-        break
-    if not any(visit.kind is VisitKind.STOP for visit in visits):
-        return None  # nothing served: the vehicle stays home
-    must_unload = bool(load.sum() > 0 and ef is not None)
-    for b in list(breaks):
-        # A break is owed when the route is still running as its window opens.
-        brk = vehicle.breaks[b]
-        home = int(home_time(np.array([t]), np.array([here]), np.array([must_unload]))[0])
-        if home > brk.start_window.start and t <= brk.start_window.end:
-            bt = max(t, brk.start_window.start)
-            visits.append(PlannedVisit(VisitKind.BREAK, b, bt))
-            t = bt + brk.duration
-    if must_unload:
-        start_ef = _unload(problem, v, ef, here, t)
-        visits.append(PlannedVisit(VisitKind.FACILITY, ef, start_ef))
-    return RoutePlan(v, tuple(visits), departure=vehicle.shift.start)
+            finish = unload + facility.unload_duration
+            back = finish + problem.travel(v, facility.location, self.vehicle.end)
+            back += int(self.pending_break_time(np.array([back]))[0])
+            if back > self.limit_end:
+                continue
+            if best is None or finish < best[0]:
+                best = (finish, f)
+        return best
+
+    def _finish(self) -> RoutePlan | None:
+        """Owed breaks and the final unload after the last visit; None if nothing was served."""
+        if not any(visit.kind is VisitKind.STOP for visit in self.visits):
+            return None  # nothing served: the vehicle stays home
+        must_unload = bool(self.load.sum() > 0 and self.final is not None)
+        for b in list(self.breaks):
+            # A break is owed when the route is still running as its window opens.
+            window = self.vehicle.breaks[b].start_window
+            home = self.home_time(
+                np.array([self.t]), np.array([self.here]), np.array([must_unload])
+            )
+            if int(home[0]) > window.start and self.t <= window.end:
+                self._break_at(max(self.t, window.start), b)
+        if must_unload:
+            start = _unload(self.problem, self.v, self.final, self.here, self.t)
+            self.visits.append(PlannedVisit(VisitKind.FACILITY, self.final, start))
+        return RoutePlan(self.v, tuple(self.visits), departure=self.vehicle.shift.start)
+
+
+def greedy_plan(
+    problem: RoutingProblem,
+    exclude: frozenset[int] = frozenset(),
+    deadline: Deadline | None = None,
+) -> RoutingPlan:
+    """The best constructed plan over the same eligibility as the OR-Tools model."""
+    keep = [i for i in range(len(problem.stops)) if i not in exclude]
+    vehicles = fleet(problem, keep)
+    eligible = eligible_vehicles(problem, vehicles, keep)
+    plan = construct_best(problem, eligible, vehicles.final_facility, deadline)
+    skipped = dict(plan.skipped)
+    for i, able in eligible.items():
+        if not able:
+            skipped[i] = SkipReason.NO_VEHICLE_WITH_SKILLS
+    return RoutingPlan(plan.routes, skipped)
+
+
+class ConstructEngine:
+    """The constructive heuristic as an engine: the last resort, fast and never empty-handed.
+
+    ``options.deterministic`` builds every urgency setting whatever the clock says (the plan
+    then depends on the problem only). ``options.start``, ``options.seed`` and
+    ``options.settings`` are ignored: construction has no start and no randomness.
+    ``options.on_solution`` is not called, since the one plan is ready at once.
+    """
+
+    family = SolverFamily.GREEDY
+
+    def unsupported(self, problem: RoutingProblem, exclude: frozenset[int]) -> list[str]:
+        """Nothing: the heuristic respects every rule (it serves what it can)."""
+        return []
+
+    def solve(
+        self, problem: RoutingProblem, deadline: Deadline, options: EngineOptions
+    ) -> EngineResult:
+        """The constructed plan. ~0.1 s per urgency setting at 2000 stops; the first always
+        runs, even past the deadline, since an answer slightly late beats none."""
+        timer = PhaseTimer()
+        clock = None if options.deterministic else deadline
+        with timer("construct"):
+            plan = greedy_plan(problem, options.exclude, clock)
+        return EngineResult(
+            plan=plan,
+            engine="greedy.construct",
+            status=Status.FEASIBLE,
+            solutions=1,
+            timings=timer.timings,
+        )

@@ -24,7 +24,7 @@ import bisect
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -33,6 +33,7 @@ import numpy as np
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing import multitrip
+from solvers.routing.engine import EngineOptions, EngineResult, Improvement, PhaseTimer
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
 from solvers.routing.problem import RoutingProblem, Vehicle
 from solvers.status import SolveReport, SolverFamily, Status
@@ -41,6 +42,8 @@ _INT_MAX = np.iinfo(np.int64).max
 # Rates are exact rationals per metre and per second; this bounds their denominators so the
 # scaled integers stay far from int64 overflow even for city-sized routes.
 _MAX_DENOMINATOR = 10_000
+#: Iterations of a deterministic run (the clock is ignored then).
+DETERMINISTIC_ITERATIONS = 2000
 
 
 def unsupported_features(
@@ -56,16 +59,11 @@ def unsupported_features(
             found.append("driver breaks")
         if any(v.max_stops for v in problem.vehicles):
             found.append("max stops per vehicle")
-    stops = [s for i, s in enumerate(problem.stops) if i not in exclude]
-    if any(len(s.time_windows) > 1 for s in stops):
+    keep = [i for i in range(len(problem.stops)) if i not in exclude]
+    if any(len(problem.stops[i].time_windows) > 1 for i in keep):
         found.append("several time windows per stop")
-    all_vehicles = frozenset(range(len(problem.vehicles)))
-    for s in stops:
-        eligible = s.allowed_vehicles if s.allowed_vehicles is not None else all_vehicles
-        eligible = frozenset(k for k in eligible if s.required_skills <= problem.vehicles[k].skills)
-        if eligible != all_vehicles:
-            found.append("skills or allowed vehicles")
-            break
+    if not problem.eligible[keep].all():
+        found.append("skills or allowed vehicles")
     return found
 
 
@@ -128,6 +126,44 @@ class _Stop:
         return self._deadline.expired()
 
 
+class PyvrpEngine:
+    """PyVRP behind the engine protocol.
+
+    ``options.deterministic`` stops after ``DETERMINISTIC_ITERATIONS`` instead of at the
+    deadline; ``options.settings["max_iterations"]`` sets that limit explicitly (and applies
+    whatever ``deterministic`` says). Other settings keys and ``options.start`` are ignored:
+    PyVRP builds its own initial population. The search reports no plans on the way, so
+    ``options.on_solution`` hears only of the final plan.
+    """
+
+    family = SolverFamily.PYVRP
+
+    def unsupported(self, problem: RoutingProblem, exclude: frozenset[int]) -> list[str]:
+        """What :func:`unsupported_features` finds."""
+        return unsupported_features(problem, exclude)
+
+    def solve(
+        self, problem: RoutingProblem, deadline: Deadline, options: EngineOptions
+    ) -> EngineResult:
+        """The best plan PyVRP finds by ``deadline``; FEASIBLE, since PyVRP proves nothing."""
+        max_iterations = options.settings.get("max_iterations")
+        if max_iterations is None and options.deterministic:
+            max_iterations = DETERMINISTIC_ITERATIONS
+        timer = PhaseTimer()
+        plan, cost = _solve(
+            problem,
+            deadline,
+            options.seed,
+            options.exclude,
+            max_iterations,  # type: ignore[arg-type]
+            None,
+            timer,
+        )
+        if options.on_solution is not None:
+            options.on_solution(Improvement(cost, len(plan.routes), plan))
+        return EngineResult(plan=plan, engine="pyvrp", solutions=1, timings=timer.timings)
+
+
 def solve(
     problem: RoutingProblem,
     deadline: Deadline,
@@ -142,6 +178,30 @@ def solve(
     the caller. Raises SolverFailedError when PyVRP is missing, declines the problem, or finds no
     feasible plan.
     """
+    started = time.monotonic()
+    timer = PhaseTimer()
+    plan, _ = _solve(problem, deadline, seed, exclude, max_iterations, on_improvement, timer)
+    report = SolveReport(
+        family=SolverFamily.PYVRP,
+        engine="pyvrp",
+        status=Status.FEASIBLE,
+        objective=float("nan"),  # the checker's recomputation replaces this
+        wall_time=time.monotonic() - started,
+        timings=timer.timings,
+    )
+    return plan, report
+
+
+def _solve(
+    problem: RoutingProblem,
+    deadline: Deadline,
+    seed: int,
+    exclude: frozenset[int],
+    max_iterations: int | None,
+    on_improvement: Callable[[int, float], None] | None,
+    timer: PhaseTimer,
+) -> tuple[RoutingPlan, float]:
+    """The plan, and PyVRP's own (scaled) cost of it."""
     try:
         import pyvrp
         from pyvrp.solve import SolveParams
@@ -150,42 +210,39 @@ def solve(
     reasons = unsupported_features(problem, exclude)
     if reasons:
         raise SolverFailedError("pyvrp: cannot model " + ", ".join(reasons))
-    started = time.monotonic()
     trips = bool(problem.facilities)
-    clock = multitrip.Clock.without(multitrip.common_breaks(problem) or () if trips else ())
     keep = [i for i in range(len(problem.stops)) if i not in exclude]
-    data, layout = _problem_data(pyvrp, problem, keep, clock)
-
+    with timer("build"):
+        clock = multitrip.Clock.without(multitrip.common_breaks(problem) or () if trips else ())
+        data, layout = _problem_data(pyvrp, problem, keep, clock)
     stop_at = deadline
     if trips:  # finishing the routes (breaks, last unloads) comes after the search
         stop_at = Deadline(deadline.at - min(0.2 * deadline.remaining(), 0.05 + 0.0002 * len(keep)))
-    stop = _Stop(stop_at, max_iterations, on_improvement)
-    result = pyvrp.solve(
-        data, stop=stop, seed=seed, collect_stats=False, display=False, params=SolveParams()
-    )
+    with timer("search"):
+        result = pyvrp.solve(
+            data,
+            stop=_Stop(stop_at, max_iterations, on_improvement),
+            seed=seed,
+            collect_stats=False,
+            display=False,
+            params=SolveParams(),
+        )
     best = result.best
     if not best.is_feasible():
         raise SolverFailedError("pyvrp: no feasible solution within the budget")
-
-    routes = [_route(pyvrp, problem, route, keep, layout, clock) for route in best.routes()]
-    served = {v.ref for r in routes for v in r.visits if v.kind is VisitKind.STOP}
-    skipped = {
-        i: (
-            SkipReason.SKIPPED_FOR_COST
-            if problem.stops[i].optional
-            else SkipReason.NO_CAPACITY_LEFT
-        )
-        for i in keep
-        if i not in served
-    }
-    report = SolveReport(
-        family=SolverFamily.PYVRP,
-        engine="pyvrp",
-        status=Status.FEASIBLE,
-        objective=float("nan"),  # the checker's recomputation replaces this
-        wall_time=time.monotonic() - started,
-    )
-    return RoutingPlan(routes=tuple(routes), skipped=skipped), report
+    with timer("finish"):
+        routes = [_route(pyvrp, problem, route, keep, layout, clock) for route in best.routes()]
+        served = {v.ref for r in routes for v in r.visits if v.kind is VisitKind.STOP}
+        skipped = {
+            i: (
+                SkipReason.SKIPPED_FOR_COST
+                if problem.stops[i].optional
+                else SkipReason.NO_CAPACITY_LEFT
+            )
+            for i in keep
+            if i not in served
+        }
+    return RoutingPlan(routes=tuple(routes), skipped=skipped), float(result.cost())
 
 
 @dataclass
@@ -194,6 +251,9 @@ class _Layout:
 
     members: list[list[int]]  # vehicle indices per PyVRP vehicle type (taken in order)
     first_facility: int = 0  # PyVRP depot index of facility 0 (reload depots follow it)
+    depot_index: dict[int, int] = field(default_factory=dict)  # start location -> depot
+    end_index: dict[int, int] = field(default_factory=dict)  # end location -> depot
+    ends: list[int] = field(default_factory=list)  # distinct end locations, ascending
 
 
 def _problem_data(
@@ -202,114 +262,17 @@ def _problem_data(
     """The PyVRP ProblemData of ``problem`` (relaxed as ``multitrip`` says when it has trips)."""
     trips = bool(problem.facilities)
     scale = _scale(problem)
-    n_dims = problem.n_dims
-    n_locations = len(problem.location_ids)
-
-    # Depots: one per distinct start/end location (locations are ours, unchanged); with trips
-    # the facilities as reload depots, and one virtual end per distinct end location.
-    homes = {v.start for v in problem.vehicles}
-    ends = sorted({v.end for v in problem.vehicles})
-    if not trips:
-        homes |= set(ends)
-    depot_index = {loc: i for i, loc in enumerate(sorted(homes))}
-    depots = [pyvrp.Depot(location=loc) for loc in sorted(homes)]
-    layout = _Layout(members=[], first_facility=len(depots))
-    for f in problem.facilities:
-        opening = f.opening
-        depots.append(
-            pyvrp.Depot(
-                location=f.location,
-                tw_early=clock(opening.start) if opening else 0,
-                tw_late=clock(opening.end) if opening else _INT_MAX,
-                service_duration=int(f.unload_duration),
-                name=f.id,
-            )
-        )
-    end_index = depot_index
-    if trips:
-        end_index = {end: len(depots) + j for j, end in enumerate(ends)}
-        depots += [pyvrp.Depot(location=n_locations + j) for j in range(len(ends))]
-
-    clients = []
-    for i in keep:
-        s = problem.stops[i]
-        window = s.time_windows[0] if s.time_windows else None
-        clients.append(
-            pyvrp.Client(
-                location=s.location,
-                pickup=list(s.demands) if s.demands else [0] * n_dims,
-                service_duration=int(s.service_duration),
-                tw_early=clock(int(window.start)) if window else 0,
-                tw_late=clock(int(window.end)) if window else _INT_MAX,
-                prize=_scaled(s.skip_penalty, scale) if s.optional else 0,
-                required=not s.optional,
-                name=s.id,
-            )
-        )
-
+    depots, layout = _depots(pyvrp, problem, clock)
+    clients = [_client(pyvrp, problem, i, clock, scale) for i in keep]
     any_costs = any(v.cost_per_km or v.cost_per_hour for v in problem.vehicles)
-    groups: dict[tuple, list[int]] = {}
-    for k, v in enumerate(problem.vehicles):
-        groups.setdefault(_vehicle_key(v), []).append(k)
-    reload_depots = [layout.first_facility + f for f in range(len(problem.facilities))]
-    vehicle_types = []
-    for ks in groups.values():
-        v = problem.vehicles[ks[0]]
-        capacity = list(v.capacities) if v.capacities is not None else [_INT_MAX // 4] * n_dims
-        extra: dict[str, Any] = {}
-        if trips:
-            limits = multitrip.trip_limits(problem, ks[0])
-            if limits.capacities is not None:
-                capacity = list(limits.capacities)
-            extra = {"reload_depots": reload_depots}
-            if limits.max_trips is not None:
-                extra["max_reloads"] = limits.max_trips - 1
-        elif v.daily_capacities is not None:  # no facilities: one trip per route
-            capacity = [min(a, b) for a, b in zip(capacity, v.daily_capacities, strict=True)]
-        has_distances = problem.distances[v.profile] is not None
-        shift_duration = _INT_MAX
-        if v.max_route_duration:
-            shift_duration = max(0, int(v.max_route_duration) - clock.break_seconds)
-        vehicle_types.append(
-            pyvrp.VehicleType(
-                num_available=len(ks),
-                capacity=capacity if n_dims else [],
-                start_depot=depot_index[v.start],
-                end_depot=end_index[v.end],
-                fixed_cost=_scaled(v.fixed_cost, scale),
-                tw_early=clock(int(v.shift.start)),
-                tw_late=clock(int(v.shift.end)),
-                shift_duration=shift_duration,
-                unit_distance_cost=(_scaled(v.cost_per_km, scale, 1000) if has_distances else 0)
-                if any_costs
-                else 1,
-                unit_duration_cost=_scaled(v.cost_per_hour, scale, 3600) if any_costs else 0,
-                profile=v.profile,
-                name=v.id,
-                **extra,
-            )
-        )
-        layout.members.append(ks)
-
-    durations = [np.asarray(m, dtype=np.int64) for m in problem.durations]
-    distances = [
-        np.asarray(problem.distances[k], dtype=np.int64)
-        if any_costs and problem.distances[k] is not None
-        else durations[k]  # no costs at all: minimise travel time, as the OR-Tools model does
-        for k in range(len(durations))
-    ]
-    if trips:
-        extended = [
-            _with_virtual_ends(problem, t, c, ends)
-            for t, c in zip(durations, distances, strict=True)
-        ]
-        durations = [t for t, _ in extended]
-        distances = [c for _, c in extended]
+    vehicle_types = _vehicle_types(pyvrp, problem, layout, clock, scale, any_costs)
+    durations, distances = _matrices(problem, layout.ends, any_costs)
     if problem.minimize_vehicles_first:
         big = int(sum(int(m.max()) for m in distances) * max(1, len(keep)) + 1)
         vehicle_types = [vt.replace(fixed_cost=vt.fixed_cost + big) for vt in vehicle_types]
 
-    names = [*problem.location_ids, *(f"end:{problem.location_ids[e]}" for e in ends if trips)]
+    ends = layout.ends if trips else []
+    names = [*problem.location_ids, *(f"end:{problem.location_ids[e]}" for e in ends)]
     locations = [pyvrp.Location(x=0.0, y=0.0, name=name) for name in names]
     try:
         data = pyvrp.ProblemData(
@@ -323,6 +286,139 @@ def _problem_data(
     except (ValueError, IndexError) as exc:
         raise SolverFailedError(f"pyvrp: rejected the problem ({exc})") from exc
     return data, layout
+
+
+def _depots(pyvrp: Any, problem: RoutingProblem, clock: multitrip.Clock) -> tuple[list, _Layout]:
+    """One depot per distinct start/end location (locations are ours, unchanged); with trips
+    the facilities as reload depots, and one virtual end per distinct end location."""
+    trips = bool(problem.facilities)
+    homes = {v.start for v in problem.vehicles}
+    ends = sorted({v.end for v in problem.vehicles})
+    if not trips:
+        homes |= set(ends)
+    depot_index = {loc: i for i, loc in enumerate(sorted(homes))}
+    depots = [pyvrp.Depot(location=loc) for loc in sorted(homes)]
+    layout = _Layout(members=[], first_facility=len(depots), depot_index=depot_index, ends=ends)
+    for f in problem.facilities:
+        opening = f.opening
+        depots.append(
+            pyvrp.Depot(
+                location=f.location,
+                tw_early=clock(opening.start) if opening else 0,
+                tw_late=clock(opening.end) if opening else _INT_MAX,
+                service_duration=int(f.unload_duration),
+                name=f.id,
+            )
+        )
+    layout.end_index = depot_index
+    if trips:
+        layout.end_index = {end: len(depots) + j for j, end in enumerate(ends)}
+        depots += [pyvrp.Depot(location=len(problem.location_ids) + j) for j in range(len(ends))]
+    return depots, layout
+
+
+def _client(pyvrp: Any, problem: RoutingProblem, i: int, clock: multitrip.Clock, scale: int) -> Any:
+    """Stop i as a PyVRP client (its single window on the clock, its penalty as a prize)."""
+    s = problem.stops[i]
+    window = s.time_windows[0] if s.time_windows else None
+    return pyvrp.Client(
+        location=s.location,
+        pickup=list(s.demands),
+        service_duration=int(s.service_duration),
+        tw_early=clock(int(window.start)) if window else 0,
+        tw_late=clock(int(window.end)) if window else _INT_MAX,
+        prize=_scaled(s.skip_penalty, scale) if s.optional else 0,
+        required=not s.optional,
+        name=s.id,
+    )
+
+
+def _vehicle_types(
+    pyvrp: Any,
+    problem: RoutingProblem,
+    layout: _Layout,
+    clock: multitrip.Clock,
+    scale: int,
+    any_costs: bool,
+) -> list:
+    """One PyVRP vehicle type per group of identical vehicles (recorded in ``layout``)."""
+    groups: dict[tuple, list[int]] = {}
+    for k, v in enumerate(problem.vehicles):
+        groups.setdefault(_vehicle_key(v), []).append(k)
+    vehicle_types = []
+    for ks in groups.values():
+        vehicle_types.append(_vehicle_type(pyvrp, problem, ks, layout, clock, scale, any_costs))
+        layout.members.append(ks)
+    return vehicle_types
+
+
+def _vehicle_type(
+    pyvrp: Any,
+    problem: RoutingProblem,
+    ks: list[int],
+    layout: _Layout,
+    clock: multitrip.Clock,
+    scale: int,
+    any_costs: bool,
+) -> Any:
+    """The vehicle type of the identical vehicles ``ks``."""
+    n_dims = problem.n_dims
+    v = problem.vehicles[ks[0]]
+    capacity = list(v.capacities) if v.capacities is not None else [_INT_MAX // 4] * n_dims
+    extra: dict[str, Any] = {}
+    if problem.facilities:
+        limits = multitrip.trip_limits(problem, ks[0])
+        if limits.capacities is not None:
+            capacity = list(limits.capacities)
+        extra = {
+            "reload_depots": [layout.first_facility + f for f in range(len(problem.facilities))]
+        }
+        if limits.max_trips is not None:
+            extra["max_reloads"] = limits.max_trips - 1
+    elif v.daily_capacities is not None:  # no facilities: one trip per route
+        capacity = [min(a, b) for a, b in zip(capacity, v.daily_capacities, strict=True)]
+    has_distances = problem.distances[v.profile] is not None
+    shift_duration = _INT_MAX
+    if v.max_route_duration:
+        shift_duration = max(0, int(v.max_route_duration) - clock.break_seconds)
+    return pyvrp.VehicleType(
+        num_available=len(ks),
+        capacity=capacity if n_dims else [],
+        start_depot=layout.depot_index[v.start],
+        end_depot=layout.end_index[v.end],
+        fixed_cost=_scaled(v.fixed_cost, scale),
+        tw_early=clock(int(v.shift.start)),
+        tw_late=clock(int(v.shift.end)),
+        shift_duration=shift_duration,
+        unit_distance_cost=(_scaled(v.cost_per_km, scale, 1000) if has_distances else 0)
+        if any_costs
+        else 1,
+        unit_duration_cost=_scaled(v.cost_per_hour, scale, 3600) if any_costs else 0,
+        profile=v.profile,
+        name=v.id,
+        **extra,
+    )
+
+
+def _matrices(
+    problem: RoutingProblem, ends: list[int], any_costs: bool
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Duration and cost matrices per profile (with the virtual ends when there are trips)."""
+    durations = [np.asarray(m, dtype=np.int64) for m in problem.durations]
+    distances = [
+        np.asarray(problem.distances[k], dtype=np.int64)
+        if any_costs and problem.distances[k] is not None
+        else durations[k]  # no costs at all: minimise travel time, as the OR-Tools model does
+        for k in range(len(durations))
+    ]
+    if problem.facilities:
+        extended = [
+            _with_virtual_ends(problem, t, c, ends)
+            for t, c in zip(durations, distances, strict=True)
+        ]
+        durations = [t for t, _ in extended]
+        distances = [c for _, c in extended]
+    return durations, distances
 
 
 def _with_virtual_ends(

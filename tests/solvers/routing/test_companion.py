@@ -1,4 +1,4 @@
-"""The PyVRP companion process: answers, honours deadlines, and dies with its parent."""
+"""The second-core companion process: answers, streams, honours deadlines, dies with its parent."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from solvers.routing import companion
 from solvers.routing.checker import evaluate
 from solvers.routing.companion import Companion
 from solvers.routing.problem import Break, TimeWindow
+from solvers.status import SolverFamily
+
+PYVRP, ORTOOLS = SolverFamily.PYVRP, SolverFamily.ORTOOLS
 
 pytest.importorskip("pyvrp")
 
@@ -42,7 +45,7 @@ def test_companion_returns_a_checker_feasible_plan():
     """The plan computed in the child process arrives intact and passes the checker."""
     p = problem(tuple(stop(f"s{i}", i) for i in range(1, 6)), vehicles=(vehicle("a"),))
     deadline = Deadline.after(1.0)
-    plan = Companion(p, deadline, seed=1, exclude=frozenset()).result(deadline, grace=5.0)
+    plan = Companion(p, deadline, PYVRP, seed=1).result(deadline, grace=5.0).plan
     evaluation = evaluate(p, plan)
     assert evaluation.feasible
     assert evaluation.served == frozenset(range(5))
@@ -53,7 +56,7 @@ def test_companion_reports_a_declined_problem_as_solver_failure():
     p = problem((stop("s1", 2),), vehicles=(vehicle(breaks=(Break("b", TimeWindow(0, 9), 5),)),))
     deadline = Deadline.after(1.0)
     with pytest.raises(SolverFailedError, match="breaks"):
-        Companion(p, deadline, seed=1, exclude=frozenset()).result(deadline, grace=5.0)
+        Companion(p, deadline, PYVRP, seed=1).result(deadline, grace=5.0)
 
 
 def test_companion_dies_when_its_parent_is_killed(tmp_path):
@@ -72,7 +75,7 @@ def test_companion_dies_when_its_parent_is_killed(tmp_path):
                 from solvers.budget import Deadline
                 from solvers.routing.companion import Companion
                 p = problem(tuple(stop(f"s{{i}}", i) for i in range(1, 8)), vehicles=(vehicle(),))
-                c = Companion(p, Deadline.after(120), seed=1, exclude=frozenset())
+                c = Companion(p, Deadline.after(120), PYVRP, seed=1)
                 open({str(pid_file)!r}, "w").write(str(c._process.pid))
                 time.sleep(120)
                 """
@@ -115,10 +118,10 @@ def test_a_warm_companion_solves_in_the_waiting_process(warm):
     assert standby is not None and standby.poll() is None
     p = _small_problem()
     deadline = Deadline.after(1.0)
-    handle = Companion(p, deadline, seed=1, exclude=frozenset())
+    handle = Companion(p, deadline, PYVRP, seed=1)
     assert handle._process is standby
     assert companion._standby is None
-    assert evaluate(p, handle.result(deadline, grace=5.0)).feasible
+    assert evaluate(p, handle.result(deadline, grace=5.0).plan).feasible
     companion.replenish()
     assert companion._standby is not None and companion._standby is not standby
 
@@ -130,9 +133,9 @@ def test_a_dead_standby_is_replaced_by_a_fresh_companion(warm):
     standby.wait()
     p = _small_problem()
     deadline = Deadline.after(1.0)
-    handle = Companion(p, deadline, seed=1, exclude=frozenset())
+    handle = Companion(p, deadline, PYVRP, seed=1)
     assert handle._process is not standby
-    assert evaluate(p, handle.result(deadline, grace=5.0)).feasible
+    assert evaluate(p, handle.result(deadline, grace=5.0).plan).feasible
 
 
 def test_a_standby_without_a_job_exits_cleanly(warm):
@@ -148,8 +151,8 @@ def test_an_ortools_companion_solves_what_pyvrp_cannot_model():
     brk = Break("lunch", TimeWindow(0, 100), 10)
     p = problem(tuple(stop(f"s{i}", i) for i in range(1, 6)), vehicles=(vehicle(breaks=(brk,)),))
     deadline = Deadline.after(1.0)
-    handle = Companion(p, deadline, 1, frozenset(), "ortools", {"metaheuristic": "gls"})
-    evaluation = evaluate(p, handle.result(deadline, grace=5.0))
+    handle = Companion(p, deadline, ORTOOLS, 1, frozenset(), {"metaheuristic": "gls"})
+    evaluation = evaluate(p, handle.result(deadline, grace=5.0).plan)
     assert evaluation.feasible
     assert evaluation.served == frozenset(range(5))
 
@@ -157,6 +160,20 @@ def test_an_ortools_companion_solves_what_pyvrp_cannot_model():
 def test_bad_ortools_settings_come_back_as_solver_failure():
     """A setting OrtoolsSettings does not know is reported as a failure, not a crash."""
     deadline = Deadline.after(1.0)
-    handle = Companion(_small_problem(), deadline, 1, frozenset(), "ortools", {"nonsense": 1})
+    handle = Companion(_small_problem(), deadline, ORTOOLS, 1, frozenset(), {"nonsense": 1})
     with pytest.raises(SolverFailedError, match="ortools"):
         handle.result(deadline, grace=5.0)
+
+
+def test_an_overrunning_companion_still_gives_its_last_streamed_plan():
+    """The parent stops waiting at the deadline and kills the child, yet keeps the improving
+    plan the child had already streamed: a late engine never takes its plan down with it."""
+    p = problem(tuple(stop(f"s{i}", 1 + i % 7) for i in range(30)), vehicles=(vehicle("a"),))
+    handle = Companion(p, Deadline.after(60.0), ORTOOLS, 1, frozenset(), {"plan_every": 0.0})
+    waited = Deadline.after(60.0)
+    while handle._received.plans == 0 and not waited.expired():
+        time.sleep(0.05)
+    result = handle.result(Deadline.after(0.0), grace=0.0)
+    assert "last improving plan" in result.strategy
+    assert evaluate(p, result.plan).feasible
+    assert handle._process.poll() is not None  # killed, not left running

@@ -13,6 +13,9 @@ from solvers.routing.checker import evaluate_route, route_violations
 from solvers.routing.plan import PlannedVisit, VisitKind
 from solvers.routing.problem import Break, Facility, TimeWindow
 
+#: Capacities need a load dimension to count in.
+VOLUME = ("volume",)
+
 LUNCH = Break("lunch", TimeWindow(100, 200), 60)
 
 
@@ -36,11 +39,19 @@ def test_full_trips_when_they_keep_most_of_the_day():
     """Daily 19, trips of 4: four full trips (16) can never exceed the day and keep 84 % of it;
     below 90 %, so five trips of 3 (15 of 19, 75 % of a trip) are compared, and four full trips
     stay the better choice. Daily 8, trips of 4: two full trips are the whole day."""
-    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,), daily_capacities=(19,)),))
+    p = problem(
+        (stop("s", 1),),
+        vehicles=(vehicle(capacities=(4,), daily_capacities=(19,)),),
+        dimensions=VOLUME,
+    )
     limits = multitrip.trip_limits(p, 0)
     assert (limits.capacities, limits.max_trips) == ((4,), 4)
     assert limits.kept == 16 / 19
-    exact = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,), daily_capacities=(8,)),))
+    exact = problem(
+        (stop("s", 1),),
+        vehicles=(vehicle(capacities=(4,), daily_capacities=(8,)),),
+        dimensions=VOLUME,
+    )
     assert multitrip.trip_limits(exact, 0) == multitrip.TripLimits((4,), 2, 1.0)
 
 
@@ -48,7 +59,11 @@ def test_smaller_trips_when_full_ones_waste_the_day():
     """Trips of 28, a day of 80 (Kim 1599_stop): two full trips keep 70 % of the day, three trips
     of 26 (integer 80 // 3) keep 97.5 % of it and 93 % of a trip, so three it is; their total can
     never exceed the day."""
-    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(28,), daily_capacities=(80,)),))
+    p = problem(
+        (stop("s", 1),),
+        vehicles=(vehicle(capacities=(28,), daily_capacities=(80,)),),
+        dimensions=VOLUME,
+    )
     limits = multitrip.trip_limits(p, 0)
     assert (limits.capacities, limits.max_trips) == ((26,), 3)
     assert limits.capacities[0] * limits.max_trips <= 80
@@ -57,7 +72,7 @@ def test_smaller_trips_when_full_ones_waste_the_day():
 
 def test_no_daily_capacity_no_trip_limit():
     """Without a daily capacity trips are unlimited and nothing is lost."""
-    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,)),))
+    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(4,)),), dimensions=VOLUME)
     assert multitrip.trip_limits(p, 0) == multitrip.TripLimits((4,), None, 1.0)
     assert multitrip.load_kept(p) == 1.0
 
@@ -65,14 +80,18 @@ def test_no_daily_capacity_no_trip_limit():
 def test_a_daily_capacity_without_a_trip_capacity_is_one_trip_of_the_day():
     """Trucks without a per-trip limit but with a daily one: one trip of the daily capacity is
     exactly the rule, so nothing is lost."""
-    p = problem((stop("s", 1),), vehicles=(vehicle(daily_capacities=(9,)),))
+    p = problem((stop("s", 1),), vehicles=(vehicle(daily_capacities=(9,)),), dimensions=VOLUME)
     assert multitrip.trip_limits(p, 0) == multitrip.TripLimits((9,), 1, 1.0)
 
 
 @given(st.integers(1, 100), st.integers(1, 400))
 def test_trip_limits_never_exceed_the_day(trip, daily):
     """Whatever the capacities, max_trips full trips fit in one day and in the truck."""
-    p = problem((stop("s", 1),), vehicles=(vehicle(capacities=(trip,), daily_capacities=(daily,)),))
+    p = problem(
+        (stop("s", 1),),
+        vehicles=(vehicle(capacities=(trip,), daily_capacities=(daily,)),),
+        dimensions=VOLUME,
+    )
     limits = multitrip.trip_limits(p, 0)
     assert limits.capacities is not None and limits.max_trips is not None
     assert limits.capacities[0] <= trip

@@ -348,4 +348,3 @@ def test_rank_breaks_a_zero_cost_tie_by_driving_time():
     detour = evaluate(p, plan(route(0, ("S", 2), ("S", 0), ("S", 1))))
     assert direct.cost == detour.cost == 0
     assert rank(p, direct) < rank(p, detour)
-

@@ -10,24 +10,21 @@ from checker_cases import route as route_of
 
 from benchmarks.readers.vrptw import read_vrptw
 from benchmarks.readers.waste import read_waste
-from dispatch.routing_convert import problem_from_request
+from dispatch.wire.routing import problem_from_request
 from solvers.budget import Deadline
 from solvers.routing.checker import evaluate
-from solvers.routing.ortools_model import CONSTRUCT_ONLY_ABOVE, OrtoolsSettings
+from solvers.routing.engine import EngineResult
+from solvers.routing.engines.ortools import CONSTRUCT_ONLY_ABOVE, OrtoolsSettings
 from solvers.routing.plan import RoutingPlan, SkipReason, VisitKind
-from solvers.routing.problem import Break, Facility, RoutingProblem, TimeWindow
-from solvers.routing.solve import (
+from solvers.routing.portfolio import (
     INSERTION_COMPANION_UP_TO,
+    Portfolio,
     RoutingOptions,
-    SolveOutcome,
-    _checked,
-    _or_constructed,
-    _ortools_companion,
-    _start_companion,
-    solve,
-    solve_checked,
+    ortools_companion,
 )
-from solvers.status import SolveReport, SolverFamily, Status
+from solvers.routing.problem import Break, Facility, RoutingProblem, TimeWindow
+from solvers.routing.solve import solve, solve_checked
+from solvers.status import SolverFamily, Status
 
 BENCH = Path(__file__).resolve().parents[3].parent / "shared" / "bench"
 
@@ -82,8 +79,8 @@ def test_auto_puts_a_differently_tuned_ortools_beside_when_pyvrp_cannot_model() 
     the worker's own search; the answer is a checked OR-Tools plan."""
     brk = Break("lunch", TimeWindow(0, 100), 10)
     p = problem(tuple(stop(f"s{i}", i) for i in range(1, 6)), vehicles=(vehicle(breaks=(brk,)),))
-    beside = _start_companion(p, Deadline.after(3.0), RoutingOptions(), {})
-    assert beside is not None and beside.engine == "ortools"
+    beside = Portfolio(p, Deadline.after(3.0))._start_second_core()
+    assert beside is not None and beside.family is SolverFamily.ORTOOLS
     beside.cancel()
     outcome = solve_checked(p, Deadline.after(3.0))
     assert outcome.report.family is SolverFamily.ORTOOLS
@@ -97,16 +94,16 @@ def test_disposal_trips_go_to_pyvrp_only_when_its_trip_limits_keep_the_load() ->
     stops = tuple(stop(f"s{i}", i, demands=(2,)) for i in range(1, 6))
     dump = (Facility("dump", 6, None, 30),)
 
-    def companion_engine(daily: int) -> str:
+    def companion_engine(daily: int) -> SolverFamily:
         truck = vehicle(capacities=(10,), daily_capacities=(daily,))
         p = problem(stops, vehicles=(truck,), facilities=dump, dimensions=("volume",))
-        beside = _start_companion(p, Deadline.after(3.0), RoutingOptions(), {})
+        beside = Portfolio(p, Deadline.after(3.0))._start_second_core()
         assert beside is not None
         beside.cancel()
-        return beside.engine
+        return beside.family
 
-    assert companion_engine(20) == "pyvrp"
-    assert companion_engine(14) == "ortools"
+    assert companion_engine(20) is SolverFamily.PYVRP
+    assert companion_engine(14) is SolverFamily.ORTOOLS
 
 
 def test_constructed_plan_replaces_one_that_drops_mandatory_stops() -> None:
@@ -115,16 +112,12 @@ def test_constructed_plan_replaces_one_that_drops_mandatory_stops() -> None:
     p = problem(tuple(stop(f"s{i}", i) for i in range(1, 5)))
     skipped = {i: SkipReason.NO_CAPACITY_LEFT for i in range(2, 4)}
     partial = RoutingPlan(routes=(route_of(0, ("S", 0), ("S", 1)),), skipped=skipped)
-    plan, evaluation = _checked(p, partial, {})
-    report = SolveReport(
-        family=SolverFamily.ORTOOLS,
-        engine="ortools.routing",
-        status=Status.FEASIBLE,
-        objective=evaluation.cost,
-    )
-    outcome = _or_constructed(
-        p, SolveOutcome(plan, report, evaluation), Deadline.after(1.0), RoutingOptions(), {}, 0.0
-    )
+    portfolio = Portfolio(p, Deadline.after(1.0))
+    portfolio._offer(portfolio._checked(SolverFamily.ORTOOLS, EngineResult(partial, "ortools")))
+    assert not portfolio._settled(SolverFamily.GREEDY)
+    portfolio._offer(portfolio._attempt(SolverFamily.GREEDY))
+    outcome = portfolio.best
+    assert outcome is not None
     assert outcome.report.engine == "greedy.construct"
     assert outcome.evaluation.served == frozenset(range(4))
     assert "left 2 stops out" in outcome.report.fallback_reason
@@ -134,15 +127,9 @@ def test_a_complete_search_answer_is_kept_without_construction() -> None:
     """When the search serves every mandatory stop, its answer stands as it is."""
     p = problem(tuple(stop(f"s{i}", i) for i in range(1, 3)))
     full = RoutingPlan(routes=(route_of(0, ("S", 0), ("S", 1)),))
-    plan, evaluation = _checked(p, full, {})
-    report = SolveReport(
-        family=SolverFamily.ORTOOLS,
-        engine="ortools.routing",
-        status=Status.FEASIBLE,
-        objective=evaluation.cost,
-    )
-    kept = SolveOutcome(plan, report, evaluation)
-    assert _or_constructed(p, kept, Deadline.after(1.0), RoutingOptions(), {}, 0.0) is kept
+    portfolio = Portfolio(p, Deadline.after(1.0))
+    portfolio._offer(portfolio._checked(SolverFamily.ORTOOLS, EngineResult(full, "ortools")))
+    assert portfolio._settled(SolverFamily.GREEDY)
 
 
 def test_ortools_companion_differs_in_every_case() -> None:
@@ -158,7 +145,7 @@ def test_ortools_companion_differs_in_every_case() -> None:
     )
     seen = set()
     for p in (plain, small, middle, large):
-        there = _ortools_companion(p, {})
+        there = ortools_companion(p, {})
         assert OrtoolsSettings() != OrtoolsSettings(**there)
         seen.add(tuple(sorted(there.items())))
     assert len(seen) == 4  # each size class has its own companion
@@ -245,3 +232,36 @@ def test_sanitation_example_needs_a_second_trip_and_gets_it() -> None:
     assert outcome.evaluation.feasible
     assert outcome.evaluation.skipped == frozenset()
     assert max(r.trips for r in outcome.evaluation.routes) >= 2
+
+
+def test_an_answer_from_a_fallback_engine_is_flagged_degraded() -> None:
+    """Asked for MILP on a request with a driver break (MILP declines breaks), OR-Tools answers;
+    the report says the answer is degraded and why, not only in fallback_reason."""
+    brk = Break("lunch", TimeWindow(0, 100), 10)
+    p = problem(tuple(stop(f"s{i}", i) for i in range(1, 4)), vehicles=(vehicle(breaks=(brk,)),))
+    outcome = solve_checked(p, Deadline.after(5.0), RoutingOptions(solver=SolverFamily.MILP))
+    assert outcome.report.family is SolverFamily.ORTOOLS
+    assert outcome.report.degraded
+    assert "fallback" in outcome.report.degraded_reason
+
+
+def test_a_plan_leaving_out_servable_mandatory_stops_is_flagged_degraded() -> None:
+    """A verified plan that skips mandatory stops no pre-check ruled out is flagged degraded
+    with the count, so a caller never mistakes it for a full plan."""
+    p = problem(tuple(stop(f"s{i}", i) for i in range(1, 5)))
+    skipped = {i: SkipReason.NO_CAPACITY_LEFT for i in range(2, 4)}
+    partial = RoutingPlan(routes=(route_of(0, ("S", 0), ("S", 1)),), skipped=skipped)
+    portfolio = Portfolio(p, Deadline.after(1.0))
+    outcome = portfolio._checked(SolverFamily.ORTOOLS, EngineResult(partial, "ortools"))
+    assert outcome is not None
+    flagged = portfolio._flagged(outcome)
+    assert flagged.report.degraded
+    assert "2 mandatory stops" in flagged.report.degraded_reason
+
+
+def test_a_full_plan_from_the_first_engine_is_not_degraded() -> None:
+    """The ordinary answer carries no degraded flag."""
+    p = problem((stop("a", 1), stop("b", 3)))
+    outcome = solve_checked(p, Deadline.after(1.0))
+    assert not outcome.report.degraded
+    assert outcome.report.degraded_reason == ""

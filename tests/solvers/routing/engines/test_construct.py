@@ -9,13 +9,21 @@ from checker_cases import problem, random_problems, stop, vehicle
 from hypothesis import HealthCheck, given, settings
 
 from solvers.budget import Deadline
-from solvers.routing import ortools_model
 from solvers.routing.checker import evaluate, rank
-from solvers.routing.engines.construct import Urgency, construct, construct_best
+from solvers.routing.engine import EngineOptions, EngineResult
+from solvers.routing.engines import ortools
+from solvers.routing.engines.construct import (
+    ConstructEngine,
+    Urgency,
+    construct,
+    construct_best,
+    greedy_plan,
+)
+from solvers.routing.engines.fleet import eligible_vehicles, fleet
 from solvers.routing.plan import VisitKind
 from solvers.routing.problem import Break, Facility, RoutingProblem, TimeWindow
 from solvers.routing.solve import RoutingOptions, solve_checked
-from solvers.status import SolverFamily
+from solvers.status import SolverFamily, Status
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -26,7 +34,7 @@ def test_constructed_plans_pass_the_checker(p: RoutingProblem) -> None:
     It is returned as the last resort, so it must be valid on its own; every stop it leaves
     out carries a reason.
     """
-    plan = ortools_model.greedy_plan(p)
+    plan = greedy_plan(p)
     evaluation = evaluate(p, plan)
     assert evaluation.feasible, evaluation.violations
     assert evaluation.skipped <= set(plan.skipped)
@@ -38,9 +46,9 @@ def test_best_of_the_urgency_settings_is_never_worse_than_soonest_first(p: Routi
     """construct_best keeps plain soonest-first among its candidates, so it never ranks below it."""
     p = replace(p, minimize_vehicles_first=True)
     keep = list(range(len(p.stops)))
-    layout = ortools_model._layout(p, keep)
-    eligible = {i: ortools_model._eligible(p, layout, i) for i in keep}
-    final = layout.final_facility
+    vehicles = fleet(p, keep)
+    eligible = eligible_vehicles(p, vehicles, keep)
+    final = vehicles.final_facility
     best = rank(p, evaluate(p, construct_best(p, eligible, final)))
     assert best <= rank(p, evaluate(p, construct(p, eligible, final)))
 
@@ -77,7 +85,7 @@ def test_small_truck_makes_trips_with_a_break() -> None:
         facilities=(Facility("dump", 7, unload_duration=10),),
         dimensions=("kg",),
     )
-    plan = ortools_model.greedy_plan(p)
+    plan = greedy_plan(p)
     evaluation = evaluate(p, plan)
     assert evaluation.feasible, evaluation.violations
     (route,) = plan.routes
@@ -113,7 +121,7 @@ def _city(n_stops: int, seed: int = 3) -> RoutingProblem:
 def test_big_sanitation_search_starts_from_the_constructed_plan() -> None:
     """Above 200 stops with facilities OR-Tools starts from the constructed multi-trip plan."""
     p = _city(260)
-    result = ortools_model.solve(p, Deadline.after(3.0))
+    result = ortools.solve(p, Deadline.after(3.0))
     evaluation = evaluate(p, result.plan)
     assert result.strategy == "construct+gls"
     assert evaluation.feasible, evaluation.violations
@@ -140,7 +148,7 @@ def test_large_sanitation_with_lunch_breaks_searches_from_the_constructed_plan()
             Facility("dump", n + 1, unload_duration=600, opening=TimeWindow(5_000, 50_000)),
         ),
     )
-    result = ortools_model.solve(p, Deadline.after(6.0))
+    result = ortools.solve(p, Deadline.after(6.0))
     evaluation = evaluate(p, result.plan)
     assert result.strategy == "construct+gls"
     assert result.solutions > 1
@@ -155,3 +163,20 @@ def test_greedy_can_be_asked_for() -> None:
     assert outcome.report.family is SolverFamily.GREEDY
     assert outcome.report.engine == "greedy.construct"
     assert outcome.evaluation.feasible
+
+
+def test_construct_engine_answers_with_the_greedy_plan_and_its_timing() -> None:
+    """ConstructEngine.solve wraps greedy_plan: the same plan (deterministic: no clock), named
+    greedy.construct, with the construction time; excluded stops stay out."""
+    p = _city(30)
+    engine = ConstructEngine()
+    assert engine.unsupported(p, frozenset()) == []
+    result = engine.solve(p, Deadline.after(1.0), EngineOptions(deterministic=True))
+    assert isinstance(result, EngineResult)
+    assert result.plan == greedy_plan(p)
+    assert (result.engine, result.status) == ("greedy.construct", Status.FEASIBLE)
+    assert set(result.timings) == {"construct"}
+    assert evaluate(p, result.plan).feasible
+    fewer = engine.solve(p, Deadline.after(1.0), EngineOptions(exclude=frozenset({0, 1})))
+    served = {v.ref for r in fewer.plan.routes for v in r.visits if v.kind is VisitKind.STOP}
+    assert served.isdisjoint({0, 1}) and not {0, 1} & set(fewer.plan.skipped)

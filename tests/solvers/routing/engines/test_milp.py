@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing.checker import evaluate
+from solvers.routing.engine import EngineOptions, Improvement
 from solvers.routing.engines import milp
 from solvers.routing.feasibility import prefilter
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
@@ -365,7 +366,7 @@ def test_model_too_big_for_the_budget_is_declined_at_once():
 def test_greedy_start_is_a_feasible_plan_serving_what_fits():
     """The warm start handed to HiGHS is checker-feasible route by route and serves every
     mandatory stop of an easy instance."""
-    from solvers.routing.engines.milp import _greedy
+    from solvers.routing.engines.milp.warm_start import greedy
 
     p = problem(
         tuple(stop(f"s{i}", i + 1, demands=(2,)) for i in range(5)),
@@ -373,7 +374,7 @@ def test_greedy_start_is_a_feasible_plan_serving_what_fits():
         facilities=(Facility("dump", 7, None, 10),),
         dimensions=("kg",),
     )
-    routes = _greedy(p, list(range(5)), Deadline.after(5))
+    routes = greedy(p, list(range(5)), Deadline.after(5))
     e = evaluate(p, RoutingPlan(tuple(routes)))
     assert e.feasible
     assert e.served == set(range(5))
@@ -390,3 +391,111 @@ def test_cbc_fallback_engine_proves_the_same_optimum():
     assert report.status is Status.OPTIMAL
     assert evaluate(p, plan).feasible
     assert report.objective == pytest.approx(100.0 + 1.2 + 24.0)
+
+
+# ----------------------------------------------------------------------- engine protocol
+
+
+def _trips_problem() -> RoutingProblem:
+    return problem(
+        (
+            stop("a", 2, service_duration=5, demands=(3,)),
+            stop("b", 4, service_duration=5, demands=(3,)),
+            stop("c", 6, optional=True, skip_penalty=7.0, demands=(1,)),
+        ),
+        vehicles=(vehicle(capacities=(5,), **COSTLY), vehicle("v2", capacities=(5,), **COSTLY)),
+        facilities=(Facility("dump", 3, None, 5),),
+        dimensions=("kg",),
+    )
+
+
+def test_engine_claims_a_proven_optimum_with_its_cost_as_bound():
+    """MilpEngine.solve answers an EngineResult: OPTIMAL (proven) with the checked cost as its
+    bound, the back end as engine, and seconds for building, solving and reading back."""
+    p = _trips_problem()
+    result = milp.MilpEngine().solve(p, Deadline.after(20), EngineOptions(seed=3))
+    evaluation = evaluate(p, result.plan)
+    assert evaluation.feasible
+    assert result.status is Status.OPTIMAL
+    assert result.bound == pytest.approx(evaluation.cost) == pytest.approx(124.0)
+    assert result.engine == milp.available_engine()
+    assert list(result.timings) == ["build", "solve", "readback"]
+    assert all(seconds >= 0.0 for seconds in result.timings.values())
+
+
+def test_engine_gives_the_same_plan_as_the_function():
+    """The protocol class and ``milp.solve`` run the same model: same plan for the same seed."""
+    p = _trips_problem()
+    plan, report = milp.solve(p, Deadline.after(20), seed=5)
+    result = milp.MilpEngine().solve(p, Deadline.after(20), EngineOptions(seed=5))
+    assert result.plan == plan
+    assert (result.status, result.bound) == (report.status, report.bound)
+
+
+def test_engine_back_end_can_be_chosen_and_exclusions_are_honoured():
+    """settings["engine"] picks CBC; excluded stops stay out of the model and of the routes."""
+    p = _trips_problem()
+    options = EngineOptions(exclude=frozenset({1}), settings={"engine": "pulp.cbc"})
+    result = milp.MilpEngine().solve(p, Deadline.after(30), options)
+    assert result.engine == "pulp.cbc"
+    assert result.status is Status.OPTIMAL
+    assert all(v.ref != 1 for r in result.plan.routes for v in r.visits if v.kind is VisitKind.STOP)
+
+
+def test_engine_hands_its_plan_to_the_solution_sink():
+    """The solver streams no incumbents, so the sink hears of exactly the final plan."""
+    seen: list[Improvement] = []
+    p = _trips_problem()
+    result = milp.MilpEngine().solve(p, Deadline.after(20), EngineOptions(on_solution=seen.append))
+    assert [i.plan for i in seen] == [result.plan]
+    assert seen[0].vehicles == len(result.plan.routes)
+
+
+def test_engine_feasible_answer_carries_at_most_a_valid_bound():
+    """Under a tight budget the engine answers FEASIBLE (or fails); a bound, when there is one,
+    is finite and never above the plan's checked cost."""
+    rng = np.random.default_rng(7)
+    n = 26
+    xy = rng.integers(0, 1000, size=(n, 2))
+    durations = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    durations = durations.astype(np.int64)
+    p = RoutingProblem(
+        location_ids=tuple(f"L{i}" for i in range(n)),
+        durations=(durations,),
+        distances=(durations,),
+        vehicles=tuple(
+            Vehicle(f"v{k}", 0, 0, TimeWindow(0, 100_000), capacities=(10,), cost_per_km=1.0)
+            for k in range(4)
+        ),
+        stops=tuple(Stop(f"s{i}", i, demands=(int(rng.integers(1, 4)),)) for i in range(1, n)),
+        dimensions=("kg",),
+    )
+    try:
+        result = milp.MilpEngine().solve(p, Deadline.after(1.0), EngineOptions())
+    except SolverFailedError:
+        return
+    cost = evaluate(p, result.plan).cost
+    assert result.status in (Status.FEASIBLE, Status.OPTIMAL)
+    if result.bound is not None:
+        assert 0.0 <= result.bound <= cost + 1e-6
+
+
+def test_engine_names_what_it_cannot_take():
+    """Breaks and models over MAX_ARCS are reported up front; a small problem has no reason."""
+    assert milp.MilpEngine().unsupported(_trips_problem(), frozenset()) == []
+    with_breaks = problem(
+        (stop("a", 2),), vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(0, 100), 10),)),)
+    )
+    assert milp.MilpEngine().unsupported(with_breaks, frozenset()) == ["driver breaks"]
+    n = 80
+    big = RoutingProblem(
+        location_ids=tuple(f"L{i}" for i in range(n)),
+        durations=(np.ones((n, n), dtype=np.int64),),
+        distances=(None,),
+        vehicles=tuple(Vehicle(f"v{k}", 0, 0, TimeWindow(0, 100_000)) for k in range(10)),
+        stops=tuple(Stop(f"s{i}", i) for i in range(1, n)),
+    )
+    (reason,) = milp.MilpEngine().unsupported(big, frozenset())
+    assert str(milp.MAX_ARCS) in reason
+    # Excluding most stops brings the model under the limit.
+    assert milp.MilpEngine().unsupported(big, frozenset(range(20, n - 1))) == []

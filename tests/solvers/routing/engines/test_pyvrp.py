@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing.checker import evaluate
+from solvers.routing.engine import EngineOptions
 from solvers.routing.engines import pyvrp as pyvrp_engine
 from solvers.routing.plan import SkipReason, VisitKind
 from solvers.routing.problem import Break, Facility, TimeWindow
+from solvers.status import SolverFamily, Status
 
 pytest.importorskip("pyvrp")
 
@@ -205,3 +207,58 @@ def test_every_returned_plan_passes_the_checker(locations, window_ends, capacity
         dimensions=("volume",),
     )
     _assert_checked_or_failed(p)
+
+
+def _windows_problem():
+    stops = tuple(stop(f"s{i}", i, time_windows=(TimeWindow(0, 400),)) for i in range(1, 8))
+    return problem(stops, vehicles=(vehicle("a"), vehicle("b")), n_locations=8)
+
+
+def test_engine_result_is_feasible_without_bound_with_phase_timings():
+    """PyvrpEngine.solve answers an EngineResult: engine "pyvrp", FEASIBLE (PyVRP proves
+    nothing, so no bound), and seconds for building the data, searching and finishing."""
+    p = _windows_problem()
+    result = pyvrp_engine.PyvrpEngine().solve(
+        p, Deadline.after(BUDGET), EngineOptions(seed=1, settings={"max_iterations": 50})
+    )
+    assert result.engine == "pyvrp"
+    assert result.status is Status.FEASIBLE
+    assert result.bound is None
+    assert list(result.timings) == ["build", "search", "finish"]
+    assert evaluate(p, result.plan).feasible
+
+
+def test_engine_iteration_limits_match_the_function():
+    """settings["max_iterations"] and deterministic mode (DETERMINISTIC_ITERATIONS) give the
+    plans the function gives for the same seed and limit."""
+    p = _windows_problem()
+    engine = pyvrp_engine.PyvrpEngine()
+    limited = engine.solve(
+        p, Deadline.after(30), EngineOptions(seed=4, settings={"max_iterations": 120})
+    )
+    assert limited.plan == pyvrp_engine.solve(p, Deadline.after(30), seed=4, max_iterations=120)[0]
+    deterministic = engine.solve(p, Deadline.after(30), EngineOptions(seed=4, deterministic=True))
+    expected, _ = pyvrp_engine.solve(
+        p, Deadline.after(30), seed=4, max_iterations=pyvrp_engine.DETERMINISTIC_ITERATIONS
+    )
+    assert deterministic.plan == expected
+
+
+def test_engine_honours_exclusions_and_declines_like_the_function():
+    """Excluded stops are neither routed nor reported by the engine (the caller reports them),
+    and ``unsupported`` is ``unsupported_features``."""
+    p = _windows_problem()
+    result = pyvrp_engine.PyvrpEngine().solve(
+        p, Deadline.after(BUDGET), EngineOptions(exclude=frozenset({0, 3}), deterministic=True)
+    )
+    routed = {v.ref for r in result.plan.routes for v in r.visits if v.kind is VisitKind.STOP}
+    assert routed == {1, 2, 4, 5, 6}
+    assert not set(result.plan.skipped) & {0, 3}
+    engine = pyvrp_engine.PyvrpEngine()
+    assert engine.family is SolverFamily.PYVRP
+    some = problem(
+        (stop("s1", 2, required_skills=frozenset({"crane"})),),
+        vehicles=(vehicle("a", skills=frozenset({"crane"})), vehicle("b")),
+    )
+    assert engine.unsupported(some, frozenset()) == ["skills or allowed vehicles"]
+    assert engine.unsupported(some, frozenset({0})) == []

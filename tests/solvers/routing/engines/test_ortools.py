@@ -1,4 +1,4 @@
-"""The OR-Tools routing model, checked by the independent checker on small hand-made problems.
+"""The OR-Tools routing engine, checked by the independent checker on small hand-made problems.
 
 Line world (checker_cases): location i is i x 10 s and i x 1000 m from location 0.
 """
@@ -13,9 +13,10 @@ from checker_cases import problem, random_problems, stop, vehicle
 from hypothesis import HealthCheck, given, settings
 
 from solvers.budget import Deadline
-from solvers.routing import ortools_model
 from solvers.routing.checker import evaluate
-from solvers.routing.ortools_model import OrtoolsSettings
+from solvers.routing.engine import EngineOptions, EngineResult, Improvement
+from solvers.routing.engines import ortools
+from solvers.routing.engines.ortools import OrtoolsSettings
 from solvers.routing.plan import (
     PlannedVisit,
     RoutePlan,
@@ -24,12 +25,13 @@ from solvers.routing.plan import (
     VisitKind,
 )
 from solvers.routing.problem import Break, Facility, RoutingProblem, TimeWindow
+from solvers.status import Status
 
 BUDGET = 1.0
 
 
-def solve(p: RoutingProblem, seconds: float = BUDGET, **kw: object) -> ortools_model.OrtoolsResult:
-    return ortools_model.solve(p, Deadline.after(seconds), OrtoolsSettings(**kw))
+def solve(p: RoutingProblem, seconds: float = BUDGET, **kw: object) -> ortools.OrtoolsResult:
+    return ortools.solve(p, Deadline.after(seconds), OrtoolsSettings(**kw))
 
 
 def checked(p: RoutingProblem, plan: RoutingPlan):
@@ -337,3 +339,86 @@ def test_every_plan_passes_the_checker(p: RoutingProblem) -> None:
     assert evaluation.feasible, evaluation.violations
     for index, s in enumerate(p.stops):
         assert index in evaluation.served or index in result.plan.skipped or s.optional
+
+
+def _trucks() -> RoutingProblem:
+    """Eight stops of load 1 on a line, two trucks of capacity 3 and a dump: trips are needed."""
+    return problem(
+        tuple(stop(f"s{i}", 1 + i % 6, demands=(1,), service_duration=5) for i in range(8)),
+        vehicles=(
+            vehicle(capacities=(3,), cost_per_hour=36.0),
+            vehicle("v2", capacities=(3,), cost_per_hour=36.0),
+        ),
+        facilities=(Facility("dump", 7, unload_duration=30),),
+        dimensions=("kg",),
+    )
+
+
+def test_engine_answers_with_strategy_count_and_phase_timings() -> None:
+    """OrtoolsEngine.solve returns an EngineResult: a checked plan, the engine's name, the
+    winning strategy, the improving solutions counted and the seconds of every phase run."""
+    p = _trucks()
+    result = ortools.OrtoolsEngine().solve(p, Deadline.after(BUDGET), EngineOptions())
+    assert isinstance(result, EngineResult)
+    assert checked(p, result.plan).served == frozenset(range(8))
+    assert (result.engine, result.status) == ("ortools.routing", Status.FEASIBLE)
+    assert result.strategy and result.solutions >= 1
+    # Up to CONSTRUCT_ONLY_ABOVE stops with a dump both searches run, so every phase is timed.
+    assert set(result.timings) == {"build", "construct", "search", "readback"}
+    assert all(seconds >= 0 for seconds in result.timings.values())
+
+
+def test_engine_streams_improvements_whose_plans_pass_the_checker() -> None:
+    """Each improving solution reaches on_solution in order; with plan_every 0 each carries
+    the plan read from the search's current solution, and the checker accepts every one; the
+    last is the plan returned."""
+    p = _trucks()
+    seen: list[Improvement] = []
+    options = EngineOptions(on_solution=seen.append, settings={"plan_every": 0.0})
+    result = ortools.OrtoolsEngine().solve(p, Deadline.after(BUDGET), options)
+    assert len(seen) == result.solutions >= 1
+    assert all(i.plan is not None for i in seen)
+    for improvement in seen:
+        checked(p, improvement.plan)
+        assert improvement.vehicles == len(improvement.plan.routes)
+    assert seen[-1].plan == result.plan
+
+
+def test_streamed_plans_are_read_at_most_once_per_plan_every() -> None:
+    """Reading a plan back costs search time, so within plan_every seconds of the last plan
+    an improvement comes without one; the first always has one."""
+    p = _trucks()
+    seen: list[Improvement] = []
+    options = EngineOptions(on_solution=seen.append, settings={"plan_every": 3600.0})
+    ortools.OrtoolsEngine().solve(p, Deadline.after(BUDGET), options)
+    assert seen[0].plan is not None
+    assert all(i.plan is None for i in seen[1:])
+
+
+def test_engine_maps_options_onto_the_search() -> None:
+    """exclude keeps stops out, start is the warm start, settings pick the metaheuristic;
+    an unknown setting is refused rather than silently ignored."""
+    p = problem(tuple(stop(f"s{i}", i) for i in (1, 2, 3)), vehicles=(vehicle(cost_per_hour=36.0),))
+    engine = ortools.OrtoolsEngine()
+    assert engine.unsupported(p, frozenset()) == []
+    gls = engine.solve(p, Deadline.after(BUDGET), EngineOptions(settings={"metaheuristic": "gls"}))
+    assert gls.strategy.endswith("+gls")
+    visits = tuple(PlannedVisit(VisitKind.STOP, i) for i in (2, 0, 1))
+    warm = engine.solve(
+        p,
+        Deadline.after(BUDGET),
+        EngineOptions(start=RoutingPlan((RoutePlan(0, visits),)), exclude=frozenset({1})),
+    )
+    assert warm.strategy == "warm_start+gls"
+    assert sorted(v.ref for r in warm.plan.routes for v in r.visits) == [0, 2]
+    with pytest.raises(ValueError, match="unknown settings"):
+        engine.solve(p, Deadline.after(BUDGET), EngineOptions(settings={"metaheuristc": "gls"}))
+
+
+def test_deterministic_option_gives_the_same_plan_twice() -> None:
+    """options.deterministic switches the search to its solution limit: identical plans."""
+    p = _trucks()
+    options = EngineOptions(deterministic=True, settings={"solution_limit": 20})
+    first = ortools.OrtoolsEngine().solve(p, Deadline.after(20.0), options)
+    second = ortools.OrtoolsEngine().solve(p, Deadline.after(20.0), options)
+    assert first.plan == second.plan

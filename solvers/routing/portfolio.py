@@ -1,0 +1,383 @@
+"""The routing portfolio: runs engines through the engine protocol and keeps the best checked plan.
+
+Order (``solver`` AUTO): OR-Tools in this process, and on the second core a companion process
+(PyVRP when it models the request, otherwise OR-Tools searching differently); then the MILP
+fallback and the constructive heuristic when nothing usable came back. A caller may ask for one
+family; the fallbacks still apply and the answer says why. Every plan an engine returns is
+re-checked by the independent checker before it can win; objectives and terms are the checker's.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from solvers.budget import Deadline
+from solvers.errors import PlanRejectedError, SolverFailedError
+from solvers.routing import companion, feasibility, multitrip
+from solvers.routing.checker import evaluate, rank, skipped_mandatory
+from solvers.routing.companion import Companion
+from solvers.routing.engine import Engine, EngineOptions, EngineResult, Improvement
+from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
+from solvers.routing.problem import RoutingProblem
+from solvers.status import SolveReport, SolverFamily, Status, relative_gap
+
+log = logging.getLogger(__name__)
+
+#: Facility problems up to this many stops get OR-Tools' insertion start on the second core
+#: (see ortools_companion); measured on the Kim instances between 200 and 800 stops.
+INSERTION_COMPANION_UP_TO = 500
+
+#: PyVRP takes the second core for disposal-trip problems only when its limits on trips keep at
+#: least this share of the daily and the trip capacity (multitrip.load_kept). Kim: 277, 444,
+#: 804, 1051, 1351, 1599, 1932 and 2100 keep 92-100 %. The two below rest the boundary: 335
+#: keeps 82 % and PyVRP alone reached 183.4 miles at 57 s against 186.8 from the OR-Tools
+#: portfolio; 102 keeps 71 % and PyVRP reached 153.1 against OR-Tools' 150.6.
+PYVRP_TRIPS_MIN_LOAD_KEPT = 0.8
+
+#: PyVRP iterations in deterministic mode (it stops on work, not on the clock).
+DETERMINISTIC_PYVRP_ITERATIONS = 2000
+
+#: on_progress(objective, vehicles_used, solutions_found) for each improving solution found.
+ProgressCallback = Callable[[float, int, int], None]
+
+
+@dataclass(frozen=True)
+class RoutingOptions:
+    """What the caller asked for: engine family, seed, reproducibility, a warm start."""
+
+    solver: SolverFamily = SolverFamily.AUTO
+    seed: int = 0
+    deterministic: bool = False
+    initial: RoutingPlan | None = None
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """A checked plan, the report about it and the checker's evaluation (for the answer)."""
+
+    plan: RoutingPlan
+    report: SolveReport
+    evaluation: PlanEvaluation
+
+
+def engine_for(family: SolverFamily) -> Engine:
+    """The engine of a family; imported on first use so a missing optional engine only
+    fails the requests that reach it."""
+    if family is SolverFamily.ORTOOLS:
+        from solvers.routing.engines.ortools import OrtoolsEngine
+
+        return OrtoolsEngine()
+    if family is SolverFamily.PYVRP:
+        from solvers.routing.engines.pyvrp import PyvrpEngine
+
+        return PyvrpEngine()
+    if family is SolverFamily.MILP:
+        from solvers.routing.engines.milp import MilpEngine
+
+        return MilpEngine()
+    if family is SolverFamily.GREEDY:
+        from solvers.routing.engines.construct import ConstructEngine
+
+        return ConstructEngine()
+    raise SolverFailedError(f"{family.value.lower()}: not a routing engine")
+
+
+def engine_order(choice: SolverFamily) -> list[SolverFamily]:
+    """Engines to try in order; the constructive heuristic is always the last resort."""
+    if choice is SolverFamily.MILP:
+        return [SolverFamily.MILP, SolverFamily.ORTOOLS, SolverFamily.GREEDY]
+    if choice is SolverFamily.PYVRP:
+        return [SolverFamily.PYVRP, SolverFamily.ORTOOLS, SolverFamily.MILP, SolverFamily.GREEDY]
+    if choice is SolverFamily.GREEDY:
+        return [SolverFamily.GREEDY, SolverFamily.ORTOOLS]
+    return [SolverFamily.ORTOOLS, SolverFamily.MILP, SolverFamily.GREEDY]
+
+
+def reserve_seconds(deadline: Deadline, problem: RoutingProblem) -> float:
+    """Seconds kept back for reading the plans, checking them and building the answer.
+
+    Measured: the checker takes ~15 ms on 1000 stops and ~25 ms on 2100 (two candidates are
+    checked), reading a plan back a few ms more; 0.1 s plus 0.2 ms per stop covers that with a
+    wide margin. Every tenth of a second kept back is search time lost at a 10 s budget.
+    """
+    return min(0.1 * deadline.remaining(), 0.1 + 0.0002 * len(problem.stops))
+
+
+def ortools_companion(problem: RoutingProblem, excluded: dict[int, SkipReason]) -> dict:
+    """OR-Tools settings for the search on the other core.
+
+    It differs from the worker's search, so the better of the two is worth a core; the worker's
+    own search is always the default one, so a companion that fails costs nothing. Without
+    facilities: iterated local search here, guided local search there. With facilities and up
+    to ``CONSTRUCT_ONLY_ABOVE`` stops: here the default 60/40 split between the insertion start
+    and the constructed multi-trip start, there the constructed start for the whole budget.
+    Up to ``INSERTION_COMPANION_UP_TO`` stops the other core searches from OR-Tools' insertion
+    start with iterated local search (Kim at 30 s: 335_stop 187.4 miles against 193.6 from the
+    constructed start; 277 and 444 better from the constructed start; at 804 insertion needs a
+    sixth truck and at 1932 it leaves 578 stops out, so it would lose every time above). Above
+    it both search from the constructed start, with guided local search penalties of different
+    strength.
+    """
+    from solvers.routing.engines.ortools import CONSTRUCT_ONLY_ABOVE
+
+    if not problem.facilities:
+        return {"metaheuristic": "gls"}
+    n_stops = len(problem.stops) - len(excluded)
+    if n_stops <= CONSTRUCT_ONLY_ABOVE:
+        return {"start": "construct"}
+    if n_stops <= INSERTION_COMPANION_UP_TO:
+        return {"start": "insertion"}
+    return {"gls_lambda": 0.1}
+
+
+def pyvrp_fits(problem: RoutingProblem, exclude: frozenset[int]) -> bool:
+    """True when PyVRP models the request well enough to be worth the second core."""
+    if engine_for(SolverFamily.PYVRP).unsupported(problem, exclude):
+        return False
+    return not problem.facilities or multitrip.load_kept(problem) >= PYVRP_TRIPS_MIN_LOAD_KEPT
+
+
+@dataclass
+class Portfolio:
+    """One solve: the engines it ran, what each gave, and the best checked plan so far."""
+
+    problem: RoutingProblem
+    deadline: Deadline
+    options: RoutingOptions = field(default_factory=RoutingOptions)
+    on_progress: ProgressCallback | None = None
+    excluded: dict[int, SkipReason] = field(init=False)
+    failures: list[str] = field(init=False, default_factory=list)
+    started: float = field(init=False, default_factory=time.monotonic)
+    best: SolveOutcome | None = field(init=False, default=None)
+    _found: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.excluded = dict(feasibility.prefilter(self.problem))
+
+    def run(self) -> SolveOutcome:
+        """The best checked plan; the empty plan labelled NO_SOLUTION_FOUND if none passed."""
+        beside = self._start_second_core()
+        try:
+            for family in engine_order(self.options.solver):
+                if self._settled(family):
+                    continue
+                if self.deadline.expired() and self.failures and family is not SolverFamily.GREEDY:
+                    self.failures.append(f"{family.value.lower()}: no time left")
+                    continue
+                self._offer(self._attempt(family))
+                if family is SolverFamily.ORTOOLS and beside is not None:
+                    self._offer(self._collect(beside))
+                    beside = None
+            return self._flagged(self.best or self._nothing_found())
+        finally:
+            if beside is not None:
+                beside.cancel()
+            companion.replenish()
+
+    def _settled(self, family: SolverFamily) -> bool:
+        """True once a plan is in hand that a later engine could not improve on in rank.
+
+        Later engines are fallbacks; the constructive heuristic still runs when the plan in
+        hand leaves out mandatory stops the pre-check did not rule out, since in milliseconds
+        it may serve them.
+        """
+        if self.best is None:
+            return False
+        if family is SolverFamily.GREEDY:
+            return not self._leaves_out_servable(self.best)
+        return True
+
+    def _engine_options(self, family: SolverFamily) -> EngineOptions:
+        deterministic = self.options.deterministic
+        settings: dict[str, object] = {}
+        if family is SolverFamily.PYVRP and deterministic:
+            settings["max_iterations"] = DETERMINISTIC_PYVRP_ITERATIONS
+        return EngineOptions(
+            seed=self.options.seed,
+            exclude=frozenset(self.excluded),
+            start=self.options.initial if family is SolverFamily.ORTOOLS else None,
+            deterministic=deterministic,
+            on_solution=self._on_solution if family is SolverFamily.ORTOOLS else None,
+            settings=settings,
+        )
+
+    def _on_solution(self, improvement: Improvement) -> None:
+        self._found += 1
+        if self.on_progress is not None:
+            self.on_progress(improvement.objective, improvement.vehicles, self._found)
+
+    def _engine_deadline(self, family: SolverFamily) -> Deadline:
+        if family is SolverFamily.GREEDY:
+            # ~0.1 s per constructed plan at 2000 stops; it runs even past the deadline, since
+            # an answer slightly late beats none (the service keeps a margin for this).
+            return self.deadline
+        return Deadline(self.deadline.at - reserve_seconds(self.deadline, self.problem))
+
+    def _attempt(self, family: SolverFamily) -> SolveOutcome | None:
+        """One engine in this process, checked; None (and a failure line) if it gave nothing."""
+        try:
+            engine = engine_for(family)
+            result = engine.solve(
+                self.problem, self._engine_deadline(family), self._engine_options(family)
+            )
+        except SolverFailedError as exc:
+            self.failures.append(str(exc))
+            return None
+        except Exception as exc:  # an engine's bug must not take the service down
+            log.exception("%s engine raised", family.value)
+            self.failures.append(f"{family.value.lower()}: {type(exc).__name__}: {exc}")
+            return None
+        return self._checked(family, result)
+
+    def _checked(self, family: SolverFamily, result: EngineResult) -> SolveOutcome | None:
+        """The engine's plan with the pre-check's skips, verified by the checker."""
+        skipped = dict(result.plan.skipped)
+        for stop, reason in self.excluded.items():
+            skipped.setdefault(stop, reason)
+        plan = RoutingPlan(routes=result.plan.routes, skipped=skipped)
+        evaluation = evaluate(self.problem, plan)
+        if not evaluation.feasible:
+            error = PlanRejectedError([v.detail or v.type.value for v in evaluation.violations])
+            log.error("%s plan rejected by the checker: %s", result.engine, error)
+            self.failures.append(f"{family.value.lower()}: plan rejected by the checker ({error})")
+            return None
+        return SolveOutcome(plan, self._report(family, result, evaluation), evaluation)
+
+    def _report(
+        self, family: SolverFamily, result: EngineResult, evaluation: PlanEvaluation
+    ) -> SolveReport:
+        cost = evaluation.cost
+        bound = result.bound
+        return SolveReport(
+            family=family,
+            engine=result.engine,
+            status=result.status,
+            objective=cost,
+            bound=bound,
+            gap=relative_gap(cost, bound) if bound is not None else None,
+            wall_time=time.monotonic() - self.started,
+            fallback_reason=self._fallback_reason(result.engine),
+            objective_terms=dict(evaluation.cost_terms),
+            strategy=result.strategy,
+            timings=dict(result.timings),
+        )
+
+    def _fallback_reason(self, engine: str) -> str:
+        return "; ".join(self.failures) + (f"; used {engine}" if self.failures else "")
+
+    def _offer(self, outcome: SolveOutcome | None) -> None:
+        """Keep the better of the plan in hand and ``outcome`` (the one in hand on ties)."""
+        if outcome is None:
+            return
+        if self.best is None:
+            self.best = outcome
+            return
+        if rank(self.problem, outcome.evaluation) < rank(self.problem, self.best.evaluation):
+            if self._leaves_out_servable(self.best):
+                dropped = len(skipped_mandatory(self.problem, self.best.evaluation))
+                self.failures.append(f"{self.best.report.engine}: left {dropped} stops out")
+                outcome = self._relabelled(outcome)
+            self.best = outcome
+
+    def _relabelled(self, outcome: SolveOutcome) -> SolveOutcome:
+        """The outcome with the failures seen so far in its fallback reason."""
+        reason = self._fallback_reason(outcome.report.engine)
+        return replace(outcome, report=replace(outcome.report, fallback_reason=reason))
+
+    def _flagged(self, outcome: SolveOutcome) -> SolveOutcome:
+        """The outcome with every reason it is degraded stated, and logged as a WARNING.
+
+        A plan from a fallback engine, or one that leaves out mandatory stops the pre-check did
+        not prove impossible, is verified but weaker than the caller should expect: it says so
+        in the answer, not only in ``fallback_reason``.
+        """
+        reasons = []
+        if outcome.report.status is Status.NO_SOLUTION_FOUND:
+            reasons.append("no engine found a plan in the time budget")
+        elif outcome.report.family not in self._primary_families():
+            reasons.append(f"answered by the fallback {outcome.report.engine}")
+        servable = [
+            i for i in skipped_mandatory(self.problem, outcome.evaluation) if i not in self.excluded
+        ]
+        if servable:
+            reasons.append(
+                f"{len(servable)} mandatory stops left out that no pre-check proved impossible"
+            )
+        if not reasons:
+            return outcome
+        reason = "; ".join(reasons)
+        log.warning("degraded routing answer (%s): %s", self.problem.label or "-", reason)
+        return replace(outcome, report=replace(outcome.report, degraded_reason=reason))
+
+    def _primary_families(self) -> set[SolverFamily]:
+        choice = self.options.solver
+        if choice is SolverFamily.AUTO:
+            return {SolverFamily.ORTOOLS, SolverFamily.PYVRP}
+        return {choice}
+
+    def _leaves_out_servable(self, outcome: SolveOutcome) -> bool:
+        """True when the plan skips a mandatory stop that the pre-check did not rule out."""
+        skipped = skipped_mandatory(self.problem, outcome.evaluation)
+        return any(i not in self.excluded for i in skipped)
+
+    def _start_second_core(self) -> Companion | None:
+        """Start the second-core solve when time allows.
+
+        PyVRP when it models the request well (:func:`pyvrp_fits`), else a differently
+        configured OR-Tools. Not in deterministic mode (both stop on the wall clock here) and
+        not with a warm start (this process's OR-Tools reads it).
+        """
+        options = self.options
+        if options.solver is not SolverFamily.AUTO or options.deterministic or options.initial:
+            return None
+        if self.deadline.remaining() < companion.MIN_SECONDS:
+            return None
+        deadline = Deadline(self.deadline.at - reserve_seconds(self.deadline, self.problem))
+        exclude = frozenset(self.excluded)
+        try:
+            if pyvrp_fits(self.problem, exclude):
+                family, settings = SolverFamily.PYVRP, {}
+            else:
+                family = SolverFamily.ORTOOLS
+                settings = ortools_companion(self.problem, self.excluded)
+            return Companion(self.problem, deadline, family, options.seed, exclude, settings)
+        except OSError:
+            log.warning("companion did not start", exc_info=True)
+            return None
+
+    def _collect(self, handle: Companion) -> SolveOutcome | None:
+        """The companion's plan, checked (None when it failed or was rejected)."""
+        try:
+            result = handle.result(self.deadline)
+        except SolverFailedError as exc:
+            log.info("%s companion: %s", handle.family.value, exc)
+            return None
+        outcome = self._checked(handle.family, result)
+        if outcome is None:
+            self.failures.pop()  # the companion is extra; its failure is not a fallback
+        return outcome
+
+    def _nothing_found(self) -> SolveOutcome:
+        """No engine produced a valid plan: answer the empty plan, honestly labelled.
+
+        Every stop is reported as skipped (with its pre-check reason, or NO_CAPACITY_LEFT: no
+        room was found in the time budget), so the answer is still data the checker accepts.
+        """
+        skipped = {i: SkipReason.NO_CAPACITY_LEFT for i in range(len(self.problem.stops))}
+        skipped.update(self.excluded)
+        plan = RoutingPlan(routes=(), skipped=skipped)
+        evaluation = evaluate(self.problem, plan)
+        solver = self.options.solver
+        report = SolveReport(
+            family=solver if solver is not SolverFamily.AUTO else SolverFamily.ORTOOLS,
+            engine="none",
+            status=Status.NO_SOLUTION_FOUND,
+            objective=evaluation.cost,
+            wall_time=time.monotonic() - self.started,
+            fallback_reason="; ".join(self.failures),
+            objective_terms=dict(evaluation.cost_terms),
+        )
+        return SolveOutcome(plan, report, evaluation)
