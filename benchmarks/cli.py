@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
 
     path = write_report(args.out, tie_tolerance=args.tie_tolerance, argv=argv)
     print(path)
+    from benchmarks.city.report import write_city_report
+
+    city = write_city_report(args.out)
+    if city is not None:
+        print(city)
     return 0
 
 
@@ -66,6 +71,11 @@ def _list(args: argparse.Namespace) -> int:
         print(f"instances from {bench_dir}")
         return 0
     for name in args.suites:
+        if name == "city":
+            from benchmarks.city.report import list_city
+
+            list_city()
+            continue
         suite = ROUTING_SUITES.get(name)
         if suite is None:
             print(f"{name}: not an instance suite", file=sys.stderr)
@@ -114,6 +124,20 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             args.seed,
             out,
             bench_dir,
+            instances=args.instances,
+            quick=args.quick,
+            progress=not args.no_progress,
+            argv=argv,
+        )
+        _summary(rows)
+    if "city" in args.suites:
+        from benchmarks.city.run import run_city
+
+        rows = run_city(
+            solvers,
+            args.budget,
+            args.seed,
+            out,
             instances=args.instances,
             quick=args.quick,
             progress=not args.no_progress,

@@ -95,7 +95,7 @@ def _service(request, solver: str, budget: float, seed: int) -> dict[str, Any]:
 
 def _peer_model(request) -> dict[str, Any]:
     """What a CVRP/VRPTW peer needs, or Unsupported with the first reason it cannot."""
-    from dispatch import matrices
+    from dispatch.wire import matrices
 
     if request.facilities:
         raise Unsupported("disposal facilities (multi-trip with unload) are not modelled")
@@ -264,9 +264,9 @@ def peak_rss_mb() -> float | None:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _child(conn, solver: str, request_bytes: bytes, budget: float, seed: int) -> None:
+def _child(conn, solver: str, request_bytes: bytes, budget: float, seed: int, entry=None) -> None:
     try:
-        answer = solve(solver, request_bytes, budget, seed)
+        answer = (entry or solve)(solver, request_bytes, budget, seed)
     except Unsupported as exc:
         answer = {"routes": [], "status": "SKIPPED", "note": str(exc)}
     except BaseException as exc:  # reported as a row, never raised across the process boundary
@@ -284,13 +284,17 @@ def _child(conn, solver: str, request_bytes: bytes, budget: float, seed: int) ->
 
 
 def solve_in_fresh_process(
-    solver: str, request_bytes: bytes, budget: float, seed: int
+    solver: str, request_bytes: bytes, budget: float, seed: int, entry=None
 ) -> dict[str, Any]:
-    """Run :func:`solve` in a new spawned process; a hang beyond budget + grace is killed."""
+    """Run :func:`solve` in a new spawned process; a hang beyond budget + grace is killed.
+
+    ``entry``: a module-level function with :func:`solve`'s signature to run instead (the city
+    suite's solvers, benchmarks.city.run.solve_city), so every suite shares this process care.
+    """
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
-        target=_child, args=(sender, solver, request_bytes, budget, seed), daemon=True
+        target=_child, args=(sender, solver, request_bytes, budget, seed, entry), daemon=True
     )
     started = time.perf_counter()
     process.start()

@@ -144,4 +144,6 @@ ROUTING_SUITES: dict[str, Suite] = {
 OTHER_SUITES = {
     "assign": "Emergency assignment benchmarks (delegates to benchmarks.assign.main)",
     "latency": "AssignUnits latency over gRPC on loopback, idle vs. routing workers busy",
+    "city": "Generated city requests (12): maintenance (skills, two windows, lunch) and"
+    " sanitation (capacity, disposal sites), 100/200/400 stops (benchmarks.city)",
 }
