@@ -74,6 +74,8 @@ def test_companion_dies_when_its_parent_is_killed(tmp_path):
                 from checker_cases import problem, stop, vehicle
                 from solvers.budget import Deadline
                 from solvers.routing.companion import Companion
+                from solvers.status import SolverFamily
+                PYVRP = SolverFamily.PYVRP
                 p = problem(tuple(stop(f"s{{i}}", i) for i in range(1, 8)), vehicles=(vehicle(),))
                 c = Companion(p, Deadline.after(120), PYVRP, seed=1)
                 open({str(pid_file)!r}, "w").write(str(c._process.pid))
