@@ -10,6 +10,7 @@ re-checked by the independent checker before it can win; objectives and terms ar
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -36,9 +37,6 @@ INSERTION_COMPANION_UP_TO = 500
 #: keeps 82 % and PyVRP alone reached 183.4 miles at 57 s against 186.8 from the OR-Tools
 #: portfolio; 102 keeps 71 % and PyVRP reached 153.1 against OR-Tools' 150.6.
 PYVRP_TRIPS_MIN_LOAD_KEPT = 0.8
-
-#: PyVRP iterations in deterministic mode (it stops on work, not on the clock).
-DETERMINISTIC_PYVRP_ITERATIONS = 2000
 
 #: on_progress(objective, vehicles_used, solutions_found) for each improving solution found.
 ProgressCallback = Callable[[float, int, int], None]
@@ -178,7 +176,7 @@ class Portfolio:
             companion.replenish()
 
     def _settled(self, family: SolverFamily) -> bool:
-        """True once a plan is in hand that a later engine could not improve on in rank.
+        """True when ``family`` need not run because a plan is already in hand.
 
         Later engines are fallbacks; the constructive heuristic still runs when the plan in
         hand leaves out mandatory stops the pre-check did not rule out, since in milliseconds
@@ -187,21 +185,20 @@ class Portfolio:
         if self.best is None:
             return False
         if family is SolverFamily.GREEDY:
-            return not self._leaves_out_servable(self.best)
+            return not self._servable_skipped(self.best)
         return True
 
     def _engine_options(self, family: SolverFamily) -> EngineOptions:
-        deterministic = self.options.deterministic
-        settings: dict[str, object] = {}
-        if family is SolverFamily.PYVRP and deterministic:
-            settings["max_iterations"] = DETERMINISTIC_PYVRP_ITERATIONS
+        ortools = family is SolverFamily.ORTOOLS
         return EngineOptions(
             seed=self.options.seed,
             exclude=frozenset(self.excluded),
-            start=self.options.initial if family is SolverFamily.ORTOOLS else None,
-            deterministic=deterministic,
-            on_solution=self._on_solution if family is SolverFamily.ORTOOLS else None,
-            settings=settings,
+            start=self.options.initial if ortools else None,
+            deterministic=self.options.deterministic,
+            on_solution=self._on_solution if ortools else None,
+            # In this process an engine's plan counts only once it returns, so reading plans
+            # back while it searches would be work for nothing (the companion streams them).
+            settings={"plan_every": math.inf} if ortools else {},
         )
 
     def _on_solution(self, improvement: Improvement) -> None:
@@ -232,8 +229,14 @@ class Portfolio:
             return None
         return self._checked(family, result)
 
-    def _checked(self, family: SolverFamily, result: EngineResult) -> SolveOutcome | None:
-        """The engine's plan with the pre-check's skips, verified by the checker."""
+    def _checked(
+        self, family: SolverFamily, result: EngineResult, fallback: bool = True
+    ) -> SolveOutcome | None:
+        """The engine's plan with the pre-check's skips, verified by the checker.
+
+        A rejected plan is logged; it is also a line of ``fallback_reason`` unless the engine
+        was not on the fallback path (the second-core companion is extra).
+        """
         skipped = dict(result.plan.skipped)
         for stop, reason in self.excluded.items():
             skipped.setdefault(stop, reason)
@@ -242,7 +245,10 @@ class Portfolio:
         if not evaluation.feasible:
             error = PlanRejectedError([v.detail or v.type.value for v in evaluation.violations])
             log.error("%s plan rejected by the checker: %s", result.engine, error)
-            self.failures.append(f"{family.value.lower()}: plan rejected by the checker ({error})")
+            if fallback:
+                self.failures.append(
+                    f"{family.value.lower()}: plan rejected by the checker ({error})"
+                )
             return None
         return SolveOutcome(plan, self._report(family, result, evaluation), evaluation)
 
@@ -276,7 +282,7 @@ class Portfolio:
             self.best = outcome
             return
         if rank(self.problem, outcome.evaluation) < rank(self.problem, self.best.evaluation):
-            if self._leaves_out_servable(self.best):
+            if self._servable_skipped(self.best):
                 dropped = len(skipped_mandatory(self.problem, self.best.evaluation))
                 self.failures.append(f"{self.best.report.engine}: left {dropped} stops out")
                 outcome = self._relabelled(outcome)
@@ -318,10 +324,10 @@ class Portfolio:
             return {SolverFamily.ORTOOLS, SolverFamily.PYVRP}
         return {choice}
 
-    def _leaves_out_servable(self, outcome: SolveOutcome) -> bool:
-        """True when the plan skips a mandatory stop that the pre-check did not rule out."""
+    def _servable_skipped(self, outcome: SolveOutcome) -> list[int]:
+        """Mandatory stops the plan skips that the pre-check did not rule out."""
         skipped = skipped_mandatory(self.problem, outcome.evaluation)
-        return any(i not in self.excluded for i in skipped)
+        return [i for i in skipped if i not in self.excluded]
 
     def _start_second_core(self) -> Companion | None:
         """Start the second-core solve when time allows.
@@ -355,10 +361,7 @@ class Portfolio:
         except SolverFailedError as exc:
             log.info("%s companion: %s", handle.family.value, exc)
             return None
-        outcome = self._checked(handle.family, result)
-        if outcome is None:
-            self.failures.pop()  # the companion is extra; its failure is not a fallback
-        return outcome
+        return self._checked(handle.family, result, fallback=False)
 
     def _nothing_found(self) -> SolveOutcome:
         """No engine produced a valid plan: answer the empty plan, honestly labelled.
