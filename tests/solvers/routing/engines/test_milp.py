@@ -173,14 +173,14 @@ def test_expired_deadline_is_refused():
         milp.solve(problem((stop("a", 2),)), Deadline.after(-1))
 
 
-def test_deadline_is_respected_on_a_hard_instance():
-    """A 25-stop instance with a 1 s budget answers (FEASIBLE or a failure) within ~1.5 s."""
+def _hard_instance() -> RoutingProblem:
+    """25 random stops, four trucks of 10: too hard to prove optimal in a second."""
     rng = np.random.default_rng(7)
     n = 26
     xy = rng.integers(0, 1000, size=(n, 2))
     durations = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
     durations = durations.astype(np.int64)
-    p = RoutingProblem(
+    return RoutingProblem(
         location_ids=tuple(f"L{i}" for i in range(n)),
         durations=(durations,),
         distances=(durations,),
@@ -191,6 +191,11 @@ def test_deadline_is_respected_on_a_hard_instance():
         stops=tuple(Stop(f"s{i}", i, demands=(int(rng.integers(1, 4)),)) for i in range(1, n)),
         dimensions=("kg",),
     )
+
+
+def test_deadline_is_respected_on_a_hard_instance():
+    """A 25-stop instance with a 1 s budget answers (FEASIBLE or a failure) within ~1.5 s."""
+    p = _hard_instance()
     started = time.monotonic()
     try:
         plan, report = milp.solve(p, Deadline.after(1.0))
@@ -454,22 +459,7 @@ def test_engine_hands_its_plan_to_the_solution_sink():
 def test_engine_feasible_answer_carries_at_most_a_valid_bound():
     """Under a tight budget the engine answers FEASIBLE (or fails); a bound, when there is one,
     is finite and never above the plan's checked cost."""
-    rng = np.random.default_rng(7)
-    n = 26
-    xy = rng.integers(0, 1000, size=(n, 2))
-    durations = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
-    durations = durations.astype(np.int64)
-    p = RoutingProblem(
-        location_ids=tuple(f"L{i}" for i in range(n)),
-        durations=(durations,),
-        distances=(durations,),
-        vehicles=tuple(
-            Vehicle(f"v{k}", 0, 0, TimeWindow(0, 100_000), capacities=(10,), cost_per_km=1.0)
-            for k in range(4)
-        ),
-        stops=tuple(Stop(f"s{i}", i, demands=(int(rng.integers(1, 4)),)) for i in range(1, n)),
-        dimensions=("kg",),
-    )
+    p = _hard_instance()
     try:
         result = milp.MilpEngine().solve(p, Deadline.after(1.0), EngineOptions())
     except SolverFailedError:
