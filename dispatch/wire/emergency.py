@@ -20,9 +20,16 @@ from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2
 from dispatch.wire import enums
 from dispatch.wire.durations import duration
 from dispatch.wire.matrices import durations
-from solvers.assignment import AssignmentProblem, AssignmentResult, CoverageRule
+from solvers.assignment import (
+    AssignmentProblem,
+    AssignmentResult,
+    CoverageRule,
+    UnfilledReason,
+)
 from solvers.assignment.kpis import Arrival, AssignmentKpis, kpis
 from solvers.status import SolveReport
+
+UNFILLED_REASON = enums.to_proto(UnfilledReason, emergency_pb2.UnfilledSlot.Reason)
 
 __all__ = ["to_problem", "to_response"]
 
@@ -145,7 +152,7 @@ def _incidents(
             emergency_pb2.UnfilledSlot(
                 capability=problem.capabilities[slot.capability],
                 count=slot.count,
-                reason=enums.UNFILLED_REASON[slot.reason],
+                reason=UNFILLED_REASON[slot.reason],
             )
         )
     return [

@@ -1,7 +1,9 @@
 """Proto enum values <-> the solvers' enums.
 
 The solvers' enums mirror the proto ones by name, so every table is built from the names: a
-value added to both sides needs no edit here.
+value added to both sides needs no edit here. The emergency-only table lives in
+``dispatch.wire.emergency``: importing ``solvers.assignment`` here would load CP-SAT into every
+routing worker.
 """
 
 from __future__ import annotations
@@ -9,8 +11,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2, routing_pb2
-from solvers.assignment import UnfilledReason
+from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
 from solvers.routing.plan import SkipReason, ViolationType, VisitKind
 from solvers.status import SolverFamily, Status
 
@@ -18,24 +19,24 @@ __all__ = [
     "SKIP_REASON",
     "SOLVER",
     "STATUS",
-    "UNFILLED_REASON",
     "VIOLATION_TYPE",
     "VISIT_KIND",
     "VISIT_KIND_IN",
     "solver_family",
+    "to_proto",
 ]
 
 
-def _to_proto(members: type[enum.Enum], proto_enum: Any) -> dict[Any, int]:
+def to_proto(members: type[enum.Enum], proto_enum: Any) -> dict[Any, int]:
+    """Solver enum member -> proto enum value, matched by name."""
     return {member: proto_enum.Value(member.value) for member in members}
 
 
-SOLVER = _to_proto(SolverFamily, common_pb2.Solver)
-STATUS = _to_proto(Status, common_pb2.SolveStatus)
-VISIT_KIND = _to_proto(VisitKind, routing_pb2.Visit.Kind)
-VIOLATION_TYPE = _to_proto(ViolationType, routing_pb2.Violation.Type)
-SKIP_REASON = _to_proto(SkipReason, routing_pb2.SkippedStop.Reason)
-UNFILLED_REASON = _to_proto(UnfilledReason, emergency_pb2.UnfilledSlot.Reason)
+SOLVER = to_proto(SolverFamily, common_pb2.Solver)
+STATUS = to_proto(Status, common_pb2.SolveStatus)
+VISIT_KIND = to_proto(VisitKind, routing_pb2.Visit.Kind)
+VIOLATION_TYPE = to_proto(ViolationType, routing_pb2.Violation.Type)
+SKIP_REASON = to_proto(SkipReason, routing_pb2.SkippedStop.Reason)
 #: The kinds a caller may name in a planned route (START and END are implied).
 VISIT_KIND_IN = {
     VISIT_KIND[kind]: kind for kind in (VisitKind.STOP, VisitKind.FACILITY, VisitKind.BREAK)

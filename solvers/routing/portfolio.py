@@ -21,6 +21,9 @@ from solvers.routing import companion, feasibility, multitrip
 from solvers.routing.checker import evaluate, rank, skipped_mandatory
 from solvers.routing.companion import Companion
 from solvers.routing.engine import Engine, EngineOptions, EngineResult, Improvement
+from solvers.routing.engines.construct import ConstructEngine
+from solvers.routing.engines.ortools import CONSTRUCT_ONLY_ABOVE, OrtoolsEngine
+from solvers.routing.engines.pyvrp import PyvrpEngine
 from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
 from solvers.routing.problem import RoutingProblem
 from solvers.status import SolveReport, SolverFamily, Status, relative_gap
@@ -37,6 +40,12 @@ INSERTION_COMPANION_UP_TO = 500
 #: keeps 82 % and PyVRP alone reached 183.4 miles at 57 s against 186.8 from the OR-Tools
 #: portfolio; 102 keeps 71 % and PyVRP reached 153.1 against OR-Tools' 150.6.
 PYVRP_TRIPS_MIN_LOAD_KEPT = 0.8
+
+_EAGER: dict[SolverFamily, type] = {
+    SolverFamily.ORTOOLS: OrtoolsEngine,
+    SolverFamily.PYVRP: PyvrpEngine,
+    SolverFamily.GREEDY: ConstructEngine,
+}
 
 #: on_progress(objective, vehicles_used, solutions_found) for each improving solution found.
 ProgressCallback = Callable[[float, int, int], None]
@@ -62,25 +71,20 @@ class SolveOutcome:
 
 
 def engine_for(family: SolverFamily) -> Engine:
-    """The engine of a family; imported on first use so a missing optional engine only
-    fails the requests that reach it."""
-    if family is SolverFamily.ORTOOLS:
-        from solvers.routing.engines.ortools import OrtoolsEngine
+    """The engine of a family.
 
-        return OrtoolsEngine()
-    if family is SolverFamily.PYVRP:
-        from solvers.routing.engines.pyvrp import PyvrpEngine
-
-        return PyvrpEngine()
+    OR-Tools, PyVRP's model and the construction are imported with this module, so a routing
+    worker pays for them once at start-up and not inside a request's deadline (importing
+    OR-Tools under load took seconds). The MILP fallback imports PuLP only when it is reached.
+    """
     if family is SolverFamily.MILP:
         from solvers.routing.engines.milp import MilpEngine
 
         return MilpEngine()
-    if family is SolverFamily.GREEDY:
-        from solvers.routing.engines.construct import ConstructEngine
-
-        return ConstructEngine()
-    raise SolverFailedError(f"{family.value.lower()}: not a routing engine")
+    engine = _EAGER.get(family)
+    if engine is None:
+        raise SolverFailedError(f"{family.value.lower()}: not a routing engine")
+    return engine()
 
 
 def engine_order(choice: SolverFamily) -> list[SolverFamily]:
@@ -119,8 +123,6 @@ def ortools_companion(problem: RoutingProblem, excluded: dict[int, SkipReason]) 
     it both search from the constructed start, with guided local search penalties of different
     strength.
     """
-    from solvers.routing.engines.ortools import CONSTRUCT_ONLY_ABOVE
-
     if not problem.facilities:
         return {"metaheuristic": "gls"}
     n_stops = len(problem.stops) - len(excluded)
