@@ -350,7 +350,7 @@ def test_long_calls_cannot_take_every_handler_thread(make_server, examples):
     """Beyond the long-call limit PlanRoutes is refused at once, and AssignUnits still answers."""
     handle = make_server(thread_pool_size=9, reserved_threads=8)  # one long-call slot
     request = examples["maintenance"]
-    _short_budget(request, 2.0)
+    _short_budget(request, 10.0)  # room for a first solution on a loaded machine
     with client.channel(handle.target) as chan:
         stub = client.stub(chan)
         first = stub.PlanRoutes.future(request, timeout=60)

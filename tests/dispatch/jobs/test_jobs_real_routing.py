@@ -39,7 +39,7 @@ def test_watch_sees_solver_improvements_then_verified_plan(job_server: ServerHan
     with client.channel(job_server.target) as chan:
         stub = client.stub(chan)
         job = stub.CreatePlanJob(
-            jobs_pb2.CreatePlanJobRequest(request=sanitation("night-real", 3.0)), timeout=10
+            jobs_pb2.CreatePlanJobRequest(request=sanitation("night-real", 10.0)), timeout=10
         )
         events = list(stub.WatchPlanJob(jobs_pb2.WatchPlanJobRequest(job_id=job.job_id)))
     improved = [e.job.progress for e in events if e.kind == Event.SOLUTION_IMPROVED]
@@ -61,7 +61,7 @@ def test_cancel_kills_the_solving_worker_and_frees_the_slot(job_server: ServerHa
         stub = client.stub(chan)
         create = stub.CreatePlanJob
         long = create(jobs_pb2.CreatePlanJobRequest(request=sanitation("long", 60)), timeout=10)
-        nxt = create(jobs_pb2.CreatePlanJobRequest(request=sanitation("next", 3)), timeout=10)
+        nxt = create(jobs_pb2.CreatePlanJobRequest(request=sanitation("next", 10)), timeout=10)
 
         def get(job_id: str) -> Job:
             return stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id=job_id), timeout=10)
