@@ -8,6 +8,7 @@ EvaluatePlan is cheap and runs in the calling thread.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,14 +19,20 @@ from dispatch.wire.routing import (
     problem_from_request,
     response_from_outcome,
 )
-from dispatch.workers import WorkerPool
+from dispatch.workers import LateAnswer, WorkerPool
 from solvers.budget import Deadline
-from solvers.routing.solve import solve_checked
+from solvers.routing.solve import SolveOutcome, rescue_checked, solve_checked
 
-__all__ = ["RoutingProgress", "RoutingService", "solve_plan_routes"]
+log = logging.getLogger(__name__)
+
+__all__ = ["RoutingCheckpoint", "RoutingProgress", "RoutingService", "solve_plan_routes"]
 
 #: Seconds a worker may overrun its deadline before it is killed.
 GRACE_SECONDS = 2.0
+#: Seconds past the deadline after which the caller is answered without the worker: with the
+#: best plan the worker had checked by then, or else the constructive plan computed here.
+ANSWER_SLACK_SECONDS = 0.05
+_OVERRAN = "the solve overran its deadline; answered with the best plan it had found by then"
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,33 @@ class RoutingProgress:
     best_objective: float
     vehicles_used: int
     elapsed_seconds: float
+
+
+@dataclass(frozen=True)
+class RoutingCheckpoint:
+    """The answer a worker would give now: its best checked plan so far, serialised."""
+
+    response: bytes
+
+
+def _overran(checkpoint: bytes) -> bytes:
+    """A worker's last checkpoint as the answer, flagged: the solve did not end in time."""
+    response = routing_pb2.PlanRoutesResponse.FromString(checkpoint)
+    info = response.solve_info
+    info.degraded = True
+    info.degraded_reason = "; ".join(r for r in (_OVERRAN, info.degraded_reason) if r)
+    log.warning("degraded routing answer (%s): %s", response.label or "-", _OVERRAN)
+    return response.SerializeToString()
+
+
+def _rescued(request: routing_pb2.PlanRoutesRequest, deadline: Deadline, started: float) -> bytes:
+    """The constructive plan, computed in this process when the worker gave nothing in time."""
+    problem = problem_from_request(request)
+    options = options_from_request(request, problem)
+    why = "the solve found no plan by its deadline; constructed one instead"
+    outcome = rescue_checked(problem, deadline, options, why)
+    elapsed = time.monotonic() - started
+    return response_from_outcome(request, problem, outcome, elapsed).SerializeToString()
 
 
 class RoutingService:
@@ -78,7 +112,22 @@ class RoutingService:
         replaced), a CancelledError subclass when the worker overruns the deadline, and
         SolverFailedError when the worker crashes.
         """
-        raw = self._pool.run(request.SerializeToString(), deadline.at, is_cancelled, on_progress)
+        started = time.monotonic()
+        checkpoint: list[bytes] = []
+
+        def received(message: RoutingProgress | RoutingCheckpoint) -> None:
+            if isinstance(message, RoutingCheckpoint):
+                checkpoint[:] = [message.response]
+            elif on_progress is not None:
+                on_progress(message)
+
+        def late_answer() -> bytes:
+            if checkpoint:
+                return _overran(checkpoint[0])
+            return _rescued(request, deadline, started)
+
+        late = LateAnswer(deadline.at + ANSWER_SLACK_SECONDS, late_answer)
+        raw = self._pool.run(request.SerializeToString(), deadline.at, is_cancelled, received, late)
         return routing_pb2.PlanRoutesResponse.FromString(raw)
 
     def evaluate_plan(
@@ -98,6 +147,7 @@ def solve_plan_routes(
     request: routing_pb2.PlanRoutesRequest,
     deadline: Deadline,
     on_progress: Callable[[RoutingProgress], None] | None = None,
+    on_checkpoint: Callable[[RoutingCheckpoint], None] | None = None,
 ) -> routing_pb2.PlanRoutesResponse:
     """Solve in this process: used by worker processes, `dispatch solve` and benchmarks."""
     started = time.monotonic()
@@ -110,12 +160,19 @@ def solve_plan_routes(
                 RoutingProgress(solutions, objective, vehicles_used, time.monotonic() - started)
             )
 
-    outcome = solve_checked(problem, deadline, options, progress)
+    def checkpoint(outcome: SolveOutcome) -> None:
+        if on_checkpoint is not None:
+            elapsed = time.monotonic() - started
+            response = response_from_outcome(request, problem, outcome, elapsed)
+            on_checkpoint(RoutingCheckpoint(response.SerializeToString()))
+
+    taker = checkpoint if on_checkpoint is not None else None
+    outcome = solve_checked(problem, deadline, options, progress, taker)
     return response_from_outcome(request, problem, outcome, time.monotonic() - started)
 
 
 def _solve_in_worker(
-    payload: bytes, deadline_at: float, emit: Callable[[RoutingProgress], None]
+    payload: bytes, deadline_at: float, emit: Callable[[RoutingProgress | RoutingCheckpoint], None]
 ) -> bytes:
     """Worker-process entry (see dispatch.workers): bytes in, bytes out, progress via emit."""
     request = routing_pb2.PlanRoutesRequest.FromString(payload)
@@ -128,5 +185,5 @@ def _solve_in_worker(
             last[0] = now
             emit(progress)
 
-    response = solve_plan_routes(request, Deadline(deadline_at), forward)
+    response = solve_plan_routes(request, Deadline(deadline_at), forward, emit)
     return response.SerializeToString()

@@ -43,7 +43,7 @@ from solvers.errors import (
 )
 from solvers.processes import die_with_parent, lower_priority
 
-__all__ = ["WorkerPool", "WorkerTimeoutError"]
+__all__ = ["LateAnswer", "WorkerPool", "WorkerTimeoutError"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,14 @@ def _worker_main(
                 conn.send(("error", job_id, "internal", traceback.format_exc(), []))
     except (BrokenPipeError, EOFError, OSError):
         return
+
+
+@dataclass(frozen=True)
+class LateAnswer:
+    """What the caller answers, at ``at`` (a monotonic time), when the worker has not."""
+
+    at: float
+    answer: Callable[[], bytes | None]
 
 
 @dataclass
@@ -193,12 +201,15 @@ class WorkerPool:
         deadline_at: float,
         is_cancelled: Callable[[], bool] = lambda: False,
         on_progress: Callable[[Any], None] | None = None,
+        late: LateAnswer | None = None,
     ) -> bytes:
         """Run one job in a free worker; blocks only the calling thread.
 
         Raises CancelledError on a cancel (the worker is killed), WorkerTimeoutError when no
         answer comes by the deadline plus grace (killed), SolverFailedError when the worker
-        dies, and the worker's own InvalidProblemError / SolverFailedError otherwise.
+        dies, and the worker's own InvalidProblemError / SolverFailedError otherwise. With
+        ``late``, a worker still busy at ``late.at`` is killed and ``late.answer()`` is the
+        result, unless it returns None.
         """
         worker = self._acquire(deadline_at, is_cancelled)
         job_id = self._jobs
@@ -212,6 +223,10 @@ class WorkerPool:
             while True:
                 if is_cancelled():
                     raise CancelledError("solve cancelled by the caller; worker stopped")
+                if late is not None and time.monotonic() > late.at:
+                    answer, late = late.answer(), None
+                    if answer is not None:
+                        return answer
                 if time.monotonic() > kill_at:
                     raise WorkerTimeoutError(
                         f"no answer {self.grace_seconds:.1f} s after the deadline; worker stopped"

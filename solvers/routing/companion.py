@@ -122,6 +122,20 @@ class Companion:
             return value
         return self._last_plan(str(value))
 
+    def plans_streamed(self) -> int:
+        """How many plans have arrived so far (the final one included)."""
+        return self._received.plans + (self._received.final is not None)
+
+    def latest(self) -> EngineResult | None:
+        """The newest plan in hand without waiting: the final result once it has come."""
+        final = self._received.final
+        if final is not None and final[0] == "ok":
+            assert isinstance(final[1], EngineResult)
+            return final[1]
+        if self._received.last_plan is None:
+            return None
+        return self._last_plan("still searching")
+
     def _last_plan(self, why: str) -> EngineResult:
         plan = self._received.last_plan
         if plan is None:

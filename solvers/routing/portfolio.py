@@ -50,6 +50,9 @@ _EAGER: dict[SolverFamily, type] = {
 #: on_progress(objective, vehicles_used, solutions_found) for each improving solution found.
 ProgressCallback = Callable[[float, int, int], None]
 
+#: Seconds between plans read back from the search in this process for checkpoints.
+CHECKPOINT_SECONDS = 1.0
+
 
 @dataclass(frozen=True)
 class RoutingOptions:
@@ -148,18 +151,25 @@ class Portfolio:
     deadline: Deadline
     options: RoutingOptions = field(default_factory=RoutingOptions)
     on_progress: ProgressCallback | None = None
+    #: Receives each checked plan better than the last one it received, while the solve runs,
+    #: so that a caller holding the deadline can answer with it if the solve overruns.
+    on_checkpoint: Callable[[SolveOutcome], None] | None = None
     excluded: dict[int, SkipReason] = field(init=False)
     failures: list[str] = field(init=False, default_factory=list)
     started: float = field(init=False, default_factory=time.monotonic)
     best: SolveOutcome | None = field(init=False, default=None)
     _found: int = field(init=False, default=0)
+    _beside: Companion | None = field(init=False, default=None)
+    _beside_seen: int = field(init=False, default=0)
+    _beside_at: float = field(init=False, default=-math.inf)
+    _checkpoint: SolveOutcome | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.excluded = dict(feasibility.prefilter(self.problem))
 
     def run(self) -> SolveOutcome:
         """The best checked plan; the empty plan labelled NO_SOLUTION_FOUND if none passed."""
-        beside = self._start_second_core()
+        beside = self._beside = self._start_second_core()
         try:
             for family in engine_order(self.options.solver):
                 if self._settled(family):
@@ -170,7 +180,7 @@ class Portfolio:
                 self._offer(self._attempt(family))
                 if family is SolverFamily.ORTOOLS and beside is not None:
                     self._offer(self._collect(beside))
-                    beside = None
+                    beside = self._beside = None
             return self._flagged(self.best or self._nothing_found())
         finally:
             if beside is not None:
@@ -198,15 +208,45 @@ class Portfolio:
             start=self.options.initial if ortools else None,
             deterministic=self.options.deterministic,
             on_solution=self._on_solution if ortools else None,
-            # In this process an engine's plan counts only once it returns, so reading plans
-            # back while it searches would be work for nothing (the companion streams them).
-            settings={"plan_every": math.inf} if ortools else {},
+            # In this process an engine's plan counts only once it returns; plans read back
+            # while it searches serve only as checkpoints, so without a taker none are read.
+            settings={"plan_every": self._plan_every()} if ortools else {},
         )
+
+    def _plan_every(self) -> float:
+        return math.inf if self.on_checkpoint is None else CHECKPOINT_SECONDS
 
     def _on_solution(self, improvement: Improvement) -> None:
         self._found += 1
         if self.on_progress is not None:
             self.on_progress(improvement.objective, improvement.vehicles, self._found)
+        if self.on_checkpoint is None:
+            return
+        # OR-Tools holds the GIL while it searches: this callback is where this process gets
+        # to look at what the search and the companion have found so far.
+        if improvement.plan is not None:
+            found = EngineResult(improvement.plan, "ortools.routing", strategy="improving plan")
+            self._offer_checkpoint(self._checked(SolverFamily.ORTOOLS, found, fallback=False))
+        beside, now = self._beside, time.monotonic()
+        if beside is None or now - self._beside_at < CHECKPOINT_SECONDS:
+            return
+        if beside.plans_streamed() > self._beside_seen:
+            self._beside_seen, self._beside_at = beside.plans_streamed(), now
+            streamed = beside.latest()
+            if streamed is not None:
+                self._offer_checkpoint(self._checked(beside.family, streamed, fallback=False))
+
+    def _offer_checkpoint(self, outcome: SolveOutcome | None) -> None:
+        """Pass ``outcome`` on to the checkpoint taker when it beats the last one passed on."""
+        if outcome is None or self.on_checkpoint is None:
+            return
+        last = self._checkpoint
+        if last is not None and rank(self.problem, outcome.evaluation) >= rank(
+            self.problem, last.evaluation
+        ):
+            return
+        self._checkpoint = outcome
+        self.on_checkpoint(outcome)
 
     def _engine_deadline(self, family: SolverFamily) -> Deadline:
         if family is SolverFamily.GREEDY:
@@ -280,6 +320,7 @@ class Portfolio:
         """Keep the better of the plan in hand and ``outcome`` (the one in hand on ties)."""
         if outcome is None:
             return
+        self._offer_checkpoint(outcome)
         if self.best is None:
             self.best = outcome
             return
@@ -364,6 +405,16 @@ class Portfolio:
             log.info("%s companion: %s", handle.family.value, exc)
             return None
         return self._checked(handle.family, result, fallback=False)
+
+    def rescue(self, why: str) -> SolveOutcome:
+        """The constructive heuristic alone, for a caller whose solve gave nothing in time.
+
+        Cheap (~0.25 s at 400 stops) and never OR-Tools, so a server process can afford it
+        beside its real-time path; the answer is flagged as a fallback with ``why``.
+        """
+        self.failures.append(why)
+        self._offer(self._attempt(SolverFamily.GREEDY))
+        return self._flagged(self.best or self._nothing_found())
 
     def _nothing_found(self) -> SolveOutcome:
         """No engine produced a valid plan: answer the empty plan, honestly labelled.

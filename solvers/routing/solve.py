@@ -7,13 +7,22 @@ protocol (``solvers.routing.engine``) and keeps the best plan the checker accept
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from solvers.budget import Deadline
 from solvers.routing.plan import RoutingPlan
 from solvers.routing.portfolio import Portfolio, ProgressCallback, RoutingOptions, SolveOutcome
 from solvers.routing.problem import RoutingProblem
 from solvers.status import SolveReport
 
-__all__ = ["ProgressCallback", "RoutingOptions", "SolveOutcome", "solve", "solve_checked"]
+__all__ = [
+    "ProgressCallback",
+    "RoutingOptions",
+    "SolveOutcome",
+    "rescue_checked",
+    "solve",
+    "solve_checked",
+]
 
 
 def solve_checked(
@@ -21,13 +30,24 @@ def solve_checked(
     deadline: Deadline,
     options: RoutingOptions | None = None,
     on_progress: ProgressCallback | None = None,
+    on_checkpoint: Callable[[SolveOutcome], None] | None = None,
 ) -> SolveOutcome:
     """The best checked plan found by ``deadline``, with its report and evaluation.
 
     When no engine produces a plan that passes the checker, the outcome is the empty plan with
-    status NO_SOLUTION_FOUND and every failure in ``fallback_reason``.
+    status NO_SOLUTION_FOUND and every failure in ``fallback_reason``. ``on_checkpoint``
+    receives every better checked plan found on the way (see Portfolio.on_checkpoint).
     """
-    return Portfolio(problem, deadline, options or RoutingOptions(), on_progress).run()
+    portfolio = Portfolio(problem, deadline, options or RoutingOptions(), on_progress)
+    portfolio.on_checkpoint = on_checkpoint
+    return portfolio.run()
+
+
+def rescue_checked(
+    problem: RoutingProblem, deadline: Deadline, options: RoutingOptions, why: str
+) -> SolveOutcome:
+    """The constructive plan alone, checked and flagged with ``why`` (see Portfolio.rescue)."""
+    return Portfolio(problem, deadline, options).rescue(why)
 
 
 def solve(

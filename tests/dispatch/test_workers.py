@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dispatch.workers import WorkerPool, WorkerTimeoutError
+from dispatch.workers import LateAnswer, WorkerPool, WorkerTimeoutError
 from solvers.errors import CancelledError, InvalidProblemError, SolverFailedError
 
 
@@ -98,6 +98,27 @@ def test_overrun_past_deadline_and_grace_is_killed(make_pool) -> None:
     assert time.monotonic() - begin < 5.0
     assert _wait_gone(old)
     assert pool.pids()[0] != old
+
+
+def test_late_answer_replaces_an_overrunning_worker(make_pool) -> None:
+    """A worker still busy at the late-answer time is killed; the caller's answer is returned."""
+    pool = make_pool("overrun", grace=30.0)
+    (old,) = pool.pids()
+    seen: list[object] = []
+    late = LateAnswer(time.monotonic() + 0.5, lambda: b"best so far")
+    answer = pool.run(b"", time.monotonic() + 0.4, on_progress=seen.append, late=late)
+    assert answer == b"best so far"
+    assert seen == [old]  # the worker did start the job
+    assert _wait_gone(old)
+    assert pool.busy() == 0
+
+
+def test_late_answer_of_none_keeps_waiting_for_the_worker(make_pool) -> None:
+    """A caller with nothing to answer leaves the worker its grace; the overrun rule applies."""
+    pool = make_pool("overrun", grace=0.3)
+    late = LateAnswer(time.monotonic() + 0.2, lambda: None)
+    with pytest.raises(WorkerTimeoutError):
+        pool.run(b"", time.monotonic() + 0.2, late=late)
 
 
 def test_crashed_worker_is_reported_and_replaced(make_pool) -> None:

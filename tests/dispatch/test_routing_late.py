@@ -1,0 +1,81 @@
+"""A routing worker that does not answer in time: the caller still gets a checked plan, flagged.
+
+Faults are injected for real: the worker process is stopped with SIGSTOP (a process starved of
+CPU or stuck in a solver phase that does not watch the clock looks the same from outside).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+from dispatch import client
+from dispatch._proto.dispatch.v1 import routing_pb2
+from dispatch.routing import RoutingProgress
+from solvers.budget import Deadline
+
+Kind = routing_pb2.Visit.Kind
+
+
+def _accounted(request: routing_pb2.PlanRoutesRequest, response) -> bool:
+    served = [v.id for r in response.routes for v in r.visits if v.kind == Kind.STOP]
+    skipped = [s.stop_id for s in response.skipped_stops]
+    return sorted(served + skipped) == sorted(s.id for s in request.stops)
+
+
+def test_a_stalled_worker_is_answered_with_its_last_checked_plan(make_server, examples) -> None:
+    """The worker stops after its first plan; the answer is that plan, on time, marked degraded."""
+    handle = make_server(routing_workers=1)
+    (worker,) = handle.routing.pool.pids()
+    request = examples["sanitation"]
+    first = threading.Event()
+
+    def progress(update: RoutingProgress) -> None:
+        first.set()
+
+    def stop_worker() -> None:
+        if first.wait(60):
+            time.sleep(1.0)  # the checkpoint follows its progress line within milliseconds
+            os.kill(worker, signal.SIGSTOP)
+
+    threading.Thread(target=stop_worker, daemon=True).start()
+    deadline = Deadline.after(8.0)
+    response = handle.routing.plan_routes(request, deadline, on_progress=progress)
+    info = response.solve_info
+    assert first.is_set()
+    assert info.verified and info.degraded
+    assert "overran its deadline" in info.degraded_reason
+    assert info.engine != "greedy.construct"
+    assert response.routes and _accounted(request, response)
+
+
+def test_a_worker_with_nothing_by_the_deadline_gets_the_constructed_plan(
+    make_server, examples
+) -> None:
+    """A worker that never starts the job: the server constructs a checked plan itself, flagged."""
+    handle = make_server(routing_workers=1)
+    (worker,) = handle.routing.pool.pids()
+    os.kill(worker, signal.SIGSTOP)
+    request = examples["maintenance"]
+    response = handle.routing.plan_routes(request, Deadline.after(0.5))
+    info = response.solve_info
+    assert info.verified and info.degraded
+    assert info.engine == "greedy.construct"
+    assert "no plan by its deadline" in info.fallback_reason
+    assert _accounted(request, response)
+
+
+def test_a_stalled_worker_is_replaced_for_the_next_call(make_server, examples) -> None:
+    """After a late answer the stopped worker is killed and a new one serves the next call."""
+    handle = make_server(routing_workers=1)
+    (worker,) = handle.routing.pool.pids()
+    os.kill(worker, signal.SIGSTOP)
+    handle.routing.plan_routes(examples["maintenance"], Deadline.after(0.5))
+    assert handle.routing.pool.pids() != [worker]
+    quick = examples["maintenance"]
+    quick.options.deterministic = True  # ends on work limits, whatever the machine's load
+    with client.channel(handle.target) as chan:
+        response = client.stub(chan).PlanRoutes(quick, timeout=60)
+    assert response.solve_info.verified and not response.solve_info.degraded
