@@ -58,9 +58,10 @@ from solvers.routing.plan import (
     Violation,
     ViolationType,
     VisitKind,
+    VisitTiming,
 )
 from solvers.routing.problem import RoutingProblem, Vehicle
-from solvers.routing.route_simulation import RouteSim, Timing, default_departure
+from solvers.routing.route_simulation import RouteSim, add_violation, default_departure
 
 __all__ = [
     "COST_TERMS",
@@ -191,7 +192,7 @@ def _evaluate_route(
     )
     return RouteEvaluation(
         vehicle=route.vehicle,
-        visits=tuple(t.freeze() for t in timings),
+        visits=tuple(timings),
         duration=duration,
         travel_seconds=travel_seconds,
         travel_metres=travel_metres,
@@ -261,21 +262,23 @@ def _route_rule_violations(
     return out
 
 
-def _mark_daily_capacity(vehicle: Vehicle, sim: RouteSim, timings: list[Timing]) -> None:
+def _mark_daily_capacity(vehicle: Vehicle, sim: RouteSim, timings: list[VisitTiming]) -> None:
     """Put each daily-capacity excess on the stop where the day's load first went over."""
     if vehicle.daily_capacities is None:
         return
     for d, index in enumerate(sim.daily_first_over):
         if index is not None:
             excess = sim.collected[d] - vehicle.daily_capacities[d]
-            timings[index].violations.append(
+            add_violation(
+                timings,
+                index,
                 Violation(
                     ViolationType.DAILY_CAPACITY,
                     timings[index].ref,
                     VisitKind.STOP,
                     excess,
                     f"Vehicle {vehicle.id} collects {excess} over its daily capacity.",
-                )
+                ),
             )
 
 

@@ -7,7 +7,7 @@ mistake in an engine cannot hide here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 from solvers.routing.plan import (
     PlannedVisit,
@@ -20,36 +20,10 @@ from solvers.routing.plan import (
 from solvers.routing.problem import RoutingProblem, TimeWindow, Vehicle
 
 
-@dataclass
-class Timing:
-    """A visit being built (mutable until the route is done)."""
-
-    kind: VisitKind
-    ref: int
-    location: int
-    arrival: int
-    wait: int
-    start: int
-    end: int
-    load_after: tuple[int, ...]
-    travel_seconds: int
-    travel_metres: int
-    violations: list[Violation] = field(default_factory=list)
-
-    def freeze(self) -> VisitTiming:
-        return VisitTiming(
-            kind=self.kind,
-            ref=self.ref,
-            location=self.location,
-            arrival=self.arrival,
-            wait=self.wait,
-            start=self.start,
-            end=self.end,
-            load_after=self.load_after,
-            travel_seconds=self.travel_seconds,
-            travel_metres=self.travel_metres,
-            violations=tuple(self.violations),
-        )
+def add_violation(timings: list[VisitTiming], index: int, violation: Violation) -> None:
+    """Put ``violation`` on a visit already simulated (found only later, at a trip's end)."""
+    timing = timings[index]
+    timings[index] = replace(timing, violations=(*timing.violations, violation))
 
 
 def _limit(limits: tuple[int, ...] | None, d: int) -> int | None:
@@ -104,7 +78,7 @@ class RouteSim:
         self.times_served = times_served
         self.n_dims = problem.n_dims
 
-    def run(self, departure: int) -> tuple[list[Timing], int]:
+    def run(self, departure: int) -> tuple[list[VisitTiming], int]:
         """Simulate departing at ``departure``; returns the visits and the end arrival."""
         problem, vehicle = self.problem, self.vehicle
         self.load = [0] * self.n_dims
@@ -115,8 +89,8 @@ class RouteSim:
         self.trips = 0
         self.stops = 0
         self.breaks_taken: set[int] = set()
-        self.timings: list[Timing] = [
-            Timing(
+        self.timings: list[VisitTiming] = [
+            VisitTiming(
                 VisitKind.START,
                 self.v,
                 vehicle.start,
@@ -150,7 +124,7 @@ class RouteSim:
         ready, travel, metres = self._leg(location, vehicle.end, free_at, pending)
         self._close_trip()
         self.timings.append(
-            Timing(
+            VisitTiming(
                 VisitKind.END,
                 self.v,
                 vehicle.end,
@@ -226,7 +200,7 @@ class RouteSim:
             remaining -= driven
             arrival = t + driven
             self.timings.append(
-                Timing(
+                VisitTiming(
                     VisitKind.BREAK,
                     visit.ref,
                     target if remaining == 0 else origin,
@@ -237,7 +211,7 @@ class RouteSim:
                     tuple(self.load),
                     driven,
                     0,
-                    violations,
+                    tuple(violations),
                 )
             )
             t = start + brk.duration
@@ -288,7 +262,7 @@ class RouteSim:
         self.stops += 1
         end = start + stop.service_duration
         self.timings.append(
-            Timing(
+            VisitTiming(
                 VisitKind.STOP,
                 visit.ref,
                 stop.location,
@@ -299,7 +273,7 @@ class RouteSim:
                 tuple(self.load),
                 travel,
                 metres,
-                violations,
+                tuple(violations),
             )
         )
         return end
@@ -328,7 +302,7 @@ class RouteSim:
         self.load = [0] * self.n_dims
         end = start + facility.unload_duration
         self.timings.append(
-            Timing(
+            VisitTiming(
                 VisitKind.FACILITY,
                 visit.ref,
                 facility.location,
@@ -339,7 +313,7 @@ class RouteSim:
                 tuple(self.load),
                 travel,
                 metres,
-                violations,
+                tuple(violations),
             )
         )
         return end
@@ -349,24 +323,25 @@ class RouteSim:
         caps = self.vehicle.capacities
         for d, index in enumerate(self.trip_first_over):
             if index is not None and caps is not None:
-                stop_timing = self.timings[index]
                 excess = self.trip_peak[d] - caps[d]
                 name = self.problem.dimensions[d] if d < len(self.problem.dimensions) else str(d)
-                stop_timing.violations.append(
+                add_violation(
+                    self.timings,
+                    index,
                     Violation(
                         ViolationType.CAPACITY,
-                        stop_timing.ref,
+                        self.timings[index].ref,
                         VisitKind.STOP,
                         excess,
                         f"Load of {name} exceeds vehicle {self.vehicle.id}'s capacity "
                         f"by {excess} on this trip.",
-                    )
+                    ),
                 )
         self.trip_peak = [0] * self.n_dims
         self.trip_first_over = [None] * self.n_dims
 
 
-def window_end(problem: RoutingProblem, vehicle: Vehicle, timing: Timing) -> int | None:
+def window_end(problem: RoutingProblem, vehicle: Vehicle, timing: VisitTiming) -> int | None:
     """Latest start that keeps ``timing`` inside the window it starts in (None: unbounded)."""
     if timing.kind is VisitKind.STOP:
         windows = problem.stops[timing.ref].time_windows
