@@ -80,8 +80,7 @@ def _rescued(request: routing_pb2.PlanRoutesRequest, deadline: Deadline, started
 class RoutingService:
     """Runs routing solves in a bounded pool of worker processes (OR-Tools holds the GIL).
 
-    Workers are spawned (not forked), so a script that creates a RoutingService must do so under
-    ``if __name__ == "__main__":`` (the spawned interpreter re-imports the main module).
+    Workers are fresh interpreters (``solvers.processes``), never forks of the threaded server.
     """
 
     def __init__(self, workers: int = 1, grace_seconds: float = GRACE_SECONDS) -> None:

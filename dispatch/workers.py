@@ -1,14 +1,16 @@
 """A bounded pool of solver worker PROCESSES, each killable on cancel or overrun.
 
 Why processes: ``RoutingModel.SolveWithParameters`` holds the GIL for the whole solve (DESIGN), so
-a solve in a server thread would stop health checks and emergency calls. Workers are started with
-the "spawn" context (never fork a threaded gRPC server). Each worker owns one duplex pipe; the
-calling thread sends one job, then polls the pipe in short steps so it notices a cancel, an
-overrun or a crash within ~50 ms while holding no lock and not the GIL.
+a solve in a server thread would stop health checks and emergency calls. Workers are children
+started by ``solvers.processes`` (fresh interpreters, never a fork of the threaded gRPC server;
+dying with the server; ``WORKER_NICENESS`` below it), so a worker may start children of its own
+(the second-core companion). The calling thread sends one job, then waits for the worker's
+messages in short steps, so it notices a cancel, an overrun or a crash within ~50 ms while
+holding no lock and not the GIL.
 
-Protocol (tuples over the pipe):
-  parent -> worker  ("job", job_id, payload_bytes, deadline_at) | ("stop",)
-  worker -> parent  ("ready", pid) | ("progress", job_id, obj) | ("result", job_id, bytes)
+Protocol (frames over the child's pipes, see ``solvers.processes``):
+  parent -> worker  (job_id, payload_bytes, deadline_at); closing the input stops the worker
+  worker -> parent  ("progress", job_id, obj) | ("result", job_id, bytes)
                     | ("error", job_id, kind, message, field_problems)
 ``deadline_at`` is a ``time.monotonic()`` value: on Linux that clock is system-wide, so both
 processes read the same deadline.
@@ -19,19 +21,14 @@ replaced at once, so its slot is free for the next job.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
+import functools
 import logging
-import multiprocessing
-import os
-import signal
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from solvers.errors import (
     CancelledError,
@@ -41,15 +38,23 @@ from solvers.errors import (
     PlanRejectedError,
     SolverFailedError,
 )
-from solvers.processes import die_with_parent, lower_priority
+from solvers.processes import (
+    Child,
+    ChildExited,
+    ChildSilent,
+    ChildSpec,
+    Parent,
+    load_entry,
+    spawn,
+)
 
 __all__ = ["LateAnswer", "WorkerPool", "WorkerTimeoutError"]
 
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.05
-_CONTEXT = multiprocessing.get_context("spawn")
-#: Niceness added to solver workers (see _worker_main); the real-time path runs at 0.
+#: Niceness added to solver workers, so the server's own threads (AssignUnits, health) keep a
+#: core when every worker is busy; the real-time path runs at 0.
 WORKER_NICENESS = 10
 
 
@@ -57,56 +62,49 @@ class WorkerTimeoutError(CancelledError):
     """No answer by the deadline plus grace: the worker was killed (a deadline is a promise)."""
 
 
-def _load(path: str) -> Any:
-    module, name = path.split(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def _worker_main(
-    conn: Connection, handler_path: str, parent_pid: int, warm_up: str | None = None
-) -> None:
-    """Worker process body: import the handler once, then serve jobs until told to stop.
-
-    A worker runs at a lower CPU priority, so on a machine with as many busy workers as cores
-    the server's own threads (AssignUnits, health) still get a core when they need one; and it
-    dies with the server, so a SIGKILLed server leaves no solve running until its deadline.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    die_with_parent(parent_pid)
-    lower_priority(WORKER_NICENESS)
-    handler = _load(handler_path)
+def _start_worker(handler_path: str, warm_up: str | None) -> Callable[[Parent], None]:
+    """Worker entry (in the child): import the handler and warm up once, before any job."""
+    handler = load_entry(handler_path)
     if warm_up is not None:
-        _load(warm_up)()
+        load_entry(warm_up)()
+    return functools.partial(_serve_jobs, handler)
+
+
+def _serve_jobs(handler: Callable[..., bytes], parent: Parent) -> None:
+    """Run jobs one at a time until the pool closes our input."""
+    while True:
+        try:
+            job_id, payload, deadline_at = parent.receive()
+        except EOFError:
+            return
+
+        def emit(obj: Any, job_id: int = job_id) -> None:
+            parent.send(("progress", job_id, obj))
+
+        parent.send(_answer(handler, job_id, payload, deadline_at, emit))
+
+
+def _answer(
+    handler: Callable[..., bytes],
+    job_id: int,
+    payload: bytes,
+    deadline_at: float,
+    emit: Callable[[Any], None],
+) -> tuple:
+    """The handler's result, or its error as a message that keeps the exception's type."""
     try:
-        conn.send(("ready", multiprocessing.current_process().pid))
-        while True:
-            try:
-                message = conn.recv()
-            except (EOFError, OSError):
-                return  # parent went away
-            if message[0] != "job":
-                return
-            _, job_id, payload, deadline_at = message
-
-            def emit(obj: Any, job_id: int = job_id) -> None:
-                conn.send(("progress", job_id, obj))
-
-            try:
-                result = handler(payload, deadline_at, emit)
-                conn.send(("result", job_id, result))
-            except InvalidProblemError as exc:
-                problems = [(p.path, p.description) for p in exc.problems]
-                conn.send(("error", job_id, "invalid", str(exc), problems))
-            except PlanRejectedError as exc:
-                conn.send(("error", job_id, "rejected", str(exc), exc.violations))
-            except CancelledError as exc:
-                conn.send(("error", job_id, "cancelled", str(exc), []))
-            except DispatchError as exc:
-                conn.send(("error", job_id, "failed", f"{type(exc).__name__}: {exc}", []))
-            except Exception:
-                conn.send(("error", job_id, "internal", traceback.format_exc(), []))
-    except (BrokenPipeError, EOFError, OSError):
-        return
+        return ("result", job_id, handler(payload, deadline_at, emit))
+    except InvalidProblemError as exc:
+        problems = [(p.path, p.description) for p in exc.problems]
+        return ("error", job_id, "invalid", str(exc), problems)
+    except PlanRejectedError as exc:
+        return ("error", job_id, "rejected", str(exc), exc.violations)
+    except CancelledError as exc:
+        return ("error", job_id, "cancelled", str(exc), [])
+    except DispatchError as exc:
+        return ("error", job_id, "failed", f"{type(exc).__name__}: {exc}", [])
+    except Exception:
+        return ("error", job_id, "internal", traceback.format_exc(), [])
 
 
 @dataclass(frozen=True)
@@ -119,10 +117,8 @@ class LateAnswer:
 
 @dataclass
 class _Worker:
-    process: Any
-    conn: Connection
+    child: Child
     busy: bool = False
-    started: float = field(default_factory=time.monotonic)
 
 
 class WorkerPool:
@@ -142,34 +138,26 @@ class WorkerPool:
         self.handler = handler
         self.warm_up = warm_up
         self.grace_seconds = grace_seconds
+        self._spec = ChildSpec(
+            "dispatch.workers:_start_worker", (handler, warm_up), niceness=WORKER_NICENESS
+        )
         self._lock = threading.Condition()
         self._closed = False
         self._jobs = 0
-        self._workers: list[_Worker] = [self._spawn() for _ in range(size)]
-
-    def _spawn(self) -> _Worker:
-        parent, child = _CONTEXT.Pipe(duplex=True)
-        process = _CONTEXT.Process(
-            target=_worker_main,
-            args=(child, self.handler, os.getpid(), self.warm_up),
-            name="dispatch-solver",
-            daemon=True,
-        )
-        process.start()
-        child.close()
-        return _Worker(process, parent)
+        self._workers: list[_Worker] = [_Worker(spawn(self._spec)) for _ in range(size)]
 
     def pids(self) -> list[int]:
         """Process ids of the current workers (for tests and diagnostics)."""
         with self._lock:
-            return [w.process.pid for w in self._workers]
+            return [w.child.pid for w in self._workers]
 
     def busy(self) -> int:
         """Number of workers running a job now."""
         with self._lock:
             return sum(1 for w in self._workers if w.busy)
 
-    def _acquire(self, deadline_at: float, is_cancelled: Callable[[], bool]) -> _Worker:
+    def _acquire(self, deadline_at: float, is_cancelled: Callable[[], bool]) -> tuple[_Worker, int]:
+        """A free worker, now busy, and the job's id (both taken under the lock)."""
         with self._lock:
             while True:
                 if self._closed:
@@ -178,7 +166,7 @@ class WorkerPool:
                     if not worker.busy:
                         worker.busy = True
                         self._jobs += 1
-                        return worker
+                        return worker, self._jobs
                 if is_cancelled():
                     raise CancelledError("cancelled while waiting for a routing worker")
                 if time.monotonic() >= deadline_at:
@@ -187,11 +175,11 @@ class WorkerPool:
 
     def _release(self, worker: _Worker, replace: bool) -> None:
         if replace:
-            _kill(worker)
+            worker.child.kill()
         with self._lock:
-            if replace and worker in self._workers:
+            if replace and worker in self._workers and not self._closed:
                 index = self._workers.index(worker)
-                self._workers[index] = self._spawn() if not self._closed else worker
+                self._workers[index] = _Worker(spawn(self._spec))
             worker.busy = False
             self._lock.notify_all()
 
@@ -211,59 +199,66 @@ class WorkerPool:
         ``late``, a worker still busy at ``late.at`` is killed and ``late.answer()`` is the
         result, unless it returns None.
         """
-        worker = self._acquire(deadline_at, is_cancelled)
-        job_id = self._jobs
+        worker, job_id = self._acquire(deadline_at, is_cancelled)
         replace = True
         try:
-            try:
-                worker.conn.send(("job", job_id, payload, deadline_at))
-            except (BrokenPipeError, OSError) as exc:
-                raise SolverFailedError("routing worker died before the job started") from exc
-            kill_at = deadline_at + self.grace_seconds
-            while True:
-                if is_cancelled():
-                    raise CancelledError("solve cancelled by the caller; worker stopped")
-                if late is not None and time.monotonic() > late.at:
-                    answer, late = late.answer(), None
-                    if answer is not None:
-                        return answer
-                if time.monotonic() > kill_at:
-                    raise WorkerTimeoutError(
-                        f"no answer {self.grace_seconds:.1f} s after the deadline; worker stopped"
-                    )
-                try:
-                    ready = worker.conn.poll(_POLL_SECONDS)
-                    message = worker.conn.recv() if ready else None
-                except (EOFError, OSError) as exc:
-                    code = worker.process.exitcode
-                    raise SolverFailedError(
-                        f"routing worker crashed (exit code {code}); it has been replaced"
-                    ) from exc
-                if message is None:
-                    if not worker.process.is_alive():
-                        raise SolverFailedError(
-                            f"routing worker crashed (exit code {worker.process.exitcode}); "
-                            "it has been replaced"
-                        )
-                    continue
-                kind = message[0]
-                if kind == "ready":
-                    continue
-                if message[1] != job_id:
-                    continue
-                if kind == "progress":
-                    if on_progress is not None:
-                        try:
-                            on_progress(message[2])
-                        except Exception:
-                            log.exception("progress callback failed")
-                    continue
-                replace = False
-                if kind == "result":
-                    return message[2]
-                _raise_worker_error(message)
+            if not worker.child.alive():
+                raise SolverFailedError("routing worker died before the job started")
+            worker.child.send((job_id, payload, deadline_at))
+            message = self._follow(
+                worker.child, job_id, deadline_at, is_cancelled, on_progress, late
+            )
+            if message[0] == "late":
+                return message[1]
+            replace = False
+            if message[0] == "result":
+                return message[2]
+            _raise_worker_error(message)
         finally:
             self._release(worker, replace)
+
+    def _follow(
+        self,
+        child: Child,
+        job_id: int,
+        deadline_at: float,
+        is_cancelled: Callable[[], bool],
+        on_progress: Callable[[Any], None] | None,
+        late: LateAnswer | None,
+    ) -> tuple:
+        """Pass the job's progress on until its final message, or ("late", answer).
+
+        Raises for a cancel, an overrun past the grace, or a worker that died.
+        """
+        kill_at = deadline_at + self.grace_seconds
+        while True:
+            if is_cancelled():
+                raise CancelledError("solve cancelled by the caller; worker stopped")
+            if late is not None and time.monotonic() > late.at:
+                answer, late = late.answer(), None
+                if answer is not None:
+                    return ("late", answer)
+            if time.monotonic() > kill_at:
+                raise WorkerTimeoutError(
+                    f"no answer {self.grace_seconds:.1f} s after the deadline; worker stopped"
+                )
+            try:
+                message = child.receive(_POLL_SECONDS)
+            except ChildSilent:
+                continue
+            except ChildExited as exc:
+                raise SolverFailedError(
+                    f"routing worker crashed (exit code {exc.exitcode}); it has been replaced"
+                ) from exc
+            if message[1] != job_id:
+                continue
+            if message[0] != "progress":
+                return message
+            if on_progress is not None:
+                try:
+                    on_progress(message[2])
+                except Exception:
+                    log.exception("progress callback failed")
 
     def close(self) -> None:
         """Stop every worker (running jobs are killed)."""
@@ -273,25 +268,14 @@ class WorkerPool:
             self._lock.notify_all()
         for worker in workers:
             if not worker.busy:
-                with contextlib.suppress(BrokenPipeError, OSError):
-                    worker.conn.send(("stop",))
+                worker.child.close_input()  # an idle worker ends on its own
         deadline = time.monotonic() + 1.0
         for worker in workers:
-            worker.process.join(max(0.0, deadline - time.monotonic()))
-            _kill(worker)
+            worker.child.wait(max(0.0, deadline - time.monotonic()))
+            worker.child.kill()
 
 
-def _kill(worker: _Worker) -> None:
-    """Kill a worker for real and reap it."""
-    process = worker.process
-    if process.is_alive():
-        process.kill()
-    process.join(2.0)
-    with contextlib.suppress(OSError):
-        worker.conn.close()
-
-
-def _raise_worker_error(message: tuple) -> None:
+def _raise_worker_error(message: tuple) -> NoReturn:
     _, _, kind, text, details = message
     if kind == "invalid":
         raise InvalidProblemError([FieldProblem(path, desc) for path, desc in details])

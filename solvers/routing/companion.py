@@ -4,37 +4,32 @@ The companion runs PyVRP when PyVRP can model the request, otherwise OR-Tools co
 differently from the search in the worker (``solve.py`` picks the pair).
 
 Why a separate process: OR-Tools' routing solve holds the GIL for its whole run (DESIGN), so a
-PyVRP thread in the same process would not get to run. Why ``subprocess`` and not
-``multiprocessing``: routing already runs inside daemonic worker processes, which may not have
-multiprocessing children. The companion reads one job frame on stdin and writes frames on
-stdout (``solvers.processes``): each improving plan as the engine finds it, then its result.
-A companion that overruns is killed and its last streamed plan still counts, so a late engine
-never takes a plan it had already found down with it. It asks the kernel to kill it if its
-parent dies (a cancelled worker is SIGKILLed) and it stops at the shared deadline on its own,
-so it never outlives the request. It runs at a lower CPU priority so the service's real-time
-path keeps the cores it needs.
+PyVRP thread in the same process would not get to run. The process is a ``solvers.processes``
+child (a fresh interpreter, which a routing worker, itself such a child, may start): it is
+sent one job and streams frames back, each improving plan as the engine finds it, then its
+result. A companion that overruns is killed and its last streamed plan still counts, so a late
+engine never takes a plan it had already found down with it. It dies with its parent (a
+cancelled worker is SIGKILLed) and stops at the shared deadline on its own, so it never
+outlives the request; it runs ``NICENESS`` below its parent so the service's real-time path
+keeps the cores it needs.
 
 Start-up (interpreter, numpy, PyVRP and OR-Tools imports) costs about half a second, 5% of a 10 s
 budget that PyVRP would otherwise spend searching. A long-lived process (a routing worker) calls
-:func:`warm_up` once: from then on one companion is kept ready, imports done, blocked on its
-stdin, and a solve takes it instead of starting a cold one; the next is started after the solve,
-off its clock. Only the main thread keeps a standby, because the kernel's parent-death signal
-follows the thread that started the child.
+:func:`warm_up` once: from then on one companion is kept ready (``solvers.processes.Standby``),
+imports done, waiting for its job, and a solve takes it instead of starting a cold one; the
+next is started by :func:`replenish` after the solve, off its clock.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import select
-import subprocess
-import sys
-import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
-from solvers.processes import die_with_parent, lower_priority, read_frame, write_frame
+from solvers.processes import ChildExited, ChildSilent, ChildSpec, Parent, Standby, spawn
 from solvers.routing.engine import EngineOptions, EngineResult, Improvement
 from solvers.routing.plan import RoutingPlan
 from solvers.routing.problem import RoutingProblem
@@ -48,15 +43,20 @@ FAMILIES = (SolverFamily.PYVRP, SolverFamily.ORTOOLS)
 NICENESS = 5
 #: Engine names for a plan streamed before the engine returned.
 _ENGINE_NAMES = {SolverFamily.PYVRP: "pyvrp", SolverFamily.ORTOOLS: "ortools.routing"}
+#: How to start a companion: its stderr is dropped (engines' warnings are not the service's log).
+_SPEC = ChildSpec("solvers.routing.companion:_start", niceness=NICENESS, quiet=True)
+_standby = Standby(_SPEC)
+_warm = False
 
 
 @dataclass
 class _Received:
-    """What the reader thread has seen so far."""
+    """What has come from the child so far."""
 
     last_plan: RoutingPlan | None = None
     plans: int = 0
     final: tuple[str, object] | None = None
+    exited: ChildExited | None = None
 
 
 class Companion:
@@ -74,48 +74,27 @@ class Companion:
         if family not in FAMILIES:
             raise ValueError(f"no companion for {family.value}")
         self.family = family
-        self._process = _take_standby() or _spawn()
+        self._child = _standby.take() or spawn(_SPEC)
         self._received = _Received()
-        job = (family, problem, deadline.at, seed, exclude, dict(settings or {}))
-        # Write from a thread: a large problem fills the pipe before the child starts reading,
-        # and the caller must get on with its own solve meanwhile.
-        self._writer = threading.Thread(target=self._send, args=(job,), daemon=True)
-        self._writer.start()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _send(self, job: tuple) -> None:
-        assert self._process.stdin is not None
         try:
-            write_frame(self._process.stdin, job)
-            self._process.stdin.close()
-        except (BrokenPipeError, OSError):
-            return
-
-    def _read(self) -> None:
-        assert self._process.stdout is not None
-        while True:
-            try:
-                kind, value = read_frame(self._process.stdout)
-            except (EOFError, OSError, ValueError):
-                return
-            if kind == "plan":
-                self._received.last_plan = value
-                self._received.plans += 1
-            elif kind in ("ok", "error"):
-                self._received.final = (kind, value)
-                return
+            # Written by the child handle's own thread: the caller gets on with its solve.
+            self._child.send((family, problem, deadline.at, seed, exclude, dict(settings or {})))
+            self._child.close_input()
+        except BaseException:
+            self._child.kill()
+            raise
 
     def result(self, deadline: Deadline, grace: float = 0.5) -> EngineResult:
         """The companion's result; its last streamed plan if it overran ``deadline``.
 
         SolverFailedError when it failed, or overran without having streamed any plan.
         """
-        self._reader.join(timeout=deadline.remaining() + grace)
-        final = self._received.final
+        self._take_in(until=time.monotonic() + deadline.remaining() + grace)
+        final, exited = self._received.final, self._received.exited
         if final is None:
             self.cancel()
-            return self._last_plan("overran its deadline")
+            why = "overran its deadline" if exited is None else f"{exited} without a result"
+            return self._last_plan(why)
         kind, value = final
         if kind == "ok":
             assert isinstance(value, EngineResult)
@@ -124,10 +103,12 @@ class Companion:
 
     def plans_streamed(self) -> int:
         """How many plans have arrived so far (the final one included)."""
+        self._take_in(until=None)
         return self._received.plans + (self._received.final is not None)
 
     def latest(self) -> EngineResult | None:
         """The newest plan in hand without waiting: the final result once it has come."""
+        self._take_in(until=None)
         final = self._received.final
         if final is not None and final[0] == "ok":
             assert isinstance(final[1], EngineResult)
@@ -135,6 +116,28 @@ class Companion:
         if self._received.last_plan is None:
             return None
         return self._last_plan("still searching")
+
+    def cancel(self) -> None:
+        """Kill the companion now (idempotent)."""
+        self._child.kill()
+
+    def _take_in(self, until: float | None) -> None:
+        """Record the messages that arrive by ``until`` (None: those already here)."""
+        received = self._received
+        while received.final is None and received.exited is None:
+            wait = 0.0 if until is None else until - time.monotonic()
+            try:
+                kind, value = self._child.receive(wait)
+            except ChildSilent:
+                return
+            except ChildExited as exc:
+                received.exited = exc
+                return
+            if kind == "plan":
+                received.last_plan = value
+                received.plans += 1
+            else:
+                received.final = (kind, value)
 
     def _last_plan(self, why: str) -> EngineResult:
         plan = self._received.last_plan
@@ -147,41 +150,9 @@ class Companion:
             solutions=self._received.plans,
         )
 
-    def cancel(self) -> None:
-        """Kill the companion now (idempotent)."""
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
-
-
-_standby: subprocess.Popen | None = None
-_warm = False
-_standby_lock = threading.Lock()
-
-
-def _spawn() -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "solvers.routing.companion", str(os.getpid())],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _take_standby() -> subprocess.Popen | None:
-    """The ready companion, if this process keeps one and it is still alive."""
-    global _standby
-    with _standby_lock:
-        process, _standby = _standby, None
-    if process is not None and process.poll() is not None:
-        return None
-    return process
-
 
 def warm_up() -> None:
-    """Keep one companion started and waiting from now on (call from the main thread)."""
+    """Keep one companion started and waiting from now on (the routing workers' warm-up)."""
     global _warm
     _warm = True
     replenish()
@@ -189,54 +160,43 @@ def warm_up() -> None:
 
 def wait_ready(timeout: float) -> bool:
     """Block until the standby has finished its imports (for benchmarks that start a clock)."""
-    with _standby_lock:
-        process = _standby
-    if process is None or process.stdout is None:
-        return False
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    if not ready:
-        return False
-    try:
-        return read_frame(process.stdout) == ("ready", None)
-    except (EOFError, OSError):
-        return False
+    return _standby.wait_ready(timeout)
 
 
 def replenish() -> None:
-    """Start the next waiting companion if this process keeps one and none is ready."""
-    global _standby
-    if not _warm or threading.current_thread() is not threading.main_thread():
-        return
-    with _standby_lock:
-        if _standby is not None and _standby.poll() is None:
-            return
-        try:
-            _standby = _spawn()
-        except OSError:
-            _standby = None
+    """Start the next waiting companion if this process keeps one and none is ready.
+
+    Any thread may call it: ``solvers.processes`` starts children from one long-lived thread,
+    so the kernel's parent-death signal does not follow the caller's thread.
+    """
+    if _warm:
+        _standby.replenish()
 
 
-def _main() -> int:
-    die_with_parent(int(sys.argv[1]))
-    lower_priority(NICENESS)
-    # Imported before the job arrives, so that a standby is warm.
+def _start() -> Callable[[Parent], None]:
+    """Child entry: import every engine before the job arrives, so that a standby is warm."""
     from solvers.routing.portfolio import engine_for
 
     for family in FAMILIES:
         engine_for(family)
     with contextlib.suppress(ImportError):
         import pyvrp  # noqa: F401  (the engine may import it lazily; pay for it before the clock)
-    out = sys.stdout.buffer
-    write_frame(out, ("ready", None))
+    return _solve
+
+
+def _solve(parent: Parent) -> None:
+    """Child body: solve the one job, streaming improving plans, then the result or failure."""
+    from solvers.routing.portfolio import engine_for  # imported already by _start
+
     try:
-        job = read_frame(sys.stdin.buffer)
-    except EOFError:  # the parent closed our stdin without a job (it is shutting down)
-        return 0
+        job = parent.receive()
+    except EOFError:  # the parent closed our input without a job (it is shutting down)
+        return
     family, problem, deadline_at, seed, exclude, settings = job
 
     def stream(improvement: Improvement) -> None:
         if improvement.plan is not None:
-            write_frame(out, ("plan", improvement.plan))
+            parent.send(("plan", improvement.plan))
 
     options = EngineOptions(seed=seed, exclude=exclude, on_solution=stream, settings=settings)
     try:
@@ -245,9 +205,4 @@ def _main() -> int:
         answer = ("error", str(exc))
     except Exception as exc:  # report, never crash silently: the parent decides what to do
         answer = ("error", f"{family.value.lower()}: {type(exc).__name__}: {exc}")
-    write_frame(out, answer)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())
+    parent.send(answer)

@@ -31,10 +31,7 @@ def warm():
     companion.warm_up()
     yield
     companion._warm = False
-    standby = companion._take_standby()
-    if standby is not None:
-        standby.kill()
-        standby.wait()
+    companion._standby.discard()
 
 
 def _small_problem():
@@ -78,7 +75,7 @@ def test_companion_dies_when_its_parent_is_killed(tmp_path):
                 PYVRP = SolverFamily.PYVRP
                 p = problem(tuple(stop(f"s{{i}}", i) for i in range(1, 8)), vehicles=(vehicle(),))
                 c = Companion(p, Deadline.after(120), PYVRP, seed=1)
-                open({str(pid_file)!r}, "w").write(str(c._process.pid))
+                open({str(pid_file)!r}, "w").write(str(c._child.pid))
                 time.sleep(120)
                 """
             ),
@@ -116,34 +113,33 @@ def test_a_warm_companion_solves_in_the_waiting_process(warm):
     """After warm_up, a solve uses the process already waiting (imports done) and its plan
     passes the checker; the next standby is only started by replenish(), after the solve."""
     assert companion.wait_ready(30.0)
-    standby = companion._standby
-    assert standby is not None and standby.poll() is None
+    standby = companion._standby.waiting()
+    assert standby is not None and standby.alive()
     p = _small_problem()
     deadline = Deadline.after(1.0)
     handle = Companion(p, deadline, PYVRP, seed=1)
-    assert handle._process is standby
-    assert companion._standby is None
+    assert handle._child is standby
+    assert companion._standby.waiting() is None
     assert evaluate(p, handle.result(deadline, grace=5.0).plan).feasible
     companion.replenish()
-    assert companion._standby is not None and companion._standby is not standby
+    assert companion._standby.waiting() not in (None, standby)
 
 
 def test_a_dead_standby_is_replaced_by_a_fresh_companion(warm):
     """A standby that died meanwhile is never handed a job: a cold companion answers."""
-    standby = companion._standby
+    standby = companion._standby.waiting()
     standby.kill()
-    standby.wait()
     p = _small_problem()
     deadline = Deadline.after(1.0)
     handle = Companion(p, deadline, PYVRP, seed=1)
-    assert handle._process is not standby
+    assert handle._child is not standby
     assert evaluate(p, handle.result(deadline, grace=5.0).plan).feasible
 
 
 def test_a_standby_without_a_job_exits_cleanly(warm):
-    """Closing a waiting companion's stdin (the worker shutting down) ends it with status 0."""
-    standby = companion._take_standby()
-    standby.stdin.close()
+    """Closing a waiting companion's input (the worker shutting down) ends it with status 0."""
+    standby = companion._standby.take()
+    standby.close_input()
     assert standby.wait(timeout=30) == 0
 
 
@@ -175,9 +171,20 @@ def test_an_overrunning_companion_still_gives_its_last_streamed_plan():
     p = problem(tuple(stop(f"s{i}", 1 + i % 7) for i in range(30)), vehicles=(vehicle("a"),))
     handle = Companion(p, Deadline.after(60.0), ORTOOLS, 1, frozenset(), {"plan_every": 0.0})
     waited = Deadline.after(60.0)
-    while handle._received.plans == 0 and not waited.expired():
+    while handle.plans_streamed() == 0 and not waited.expired():
         time.sleep(0.05)
     result = handle.result(Deadline.after(0.0), grace=0.0)
     assert "last improving plan" in result.strategy
     assert evaluate(p, result.plan).feasible
-    assert handle._process.poll() is not None  # killed, not left running
+    assert handle._child.exitcode is not None  # killed, not left running
+
+
+def test_a_companion_killed_from_outside_is_reported_at_once():
+    """A companion that dies (an OOM kill, a native crash) before any plan is a SolverFailedError
+    naming its exit, and the parent learns it when it happens, not at the deadline."""
+    handle = Companion(_small_problem(), Deadline.after(60.0), PYVRP, seed=1)
+    os.kill(handle._child.pid, signal.SIGKILL)
+    begin = time.monotonic()
+    with pytest.raises(SolverFailedError, match="exit code -9"):
+        handle.result(Deadline.after(60.0))
+    assert time.monotonic() - begin < 30.0
