@@ -136,8 +136,9 @@ def to_rpc_status(exc: BaseException) -> RpcStatus:
         if problems:
             first = problems[0]
             plural = "s" if count != 1 else ""
-            message = f"invalid request ({count} problem{plural}); first: {first.path}: "
-            message += first.description
+            message = f"invalid request ({count} problem{plural}); first: "
+            # An empty path is the request as a whole (e.g. a body that does not decode).
+            message += f"{first.path}: {first.description}" if first.path else first.description
         else:
             message = "invalid request"
         return RpcStatus(grpc.StatusCode.INVALID_ARGUMENT, message, problems)

@@ -2,7 +2,10 @@
 
 Handlers in ``dispatch.service`` raise; this wrapper turns an exception into a status once (via
 ``dispatch.errors``) and writes one JSON log line with the method, the caller's request_id and
-label, the status code and the latency. Health and reflection calls pass through untouched: load
+label, the status code and the latency. Handlers that take raw bytes
+(``dispatch.decoding.RawRequestHandler``) are decoded inside the wrapper, so a body that is not a
+valid message is mapped and logged like any other bad request (INVALID_ARGUMENT) and the log line
+of a good one still carries its ids. Health and reflection calls pass through untouched: load
 balancers poll them every few seconds and they would drown the log.
 """
 
@@ -13,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +24,7 @@ import grpc
 from google.protobuf.message import Message
 
 from dispatch import errors
+from dispatch.decoding import RawRequestHandler
 
 SERVICE_PREFIX = "/dispatch.v1.DispatchService/"
 
@@ -75,31 +80,52 @@ def _fail(context: grpc.ServicerContext, exc: Exception) -> None:
     errors.abort(context, exc)
 
 
+@dataclass
+class _Call:
+    """What the log line of one call needs to know: the request once it is decoded."""
+
+    request: Any = None
+
+
 @contextlib.contextmanager
-def _handled(method: str, request: Any, context: grpc.ServicerContext) -> Iterator[None]:
+def _handled(method: str, context: grpc.ServicerContext) -> Iterator[_Call]:
     """Map an exception to its status and log the call however it ends."""
     start = time.perf_counter()
+    call = _Call()
     try:
-        yield
+        yield call
     except Exception as exc:
         _fail(context, exc)
         raise  # pragma: no cover - abort always raises
     finally:
-        _log_call(method, request_tags(request), context, start)
+        _log_call(method, request_tags(call.request), context, start)
+
+
+def _parts(behavior: Callable[..., Any]) -> tuple[Callable[[Any], Any], Callable[..., Any]]:
+    """(decode, handle) of a handler: raw-bytes handlers decode here, others get a message."""
+    if isinstance(behavior, RawRequestHandler):
+        return behavior.decode, behavior.behavior
+    return (lambda request: request), behavior
 
 
 def _wrap_unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+    decode, handle = _parts(behavior)
+
     def handler(request: Any, context: grpc.ServicerContext) -> Any:
-        with _handled(method, request, context):
-            return behavior(request, context)
+        with _handled(method, context) as call:
+            call.request = decode(request)
+            return handle(call.request, context)
 
     return handler
 
 
 def _wrap_stream(behavior: Callable[..., Iterator[Any]], method: str) -> Callable[..., Any]:
+    decode, handle = _parts(behavior)
+
     def handler(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        with _handled(method, request, context):
-            yield from behavior(request, context)
+        with _handled(method, context) as call:
+            call.request = decode(request)
+            yield from handle(call.request, context)
 
     return handler
 

@@ -3,6 +3,8 @@
 Handlers raise; ``dispatch.interceptors`` maps exceptions to status codes and logs each call. The
 workload modules (``dispatch.emergency``, ``dispatch.routing``, ``dispatch.jobs``) are looked up at
 call time, so the servicer stays thin and each module can change independently.
+:func:`add_to_server` registers the servicer so that its handlers receive raw request bytes and
+parse them themselves (``dispatch.decoding``): grpcio never sees an undecodable body.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
+from google.protobuf import message_factory
 
 from dispatch import emergency, validation
 from dispatch._proto.dispatch.v1 import (
     common_pb2,
+    dispatch_service_pb2,
     dispatch_service_pb2_grpc,
     emergency_pb2,
     jobs_pb2,
     routing_pb2,
 )
+from dispatch.decoding import RawRequestHandler
 from dispatch.errors import QueueFullError
 from dispatch.routing import RoutingService
 from dispatch.wire import durations
@@ -35,6 +40,7 @@ DEFAULT_ROUTING_BUDGET = 10.0
 SAFETY_FRACTION = 0.10
 SAFETY_MIN_SECONDS = 0.02
 DEFAULT_PAGE_SIZE = 50
+SERVICE = dispatch_service_pb2.DESCRIPTOR.services_by_name["DispatchService"]
 #: A gRPC call without a deadline reports a huge time_remaining(); treat anything beyond a day
 #: as "no deadline".
 _NO_DEADLINE = 86_400.0
@@ -192,3 +198,44 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
             list(request.states),
             request.label,
         )
+
+
+def method_handlers(servicer: DispatchServicer) -> dict[str, grpc.RpcMethodHandler]:
+    """One handler per DispatchService method, taking the request as raw bytes.
+
+    Built from the service descriptor like the generated ``add_DispatchServiceServicer_to_server``
+    (same methods, response serialisers and streaming kinds), except that
+    ``request_deserializer`` is None: grpcio passes the body through untouched and
+    :class:`~dispatch.decoding.RawRequestHandler` parses it, so a body that is not a valid
+    message is answered INVALID_ARGUMENT instead of grpcio's INTERNAL (which also logs a
+    traceback and leaks memory per call).
+    """
+    handlers: dict[str, grpc.RpcMethodHandler] = {}
+    for method in SERVICE.methods:
+        request_type = message_factory.GetMessageClass(method.input_type)
+        response_type = message_factory.GetMessageClass(method.output_type)
+        behavior = RawRequestHandler(request_type, getattr(servicer, method.name))
+        make = (
+            grpc.unary_stream_rpc_method_handler
+            if method.server_streaming
+            else grpc.unary_unary_rpc_method_handler
+        )
+        handlers[method.name] = make(
+            behavior,
+            request_deserializer=None,
+            response_serializer=response_type.SerializeToString,
+        )
+    return handlers
+
+
+def add_to_server(servicer: DispatchServicer, server: grpc.Server) -> None:
+    """Register ``servicer`` on ``server`` with raw-bytes handlers (see :func:`method_handlers`).
+
+    Registered both ways, as the generated code does: as a generic handler, and as registered
+    methods (the fast path grpcio uses for calls from generated stubs).
+    """
+    handlers = method_handlers(servicer)
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(SERVICE.full_name, handlers),)
+    )
+    server.add_registered_method_handlers(SERVICE.full_name, handlers)

@@ -31,6 +31,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from dispatch._proto.dispatch.v1 import jobs_pb2, routing_pb2
 from dispatch.jobs.errors import JobNotFoundError, StoreUnavailableError
+from dispatch.validation.limits import MAX_PAGE_TOKEN_LENGTH
 from solvers.errors import FieldProblem, InvalidProblemError
 
 State = jobs_pb2.PlanJob.State
@@ -471,13 +472,27 @@ def _encode_token(create_ns: int, job_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _decode_token(token: str) -> tuple[int, str]:
+    """(create_ns, job_id) of a token from _encode_token; InvalidProblemError at ``page_token``
+    for anything else: too long, not base64 JSON of [int, str], or a time outside SQLite's
+    int64 (binding one raised OverflowError: INTERNAL)."""
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        create_ns, job_id = json.loads(raw)
-        if not isinstance(create_ns, int) or not isinstance(job_id, str):
-            raise ValueError(token)
-    except (ValueError, TypeError) as exc:
+        if len(token) > MAX_PAGE_TOKEN_LENGTH:
+            raise ValueError("too long")
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
+        decoded = json.loads(raw)
+        if not isinstance(decoded, list) or len(decoded) != 2:
+            raise ValueError("not a pair")
+        create_ns, job_id = decoded
+        if type(create_ns) is not int or not 0 <= create_ns <= _INT64_MAX:
+            raise ValueError("create time out of range")
+        if not isinstance(job_id, str):
+            raise ValueError("job id not a string")
+        job_id.encode("utf-8")  # a lone surrogate ("\ud800") cannot be bound as SQLite text
+    except (ValueError, TypeError, RecursionError) as exc:
         raise InvalidProblemError(
             FieldProblem("page_token", "not a token returned by ListPlanJobs")
         ) from exc

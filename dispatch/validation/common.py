@@ -137,18 +137,35 @@ def check_non_negative(problems: Problems, path: str, value: int, what: str, own
         problems.add(path, f"{owner} has a {what} above {limits.MAX_TIME} ({value}).")
 
 
-def check_at_least_one(problems: Problems, path: str, value: int, what: str, owner: str) -> None:
-    """Counts that must be 1 or more (priority, requirement count, min_units)."""
+def check_at_least_one(
+    problems: Problems, path: str, value: int, what: str, owner: str, limit: int
+) -> None:
+    """Counts that must be 1..limit (priority, requirement count, min_units)."""
     if value < 1:
         problems.add(path, f"{owner} has {what} {value}; it must be at least 1.")
+    elif value > limit:
+        problems.add(path, f"{owner} has {what} {value}; it must be at most {limit:,}.")
 
 
-def check_cost(problems: Problems, path: str, value: float, what: str, owner: str) -> None:
-    """Costs and penalties: finite and not negative."""
+def amount(value: float) -> str:
+    """A bound or an offending amount as a message shows it: 1,000,000,000 or 1e+18."""
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
+        return f"{int(value):,}"
+    return f"{value:g}"
+
+
+def check_cost(
+    problems: Problems, path: str, value: float, what: str, owner: str, limit: float
+) -> None:
+    """Costs, rates and penalties: finite, not negative, at most ``limit`` (see limits)."""
     if not math.isfinite(value):
         problems.add(path, f"{owner} has a non-finite {what} ({value}).")
     elif value < 0:
         problems.add(path, f"{owner} has a negative {what} ({value}).")
+    elif value > limit:
+        problems.add(
+            path, f"{owner} has a {what} of {amount(value)}, above the limit of {amount(limit)}."
+        )
 
 
 def check_window(problems: Problems, path: str, window: common_pb2.TimeWindow, owner: str) -> None:
@@ -164,9 +181,15 @@ def check_window(problems: Problems, path: str, window: common_pb2.TimeWindow, o
 
 
 def check_loads(
-    problems: Problems, path: str, values: Sequence[int], dims: int, what: str, owner: str
+    problems: Problems,
+    path: str,
+    values: Sequence[int],
+    dims: int,
+    what: str,
+    owner: str,
+    limit: int,
 ) -> None:
-    """Demands or capacities: empty or one non-negative value per load dimension."""
+    """Demands or capacities: empty or one value in 0..limit per load dimension."""
     if values and len(values) != dims:
         problems.add(
             path,
@@ -176,6 +199,31 @@ def check_loads(
     for i, value in enumerate(values):
         if value < 0:
             problems.add(f"{path}[{i}]", f"{owner} has a negative {what} ({value}).")
+        elif value > limit:
+            problems.add(
+                f"{path}[{i}]",
+                f"{owner} has a {what} of {value:,}, above the limit of {limit:,}.",
+            )
+
+
+def check_total(
+    problems: Problems,
+    path: str,
+    values: Iterable[float],
+    what: str,
+    limit: float,
+    item_limit: float,
+) -> None:
+    """A sum over a list (skip penalties, fixed costs) stays within ``limit``.
+
+    Values outside 0..item_limit are reported at their own field and left out of the sum, so one
+    bad value is one problem.
+    """
+    total = math.fsum(v for v in values if 0 < v <= item_limit)
+    if total > limit:
+        problems.add(
+            path, f"The {what} add up to {amount(total)}, above the limit of {amount(limit)}."
+        )
 
 
 def check_timestamp(problems: Problems, path: str, value: timestamp_pb2.Timestamp) -> None:

@@ -87,6 +87,16 @@ def _semantics(request: emergency_pb2.AssignUnitsRequest, problems: Problems) ->
     check_options(problems, "options", request.options)
     if request.HasField("horizon_start"):
         check_timestamp(problems, "horizon_start", request.horizon_start)
+    for check in (_units, _incidents, _coverage_rules):
+        check(request, problems)
+        if problems.full:
+            return
+    check_non_negative(
+        problems, "max_travel_seconds", request.max_travel_seconds, "max_travel_seconds", "Request"
+    )
+
+
+def _units(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
     incident_ids = {x.id: i for i, x in enumerate(request.incidents) if x.id}
     for i, unit in enumerate(request.units):
         path, owner = f"units[{i}]", f"Unit {show(unit.id)}"
@@ -114,9 +124,14 @@ def _semantics(request: emergency_pb2.AssignUnitsRequest, problems: Problems) ->
             )
         if problems.full:
             return
+
+
+def _incidents(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
     for i, incident in enumerate(request.incidents):
         path, owner = f"incidents[{i}]", f"Incident {show(incident.id)}"
-        check_at_least_one(problems, f"{path}.priority", incident.priority, "priority", owner)
+        check_at_least_one(
+            problems, f"{path}.priority", incident.priority, "priority", owner, limits.MAX_PRIORITY
+        )
         check_non_negative(
             problems,
             f"{path}.response_target_seconds",
@@ -132,9 +147,19 @@ def _semantics(request: emergency_pb2.AssignUnitsRequest, problems: Problems) ->
                 problems.add(
                     f"{where}.capability", f"{owner} has a requirement with no capability."
                 )
-            check_at_least_one(problems, f"{where}.count", requirement.count, "count", owner)
+            check_at_least_one(
+                problems,
+                f"{where}.count",
+                requirement.count,
+                "count",
+                owner,
+                limits.MAX_REQUIREMENT_COUNT,
+            )
         if problems.full:
             return
+
+
+def _coverage_rules(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
     districts = check_names(problems, "district_ids", request.district_ids, "district id")
     for i, rule in enumerate(request.coverage_rules):
         path = f"coverage_rules[{i}]"
@@ -144,7 +169,14 @@ def _semantics(request: emergency_pb2.AssignUnitsRequest, problems: Problems) ->
         )
         if not rule.capability:
             problems.add(f"{path}.capability", f"{owner} has no capability.")
-        check_at_least_one(problems, f"{path}.min_units", rule.min_units, "min_units", owner)
+        check_at_least_one(
+            problems,
+            f"{path}.min_units",
+            rule.min_units,
+            "min_units",
+            owner,
+            limits.MAX_REQUIREMENT_COUNT,
+        )
         check_non_negative(
             problems,
             f"{path}.max_travel_seconds",
@@ -154,9 +186,6 @@ def _semantics(request: emergency_pb2.AssignUnitsRequest, problems: Problems) ->
         )
         if problems.full:
             return
-    check_non_negative(
-        problems, "max_travel_seconds", request.max_travel_seconds, "max_travel_seconds", "Request"
-    )
 
 
 def validate_assign_units(request: emergency_pb2.AssignUnitsRequest, prefix: str = "") -> None:

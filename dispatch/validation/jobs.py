@@ -47,8 +47,13 @@ def validate_list_plan_jobs(request: jobs_pb2.ListPlanJobsRequest) -> None:
             "Filter",
             required=True,
         )
-    if len(request.page_token) > 4096:
-        problems.add("page_token", "page_token is not one this service issued.")
+    if len(request.page_token) > limits.MAX_PAGE_TOKEN_LENGTH:
+        # Its content is checked where tokens are made (dispatch.jobs.store); this bounds the work.
+        problems.add(
+            "page_token",
+            f"page_token has {len(request.page_token)} characters, more than any token this "
+            f"service issues ({limits.MAX_PAGE_TOKEN_LENGTH}); pass next_page_token unchanged.",
+        )
     if len(request.label) > limits.MAX_ID_LENGTH:
         problems.add("label", f"label is longer than {limits.MAX_ID_LENGTH}.")
     problems.raise_if_any()

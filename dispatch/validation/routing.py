@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dispatch._proto.dispatch.v1 import jobs_pb2, routing_pb2
+from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, routing_pb2
 from dispatch.validation import limits
 from dispatch.validation.common import (
     Problems,
@@ -23,6 +23,7 @@ from dispatch.validation.common import (
     check_reference,
     check_strings,
     check_timestamp,
+    check_total,
     check_window,
     first_index,
     has_distances,
@@ -111,76 +112,82 @@ def _vehicles(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> Non
     dims = len(request.load_dimensions)
     for i, vehicle in enumerate(request.vehicles):
         path, owner = f"vehicles[{i}]", f"Vehicle {show(vehicle.id)}"
-        matrix = request.travel
-        if vehicle.vehicle_type:
-            typed = types.get(vehicle.vehicle_type)
-            if typed is None:
-                problems.add(
-                    f"{path}.vehicle_type",
-                    f"{owner} has vehicle type {show(vehicle.vehicle_type)} with no matrix in "
-                    "vehicle_type_matrices.",
-                )
-            else:
-                matrix = typed.travel
-        check_reference(
-            problems,
-            f"{path}.start_location_id",
-            vehicle.start_location_id,
-            locations,
-            "location",
-            owner,
-        )
-        check_reference(
-            problems,
-            f"{path}.end_location_id",
-            vehicle.end_location_id,
-            locations,
-            "location",
-            owner,
-        )
+        matrix = _vehicle_matrix(request, vehicle, types, path, owner, problems)
+        for end in ("start_location_id", "end_location_id"):
+            check_reference(
+                problems, f"{path}.{end}", getattr(vehicle, end), locations, "location", owner
+            )
         if vehicle.HasField("shift"):
             check_window(problems, f"{path}.shift", vehicle.shift, owner)
-        check_loads(problems, f"{path}.capacities", vehicle.capacities, dims, "capacity", owner)
-        check_loads(
-            problems,
-            f"{path}.daily_capacities",
-            vehicle.daily_capacities,
-            dims,
-            "daily capacity",
-            owner,
-        )
+        for field, what in (("capacities", "capacity"), ("daily_capacities", "daily capacity")):
+            loads = getattr(vehicle, field)
+            check_loads(problems, f"{path}.{field}", loads, dims, what, owner, limits.MAX_CAPACITY)
         check_strings(problems, f"{path}.skills", vehicle.skills, "skill", owner)
-        check_cost(problems, f"{path}.fixed_cost", vehicle.fixed_cost, "fixed_cost", owner)
-        check_cost(problems, f"{path}.cost_per_hour", vehicle.cost_per_hour, "cost_per_hour", owner)
-        check_cost(problems, f"{path}.cost_per_km", vehicle.cost_per_km, "cost_per_km", owner)
-        if vehicle.cost_per_km > 0 and not has_distances(matrix):
-            problems.add(
-                f"{path}.cost_per_km",
-                f"{owner} has a cost per km but its travel matrix has no distances.",
-            )
-        check_non_negative(
-            problems,
-            f"{path}.max_route_duration",
-            vehicle.max_route_duration,
-            "max_route_duration",
-            owner,
-        )
-        check_non_negative(problems, f"{path}.max_stops", vehicle.max_stops, "max_stops", owner)
-        break_ids: set[str] = set()
-        for j, brk in enumerate(vehicle.breaks):
-            where = f"{path}.breaks[{j}]"
-            if not brk.id:
-                problems.add(f"{where}.id", f"{owner} has a break with an empty id.")
-            elif brk.id in break_ids:
-                problems.add(f"{where}.id", f"{owner} has duplicate break id {show(brk.id)}.")
-            break_ids.add(brk.id)
-            if not brk.HasField("start_window"):
-                problems.add(f"{where}.start_window", f"{owner} has a break with no start window.")
-            else:
-                check_window(problems, f"{where}.start_window", brk.start_window, owner)
-            check_non_negative(problems, f"{where}.duration", brk.duration, "break duration", owner)
+        _vehicle_costs(vehicle, matrix, path, owner, problems)
+        for field in ("max_route_duration", "max_stops"):
+            check_non_negative(problems, f"{path}.{field}", getattr(vehicle, field), field, owner)
+        _breaks(vehicle, path, owner, problems)
         if problems.full:
             return
+
+
+def _vehicle_matrix(
+    request: routing_pb2.PlanRoutesRequest,
+    vehicle: routing_pb2.Vehicle,
+    types: dict[str, routing_pb2.VehicleTypeMatrix],
+    path: str,
+    owner: str,
+    problems: Problems,
+) -> common_pb2.TravelMatrix:
+    """The travel matrix this vehicle drives on (the shared one when its type has none)."""
+    if not vehicle.vehicle_type:
+        return request.travel
+    typed = types.get(vehicle.vehicle_type)
+    if typed is None:
+        problems.add(
+            f"{path}.vehicle_type",
+            f"{owner} has vehicle type {show(vehicle.vehicle_type)} with no matrix in "
+            "vehicle_type_matrices.",
+        )
+        return request.travel
+    return typed.travel
+
+
+def _vehicle_costs(
+    vehicle: routing_pb2.Vehicle,
+    matrix: common_pb2.TravelMatrix,
+    path: str,
+    owner: str,
+    problems: Problems,
+) -> None:
+    """Costs within the bounds every engine can scale without overflow (see limits)."""
+    check_cost(
+        problems, f"{path}.fixed_cost", vehicle.fixed_cost, "fixed_cost", owner, limits.MAX_COST
+    )
+    for rate in ("cost_per_hour", "cost_per_km"):
+        value = getattr(vehicle, rate)
+        check_cost(problems, f"{path}.{rate}", value, rate, owner, limits.MAX_COST_RATE)
+    if vehicle.cost_per_km > 0 and not has_distances(matrix):
+        problems.add(
+            f"{path}.cost_per_km",
+            f"{owner} has a cost per km but its travel matrix has no distances.",
+        )
+
+
+def _breaks(vehicle: routing_pb2.Vehicle, path: str, owner: str, problems: Problems) -> None:
+    break_ids: set[str] = set()
+    for j, brk in enumerate(vehicle.breaks):
+        where = f"{path}.breaks[{j}]"
+        if not brk.id:
+            problems.add(f"{where}.id", f"{owner} has a break with an empty id.")
+        elif brk.id in break_ids:
+            problems.add(f"{where}.id", f"{owner} has duplicate break id {show(brk.id)}.")
+        break_ids.add(brk.id)
+        if not brk.HasField("start_window"):
+            problems.add(f"{where}.start_window", f"{owner} has a break with no start window.")
+        else:
+            check_window(problems, f"{where}.start_window", brk.start_window, owner)
+        check_non_negative(problems, f"{where}.duration", brk.duration, "break duration", owner)
 
 
 def _stops(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
@@ -192,7 +199,9 @@ def _stops(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
         check_reference(
             problems, f"{path}.location_id", stop.location_id, locations, "location", owner
         )
-        check_loads(problems, f"{path}.demands", stop.demands, dims, "demand", owner)
+        check_loads(
+            problems, f"{path}.demands", stop.demands, dims, "demand", owner, limits.MAX_DEMAND
+        )
         check_non_negative(
             problems, f"{path}.service_duration", stop.service_duration, "service duration", owner
         )
@@ -208,7 +217,14 @@ def _stops(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
                 "vehicle",
                 owner,
             )
-        check_cost(problems, f"{path}.skip_penalty", stop.skip_penalty, "skip_penalty", owner)
+        check_cost(
+            problems,
+            f"{path}.skip_penalty",
+            stop.skip_penalty,
+            "skip_penalty",
+            owner,
+            limits.MAX_COST,
+        )
         if problems.full:
             return
     for i, facility in enumerate(request.facilities):
@@ -221,6 +237,27 @@ def _stops(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
         check_non_negative(
             problems, f"{path}.unload_duration", facility.unload_duration, "unload duration", owner
         )
+
+
+def _totals(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
+    """Fixed costs and the skip penalties of optional stops, summed, stay within their limits
+    (see limits: together they must stay below OR-Tools' mandatory-stop penalty)."""
+    check_total(
+        problems,
+        "vehicles",
+        (vehicle.fixed_cost for vehicle in request.vehicles),
+        "fixed costs of the vehicles",
+        limits.MAX_TOTAL_FIXED_COST,
+        limits.MAX_COST,
+    )
+    check_total(
+        problems,
+        "stops",
+        (stop.skip_penalty for stop in request.stops if stop.optional),
+        "skip penalties of the optional stops",
+        limits.MAX_TOTAL_SKIP_PENALTY,
+        limits.MAX_COST,
+    )
 
 
 def check_plan(
@@ -292,6 +329,7 @@ def collect_plan_routes(request: routing_pb2.PlanRoutesRequest, problems: Proble
     _shape(request, problems)
     _vehicles(request, problems)
     _stops(request, problems)
+    _totals(request, problems)
     check_plan(request, request.initial_routes, "initial_routes", problems)
 
 
