@@ -11,17 +11,22 @@ of this (incident, capability)" and nothing else counts:
 
 Then rows = free units, columns = one per slot (a group of count k gives k columns; a unit
 fills at most one slot by construction), and the cost of a pair is the service's own objective
-for that slot, restated here from the contract rather than taken from ``solvers.assignment.arcs``
-so that a shared mistake cannot hide: ``-bonus(level) * C + w(p) * (1000 * lateness + eta)``,
-``bonus = levels + 1 - rank`` (most urgent level = rank 1), ``C`` above any total response cost.
-A larger ``C``-weighted bonus total outranks every response-cost difference, and one bonus per
-level is enough for level 1 (filled slots per level, most urgent first) because the sets of
-slots that can be filled together form a transversal matroid, where a maximum-weight set under
-weights that decrease with urgency fills the most of every level in order. A pair the contract
-forbids (wrong capability, beyond max travel) costs 0, exactly what leaving the slot open costs,
-and is dropped afterwards; every allowed pair costs less than 0, so the rectangular assignment
-is the partial matching the service optimises. Its plan then goes through the service's
-independent checker, and the checker's lexicographic key is what is compared.
+for that slot, restated here from the contract rather than taken from ``solvers.assignment``
+so that a shared mistake cannot hide:
+``-bonus(level) * C1 + late * B(level) * C2 + w(p) * eta``, with ``bonus = levels + 1 - rank``
+(most urgent level = rank 1), ``late`` = 1 when the level has a target and the ETA exceeds it,
+``C2`` above any total weighted response, ``B(level) = prod over less urgent levels of
+(1 + N)`` (``N`` = slots of that level that could be late) and ``C1 = C2 * prod over all levels
+of (1 + N)``. Each weight outranks every possible total below it: filled slots per level first
+(one bonus per level suffices because the sets of slots that can be filled together form a
+transversal matroid), then slots within target per level, most urgent first (this needs the
+geometric ``B``: which slots are in time depends on the pair, and one urgent slot in time can
+cost any number of less urgent ones), then weighted response. A pair the contract forbids
+(wrong capability, beyond max travel) costs 0, exactly what leaving the slot open costs, and is
+dropped afterwards; every allowed pair costs less than 0, so the rectangular assignment is the
+partial matching the service optimises. Its plan then goes through the service's independent
+checker, and the checker's lexicographic key is what is compared. Where those weights exceed
+float64's exact integers LSA declines with a note (it would round).
 """
 
 from __future__ import annotations
@@ -35,7 +40,6 @@ from solvers.assignment.checker import Evaluation, check_plan
 from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
 from solvers.errors import PlanRejectedError
 
-_LATE_WEIGHT = 1000  # restated from the contract, as the checker does
 #: SciPy works in float64: costs, their sums and its dual potentials must stay integers it holds
 #: exactly. A margin of 16 over the largest possible total cost is kept (a rounded answer would
 #: still show up as a differing checked objective, never as a silent tie).
@@ -108,14 +112,25 @@ def solve_lsa(problem: AssignmentProblem) -> LsaOutcome:
     allowed = problem.unit_capabilities[np.ix_(units, slot_capability)]
     if problem.max_travel > 0:
         allowed &= eta <= problem.max_travel
-    late = np.where(target > 0, np.maximum(0, eta - target), 0)
-    response = weight * (_LATE_WEIGHT * late + eta)
+    late = (target > 0) & (eta > target)
+    response = weight * eta
     pairs = min(len(units), len(slot_incident))
-    biggest = int(response[allowed].max()) if allowed.any() else 0
-    big_c = pairs * biggest + 1
-    if pairs * (len(levels) * big_c + biggest) >= _EXACT_FLOAT:
+    c2 = pairs * (int(response[allowed].max()) if allowed.any() else 0) + 1
+    # B per level, least urgent first: 1, then x (1 + N) for each level passed (Python ints).
+    could_be_late = [
+        min(len(units), int(((priorities[slot_incident] == p) & (target > 0)).sum()))
+        for p in levels
+    ]
+    level_weight = {}
+    product = 1
+    for p, n in zip(reversed(levels), reversed(could_be_late), strict=True):
+        level_weight[p] = product
+        product *= 1 + n
+    c1 = c2 * product
+    if pairs * (len(levels) * c1 + product * c2) >= _EXACT_FLOAT:
         return LsaOutcome(note="costs beyond float64's exact integers: LSA would round")
-    cost = np.where(allowed, response - bonus * big_c, 0).astype(np.float64)
+    b = np.array([level_weight[int(p)] for p in priorities[slot_incident]], dtype=np.int64)
+    cost = np.where(allowed, response + late * b * c2 - bonus * c1, 0).astype(np.float64)
 
     solve_started = time.perf_counter()
     rows, cols = linear_sum_assignment(cost)

@@ -7,9 +7,10 @@ Choices about the answer's shape (the numbers come from ``solvers.assignment.kpi
   ``already_committed``) and committed units that fill none because the incident needs none of
   their capabilities or other committed units fill every slot they could (capability empty).
   ``last_arrival_seconds``, ``within_target`` and the KPIs count only units that fill a slot.
-- ``SolveInfo.objective`` is levels 2+3 of the objective, sum w(p) * (1000 * lateness + eta);
-  the other levels are objective terms (``unfilled_slots_p<priority>``,
-  ``coverage_shortfall``, ``churn``), all recomputed by the independent checker.
+- ``SolveInfo.objective`` is level 3 of the objective, sum w(p) * eta; every level is an
+  objective term (``unfilled_slots_p<priority>``, ``slots_within_target_p<priority>``,
+  ``weighted_response``, ``coverage_shortfall``, ``churn``), all recomputed by the independent
+  checker, and the per-priority slot counts in the KPIs are the checker's too.
 """
 
 from __future__ import annotations
@@ -197,6 +198,10 @@ def _kpis(k: AssignmentKpis) -> emergency_pb2.AssignmentKpis:
                 share_within_target=p.share_within_target,
                 mean_response_seconds=p.mean_response_seconds,
                 max_response_seconds=p.max_response_seconds,
+                slots=p.slots,
+                slots_filled=p.slots_filled,
+                slots_within_target=p.slots_within_target,
+                share_slots_within_target=p.share_slots_within_target,
             )
             for p in k.by_priority
         ],
@@ -233,7 +238,7 @@ def to_response(
     wall_seconds: float,
 ) -> emergency_pb2.AssignUnitsResponse:
     """The answer for a solved request (every entry in request order)."""
-    k = kpis(problem, result.plan, result.unfilled)
+    k = kpis(problem, result.plan, result.unfilled, result.evaluation)
     return emergency_pb2.AssignUnitsResponse(
         label=request.label,
         request_id=request.request_id,

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvers.assignment.model import (
-    LATENESS_WEIGHT,
-    AssignmentPlan,
-    AssignmentProblem,
-    UnitStatus,
-)
+from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
 from solvers.errors import SolverFailedError
+
+#: Every per-arc term and every sum of them over one plan must stay inside this.
+INT64_GUARD = 2**62
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,8 +25,9 @@ class Arcs:
     unit: np.ndarray
     group: np.ndarray
     eta: np.ndarray
-    cost: np.ndarray  # w(p) * (LATENESS_WEIGHT * lateness + eta): levels 2+3
-    rank_bonus: np.ndarray  # levels + 1 - rank(priority): level 1
+    response: np.ndarray  # w(p) * eta: level 3
+    late: np.ndarray  # 1 when the incident has a target and eta exceeds it: level 2
+    rank: np.ndarray  # 1-based rank of the incident's priority level, most urgent = 1
     committed: np.ndarray  # 1 when the unit was committed to an incident before
     moved: np.ndarray  # 1 when an EN_ROUTE unit is re-routed (level 5)
     group_incident: np.ndarray
@@ -40,6 +39,11 @@ class Arcs:
     def n_arcs(self) -> int:
         """Number of arcs."""
         return len(self.unit)
+
+    @property
+    def rank_bonus(self) -> np.ndarray:
+        """Level 1 per filled slot: ``levels + 1 - rank``, larger for more urgent levels."""
+        return self.n_levels + 1 - self.rank
 
     @property
     def incident(self) -> np.ndarray:
@@ -57,8 +61,9 @@ class Arcs:
             unit=self.unit[keep],
             group=self.group[keep],
             eta=self.eta[keep],
-            cost=self.cost[keep],
-            rank_bonus=self.rank_bonus[keep],
+            response=self.response[keep],
+            late=self.late[keep],
+            rank=self.rank[keep],
             committed=self.committed[keep],
             moved=self.moved[keep],
             group_incident=self.group_incident,
@@ -103,8 +108,8 @@ class _Groups:
 class _PriorityTerms:
     """Per-incident factors of the objective levels that depend on priority alone."""
 
-    bonus: np.ndarray  # level 1: levels + 1 - rank(priority)
-    weight: np.ndarray  # levels 2+3: w(p) = max_priority + 1 - p
+    rank: np.ndarray  # 1-based rank of each incident's priority level (levels + 1 if none)
+    weight: np.ndarray  # level 3: w(p) = max_priority + 1 - p
     n_levels: int
 
 
@@ -115,25 +120,24 @@ def build_arcs(problem: AssignmentProblem, prune: bool = True) -> Arcs:
     Pruning (exact): a free unit with capability c is kept for group g only if it is among the
     S_c nearest allowed free units of g (ties kept), S_c = slots of every capability that some
     unit shares with c. Were a farther unit u used in g, at most S_c - 1 of those nearer units
-    could be busy filling slots, so a free nearer unit could replace u at strictly lower
-    w(p) * (1000 * lateness + eta) with levels 1 unchanged: no plan optimal for levels 1-3 (and
-    hence for the whole lexicographic objective) uses a pruned arc.
+    could be busy filling slots, so a free nearer unit v could replace u: level 1 is unchanged
+    (same slot), level 2 cannot drop (v arrives strictly earlier, so within target whenever u
+    was) and level 3 drops strictly. No plan optimal for levels 1-3 (and hence for the whole
+    lexicographic objective) uses a pruned arc.
     """
     groups = _requirement_groups(problem.requirements)
     terms = _priority_terms(problem)
     # Block order fixes arc order, which solvers use to break ties: keep it stable.
     blocks = _dispatch_blocks(problem, prune) + _stay_blocks(problem)
     unit, incident, capability, eta, committed, moved = _concatenate(blocks)
-    targets = problem.targets.astype(np.int64)
-    target = targets[incident]
-    lateness = np.where(target > 0, np.maximum(0, eta - target), 0)
-    cost = terms.weight[incident] * (LATENESS_WEIGHT * lateness + eta)
+    target = problem.targets.astype(np.int64)[incident]
     return Arcs(
         unit=unit,
         group=groups.index[incident, capability],
         eta=eta,
-        cost=cost,
-        rank_bonus=terms.bonus[incident],
+        response=terms.weight[incident] * eta,
+        late=((target > 0) & (eta > target)).astype(np.int64),
+        rank=terms.rank[incident],
         committed=committed,
         moved=moved,
         group_incident=groups.incident.astype(np.int64),
@@ -153,20 +157,20 @@ def _requirement_groups(requirements: np.ndarray) -> _Groups:
 
 
 def _priority_terms(problem: AssignmentProblem) -> _PriorityTerms:
-    """Rank bonuses and response weights; raise when the objective could overflow int64."""
+    """Priority ranks and response weights; raise when a response term could overflow int64.
+
+    Within the contract's bounds (priority <= 1000, times < 2**31) w(p) * eta < 2.2e12, far
+    inside; only a library caller with larger numbers reaches the error (greedy then answers).
+    """
     levels = problem.priority_levels()
     rank_of = {p: r for r, p in enumerate(levels, start=1)}
     n_levels = len(levels)
-    bonus = np.array(
-        [n_levels + 1 - rank_of.get(int(p), n_levels + 1) for p in problem.priorities],
-        dtype=np.int64,
-    )
+    rank = np.array([rank_of.get(int(p), n_levels + 1) for p in problem.priorities], dtype=np.int64)
     weight = problem.max_priority + 1 - problem.priorities.astype(np.int64)
     longest = int(problem.travel.max()) if problem.travel.size else 0
-    if problem.max_priority * (LATENESS_WEIGHT + 1) * max(longest, 1) >= 2**62:
-        # w(p) * (1000 * lateness + eta) would overflow int64 arithmetic: no exact engine here.
+    if problem.max_priority * max(longest, 1) * max(problem.n_units, 1) >= INT64_GUARD:
         raise SolverFailedError("objective terms exceed int64 (priorities or times too large)")
-    return _PriorityTerms(bonus, weight, n_levels)
+    return _PriorityTerms(rank, weight, n_levels)
 
 
 def _dispatch_blocks(problem: AssignmentProblem, prune: bool) -> list[_Block]:

@@ -15,8 +15,6 @@ import numpy as np
 from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
 from solvers.errors import PlanRejectedError
 
-_LATE_WEIGHT = 1000  # restated from the contract rather than imported from the solvers' model
-
 
 @dataclass(frozen=True)
 class CoverageResult:
@@ -33,22 +31,24 @@ class CoverageResult:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Every objective level of a valid plan, as recomputed by the checker."""
+    """Every objective level of a valid plan, as recomputed by the checker.
+
+    The contract's order: (1) filled slots per priority level, most urgent first; (2) filled
+    slots reached within target per level, most urgent first (a slot of an incident without a
+    target counts as within); (3) ``weighted_response`` = sum w(p) * eta; (4) coverage
+    shortfall; (5) churn. ``weighted_lateness`` is informational (no longer optimised).
+    """
 
     levels: tuple[int, ...]  # priorities, most urgent first
     required: tuple[int, ...]  # slots per level
     filled: tuple[int, ...]  # filled slots per level
+    within_target: tuple[int, ...]  # filled slots per level reached within target
     committed_idle: int  # informational: committed units that fill no slot
-    weighted_lateness: int
+    weighted_lateness: int  # informational: sum w(p) * max(0, eta - target)
     weighted_response: int
     coverage: tuple[CoverageResult, ...]
     churn: int
     slots_filled: dict[tuple[int, int], int]  # (incident, capability) -> filled
-
-    @property
-    def response_cost(self) -> int:
-        """Levels 2+3: sum of w(p) * (1000 * lateness + eta)."""
-        return _LATE_WEIGHT * self.weighted_lateness + self.weighted_response
 
     @property
     def coverage_shortfall(self) -> int:
@@ -57,14 +57,21 @@ class Evaluation:
 
     @property
     def unfilled(self) -> tuple[int, ...]:
-        """Unfilled slots per level."""
+        """Unfilled slots per level (level 1, minimised)."""
         return tuple(r - f for r, f in zip(self.required, self.filled, strict=True))
+
+    @property
+    def late(self) -> tuple[int, ...]:
+        """Filled slots per level reached after the target. With level 1 tied (same filled
+        slots per level), fewer late slots per level is exactly more within target."""
+        return tuple(f - w for f, w in zip(self.filled, self.within_target, strict=True))
 
     def key(self) -> tuple[object, ...]:
         """Lexicographic key: smaller is better."""
         return (
             self.unfilled,
-            self.response_cost,
+            self.late,
+            self.weighted_response,
             self.coverage_shortfall,
             self.churn,
         )
@@ -74,10 +81,11 @@ class Evaluation:
         terms: dict[str, float] = {}
         for level, unfilled in zip(self.levels, self.unfilled, strict=True):
             terms[f"unfilled_slots_p{level}"] = float(unfilled)
+        for level, within in zip(self.levels, self.within_target, strict=True):
+            terms[f"slots_within_target_p{level}"] = float(within)
         terms["committed_units_idle"] = float(self.committed_idle)
-        terms["weighted_lateness"] = float(self.weighted_lateness)
         terms["weighted_response"] = float(self.weighted_response)
-        terms["response_cost"] = float(self.response_cost)
+        terms["weighted_lateness"] = float(self.weighted_lateness)
         terms["coverage_shortfall"] = float(self.coverage_shortfall)
         terms["churn"] = float(self.churn)
         return terms
@@ -172,6 +180,7 @@ class _Tally:
     """What the valid units add up to while the plan is read."""
 
     filled: dict[tuple[int, int], int] = field(default_factory=dict)
+    within: dict[int, int] = field(default_factory=dict)  # incident -> slots reached in time
     committed_idle: int = 0
     churn: int = 0
     lateness: int = 0
@@ -213,11 +222,12 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
     if violations:
         raise PlanRejectedError(violations)
 
-    levels, required, got = _filled_by_level(problem, facts.priorities, tally.filled)
+    levels, required, got, within = _by_level(problem, facts.priorities, tally)
     return Evaluation(
         levels=tuple(levels),
         required=tuple(required),
         filled=tuple(got),
+        within_target=tuple(within),
         committed_idle=tally.committed_idle,
         weighted_lateness=tally.lateness,
         weighted_response=tally.response,
@@ -281,7 +291,7 @@ def _status_issue(
 def _count_unit(
     problem: AssignmentProblem, facts: _Facts, tally: _Tally, u: int, i: int, c: int
 ) -> None:
-    """Add a valid unit's slot, lateness and response (or its idleness) to the tally."""
+    """Add a valid unit's slot, timeliness, lateness and response (or its idleness)."""
     status, committed_to = facts.statuses[u], facts.commitments[u]
     if c < 0:
         if status != UnitStatus.AVAILABLE and 0 <= committed_to < len(problem.incident_ids):
@@ -293,6 +303,8 @@ def _count_unit(
     weight = facts.max_priority + 1 - facts.priorities[i]
     target = int(problem.targets[i])
     late = max(0, eta - target) if target > 0 else 0
+    if late == 0:  # no target, or arrives by it
+        tally.within[i] = tally.within.get(i, 0) + 1
     tally.lateness += weight * late
     tally.response += weight * eta
 
@@ -310,21 +322,25 @@ def _overfilled(problem: AssignmentProblem, filled: dict[tuple[int, int], int]) 
     return violations
 
 
-def _filled_by_level(
-    problem: AssignmentProblem, priorities: list[int], filled: dict[tuple[int, int], int]
-) -> tuple[list[int], list[int], list[int]]:
-    """Priority levels with work (most urgent first), and slots required and filled per level."""
+def _by_level(
+    problem: AssignmentProblem, priorities: list[int], tally: _Tally
+) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Priority levels with work (most urgent first), and slots required, filled and reached
+    within target per level."""
     needs = problem.requirements.sum(axis=1).tolist()
     levels = sorted({priorities[i] for i in range(len(needs)) if needs[i]})
     required = [0] * len(levels)
     got = [0] * len(levels)
+    within = [0] * len(levels)
     position = {p: k for k, p in enumerate(levels)}
     for i, need in enumerate(needs):
         if need:
             required[position[priorities[i]]] += int(need)
-    for (i, _), count in filled.items():
+    for (i, _), count in tally.filled.items():
         got[position[priorities[i]]] += count
-    return levels, required, got
+    for i, count in tally.within.items():
+        within[position[priorities[i]]] += count
+    return levels, required, got, within
 
 
 def _coverage(problem: AssignmentProblem, plan_incident: list[int]) -> tuple[CoverageResult, ...]:

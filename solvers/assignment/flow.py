@@ -1,27 +1,17 @@
-"""Exact assignment without coverage rules: one min-cost flow (OR-Tools SimpleMinCostFlow).
+"""Exact assignment without coverage rules: min-cost flows, lexicographic level by level.
 
-Graph: source -> unit (capacity 1) -> group (incident, capability) (capacity 1 per arc) ->
-sink (capacity = slot count), plus a zero-cost source -> sink bypass so units may stay free.
-A committed unit that must fill a slot (``model.committed_slots``) gets its supply of 1 on its
-own node instead (source arc of capacity 0), so it cannot take the bypass: it flows to a slot
-of its incident or, if allowed, of a strictly more urgent one. Placing every forced unit at
-home is always feasible, so the flow is too.
+The objective's per-arc components (``levels.py``: fill by priority; late slots per priority;
+weighted response; churn) are packed into as few integer costs as int64 allows, each pack a
+big-M weighted sum whose optimum is lexicographic over its components. The first pack is solved
+on the whole network (``network.py``); every later pack on the optimal face of the one before
+(``network.restrict``), so the result is the lexicographic optimum of all components. On the
+benchmark's 200 x 2000 cities that is two flows: fill + late slots of every level (weights up to
+~1e10), then response + churn. Components that cannot vary on the current face are skipped.
 
-The lexicographic objective becomes one integer cost per arc,
-
-    cost = -rank_bonus * C + response_cost * K + moved,
-
-with K = (largest possible churn) + 1, so churn only breaks ties in response cost, and
-C = (range of everything below level 1) + 1, so filling slots outranks all of it. Filling slots
-by priority is exact with one bonus per level because the sets of slots that can be filled at
-once form a (transversal) matroid: a maximum-weight basis under weights that decrease with the
-priority rank is lexicographically maximal level by level.
-
-Overflow: every bound is computed with Python integers before the graph is built. OR-Tools'
-cost scaling multiplies costs by about (nodes + 1), so the largest arc cost times (nodes + 1)
-must stay below 2**62. When churn's factor K would break that bound, the flow is solved with
-K = 1 (churn not minimised; status FEASIBLE, said so); when even that does not fit the solver
-raises SolverFailedError and the caller falls back.
+Overflow: each pack is checked in Python integers before it is built (``levels.fits``); every
+single component fits alone within the contract's bounds, so within them the flow never declines
+(FORMULATION.md, "Overflow"). When the potentials of a face are not found before ``stop``, the
+remaining components are reported ``pending`` and the plan is optimal for the levels before them.
 """
 
 from __future__ import annotations
@@ -30,128 +20,99 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from solvers.assignment.arcs import Arcs
-from solvers.assignment.model import AssignmentPlan, AssignmentProblem, committed_slots
-from solvers.errors import SolverFailedError
-
-_LIMIT = 2**62
-
-
-@dataclass(frozen=True)
-class FlowWeights:
-    """The integer weights that make one flow cost lexicographic (see the module docstring)."""
-
-    bonus: int  # C
-    response: int  # K
-    churn_optimised: bool
-
-
-@dataclass(frozen=True, eq=False)
-class FlowGraph:
-    """The solved graph, kept for reduced-cost arguments (``stages.optimal_arc_mask``)."""
-
-    tail: np.ndarray
-    head: np.ndarray
-    capacity: np.ndarray
-    cost_without_churn: np.ndarray
-    flow: np.ndarray
-    n_nodes: int
-    first_unit_arc: int  # = number of unit nodes; unit arcs follow the source arcs
-    units: np.ndarray  # unit index of each unit node
-    arc_unit_node: np.ndarray  # unit node (0-based) of each unit -> group arc
-    forced_node: np.ndarray  # bool per unit node: supply on the node, source arc capacity 0
+from solvers.assignment.levels import (
+    CHURN,
+    Component,
+    Pack,
+    components,
+    n_used_bound,
+    next_pack,
+)
+from solvers.assignment.model import AssignmentPlan, AssignmentProblem
+from solvers.assignment.network import Network, build_network, restrict, solve_network
 
 
 @dataclass(frozen=True, eq=False)
 class FlowResult:
-    """The optimal flow's plan and the arcs it uses."""
+    """The last flow's plan, how it was reached, and what the coverage stage needs."""
 
     plan: AssignmentPlan
     used: np.ndarray  # bool per arc
-    weights: FlowWeights
-    graph: FlowGraph
+    stages: tuple[tuple[str, ...], ...]  # the components of each flow solved, in order
+    pending: tuple[str, ...]  # components left unoptimised (no time for a face)
+    network: Network  # the network the last flow was solved on
+    flow: np.ndarray  # the last flow, per network arc
+    last: Pack | None  # the last pack solved (None: nothing could vary)
     wall_time: float
 
-
-def flow_weights(arcs: Arcs, n_nodes: int) -> FlowWeights:
-    """Weights that separate the levels exactly, or SolverFailedError if int64 cannot hold them."""
-    if arcs.n_arcs == 0:
-        return FlowWeights(1, 1, True)
-    t_max = int(arcs.cost.max())
-    n_used = min(len(np.unique(arcs.unit)), int(arcs.group_count.sum()))
-    max_churn = len(np.unique(arcs.unit[arcs.moved == 1]))
-    for k, churn_optimised in ((max_churn + 1, True), (1, max_churn == 0)):
-        lower = n_used * t_max * k + (k - 1)
-        c = lower + 1
-        biggest = arcs.n_levels * c + t_max * k + 1
-        if biggest * (n_nodes + 1) < _LIMIT and biggest * (n_used + 1) < _LIMIT:
-            return FlowWeights(c, k, churn_optimised)
-    raise SolverFailedError("min_cost_flow: objective weights do not fit in int64")
+    @property
+    def complete(self) -> bool:
+        """True when every per-arc level was optimised."""
+        return not self.pending
 
 
-def solve_flow(problem: AssignmentProblem, arcs: Arcs) -> FlowResult:
-    """Solve the assignment exactly by min-cost flow; raises SolverFailedError on any failure."""
+def _varying(network: Network, remaining: list[Component]) -> list[Component]:
+    return [c for c in remaining if network.varies(c.index, c.values)]
+
+
+def solve_flow(
+    problem: AssignmentProblem,
+    arcs: Arcs,
+    stop: float | None = None,
+    max_pack: int | None = None,
+) -> FlowResult:
+    """The lexicographic optimum by a sequence of flows (see the module docstring).
+
+    ``stop`` (a ``time.perf_counter`` value) bounds only the face computations between flows;
+    the flows themselves are fast and always run. ``max_pack`` caps the components per flow
+    (tests set 1 to run every level on the face of the one before, as large requests do).
+    Raises SolverFailedError when a flow fails or a component does not fit int64 even alone.
+    """
     start = time.perf_counter()
-    units, unit_node = np.unique(arcs.unit, return_inverse=True)
-    n_units, n_groups = len(units), len(arcs.group_count)
-    source, sink = 0, 1
-    unit_base, group_base = 2, 2 + n_units
-    n_nodes = group_base + n_groups
-    weights = flow_weights(arcs, n_nodes)
-    forced = committed_slots(problem)[units] >= 0
-    n_forced = int(forced.sum())
-    lexicographic = -arcs.rank_bonus * weights.bonus + arcs.cost * weights.response
-    arc_cost = lexicographic + (arcs.moved if weights.churn_optimised else 0)
-    tails = np.concatenate(
-        [
-            np.full(n_units, source),
-            unit_base + unit_node,
-            group_base + np.arange(n_groups),
-            [source],
-        ]
-    ).astype(np.int32)
-    heads = np.concatenate(
-        [
-            unit_base + np.arange(n_units),
-            group_base + arcs.group,
-            np.full(n_groups, sink),
-            [sink],
-        ]
-    ).astype(np.int32)
-    capacities = np.concatenate(
-        [(~forced).astype(np.int64), np.ones(arcs.n_arcs), arcs.group_count, [n_units - n_forced]]
-    ).astype(np.int64)
-    costs = np.concatenate([np.zeros(n_units), arc_cost, np.zeros(n_groups), [0]]).astype(np.int64)
-
-    try:
-        solver = min_cost_flow.SimpleMinCostFlow()
-        all_arcs = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
-        solver.set_node_supply(source, n_units - n_forced)
-        for node in np.flatnonzero(forced).tolist():
-            solver.set_node_supply(unit_base + node, 1)
-        solver.set_node_supply(sink, -n_units)
-        status = solver.solve()
-    except Exception as exc:  # the C++ layer may raise anything; callers fall back
-        raise SolverFailedError(f"min_cost_flow raised {type(exc).__name__}: {exc}") from exc
-    if status != solver.OPTIMAL:
-        raise SolverFailedError(f"min_cost_flow ended with status {status}")
-    flows = np.asarray(solver.flows(np.asarray(all_arcs)), dtype=np.int64)
-    used = flows[n_units : n_units + arcs.n_arcs] > 0
-    plan = arcs.plan(problem, used)
-    graph = FlowGraph(
-        tail=tails.astype(np.int64),
-        head=heads.astype(np.int64),
-        capacity=capacities,
-        cost_without_churn=np.concatenate(
-            [np.zeros(n_units), lexicographic, np.zeros(n_groups), [0]]
-        ).astype(np.int64),
-        flow=flows,
-        n_nodes=n_nodes,
-        first_unit_arc=n_units,
-        units=units,
-        arc_unit_node=unit_node,
-        forced_node=forced,
+    network = build_network(problem, arcs)
+    n_used = n_used_bound(arcs)
+    remaining = components(arcs, problem.priority_levels())
+    stages: list[tuple[str, ...]] = []
+    flow: np.ndarray | None = None
+    last: Pack | None = None
+    pending: tuple[str, ...] = ()
+    while remaining := _varying(network, remaining):
+        if flow is not None and last is not None:
+            face = restrict(network, flow, last.cost(), stop)
+            if face is None:
+                pending = tuple(c.name for c in remaining)
+                break
+            network = face
+            remaining = _varying(network, remaining)
+            if not remaining:
+                break
+        last = next_pack(remaining, network.n_nodes, n_used, max_pack)
+        flow = solve_network(network, last.cost())
+        stages.append(last.names)
+        remaining = remaining[len(last.components) :]
+    if flow is None:  # nothing to optimise: any feasible flow (forced units placed)
+        flow = solve_network(network, np.zeros(arcs.n_arcs, dtype=np.int64))
+    used = flow[network.unit_arcs] > 0
+    return FlowResult(
+        plan=arcs.plan(problem, used),
+        used=used,
+        stages=tuple(stages),
+        pending=pending,
+        network=network,
+        flow=flow,
+        last=last,
+        wall_time=time.perf_counter() - start,
     )
-    return FlowResult(plan, used, weights, graph, time.perf_counter() - start)
+
+
+def face_before_churn(result: FlowResult, stop: float | None) -> Network | None:
+    """The network whose feasible flows are exactly the plans optimal for every per-arc level
+    above churn (fill, late slots, response): where coverage (level 4) is decided, with churn
+    after it. None when the potentials were not found before ``stop``."""
+    last = result.last
+    if last is None or last.names == (CHURN,):
+        # Nothing varied, or churn was solved alone on the face of everything above it.
+        return result.network
+    return restrict(result.network, result.flow, last.cost(without=CHURN), stop)

@@ -3,6 +3,10 @@
 Only units that fill a requirement slot count towards response times and targets: a committed
 unit that fills none is reported at its incident but did not answer any requirement. An incident
 is fully staffed when no slot of it is left unfilled.
+
+The per-priority slot counts (required, filled, reached within target) are objective levels 1
+and 2; they are taken from the checker's ``Evaluation``, never recounted here, so the answer's
+numbers are the ones the plan was verified and ranked on.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from solvers.assignment.checker import Evaluation
 from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
 from solvers.assignment.reasons import Unfilled
 
@@ -51,7 +56,11 @@ class IncidentKpis:
 
 @dataclass(frozen=True)
 class PriorityKpis:
-    """Mirrors dispatch.v1.PriorityKpi; shares and means are 0 when no slot was filled."""
+    """Mirrors dispatch.v1.PriorityKpi; shares and means are 0 when there is nothing to divide.
+
+    ``share_within_target`` is per filled slot; ``share_slots_within_target`` per required slot
+    (an unfilled slot counts as missed): the compliance figure of NFPA 1710-style reporting.
+    """
 
     priority: int
     incidents: int
@@ -59,6 +68,14 @@ class PriorityKpis:
     share_within_target: float
     mean_response_seconds: float
     max_response_seconds: int
+    slots: int
+    slots_filled: int
+    slots_within_target: int
+
+    @property
+    def share_slots_within_target(self) -> float:
+        """Required slots reached within target, 0..1."""
+        return self.slots_within_target / self.slots if self.slots else 0.0
 
 
 @dataclass(frozen=True)
@@ -116,35 +133,55 @@ def _incident(arrivals: list[Arrival], unit_ids: Sequence[str], unfilled: bool) 
 
 
 def _by_priority(
-    problem: AssignmentProblem, incidents: Sequence[IncidentKpis]
+    problem: AssignmentProblem, incidents: Sequence[IncidentKpis], evaluation: Evaluation
 ) -> tuple[PriorityKpis, ...]:
-    rows: dict[int, list[int]] = {}  # priority -> [incidents, fully staffed, within, n, sum, max]
+    rows: dict[int, list[int]] = {}  # priority -> [incidents, fully staffed, n, sum, max]
     for p, incident in zip(problem.priorities.tolist(), incidents, strict=True):
         filling = [a for a in incident.arrivals if a.fills_slot]
-        row = rows.setdefault(p, [0, 0, 0, 0, 0, 0])
+        row = rows.setdefault(p, [0, 0, 0, 0, 0])
         row[0] += 1
         row[1] += int(incident.fully_staffed)
-        row[2] += sum(a.within_target for a in filling)
-        row[3] += len(filling)
-        row[4] += sum(a.eta for a in filling)
-        row[5] = max(row[5], incident.last_arrival)
-    return tuple(
-        PriorityKpis(
-            priority=p,
-            incidents=row[0],
-            fully_staffed=row[1],
-            share_within_target=row[2] / row[3] if row[3] else 0.0,
-            mean_response_seconds=row[4] / row[3] if row[3] else 0.0,
-            max_response_seconds=row[5],
+        row[2] += len(filling)
+        row[3] += sum(a.eta for a in filling)
+        row[4] = max(row[4], incident.last_arrival)
+    # Levels 1 and 2 as the checker counted them (priorities without slots have no level).
+    checked = {
+        p: (required, filled, within)
+        for p, required, filled, within in zip(
+            evaluation.levels,
+            evaluation.required,
+            evaluation.filled,
+            evaluation.within_target,
+            strict=True,
         )
-        for p, row in sorted(rows.items())
-    )
+    }
+    out = []
+    for p, row in sorted(rows.items()):
+        required, filled, within = checked.get(p, (0, 0, 0))
+        out.append(
+            PriorityKpis(
+                priority=p,
+                incidents=row[0],
+                fully_staffed=row[1],
+                share_within_target=within / filled if filled else 0.0,
+                mean_response_seconds=row[3] / row[2] if row[2] else 0.0,
+                max_response_seconds=row[4],
+                slots=required,
+                slots_filled=filled,
+                slots_within_target=within,
+            )
+        )
+    return tuple(out)
 
 
 def kpis(
-    problem: AssignmentProblem, plan: AssignmentPlan, unfilled: Sequence[Unfilled]
+    problem: AssignmentProblem,
+    plan: AssignmentPlan,
+    unfilled: Sequence[Unfilled],
+    evaluation: Evaluation,
 ) -> AssignmentKpis:
-    """The outcome of ``plan`` per incident, per priority and overall."""
+    """The outcome of ``plan`` per incident, per priority and overall (``evaluation`` is the
+    checker's for this plan: the slot counts and within-target shares come from it)."""
     arrivals = _arrivals(problem, plan)
     per_incident: list[list[Arrival]] = [[] for _ in range(problem.n_incidents)]
     for arrival in arrivals:
@@ -153,14 +190,13 @@ def kpis(
     incidents = tuple(
         _incident(found, problem.unit_ids, i in short) for i, found in enumerate(per_incident)
     )
-    filling = [a for a in arrivals if a.fills_slot]
-    within = sum(a.within_target for a in filling)
+    filled, within = sum(evaluation.filled), sum(evaluation.within_target)
     status = problem.status.tolist()
     return AssignmentKpis(
         incidents=incidents,
         fully_staffed=sum(incident.fully_staffed for incident in incidents),
-        share_within_target=within / len(filling) if filling else 0.0,
-        by_priority=_by_priority(problem, incidents),
+        share_within_target=within / filled if filled else 0.0,
+        by_priority=_by_priority(problem, incidents, evaluation),
         units_dispatched=sum(1 for a in arrivals if status[a.unit] == UnitStatus.AVAILABLE),
         reassignments=tuple(a for a in arrivals if a.moved_from >= 0),
     )

@@ -1,9 +1,11 @@
 """PuLP back end (HiGHS through highspy when installed, CBC otherwise) for the stage models.
 
 The fallback when OR-Tools fails, and the engine behind solver=MILP. Without a flow to fix
-levels 1-3 it solves the objective stage by stage (``solve_staged_milp``), fixing each optimum
-before the next; each stage's coefficients stay small, so float tolerances cannot trade one
-level for another. Relative and absolute gaps are set to zero: OPTIMAL means proven.
+levels 1-3 it solves the objective stage by stage (``solve_staged_milp``), one stage per
+component of ``levels.components`` (fill; late slots of each priority level; response), fixing
+each optimum before the next; each stage's coefficients stay small (no big-M weights), so float
+tolerances cannot trade one level for another. Relative and absolute gaps are set to zero:
+OPTIMAL means proven.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import numpy as np
 import pulp
 
 from solvers.assignment.arcs import Arcs
+from solvers.assignment.levels import CHURN, Component, components
 from solvers.assignment.linear import StageModel, StageResult, groups_of, stage_model
 from solvers.assignment.model import AssignmentProblem
-from solvers.assignment.stages import Stage, arc_coefficients
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.status import Status
@@ -146,17 +148,16 @@ def solve_staged_milp(
     engine: str,
     reserve: float = 0.0,
 ) -> StagedResult:
-    """Lexicographic optimum by stages: fill, response, then coverage with churn.
+    """Lexicographic optimum by stages: fill, late slots per priority level, response, then
+    coverage with churn.
 
     Stops early (status FEASIBLE) when a stage is not proven or time runs out, keeping the last
     stage's plan; SolverFailedError when not even the first stage found a plan.
     """
     max_churn = len(np.unique(arcs.unit[arcs.moved == 1]))
-    stages: list[tuple[np.ndarray, int]] = [
-        (np.asarray(arc_coefficients(arcs, Stage.FILL)), 0),
-        (np.asarray(arc_coefficients(arcs, Stage.RESPONSE)), 0),
-    ]
-    churn = np.asarray(arc_coefficients(arcs, Stage.CHURN))
+    levels = components(arcs, problem.priority_levels())
+    stages: list[tuple[Component, int]] = [(c, 0) for c in levels if c.name != CHURN]
+    churn = levels[-1]
     if problem.coverage_rules:
         stages.append((churn, max_churn + 1))
     elif max_churn:
@@ -165,10 +166,11 @@ def solve_staged_milp(
     fixed: list[tuple[np.ndarray, int]] = []
     used: np.ndarray | None = None
     proven = 0
-    for index, (objective, shortfall_weight) in enumerate(stages):
+    for index, (component, shortfall_weight) in enumerate(stages):
         left = deadline.remaining() - reserve
         if left <= 0:
             break
+        objective = component.dense()  # one stage at a time: levels may be many
         share = left / (len(stages) - index)
         model = stage_model(problem, arcs, tuple(fixed), objective, shortfall_weight)
         result = solve_stage_milp(model, share if index < len(stages) - 1 else left, engine)

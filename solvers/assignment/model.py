@@ -6,7 +6,9 @@ directly. Ids are kept only to name things in messages; every cross-reference is
 The objective is the contract's (protos/dispatch/v1/emergency.proto), lexicographic:
 
 1. filled requirement slots per priority level, most urgent level first (maximise);
-2+3. ``sum w(p) * (1000 * lateness + eta)`` over filled slots, ``w(p) = P + 1 - p``;
+2. filled slots reached within the incident's target per priority level, most urgent first
+   (maximise; a slot of an incident without a target counts as within);
+3. weighted response time ``sum w(p) * eta`` over filled slots, ``w(p) = P + 1 - p``;
 4. coverage shortfall summed over rules (minimise);
 5. churn: EN_ROUTE units moved to another incident (minimise).
 
@@ -25,9 +27,6 @@ import enum
 from dataclasses import dataclass
 
 import numpy as np
-
-#: Lateness weighs this many seconds of response time (levels 2 and 3 combined as one cost).
-LATENESS_WEIGHT = 1000
 
 
 class UnitStatus(enum.IntEnum):

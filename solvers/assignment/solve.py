@@ -21,13 +21,14 @@ import numpy as np
 from solvers.assignment.arcs import Arcs, build_arcs
 from solvers.assignment.checker import Evaluation, check_plan
 from solvers.assignment.cpsat import solve_stage_cpsat
-from solvers.assignment.flow import solve_flow
+from solvers.assignment.flow import FlowResult, face_before_churn, solve_flow
 from solvers.assignment.greedy import solve_greedy
+from solvers.assignment.levels import components
 from solvers.assignment.linear import StageResult, stage_model
 from solvers.assignment.milp import milp_engine, solve_stage_milp, solve_staged_milp
 from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
 from solvers.assignment.reasons import Unfilled, unfilled_slots
-from solvers.assignment.stages import Restriction, optimal_restriction
+from solvers.assignment.stages import Restriction, restriction_of
 from solvers.budget import Deadline
 from solvers.errors import PlanRejectedError, SolverFailedError
 from solvers.status import SolveReport, SolverFamily, Status
@@ -35,14 +36,20 @@ from solvers.status import SolveReport, SolverFamily, Status
 _log = logging.getLogger("solvers.assignment")
 
 #: Rough seconds per unit x incident pair for the OR-Tools path (measured on the benchmark
-#: machine: 200 x 2000 in ~0.1 s); below this budget the portfolio goes straight to greedy.
-_ORTOOLS_SECONDS_PER_PAIR = 2.5e-7
+#: machine: 200 x 2000 in ~0.1 s with one flow; the response-targets level made it two flows
+#: and ~1.4x slower, measured interleaved, so the constant grew by that much to keep the same
+#: margin); below this budget the portfolio goes straight to greedy.
+_ORTOOLS_SECONDS_PER_PAIR = 3.5e-7
 _ORTOOLS_SECONDS_FIXED = 0.003
 #: PuLP builds its model in Python before any time limit applies: ~130 us per arc over the
 #: three or four stages (measured: 200 x 2000, 38k arcs, 5 s with HiGHS, 4 s with CBC; 50 x 300,
-#: 2.5k arcs, 0.3 s), with a margin for a loaded machine.
+#: 2.5k arcs, 0.3 s), with a margin for a loaded machine: the one-stage coverage model.
 _MILP_SECONDS_PER_ARC = 2e-4
 _MILP_SECONDS_FIXED = 0.02
+#: The staged MILP has one stage per objective component (fill, late slots of each priority
+#: level, response, churn/coverage): ~35 us per arc and stage (200 x 2000 with 7 stages: 9.4 to
+#: 11.3 s on a loaded machine), with a margin.
+_MILP_SECONDS_PER_ARC_STAGE = 5e-5
 
 
 @dataclass(frozen=True)
@@ -161,10 +168,10 @@ def _coverage_can_improve(
     """False when no plan optimal for levels 1-3 can have less shortfall than ``plan``.
 
     A short rule gains a unit only if one of its counted units that ``plan`` dispatches can stay
-    free instead; a unit whose source arc has negative reduced cost is dispatched in every
-    optimal plan. If every such unit is of that kind the shortfall is already minimal, and the
-    flow's churn is minimal among all plans optimal for levels 1-3, so the plan is
-    lexicographically optimal without running CP-SAT.
+    free instead; a unit the face forces onto a slot is dispatched in every optimal plan. If
+    every such unit is of that kind the shortfall is already minimal, and the flow's churn is
+    minimal among all plans optimal for levels 1-3, so the plan is lexicographically optimal
+    without running CP-SAT.
     """
     assert problem.unit_to_district is not None
     dispatched = (problem.status == UnitStatus.AVAILABLE) & (plan.incident >= 0)
@@ -183,27 +190,42 @@ def _coverage_can_improve(
     return False
 
 
+def _stop(deadline: Deadline, settings: SolveSettings, share: float) -> float:
+    """A ``time.perf_counter`` instant ``share`` of the way to the deadline (less the reserve)."""
+    return time.perf_counter() + max(0.0, deadline.remaining() - settings.reserve) * share
+
+
+def _flow_attempt(flow: FlowResult, evaluation: Evaluation) -> _Attempt:
+    """The flow's plan, OPTIMAL when every per-arc level was optimised."""
+    status = Status.OPTIMAL if flow.complete else Status.FEASIBLE
+    attempt = _Attempt(flow.plan, evaluation, "ortools.min_cost_flow", SolverFamily.ORTOOLS, status)
+    if flow.pending:
+        pending = list(flow.pending)
+        named = ", ".join(pending if len(pending) <= 4 else [*pending[:2], "...", pending[-1]])
+        attempt.notes.append(
+            f"min_cost_flow: optimal face not computed in time, {len(pending)} levels not "
+            f"optimised ({named})"
+        )
+    return attempt
+
+
 def _ortools(problem: AssignmentProblem, deadline: Deadline, settings: SolveSettings) -> _Attempt:
     arcs = build_arcs(problem)
     _fault(settings, "min_cost_flow")
-    flow = solve_flow(problem, arcs)
+    flow = solve_flow(problem, arcs, stop=_stop(deadline, settings, 0.5))
     evaluation = check_plan(problem, flow.plan)
-    status = Status.OPTIMAL if flow.weights.churn_optimised else Status.FEASIBLE
-    attempt = _Attempt(flow.plan, evaluation, "ortools.min_cost_flow", SolverFamily.ORTOOLS, status)
-    if not flow.weights.churn_optimised:
-        attempt.notes.append("churn not minimised: its weight would overflow int64")
-    if not problem.coverage_rules or evaluation.coverage_shortfall == 0:
-        # Coverage is below response time in the order: zero shortfall is already optimal.
+    attempt = _flow_attempt(flow, evaluation)
+    if not problem.coverage_rules or evaluation.coverage_shortfall == 0 or not flow.complete:
+        # Coverage is below response time in the order: zero shortfall is already optimal, and
+        # an incomplete flow (FEASIBLE, said so) has no proven levels 1-3 to optimise it under.
         return attempt
     attempt.status = Status.FEASIBLE
-    left = deadline.remaining() - settings.reserve
-    restriction = optimal_restriction(flow, arcs, max(0.0, left * 0.3))
-    if restriction is None:
+    face = face_before_churn(flow, _stop(deadline, settings, 0.3))
+    if face is None:
         attempt.notes.append("coverage not optimised: reduced costs not computed in time")
         return attempt
-    if flow.weights.churn_optimised and not _coverage_can_improve(
-        problem, flow.plan, evaluation, restriction
-    ):
+    restriction = restriction_of(face, arcs)
+    if not _coverage_can_improve(problem, flow.plan, evaluation, restriction):
         attempt.status = Status.OPTIMAL
         return attempt
     stage = _coverage_stage(
@@ -232,11 +254,13 @@ def _milp(problem: AssignmentProblem, deadline: Deadline, settings: SolveSetting
     arcs = build_arcs(problem)
     _fault(settings, "milp")
     engine = milp_engine(settings.milp_engine)
-    needed = _MILP_SECONDS_FIXED + _MILP_SECONDS_PER_ARC * arcs.n_arcs
+    stages = len(components(arcs, problem.priority_levels()))
+    needed = _MILP_SECONDS_FIXED + _MILP_SECONDS_PER_ARC_STAGE * arcs.n_arcs * stages
     left = deadline.remaining() - settings.reserve
     if left < needed:
         raise SolverFailedError(
             f"{engine}: skipped, {left:.3f} s left, ~{needed:.3f} s needed for {arcs.n_arcs} arcs"
+            f" in {stages} stages"
         )
     staged = solve_staged_milp(problem, arcs, deadline, engine, reserve=settings.reserve)
     plan = arcs.plan(problem, staged.used)
@@ -294,7 +318,7 @@ def solve(
         raise PlanRejectedError(reasons or ["no solver produced a plan"])
 
     evaluation = attempt.evaluation
-    objective = float(evaluation.response_cost)
+    objective = float(evaluation.weighted_response)
     optimal = attempt.status is Status.OPTIMAL
     fallback = "; ".join(reasons + attempt.notes)
     if fallback:

@@ -57,9 +57,14 @@ def test_answer_is_the_plan_the_checker_accepts(stub: Stub) -> None:
     problem = city_problem(20, 120, seed=11, coverage=True)
     answer = stub.AssignUnits(to_request(problem), timeout=10)
     evaluation = check_plan(problem, plan_of(problem, answer))
-    assert answer.solve_info.objective == evaluation.response_cost
+    assert answer.solve_info.objective == evaluation.weighted_response
     terms = {t.name: t.value for t in answer.solve_info.objective_terms}
     assert terms["coverage_shortfall"] == evaluation.coverage_shortfall
+    for level, unfilled, within in zip(
+        evaluation.levels, evaluation.unfilled, evaluation.within_target, strict=True
+    ):
+        assert terms[f"unfilled_slots_p{level}"] == unfilled
+        assert terms[f"slots_within_target_p{level}"] == within
     assert [c.available_units for c in answer.coverage] == [
         r.available for r in evaluation.coverage
     ]
@@ -213,6 +218,58 @@ def test_kpis_agree_with_the_incident_entries(stub: Stub) -> None:
         etas = [u.eta_seconds for u in entry.units if u.capability]
         assert entry.last_arrival_seconds == max(etas, default=0)
         assert entry.fully_staffed == (not entry.unfilled)
+
+
+def test_priority_slot_kpis_are_the_checkers_levels(stub: Stub) -> None:
+    """Per priority, the answer's slot counts are objective levels 1 and 2 as the independent
+    checker computes them from the plan read back, and they add up with the incident entries
+    (an unfilled slot counts as missed in share_slots_within_target)."""
+    problem = city_problem(30, 150, seed=12, coverage=True)
+    answer = stub.AssignUnits(to_request(problem), timeout=10)
+    evaluation = check_plan(problem, plan_of(problem, answer))
+    by_priority = {k.priority: k for k in answer.kpis.by_priority}
+    for level, required, filled, within in zip(
+        evaluation.levels,
+        evaluation.required,
+        evaluation.filled,
+        evaluation.within_target,
+        strict=True,
+    ):
+        kpi = by_priority[level]
+        assert (kpi.slots, kpi.slots_filled, kpi.slots_within_target) == (required, filled, within)
+        assert kpi.share_slots_within_target == pytest.approx(within / required)
+        assert kpi.share_within_target == pytest.approx(within / filled if filled else 0.0)
+        entries = [e for e in answer.incidents if e.priority == level]
+        units = [u for e in entries for u in e.units if u.capability]
+        assert kpi.slots_filled == len(units)
+        assert kpi.slots_within_target == sum(u.within_target for u in units)
+        assert kpi.slots - kpi.slots_filled == sum(s.count for e in entries for s in e.unfilled)
+
+
+def test_p1_call_reached_in_time_before_a_less_urgent_one(stub: Stub) -> None:
+    """Response targets first: the ambulance that reaches the P1 call within its 480 s target
+    goes there, and the P2 call is reached 400 s late. The former objective (w(p) x (1000 x
+    lateness + eta)) sent A to the P2 call and B to P1, 40 s late: 81 140 against 401 640."""
+    request = emergency_pb2.AssignUnitsRequest()
+    for unit in ("A", "B"):
+        request.units.add(id=unit, capabilities=["ambulance"], status=1)
+    request.incidents.add(
+        id="cardiac",
+        priority=1,
+        response_target_seconds=480,
+        requirements=[emergency_pb2.Requirement(capability="ambulance", count=1)],
+    )
+    request.incidents.add(
+        id="sprain",
+        priority=2,
+        response_target_seconds=300,
+        requirements=[emergency_pb2.Requirement(capability="ambulance", count=1)],
+    )
+    request.unit_to_incident.durations.extend([470, 100, 520, 700])  # A: cardiac, sprain; B
+    answer = stub.AssignUnits(request, timeout=10)
+    cardiac = answer.incidents[0]
+    assert [(u.unit_id, u.within_target) for u in cardiac.units] == [("A", True)]
+    assert [k.slots_within_target for k in answer.kpis.by_priority] == [1, 0]
 
 
 def test_en_route_unit_keeps_its_slot_against_a_nearer_free_unit(stub: Stub) -> None:

@@ -55,15 +55,31 @@ def plan(incident: list[int], capability: list[int]) -> AssignmentPlan:
 
 
 def test_recomputes_every_objective_term() -> None:
-    """Weights w(p) = P + 1 - p and lateness x 1000 are applied as the contract says."""
+    """Levels as the contract says: filled and within-target slots per priority (no target
+    counts as within), response weighted w(p) = P + 1 - p, coverage, churn."""
     evaluation = check_plan(small(coverage=True), plan([1, 0, 1], [0, 0, 1]))
     # u1 -> p1 (w=2, eta 150, target 100: late 50); u0 -> p2 (w=1, 300); u2 -> p2 (w=1, 70)
     assert evaluation.filled == (1, 2)
+    assert evaluation.within_target == (0, 2)  # p2 has no target
+    assert evaluation.late == (1, 0)
     assert evaluation.weighted_lateness == 2 * 50
     assert evaluation.weighted_response == 2 * 150 + 300 + 70
-    assert evaluation.response_cost == 1000 * 100 + 670
     assert evaluation.coverage_shortfall == 2
     assert evaluation.churn == 0
+    assert evaluation.key() == ((0, 0), (1, 0), 670, 2, 0)
+    terms = evaluation.terms()
+    assert terms["slots_within_target_p1"] == 0 and terms["slots_within_target_p2"] == 2
+
+
+def test_arriving_exactly_at_the_target_is_within_it() -> None:
+    """eta == target is in time; one second later is late (level 2 counts slots, not seconds)."""
+    on_time = check_plan(small(), plan([0, -1, -1], [0, -1, -1]))  # u0 -> p1, eta 50 <= 100
+    problem = small()
+    problem.travel[0, 0] = 100
+    assert check_plan(problem, plan([0, -1, -1], [0, -1, -1])).within_target == (1, 0)
+    problem.travel[0, 0] = 101
+    assert check_plan(problem, plan([0, -1, -1], [0, -1, -1])).within_target == (0, 0)
+    assert on_time.within_target == (1, 0)
 
 
 def test_rejects_missing_capability() -> None:

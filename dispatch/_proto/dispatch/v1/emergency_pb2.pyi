@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Unit(_message.Message):
-    __slots__ = ("id", "agency", "capabilities", "status", "current_incident_id", "home_district")
+    __slots__ = ("id", "agency", "capabilities", "status", "current_incident_id", "home_district", "position")
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATUS_UNSPECIFIED: _ClassVar[Unit.Status]
@@ -29,13 +29,15 @@ class Unit(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CURRENT_INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
     HOME_DISTRICT_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
     id: str
     agency: str
     capabilities: _containers.RepeatedScalarFieldContainer[str]
     status: Unit.Status
     current_incident_id: str
     home_district: str
-    def __init__(self, id: _Optional[str] = ..., agency: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[Unit.Status, str]] = ..., current_incident_id: _Optional[str] = ..., home_district: _Optional[str] = ...) -> None: ...
+    position: _common_pb2.LatLng
+    def __init__(self, id: _Optional[str] = ..., agency: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[Unit.Status, str]] = ..., current_incident_id: _Optional[str] = ..., home_district: _Optional[str] = ..., position: _Optional[_Union[_common_pb2.LatLng, _Mapping]] = ...) -> None: ...
 
 class Requirement(_message.Message):
     __slots__ = ("capability", "count")
@@ -46,18 +48,20 @@ class Requirement(_message.Message):
     def __init__(self, capability: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class Incident(_message.Message):
-    __slots__ = ("id", "priority", "district", "requirements", "response_target_seconds")
+    __slots__ = ("id", "priority", "district", "requirements", "response_target_seconds", "position")
     ID_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     DISTRICT_FIELD_NUMBER: _ClassVar[int]
     REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_TARGET_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
     id: str
     priority: int
     district: str
     requirements: _containers.RepeatedCompositeFieldContainer[Requirement]
     response_target_seconds: int
-    def __init__(self, id: _Optional[str] = ..., priority: _Optional[int] = ..., district: _Optional[str] = ..., requirements: _Optional[_Iterable[_Union[Requirement, _Mapping]]] = ..., response_target_seconds: _Optional[int] = ...) -> None: ...
+    position: _common_pb2.LatLng
+    def __init__(self, id: _Optional[str] = ..., priority: _Optional[int] = ..., district: _Optional[str] = ..., requirements: _Optional[_Iterable[_Union[Requirement, _Mapping]]] = ..., response_target_seconds: _Optional[int] = ..., position: _Optional[_Union[_common_pb2.LatLng, _Mapping]] = ...) -> None: ...
 
 class CoverageRule(_message.Message):
     __slots__ = ("district_id", "capability", "min_units", "max_travel_seconds")
@@ -182,20 +186,28 @@ class CoverageStatus(_message.Message):
     def __init__(self, district_id: _Optional[str] = ..., capability: _Optional[str] = ..., required_units: _Optional[int] = ..., available_units: _Optional[int] = ..., met: _Optional[bool] = ...) -> None: ...
 
 class PriorityKpi(_message.Message):
-    __slots__ = ("priority", "incidents", "fully_staffed", "share_within_target", "mean_response_seconds", "max_response_seconds")
+    __slots__ = ("priority", "incidents", "fully_staffed", "share_within_target", "mean_response_seconds", "max_response_seconds", "slots", "slots_filled", "slots_within_target", "share_slots_within_target")
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     INCIDENTS_FIELD_NUMBER: _ClassVar[int]
     FULLY_STAFFED_FIELD_NUMBER: _ClassVar[int]
     SHARE_WITHIN_TARGET_FIELD_NUMBER: _ClassVar[int]
     MEAN_RESPONSE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MAX_RESPONSE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FILLED_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_WITHIN_TARGET_FIELD_NUMBER: _ClassVar[int]
+    SHARE_SLOTS_WITHIN_TARGET_FIELD_NUMBER: _ClassVar[int]
     priority: int
     incidents: int
     fully_staffed: int
     share_within_target: float
     mean_response_seconds: float
     max_response_seconds: int
-    def __init__(self, priority: _Optional[int] = ..., incidents: _Optional[int] = ..., fully_staffed: _Optional[int] = ..., share_within_target: _Optional[float] = ..., mean_response_seconds: _Optional[float] = ..., max_response_seconds: _Optional[int] = ...) -> None: ...
+    slots: int
+    slots_filled: int
+    slots_within_target: int
+    share_slots_within_target: float
+    def __init__(self, priority: _Optional[int] = ..., incidents: _Optional[int] = ..., fully_staffed: _Optional[int] = ..., share_within_target: _Optional[float] = ..., mean_response_seconds: _Optional[float] = ..., max_response_seconds: _Optional[int] = ..., slots: _Optional[int] = ..., slots_filled: _Optional[int] = ..., slots_within_target: _Optional[int] = ..., share_slots_within_target: _Optional[float] = ...) -> None: ...
 
 class AssignmentKpis(_message.Message):
     __slots__ = ("incidents", "fully_staffed", "share_within_target", "by_priority", "units_dispatched", "units_reassigned")

@@ -135,7 +135,7 @@ class PlannedRoute(_message.Message):
     def __init__(self, vehicle_id: _Optional[str] = ..., visits: _Optional[_Iterable[_Union[PlannedVisit, _Mapping]]] = ...) -> None: ...
 
 class PlanRoutesRequest(_message.Message):
-    __slots__ = ("label", "request_id", "options", "horizon_start", "workload", "location_ids", "travel", "vehicle_type_matrices", "load_dimensions", "vehicles", "stops", "facilities", "objective", "initial_routes")
+    __slots__ = ("label", "request_id", "options", "horizon_start", "workload", "location_ids", "travel", "vehicle_type_matrices", "load_dimensions", "vehicles", "stops", "facilities", "objective", "initial_routes", "location_coordinates")
     LABEL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -150,6 +150,7 @@ class PlanRoutesRequest(_message.Message):
     FACILITIES_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
     INITIAL_ROUTES_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_COORDINATES_FIELD_NUMBER: _ClassVar[int]
     label: str
     request_id: str
     options: _common_pb2.SolveOptions
@@ -164,7 +165,8 @@ class PlanRoutesRequest(_message.Message):
     facilities: _containers.RepeatedCompositeFieldContainer[Facility]
     objective: RoutingObjective
     initial_routes: _containers.RepeatedCompositeFieldContainer[PlannedRoute]
-    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[_common_pb2.SolveOptions, _Mapping]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workload: _Optional[_Union[Workload, str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ..., vehicle_type_matrices: _Optional[_Iterable[_Union[VehicleTypeMatrix, _Mapping]]] = ..., load_dimensions: _Optional[_Iterable[str]] = ..., vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ..., stops: _Optional[_Iterable[_Union[Stop, _Mapping]]] = ..., facilities: _Optional[_Iterable[_Union[Facility, _Mapping]]] = ..., objective: _Optional[_Union[RoutingObjective, _Mapping]] = ..., initial_routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ...) -> None: ...
+    location_coordinates: _containers.RepeatedCompositeFieldContainer[_common_pb2.LatLng]
+    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[_common_pb2.SolveOptions, _Mapping]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workload: _Optional[_Union[Workload, str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ..., vehicle_type_matrices: _Optional[_Iterable[_Union[VehicleTypeMatrix, _Mapping]]] = ..., load_dimensions: _Optional[_Iterable[str]] = ..., vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ..., stops: _Optional[_Iterable[_Union[Stop, _Mapping]]] = ..., facilities: _Optional[_Iterable[_Union[Facility, _Mapping]]] = ..., objective: _Optional[_Union[RoutingObjective, _Mapping]] = ..., initial_routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ..., location_coordinates: _Optional[_Iterable[_Union[_common_pb2.LatLng, _Mapping]]] = ...) -> None: ...
 
 class Violation(_message.Message):
     __slots__ = ("type", "id", "amount", "detail")

@@ -1,0 +1,159 @@
+"""The lexicographic objective as an ordered list of per-arc components, and their packing into
+as few integer min-cost-flow costs as int64 allows.
+
+Components, most important first (all minimised over the arcs a plan uses):
+
+1. ``fill``: ``-(levels + 1 - rank)`` per filled slot. One component suffices for "filled slots
+   per priority level, most urgent first": the sets of slots that can be filled together form a
+   transversal matroid, and every maximum-weight independent set under weights that decrease
+   with the rank fills the most of every prefix of levels (so it is lexicographically maximal).
+2. ``late_p<p>``, one per priority level with a target, most urgent first: 1 per filled slot of
+   that level reached after its target. Given level 1 (filled slots per level fixed), fewer late
+   slots per level is exactly more slots within target per level. These need one component per
+   level: which slots are reached in time depends on the (unit, slot) pair, not on the set of
+   slots, and no matroid argument holds (one on-time P1 slot can cost any number of on-time P2
+   slots along an alternating cycle; tests/solvers/assignment/test_lexicographic.py has it).
+3. ``response``: ``w(p) * eta`` per filled slot.
+4. (coverage shortfall: not a per-arc sum; CP-SAT handles it on the optimal face, stages.py.)
+5. ``churn``: 1 per re-routed EN_ROUTE unit.
+
+A pack of consecutive components j..m is one cost ``sum M_j * c_j`` with ``M_m = 1`` and
+``M_j = 1 + sum_{i > j} M_i * span_i`` (``span_i`` bounds how much component i's total can differ
+between two plans): one unit of a higher component outweighs every possible total of the lower
+ones, so the pack's optimum is lexicographic over its components. A pack is closed when the next
+component would push the largest arc cost times (nodes + 1) (OR-Tools' cost scaling) or times
+(used arcs + 1) (the total) past ``INT64_GUARD``; the next pack is solved on the optimal face of
+the previous one (``network.restrict``), which keeps it exact. Each single component fits by
+itself at the largest request the contract accepts (see FORMULATION.md, "Overflow"), so the flow
+never has to decline there; beyond it a component that does not fit alone raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from solvers.assignment.arcs import INT64_GUARD, Arcs
+from solvers.errors import SolverFailedError
+
+CHURN = "churn"
+RESPONSE = "response"
+FILL = "fill"
+
+
+@dataclass(frozen=True, eq=False)
+class Component:
+    """One lexicographic term, minimised: integer coefficients on some arcs (sparse: a request
+    may have up to 1000 priority levels, and one dense array per level would not fit memory),
+    the largest coefficient, and a bound on how far its total can differ between two plans."""
+
+    name: str
+    index: np.ndarray  # arc indices with a coefficient, each once
+    values: np.ndarray  # int64, parallel to index
+    span: int
+    n_arcs: int
+
+    @property
+    def biggest(self) -> int:
+        """Largest absolute coefficient."""
+        return int(np.abs(self.values).max()) if len(self.values) else 0
+
+    def dense(self) -> np.ndarray:
+        """Coefficients on every arc (int64), for one solve at a time."""
+        out = np.zeros(self.n_arcs, dtype=np.int64)
+        out[self.index] = self.values
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Pack:
+    """Consecutive components weighted into one flow cost (Python-int weights)."""
+
+    components: tuple[Component, ...]
+    weights: tuple[int, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Component names, most important first."""
+        return tuple(c.name for c in self.components)
+
+    def cost(self, without: str = "") -> np.ndarray:
+        """The pack's per-arc cost (int64), optionally leaving one component out.
+
+        Leaving out the last component (churn) keeps the others' weights valid: each still
+        exceeds everything below it, so the result is the pack's prefix, lexicographically."""
+        total = np.zeros(self.components[0].n_arcs, dtype=np.int64)
+        for component, weight in zip(self.components, self.weights, strict=True):
+            if component.name != without:
+                total[component.index] += np.int64(weight) * component.values
+        return total
+
+
+def n_used_bound(arcs: Arcs) -> int:
+    """Most arcs any plan can use: one per unit with an arc, and no more than there are slots."""
+    return min(len(np.unique(arcs.unit)), int(arcs.group_count.sum()))
+
+
+def components(arcs: Arcs, levels: tuple[int, ...]) -> list[Component]:
+    """The objective's per-arc components in lexicographic order (see the module docstring).
+
+    ``levels`` are the problem's priority levels, most urgent first (rank r is levels[r - 1]).
+    """
+    n, n_used = arcs.n_arcs, n_used_bound(arcs)
+    every = np.arange(n, dtype=np.int64)
+    out = [Component(FILL, every, -arcs.rank_bonus, n_used * arcs.n_levels, n)]
+    late = np.flatnonzero(arcs.late == 1)
+    late = late[np.argsort(arcs.rank[late], kind="stable")]  # grouped by rank, one sort
+    for chunk in np.split(late, np.flatnonzero(np.diff(arcs.rank[late])) + 1):
+        if not len(chunk):
+            continue
+        # At most one late slot per unit, and no more than the level's slots with a late arc.
+        groups = np.unique(arcs.group[chunk])
+        span = min(len(np.unique(arcs.unit[chunk])), int(arcs.group_count[groups].sum()))
+        name = f"late_p{levels[int(arcs.rank[chunk[0]]) - 1]}"
+        out.append(Component(name, chunk, np.ones(len(chunk), dtype=np.int64), span, n))
+    biggest = int(arcs.response.max()) if n else 0
+    out.append(Component(RESPONSE, every, arcs.response, n_used * biggest, n))
+    moves = np.flatnonzero(arcs.moved == 1)
+    movers = len(np.unique(arcs.unit[moves]))
+    out.append(Component(CHURN, moves, np.ones(len(moves), dtype=np.int64), movers, n))
+    return out
+
+
+def _weights(chosen: list[Component]) -> list[int]:
+    """M_m = 1, M_j = 1 + sum_{i > j} M_i * span_i (Python ints, never overflow)."""
+    weights = [0] * len(chosen)
+    below = 0
+    for k in range(len(chosen) - 1, -1, -1):
+        weights[k] = below + 1
+        below += weights[k] * chosen[k].span
+    return weights
+
+
+def fits(chosen: list[Component], n_nodes: int, n_used: int) -> bool:
+    """True when the weighted sum of ``chosen`` stays inside int64 for OR-Tools' min-cost flow:
+    largest arc cost times (nodes + 1) (its cost scaling) and times (used arcs + 1) (the total)
+    below ``INT64_GUARD``."""
+    weights = _weights(chosen)
+    biggest = sum(w * c.biggest for w, c in zip(weights, chosen, strict=True))
+    return biggest * (n_nodes + 1) < INT64_GUARD and biggest * (n_used + 1) < INT64_GUARD
+
+
+def next_pack(
+    remaining: list[Component], n_nodes: int, n_used: int, max_size: int | None = None
+) -> Pack:
+    """The longest prefix of ``remaining`` that fits one flow (at most ``max_size`` components,
+    which tests use to force the face-by-face path); SolverFailedError when even the first
+    component alone does not fit (only beyond the contract's bounds)."""
+    if not remaining:
+        raise ValueError("no component left to pack")
+    if not fits(remaining[:1], n_nodes, n_used):
+        raise SolverFailedError(
+            f"min_cost_flow: the {remaining[0].name} level alone does not fit in int64"
+        )
+    size, limit = 1, min(len(remaining), max_size or len(remaining))
+    while size < limit and fits(remaining[: size + 1], n_nodes, n_used):
+        size += 1
+    chosen = remaining[:size]
+    return Pack(tuple(chosen), tuple(_weights(chosen)))
