@@ -1,17 +1,13 @@
-"""Disposal trips for an engine without breaks or a last-unload rule: the relaxation and the repair.
+"""Disposal trips for an engine without a last-unload rule: the relaxation and the repair.
 
 PyVRP 0.14 models reload depots (a visit empties the truck) but has no driver breaks, no rule that
 a truck must unload before it goes home and no load limit per day. The PyVRP engine solves a
 relaxation built from the pieces here, and every route it returns is finished here into a real
 one, which the checker then verifies like any other plan:
 
-* **Breaks: a clock without them.** Every vehicle must have the same breaks. Each break is cut
-  out of the timeline at the middle of its start window: a time after the cut counts as that
-  time minus the break, a time inside it as the cut itself. Stop windows, facility hours and
-  shifts are put on this clock, so a route that fits them is a real route with the break taken
-  at the cut, wherever the truck is then; half the break window on either side leaves room for a
-  service or a drive that is under way at the cut. :func:`finish_route` places the break where
-  the checker accepts it, trying the position at the cut first.
+* **Breaks: a clock without them** (``solvers.routing.break_clock``, shared with problems
+  without facilities). :func:`finish_route` places each break where the checker accepts it,
+  trying the position at the cut first.
 * **Unload before going home: a virtual end.** Vehicles end at a virtual location reached from x
   through the facility f that minimises cost(x, f) + cost(f, end), unload time included in the
   duration (:func:`end_legs`). :func:`finish_route` then picks the real last unload.
@@ -30,62 +26,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvers.routing.checker import evaluate_route, route_violations
-from solvers.routing.plan import PlannedVisit, RoutePlan, ViolationType, VisitKind
-from solvers.routing.problem import Break, RoutingProblem
+from solvers.routing.break_clock import with_breaks
+from solvers.routing.plan import PlannedVisit, RoutePlan, VisitKind
+from solvers.routing.problem import RoutingProblem
 
 #: Last unloads tried per route, nearest first (by cost via the facility to the end).
 FINAL_FACILITIES_TRIED = 3
 #: Full trips when they keep at least this share of the daily capacity (see trip_limits).
 FULL_TRIPS_MIN_DAY = 0.9
-#: Positions tried per break, nearest the cut first; each is one route simulation.
-BREAK_POSITIONS_TRIED = 40
-
-
-@dataclass(frozen=True)
-class Clock:
-    """The timeline with every break cut out at the middle of its start window."""
-
-    cuts: tuple[tuple[int, int], ...] = ()  # (real time of the cut, break seconds), in order
-
-    @classmethod
-    def without(cls, breaks: Sequence[Break]) -> Clock:
-        """The clock that removes ``breaks`` (the same for every vehicle)."""
-        return cls(tuple(sorted((_middle(b), b.duration) for b in breaks if b.duration > 0)))
-
-    def at_cut(self, brk: Break) -> int:
-        """Where ``brk`` is cut, on this clock (a relaxed route crosses it there)."""
-        return self(_middle(brk))
-
-    def __call__(self, t: int) -> int:
-        """Time ``t`` on this clock."""
-        out = t
-        for at, duration in self.cuts:
-            if t >= at + duration:
-                out -= duration
-            elif t > at:
-                out -= t - at
-        return out
-
-    @property
-    def break_seconds(self) -> int:
-        """Seconds the cuts remove from a route that runs through all of them."""
-        return sum(duration for _, duration in self.cuts)
-
-
-def _middle(brk: Break) -> int:
-    """The middle of a break's start window: where the clock cuts it out."""
-    return (brk.start_window.start + brk.start_window.end) // 2
-
-
-def common_breaks(problem: RoutingProblem) -> tuple[Break, ...] | None:
-    """The breaks every vehicle has, or None when they differ between vehicles."""
-    patterns = {
-        tuple(sorted((b.start_window, b.duration) for b in v.breaks)) for v in problem.vehicles
-    }
-    if len(patterns) > 1:
-        return None
-    return problem.vehicles[0].breaks if problem.vehicles else ()
 
 
 @dataclass(frozen=True)
@@ -167,7 +115,7 @@ def finish_route(
     """
     for final in _final_unloads(problem, vehicle, visits):
         base = [*visits, *([PlannedVisit(VisitKind.FACILITY, final)] if final is not None else [])]
-        route = _with_breaks(problem, vehicle, base, cut_positions)
+        route = with_breaks(problem, vehicle, base, cut_positions)
         if route is not None:
             return route
     return None
@@ -176,14 +124,15 @@ def finish_route(
 def _final_unloads(
     problem: RoutingProblem, vehicle: int, visits: Sequence[PlannedVisit]
 ) -> list[int | None]:
-    """Last unloads to try: none when the route already ends empty, else the nearest few."""
+    """Last unloads to try: none when the route already ends empty or the problem has no
+    facilities (nothing to unload at and no rule to), else the nearest few."""
     trailing = 0
     for visit in reversed(visits):
         if visit.kind is VisitKind.FACILITY:
             break
         if visit.kind is VisitKind.STOP:
             trailing += sum(problem.stops[visit.ref].demands)
-    if not trailing:
+    if not trailing or not problem.facilities:
         return [None]
     v = problem.vehicles[vehicle]
     last = _location(problem, visits[-1])
@@ -203,41 +152,3 @@ def _location(problem: RoutingProblem, visit: PlannedVisit) -> int:
     if visit.kind is VisitKind.STOP:
         return problem.stops[visit.ref].location
     return problem.facilities[visit.ref].location
-
-
-def _with_breaks(
-    problem: RoutingProblem,
-    vehicle: int,
-    visits: list[PlannedVisit],
-    cut_positions: Sequence[int],
-) -> RoutePlan | None:
-    """The route with its breaks where the checker accepts them (None if nowhere)."""
-    plain = RoutePlan(vehicle, tuple(visits))
-    if not route_violations(evaluate_route(problem, plain)):
-        return plain  # home before the breaks, or out after them: none is owed
-    breaks = problem.vehicles[vehicle].breaks
-    if not breaks:
-        return None  # the violations are not about breaks: no break can mend them
-    order = sorted(range(len(breaks)), key=lambda b: breaks[b].start_window.start)
-    placed = list(visits)
-    for rank, b in enumerate(order):
-        hint = cut_positions[b] if b < len(cut_positions) else len(visits) // 2
-        hint += rank  # the breaks placed before this one moved it
-        later = set(order[rank + 1 :])
-        found = None
-        positions = sorted(range(len(placed) + 1), key=lambda q: (abs(q - hint), q))
-        for p in positions[:BREAK_POSITIONS_TRIED]:
-            candidate = [*placed[:p], PlannedVisit(VisitKind.BREAK, b), *placed[p:]]
-            route = RoutePlan(vehicle, tuple(candidate))
-            problems = [
-                x
-                for x in route_violations(evaluate_route(problem, route))
-                if not (x.type is ViolationType.BREAK and x.ref in later)
-            ]
-            if not problems:
-                found = candidate
-                break
-        if found is None:
-            return None
-        placed = found
-    return RoutePlan(vehicle, tuple(placed))

@@ -50,7 +50,11 @@ def test_companion_returns_a_checker_feasible_plan():
 
 def test_companion_reports_a_declined_problem_as_solver_failure():
     """A problem PyVRP cannot model comes back as SolverFailedError, not as a wrong plan."""
-    p = problem((stop("s1", 2),), vehicles=(vehicle(breaks=(Break("b", TimeWindow(0, 9), 5),)),))
+    crews = (
+        vehicle("a", breaks=(Break("b", TimeWindow(0, 9), 5),)),
+        vehicle("b", breaks=(Break("b", TimeWindow(20, 29), 5),)),
+    )
+    p = problem((stop("s1", 2),), vehicles=crews)  # lunch windows differ: one clock cannot
     deadline = Deadline.after(1.0)
     with pytest.raises(SolverFailedError, match="breaks"):
         Companion(p, deadline, PYVRP, seed=1).result(deadline, grace=5.0)
@@ -144,8 +148,8 @@ def test_a_standby_without_a_job_exits_cleanly(warm):
 
 
 def test_an_ortools_companion_solves_what_pyvrp_cannot_model():
-    """A request with a driver break (PyVRP declines it) is solved by OR-Tools in the
-    companion, with the settings it was given, and its plan passes the checker. A cold
+    """A request with a driver break is solved by OR-Tools in the companion when asked for it,
+    with the settings it was given, and its plan passes the checker. A cold
     companion imports OR-Tools and PyVRP before it reads its job, which takes seconds on a
     loaded machine, so the budget leaves room for that."""
     brk = Break("lunch", TimeWindow(0, 100), 10)

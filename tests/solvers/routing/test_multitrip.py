@@ -1,5 +1,5 @@
-"""The disposal-trip relaxation: the clock without breaks, the trip cap, the virtual end and the
-repair that turns a relaxed route into one the checker accepts."""
+"""The disposal-trip relaxation: the trip cap, the virtual end and the repair that turns a relaxed
+route into one the checker accepts (the clock without breaks: test_break_clock.py)."""
 
 from __future__ import annotations
 
@@ -17,22 +17,6 @@ from solvers.routing.problem import Break, Facility, TimeWindow
 VOLUME = ("volume",)
 
 LUNCH = Break("lunch", TimeWindow(100, 200), 60)
-
-
-def test_clock_cuts_the_break_at_the_middle_of_its_window():
-    """Lunch may start in [100, 200] and lasts 60: the cut is at 150, so 150..210 all read
-    150 and later times read 60 less."""
-    clock = multitrip.Clock.without((LUNCH,))
-    assert [clock(t) for t in (0, 149, 150, 180, 210, 300)] == [0, 149, 150, 150, 150, 240]
-    assert clock.break_seconds == 60
-
-
-@given(st.integers(0, 10_000), st.integers(0, 10_000))
-def test_clock_never_runs_backwards(a, b):
-    """A later real time is never earlier on the clock, so windows stay windows."""
-    clock = multitrip.Clock.without((LUNCH, Break("tea", TimeWindow(500, 700), 20)))
-    lo, hi = sorted((a, b))
-    assert clock(lo) <= clock(hi)
 
 
 def test_full_trips_when_they_keep_most_of_the_day():
@@ -107,19 +91,6 @@ def test_end_leg_goes_through_the_cheapest_facility_with_its_unload():
     cost, seconds = multitrip.end_legs(p, costs, np.asarray(p.durations[0]), 0)
     assert cost[5] == 5 * 1000
     assert seconds[5] == 5 * 10 + 30
-
-
-def test_common_breaks_only_when_every_vehicle_has_the_same():
-    """One pattern for all vehicles can be cut out of one clock; two cannot."""
-    same = problem(
-        (stop("s", 1),), vehicles=(vehicle("a", breaks=(LUNCH,)), vehicle("b", breaks=(LUNCH,)))
-    )
-    assert multitrip.common_breaks(same) == (LUNCH,)
-    other = Break("lunch", TimeWindow(300, 400), 60)
-    differ = problem(
-        (stop("s", 1),), vehicles=(vehicle("a", breaks=(LUNCH,)), vehicle("b", breaks=(other,)))
-    )
-    assert multitrip.common_breaks(differ) is None
 
 
 def _stops_route(*locations: int):

@@ -64,10 +64,17 @@ def test_stop_nobody_can_serve_is_reported_with_its_reason() -> None:
     assert outcome.evaluation.served == frozenset({1})
 
 
+def _crews_with_lunches_in_different_windows(stops) -> RoutingProblem:
+    """Two crews whose lunch windows differ: one clock cannot cut both out, so PyVRP declines."""
+    early, late = Break("lunch", TimeWindow(0, 100), 10), Break("lunch", TimeWindow(200, 300), 10)
+    crews = (vehicle("a", breaks=(early,)), vehicle("b", breaks=(late,)))
+    return problem(stops, vehicles=crews)
+
+
 def test_declined_engine_falls_back_and_says_why() -> None:
-    """PyVRP cannot model driver breaks: asking for it yields an OR-Tools plan and the reason."""
-    brk = Break("lunch", TimeWindow(0, 100), 10)
-    p = problem((stop("a", 1), stop("b", 2)), vehicles=(vehicle(breaks=(brk,)),))
+    """PyVRP cannot model lunches whose windows differ between crews: asking for it yields an
+    OR-Tools plan and the reason."""
+    p = _crews_with_lunches_in_different_windows((stop("a", 1), stop("b", 2)))
     outcome = solve_checked(p, Deadline.after(2.0), RoutingOptions(solver=SolverFamily.PYVRP))
     assert outcome.report.family is SolverFamily.ORTOOLS
     assert "pyvrp" in outcome.report.fallback_reason
@@ -75,10 +82,9 @@ def test_declined_engine_falls_back_and_says_why() -> None:
 
 
 def test_auto_puts_a_differently_tuned_ortools_beside_when_pyvrp_cannot_model() -> None:
-    """With breaks (beyond PyVRP), AUTO's second core runs OR-Tools with other settings than
-    the worker's own search; the answer is a checked OR-Tools plan."""
-    brk = Break("lunch", TimeWindow(0, 100), 10)
-    p = problem(tuple(stop(f"s{i}", i) for i in range(1, 6)), vehicles=(vehicle(breaks=(brk,)),))
+    """With lunches in different windows (beyond PyVRP), AUTO's second core runs OR-Tools with
+    other settings than the worker's own search; the answer is a checked OR-Tools plan."""
+    p = _crews_with_lunches_in_different_windows(tuple(stop(f"s{i}", i) for i in range(1, 6)))
     beside = Portfolio(p, Deadline.after(3.0))._start_second_core()
     assert beside is not None and beside.family is SolverFamily.ORTOOLS
     beside.cancel()

@@ -38,20 +38,10 @@ def _assert_checked_or_failed(p):
     assert evaluation.served | set(plan.skipped) == set(range(len(p.stops)))
 
 
-def test_declines_breaks():
-    """A request with driver breaks is not PyVRP's to solve: it must say so, not drop the break."""
-    p = problem(
-        (stop("s1", 2),),
-        vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(0, 100), 30),)),),
-    )
-    assert pyvrp_engine.unsupported_features(p) == ["driver breaks"]
-    with pytest.raises(SolverFailedError):
-        _solve(p)
-
-
 def test_declines_breaks_that_differ_between_vehicles():
     """With disposal trips, breaks are cut out of one clock shared by every stop window, so
-    vehicles with different breaks cannot be relaxed that way and are declined."""
+    vehicles whose breaks have different start windows cannot be relaxed that way and are
+    declined."""
     p = problem(
         (stop("s1", 2),),
         vehicles=(
@@ -60,7 +50,9 @@ def test_declines_breaks_that_differ_between_vehicles():
         ),
         facilities=(Facility("tip", 5, None, 60),),
     )
-    assert pyvrp_engine.unsupported_features(p) == ["breaks that differ between vehicles"]
+    assert pyvrp_engine.unsupported_features(p) == [
+        "driver breaks whose start windows differ between vehicles"
+    ]
 
 
 def _trips_problem(**vehicle_fields):
@@ -132,23 +124,6 @@ def test_every_returned_disposal_plan_passes_the_checker(
         dimensions=("volume",),
     )
     _assert_checked_or_failed(p)
-
-
-def test_declines_restrictive_skills_but_not_universal_ones():
-    """Skills every vehicle has restrict nothing; skills only some vehicles have are declined."""
-    everyone = problem(
-        (stop("s1", 2, required_skills=frozenset({"crane"})),),
-        vehicles=(
-            vehicle("a", skills=frozenset({"crane"})),
-            vehicle("b", skills=frozenset({"crane"})),
-        ),
-    )
-    assert pyvrp_engine.unsupported_features(everyone) == []
-    some = problem(
-        (stop("s1", 2, required_skills=frozenset({"crane"})),),
-        vehicles=(vehicle("a", skills=frozenset({"crane"})), vehicle("b")),
-    )
-    assert pyvrp_engine.unsupported_features(some) == ["skills or allowed vehicles"]
 
 
 def test_capacitated_plan_passes_checker():
@@ -246,7 +221,8 @@ def test_engine_iteration_limits_match_the_function():
 
 def test_engine_honours_exclusions_and_declines_like_the_function():
     """Excluded stops are neither routed nor reported by the engine (the caller reports them),
-    and ``unsupported`` is ``unsupported_features``."""
+    and ``unsupported`` is ``unsupported_features`` for the stops left (a limit of one stop
+    binds with two stops to serve, not with one)."""
     p = _windows_problem()
     result = pyvrp_engine.PyvrpEngine().solve(
         p, Deadline.after(BUDGET), EngineOptions(exclude=frozenset({0, 3}), deterministic=True)
@@ -256,9 +232,7 @@ def test_engine_honours_exclusions_and_declines_like_the_function():
     assert not set(result.plan.skipped) & {0, 3}
     engine = pyvrp_engine.PyvrpEngine()
     assert engine.family is SolverFamily.PYVRP
-    some = problem(
-        (stop("s1", 2, required_skills=frozenset({"crane"})),),
-        vehicles=(vehicle("a", skills=frozenset({"crane"})), vehicle("b")),
-    )
-    assert engine.unsupported(some, frozenset()) == ["skills or allowed vehicles"]
-    assert engine.unsupported(some, frozenset({0})) == []
+    limited = problem((stop("s1", 2), stop("s2", 3)), vehicles=(vehicle("a", max_stops=1),))
+    assert engine.unsupported(limited, frozenset()) == pyvrp_engine.unsupported_features(limited)
+    assert engine.unsupported(limited, frozenset()) != []
+    assert engine.unsupported(limited, frozenset({0})) == []

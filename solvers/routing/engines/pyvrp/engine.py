@@ -1,0 +1,157 @@
+"""PyVRP behind the engine protocol: build the data, search, read the plan back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from solvers.budget import Deadline
+from solvers.errors import SolverFailedError
+from solvers.routing.break_clock import Clock, common_breaks
+from solvers.routing.engine import EngineOptions, EngineResult, Improvement, PhaseTimer
+from solvers.routing.engines.pyvrp.data import problem_data
+from solvers.routing.engines.pyvrp.features import kept_stops, unsupported_features
+from solvers.routing.engines.pyvrp.readback import plan_from, relaxed
+from solvers.routing.plan import RoutingPlan
+from solvers.routing.problem import RoutingProblem
+from solvers.status import SolveReport, SolverFamily, Status
+
+__all__ = ["DETERMINISTIC_ITERATIONS", "PyvrpEngine", "solve"]
+
+#: Iterations of a deterministic run (the clock is ignored then).
+DETERMINISTIC_ITERATIONS = 2000
+
+
+class _Stop:
+    """PyVRP stopping criterion: deadline, iteration cap and improvement reporting in one place."""
+
+    def __init__(
+        self,
+        deadline: Deadline,
+        max_iterations: int | None,
+        on_improvement: Callable[[int, float], None] | None,
+    ) -> None:
+        self._deadline = deadline
+        self._max_iterations = max_iterations
+        self._on_improvement = on_improvement
+        self._iterations = 0
+        self._best: int | None = None
+        self._started = time.monotonic()
+
+    def __call__(self, best_cost: int) -> bool:
+        self._iterations += 1
+        if self._best is None or best_cost < self._best:
+            self._best = best_cost
+            if self._on_improvement is not None:
+                self._on_improvement(best_cost, time.monotonic() - self._started)
+        if self._max_iterations is not None:
+            return self._iterations > self._max_iterations
+        return self._deadline.expired()
+
+
+class PyvrpEngine:
+    """PyVRP behind the engine protocol.
+
+    ``options.deterministic`` stops after ``DETERMINISTIC_ITERATIONS`` instead of at the
+    deadline; ``options.settings["max_iterations"]`` sets that limit explicitly (and applies
+    whatever ``deterministic`` says). Other settings keys and ``options.start`` are ignored:
+    PyVRP builds its own initial population. The search reports no plans on the way, so
+    ``options.on_solution`` hears only of the final plan.
+    """
+
+    family = SolverFamily.PYVRP
+
+    def unsupported(self, problem: RoutingProblem, exclude: frozenset[int]) -> list[str]:
+        """What :func:`unsupported_features` finds."""
+        return unsupported_features(problem, exclude)
+
+    def solve(
+        self, problem: RoutingProblem, deadline: Deadline, options: EngineOptions
+    ) -> EngineResult:
+        """The best plan PyVRP finds by ``deadline``; FEASIBLE, since PyVRP proves nothing."""
+        max_iterations = options.settings.get("max_iterations")
+        if max_iterations is None and options.deterministic:
+            max_iterations = DETERMINISTIC_ITERATIONS
+        timer = PhaseTimer()
+        plan, cost = _solve(
+            problem,
+            deadline,
+            options.seed,
+            options.exclude,
+            max_iterations,  # type: ignore[arg-type]
+            None,
+            timer,
+        )
+        if options.on_solution is not None:
+            options.on_solution(Improvement(cost, len(plan.routes), plan))
+        return EngineResult(plan=plan, engine="pyvrp", solutions=1, timings=timer.timings)
+
+
+def solve(
+    problem: RoutingProblem,
+    deadline: Deadline,
+    seed: int = 0,
+    exclude: frozenset[int] = frozenset(),
+    max_iterations: int | None = None,
+    on_improvement: Callable[[int, float], None] | None = None,
+) -> tuple[RoutingPlan, SolveReport]:
+    """Solve with PyVRP until ``deadline`` (or ``max_iterations``, for deterministic runs).
+
+    ``exclude`` lists stops already ruled out by the feasibility pre-check; they are reported by
+    the caller. Raises SolverFailedError when PyVRP is missing, declines the problem, or finds no
+    feasible plan.
+    """
+    started = time.monotonic()
+    timer = PhaseTimer()
+    plan, _ = _solve(problem, deadline, seed, exclude, max_iterations, on_improvement, timer)
+    report = SolveReport(
+        family=SolverFamily.PYVRP,
+        engine="pyvrp",
+        status=Status.FEASIBLE,
+        objective=float("nan"),  # the checker's recomputation replaces this
+        wall_time=time.monotonic() - started,
+        timings=timer.timings,
+    )
+    return plan, report
+
+
+def _solve(
+    problem: RoutingProblem,
+    deadline: Deadline,
+    seed: int,
+    exclude: frozenset[int],
+    max_iterations: int | None,
+    on_improvement: Callable[[int, float], None] | None,
+    timer: PhaseTimer,
+) -> tuple[RoutingPlan, float]:
+    """The plan, and PyVRP's own (scaled) cost of it."""
+    try:
+        import pyvrp
+        from pyvrp.solve import SolveParams
+    except ImportError as exc:  # optional dependency
+        raise SolverFailedError("pyvrp: not installed") from exc
+    reasons = unsupported_features(problem, exclude)
+    if reasons:
+        raise SolverFailedError("pyvrp: cannot model " + ", ".join(reasons))
+    keep = kept_stops(problem, exclude)
+    with timer("build"):
+        clock = Clock.without(common_breaks(problem) or ())
+        data, layout = problem_data(pyvrp, problem, keep, clock)
+    stop_at = deadline
+    if relaxed(problem):  # finishing the routes (breaks, last unloads) comes after the search
+        stop_at = Deadline(deadline.at - min(0.2 * deadline.remaining(), 0.05 + 0.0002 * len(keep)))
+    with timer("search"):
+        result = pyvrp.solve(
+            data,
+            stop=_Stop(stop_at, max_iterations, on_improvement),
+            seed=seed,
+            collect_stats=False,
+            display=False,
+            params=SolveParams(),
+        )
+    best = result.best
+    if not best.is_feasible():
+        raise SolverFailedError("pyvrp: no feasible solution within the budget")
+    with timer("finish"):
+        plan = plan_from(pyvrp, problem, best, keep, exclude, layout, clock)
+    return plan, float(result.cost())
