@@ -26,6 +26,7 @@ from solvers.routing.engines.ortools import CONSTRUCT_ONLY_ABOVE, OrtoolsEngine
 from solvers.routing.engines.pyvrp import PyvrpEngine
 from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
 from solvers.routing.problem import RoutingProblem
+from solvers.routing.repair import repair_outcome
 from solvers.status import SolveReport, SolverFamily, Status, relative_gap
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,7 @@ class Portfolio:
                 if family is SolverFamily.ORTOOLS and beside is not None:
                     self._offer(self._collect(beside))
                     beside = self._beside = None
+            self.best = repair_outcome(self.problem, self.best, self.deadline, self.excluded)
             return self._flagged(self.best or self._nothing_found())
         finally:
             if beside is not None:
@@ -414,6 +416,7 @@ class Portfolio:
         """
         self.failures.append(why)
         self._offer(self._attempt(SolverFamily.GREEDY))
+        self.best = repair_outcome(self.problem, self.best, self.deadline, self.excluded)
         return self._flagged(self.best or self._nothing_found())
 
     def _nothing_found(self) -> SolveOutcome:
