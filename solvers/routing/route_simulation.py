@@ -261,21 +261,7 @@ class RouteSim:
                 self.daily_first_over[d] = index
         self.stops += 1
         end = start + stop.service_duration
-        self.timings.append(
-            VisitTiming(
-                VisitKind.STOP,
-                visit.ref,
-                stop.location,
-                ready,
-                start - ready,
-                start,
-                end,
-                tuple(self.load),
-                travel,
-                metres,
-                tuple(violations),
-            )
-        )
+        self._served(visit, stop.location, (ready, start, end), (travel, metres), violations)
         return end
 
     def _facility(self, visit: PlannedVisit, ready: int, travel: int, metres: int) -> int:
@@ -301,22 +287,33 @@ class RouteSim:
         self.trips += 1
         self.load = [0] * self.n_dims
         end = start + facility.unload_duration
+        self._served(visit, facility.location, (ready, start, end), (travel, metres), violations)
+        return end
+
+    def _served(
+        self,
+        visit: PlannedVisit,
+        location: int,
+        times: tuple[int, int, int],
+        leg: tuple[int, int],
+        violations: list[Violation],
+    ) -> None:
+        """Record a stop or an unload: (ready, start, end) times, the (seconds, metres) leg."""
+        ready, start, end = times
         self.timings.append(
             VisitTiming(
-                VisitKind.FACILITY,
+                visit.kind,
                 visit.ref,
-                facility.location,
+                location,
                 ready,
                 start - ready,
                 start,
                 end,
                 tuple(self.load),
-                travel,
-                metres,
+                *leg,
                 tuple(violations),
             )
         )
-        return end
 
     def _close_trip(self) -> None:
         """Report this trip's capacity overflows at the stop where each first appeared."""
