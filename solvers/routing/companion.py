@@ -41,8 +41,8 @@ MIN_SECONDS = 1.5
 FAMILIES = (SolverFamily.PYVRP, SolverFamily.ORTOOLS)
 #: Extra CPU niceness of the companion (the routing workers' own priority is added to it).
 NICENESS = 5
-#: Engine names for a plan streamed before the engine returned.
-_ENGINE_NAMES = {SolverFamily.PYVRP: "pyvrp", SolverFamily.ORTOOLS: "ortools.routing"}
+#: Engine names for a plan reported before the engine returned.
+ENGINE_NAMES = {SolverFamily.PYVRP: "pyvrp", SolverFamily.ORTOOLS: "ortools.routing"}
 #: How to start a companion: its stderr is dropped (engines' warnings are not the service's log).
 _SPEC = ChildSpec("solvers.routing.companion:_start", niceness=NICENESS, quiet=True)
 _standby = Standby(_SPEC)
@@ -145,7 +145,7 @@ class Companion:
             raise SolverFailedError(f"{self.family.value.lower()} companion: {why}")
         return EngineResult(
             plan=plan,
-            engine=_ENGINE_NAMES[self.family],
+            engine=ENGINE_NAMES[self.family],
             strategy=f"last improving plan streamed ({why})",
             solutions=self._received.plans,
         )

@@ -12,7 +12,7 @@ import threading
 import time
 
 from dispatch import client
-from dispatch._proto.dispatch.v1 import routing_pb2
+from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
 from dispatch.routing import RoutingProgress
 from solvers.budget import Deadline
 
@@ -30,6 +30,7 @@ def test_a_stalled_worker_is_answered_with_its_last_checked_plan(make_server, ex
     handle = make_server(routing_workers=1)
     (worker,) = handle.routing.pool.pids()
     request = examples["sanitation"]
+    request.options.solver = common_pb2.ORTOOLS  # the engine whose search streams its plans
     first = threading.Event()
 
     def progress(update: RoutingProgress) -> None:

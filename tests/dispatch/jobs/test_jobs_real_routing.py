@@ -45,7 +45,11 @@ def test_watch_sees_solver_improvements_then_verified_plan(job_server: ServerHan
     improved = [e.job.progress for e in events if e.kind == Event.SOLUTION_IMPROVED]
     assert len(improved) >= 2
     assert [p.solutions_found for p in improved] == sorted({p.solutions_found for p in improved})
-    assert all(p.vehicles_used >= 1 for p in improved)
+    # OR-Tools reports the vehicles of each solution; PyVRP (on this core when it models the
+    # request) only its cost, as 0 vehicles until the plan is in.
+    assert all(p.vehicles_used >= 1 for p in improved) or all(
+        p.vehicles_used == 0 for p in improved[:-1]
+    )
     final = events[-1].job
     assert final.state == Job.SUCCEEDED
     info = final.result.solve_info

@@ -44,6 +44,7 @@ class Layout:
     first_facility: int = 0  # PyVRP depot index of facility 0 (reload depots follow it)
     depot_index: dict[int, int] = field(default_factory=dict)  # start location -> depot
     end_index: dict[int, int] = field(default_factory=dict)  # end location -> depot
+    scale: int = 1  # PyVRP cost units per objective unit (see _scale)
 
 
 def _rate(value: float, per: int = 1) -> Fraction:
@@ -88,6 +89,7 @@ def problem_data(
     scale, any_rates = _scale(problem)
     prof = profiles(problem, keep)
     depots, layout = _depots(pyvrp, problem, prof, clock)
+    layout.scale = scale
     clients, groups = _clients(pyvrp, problem, keep, prof, clock, scale, layout)
     vehicle_types = _vehicle_types(pyvrp, problem, prof, layout, clock, scale, any_rates)
     largest = _largest_arc(problem, prof, any_rates)

@@ -55,8 +55,10 @@ class PyvrpEngine:
     ``options.deterministic`` stops after ``DETERMINISTIC_ITERATIONS`` instead of at the
     deadline; ``options.settings["max_iterations"]`` sets that limit explicitly (and applies
     whatever ``deterministic`` says). Other settings keys and ``options.start`` are ignored:
-    PyVRP builds its own initial population. The search reports no plans on the way, so
-    ``options.on_solution`` hears only of the final plan.
+    PyVRP builds its own initial population. Improvements found on the way are reported to
+    ``options.on_solution`` with PyVRP's cost in objective units (the relaxation's, breaks cut
+    out) and no plan, since PyVRP's stopping criterion sees only the cost; the final plan
+    follows when the search returns.
     """
 
     family = SolverFamily.PYVRP
@@ -73,17 +75,18 @@ class PyvrpEngine:
         if max_iterations is None and options.deterministic:
             max_iterations = DETERMINISTIC_ITERATIONS
         timer = PhaseTimer()
+        sink = options.on_solution
         plan, cost = _solve(
             problem,
             deadline,
             options.seed,
             options.exclude,
             max_iterations,  # type: ignore[arg-type]
-            None,
+            None if sink is None else lambda cost, _: sink(Improvement(cost, 0)),
             timer,
         )
-        if options.on_solution is not None:
-            options.on_solution(Improvement(cost, len(plan.routes), plan))
+        if sink is not None:
+            sink(Improvement(cost, len(plan.routes), plan))
         return EngineResult(plan=plan, engine="pyvrp", solutions=1, timings=timer.timings)
 
 
@@ -93,7 +96,7 @@ def solve(
     seed: int = 0,
     exclude: frozenset[int] = frozenset(),
     max_iterations: int | None = None,
-    on_improvement: Callable[[int, float], None] | None = None,
+    on_improvement: Callable[[float, float], None] | None = None,
 ) -> tuple[RoutingPlan, SolveReport]:
     """Solve with PyVRP until ``deadline`` (or ``max_iterations``, for deterministic runs).
 
@@ -121,7 +124,7 @@ def _solve(
     seed: int,
     exclude: frozenset[int],
     max_iterations: int | None,
-    on_improvement: Callable[[int, float], None] | None,
+    on_improvement: Callable[[float, float], None] | None,
     timer: PhaseTimer,
 ) -> tuple[RoutingPlan, float]:
     """The plan, and PyVRP's own (scaled) cost of it."""
@@ -140,11 +143,18 @@ def _solve(
     stop_at = deadline
     if relaxed(problem):  # finishing the routes (breaks, last unloads) comes after the search
         stop_at = Deadline(deadline.at - min(0.2 * deadline.remaining(), 0.05 + 0.0002 * len(keep)))
+    report = None
+    if on_improvement is not None:
+        scale = layout.scale
+
+        def report(cost: int, elapsed: float) -> None:
+            on_improvement(cost / scale, elapsed)
+
     with timer("search"):
         result = pyvrp.solve(
             data,
-            stop=_Stop(stop_at, max_iterations, on_improvement),
-            seed=seed,
+            stop=_Stop(stop_at, max_iterations, report),
+            seed=seed % 2**32,  # PyVRP takes an unsigned 32-bit seed; the contract allows more
             collect_stats=False,
             display=False,
             params=SolveParams(),
@@ -154,4 +164,4 @@ def _solve(
         raise SolverFailedError("pyvrp: no feasible solution within the budget")
     with timer("finish"):
         plan = plan_from(pyvrp, problem, best, keep, exclude, layout, clock)
-    return plan, float(result.cost())
+    return plan, float(result.cost()) / layout.scale
