@@ -1,15 +1,18 @@
-"""The ``dispatch`` command: serve, solve offline, call a server, validate, health, jobs.
+"""The ``dispatch`` command: serve, solve offline, call a server, validate, health, jobs, render.
 
-Request files are the protobuf canonical JSON of the request message ('-' reads stdin); answers
-are printed the same way. Exit status: 0 success; 1 the request was rejected (unparseable,
-invalid, too large) or, for ``health``, the server is not SERVING; 2 usage error; 3 the request
-was valid but could not be answered (not implemented, solver failure, server unreachable).
+Request files are the protobuf canonical JSON of the request message ('-' reads stdin). Answers
+are printed as that JSON with every field (zero values too), or with ``--format`` as a table,
+a summary, or GeoJSON (``dispatch.render.text``, ``dispatch.geojson``). Exit status: 0 success;
+1 the request was rejected (empty, unparseable, invalid, too large) or, for ``health``, the
+server is not SERVING; 2 usage error (bad arguments, or ``--format geojson`` for a request
+without coordinates); 3 the request was valid but could not be answered (not implemented,
+solver failure, server unreachable); 4 (``jobs watch``/``jobs result``) the job ended FAILED or
+CANCELLED.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
@@ -17,11 +20,9 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from types import FrameType
 
 import grpc
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from dispatch import client, errors, validation
@@ -29,6 +30,10 @@ from dispatch.config import ServerConfig
 from dispatch.examples import EXAMPLES
 from dispatch.examples import read_text as read_example
 from dispatch.interceptors import LogFormatter
+from dispatch.render import text
+from dispatch.render.output import add_format_options, emit, geojson_unusable
+from dispatch.request_files import RequestFileError, load
+from dispatch.request_files import detect_method as detect_method
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -40,32 +45,7 @@ _REJECTED_CODES = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EX
 _log = logging.getLogger("dispatch.cli")
 
 
-# -- request files ------------------------------------------------------------------------------
-
-
-def _read(path: str) -> str:
-    return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-
-
-def detect_method(text: str) -> str:
-    """Which request a JSON document is, from its top-level keys (AssignUnits, PlanRoutes, ...)."""
-    try:
-        keys = set(json.loads(text))
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"not a JSON object: {exc}") from exc
-    if keys & {"units", "incidents", "unit_to_incident", "unitToIncident"}:
-        return "AssignUnits"
-    if "problem" in keys or ("routes" in keys and not keys & {"stops", "vehicles"}):
-        return "EvaluatePlan"
-    if keys & {"stops", "vehicles", "location_ids", "locationIds", "facilities"}:
-        return "PlanRoutes"
-    raise ValueError("cannot tell the request type from its keys; pass --method")
-
-
-def _load(path: str, method: str | None) -> tuple[str, Message]:
-    text = _read(path)
-    name = _method_name(method) if method else detect_method(text)
-    return name, client.parse_request(name, text)
+# -- request files and answers ------------------------------------------------------------------
 
 
 def _method_name(value: str) -> str:
@@ -75,8 +55,16 @@ def _method_name(value: str) -> str:
     raise ValueError(f"unknown method {value!r}; one of {', '.join(client.METHODS)}")
 
 
+def _method_arg(value: str) -> str:
+    """argparse type for METHOD: an unknown one is a usage error (exit 2) naming the choices."""
+    try:
+        return _method_name(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _print_message(message: Message) -> None:
-    print(client.to_json(message), flush=True)
+    print(text.to_json(message), flush=True)
 
 
 def _print_failure(
@@ -101,10 +89,10 @@ def _print_exception(exc: BaseException) -> int:
 def _load_file(args: argparse.Namespace) -> tuple[str, Message] | None:
     """The request file as (method, message), or None after saying why it cannot be read."""
     try:
-        return _load(args.file, args.method)
-    except (ValueError, OSError, json_format.ParseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return None
+        return load(args.file, args.method, args.command)
+    except RequestFileError as exc:
+        print("\n".join(exc.lines()), file=sys.stderr)
+    return None
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -163,6 +151,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_REJECTED
     name, request = loaded
+    if geojson_unusable(args.format, name, request):
+        return EXIT_USAGE
     try:
         answer = solve_offline(name, request)
     except ValueError as exc:
@@ -172,7 +162,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     except Exception as exc:
         return _print_exception(exc)
-    _print_message(answer)
+    emit(answer, args.format, request, args.tz)
     return EXIT_OK
 
 
@@ -180,20 +170,25 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
 
 def _cmd_call(args: argparse.Namespace) -> int:
-    try:
-        name = _method_name(args.method)
-        request = client.parse_request(name, _read(args.file))
-    except (ValueError, OSError, json_format.ParseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    loaded = _load_file(args)
+    if loaded is None:
         return EXIT_REJECTED
+    name, request = loaded
+    if geojson_unusable(args.format, name, request):
+        return EXIT_USAGE
     with client.channel(args.target) as chan:
         try:
             answer = client.call(chan, name, request, timeout=args.timeout)
             if client.METHODS[name].streaming:
                 for event in answer:  # type: ignore[union-attr]
-                    _print_message(event)
+                    if args.format == "json":
+                        _print_message(event)
+                    else:
+                        from dispatch.jobs_cli import progress_line
+
+                        print(progress_line(event.job), flush=True)  # type: ignore[attr-defined]
             else:
-                _print_message(answer)  # type: ignore[arg-type]
+                emit(answer, args.format, request, args.tz)  # type: ignore[arg-type]
         except grpc.RpcError as error:
             details = client.error_details(error)
             return _print_failure(details.code, details.message, details.field_violations)
@@ -329,7 +324,8 @@ def _add_offline(sub: argparse._SubParsersAction) -> None:
         (
             "solve",
             "solve a request file offline (no server)",
-            "Validate and solve in this process; print the answer as protobuf JSON.",
+            "Validate and solve in this process; print the answer (protobuf JSON with every "
+            "field by default; --format for a table, a summary or GeoJSON).",
             _cmd_solve,
         ),
         (
@@ -341,7 +337,9 @@ def _add_offline(sub: argparse._SubParsersAction) -> None:
     ):
         command = sub.add_parser(name, help=summary, description=description)
         command.add_argument("file", help="request JSON ('-' for stdin)")
-        command.add_argument("--method", help=method_help)
+        command.add_argument("--method", type=_method_arg, help=method_help)
+        if name == "solve":
+            add_format_options(command)
         command.set_defaults(func=func)
 
 
@@ -353,8 +351,9 @@ def _add_remote(sub: argparse._SubParsersAction) -> None:
         description="Send a request file to METHOD; print the answer, or the status and field "
         "violations (exit non-zero).",
     )
-    call.add_argument("method", help=", ".join(client.METHODS))
+    call.add_argument("method", type=_method_arg, help=", ".join(client.METHODS))
     call.add_argument("file", help="request JSON ('-' for stdin)")
+    add_format_options(call)
     health = sub.add_parser(
         "health",
         help="check a server's health (exit 0 iff SERVING)",
@@ -377,7 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dispatch",
         description="Dispatch optimisation service for city emergency, sanitation and "
         "maintenance crews.",
-        epilog="Exit status: 0 ok; 1 request rejected (or not SERVING); 2 usage; 3 not answered.",
+        epilog="Exit status: 0 ok; 1 request rejected (or not SERVING); 2 usage error; 3 valid but "
+        "not answered; 4 job FAILED or CANCELLED (jobs watch, jobs result).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(sub)
@@ -389,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
         jobs_cli = None  # type: ignore[assignment]
     if jobs_cli is not None:
         jobs_cli.register(sub)
+    from dispatch.render import command as render_command
+
+    render_command.register(sub)
     return parser
 
 

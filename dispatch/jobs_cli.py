@@ -1,11 +1,15 @@
 """`dispatch jobs ...`: submit, read, follow, cancel and list plan jobs on a running server.
 
-Answers are printed as protobuf canonical JSON, like the rest of the CLI. ``watch`` draws one
-updating line on a terminal (elapsed, best objective, vehicles) and plain lines otherwise; it
-reconnects when the server restarts, because a nightly job outlives any one connection.
-Exit status, as for the rest of ``dispatch``: 0 success (for ``watch``: the job SUCCEEDED);
-1 the request was rejected (invalid, queue full, request_id reused); 2 usage; 3 the call could
-not be answered (not found, server unreachable, ...); 4 the watched job ended FAILED or CANCELLED.
+Answers are printed as protobuf canonical JSON with every field, like the rest of the CLI
+(``submit`` leaves zero values out, so a VALIDATE_ONLY dry run prints no job id at all);
+``get`` and ``result`` also take ``--format table|summary`` (and ``result`` ``geojson``), with
+clock times from the job's request. ``watch`` draws one updating line on a terminal (elapsed,
+best objective, vehicles) and plain lines otherwise; it reconnects when the server restarts,
+because a nightly job outlives any one connection. Exit status, as for the rest of
+``dispatch``: 0 success (for ``watch`` and ``result``: the job SUCCEEDED); 1 the request was
+rejected (invalid, queue full, request_id reused); 2 usage; 3 the call could not be answered
+(not found, server unreachable, ..., or for ``result`` the job has not finished yet); 4 the
+job ended FAILED or CANCELLED.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from google.protobuf.message import Message
 
 from dispatch import client
 from dispatch._proto.dispatch.v1 import dispatch_service_pb2_grpc, jobs_pb2, routing_pb2
+from dispatch.render import text
+from dispatch.render.clock import Clock
+from dispatch.render.output import add_format_options, emit
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_JOB_NOT_SUCCEEDED = 0, 1, 2, 3, 4
@@ -61,7 +68,19 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     get = sub.add_parser("get", parents=[common], help="print a job")
     get.add_argument("job_id")
     get.add_argument("--include-request", action="store_true", help="also print the request")
+    add_format_options(get, ("json", "table", "summary"))
     get.set_defaults(func=_get)
+
+    result = sub.add_parser(
+        "result",
+        parents=[common],
+        help="print the plan of a SUCCEEDED job",
+        description="Print the job's plan (PlanRoutesResponse). Exit 0 with the plan; 3 when "
+        "the job has not finished yet (or cannot be read); 4 when it ended FAILED or CANCELLED.",
+    )
+    result.add_argument("job_id")
+    add_format_options(result)
+    result.set_defaults(func=_result)
 
     watch = sub.add_parser("watch", parents=[common], help="follow a job until it ends")
     watch.add_argument("job_id")
@@ -106,7 +125,7 @@ def _stub(
 
 
 def _print(message: Message) -> None:
-    print(client.to_json(message), flush=True)
+    print(text.to_json(message), flush=True)
 
 
 def _rpc_failed(error: grpc.RpcError) -> int:
@@ -141,27 +160,71 @@ def _submit(args: argparse.Namespace) -> int:
         except grpc.RpcError as exc:
             return _rpc_failed(exc)
     if not args.watch or not job.job_id:  # no job_id: VALIDATE_ONLY created nothing
-        _print(job)
+        print(client.to_json(job), flush=True)  # zero values left out: no job, no job_id
         return EXIT_OK
     print(job.job_id, flush=True)
     args.job_id, args.json, args.reconnect_seconds = job.job_id, False, 120.0
     return _watch(args)
 
 
-def _get(args: argparse.Namespace) -> int:
+def _fetch(args: argparse.Namespace, include_request: bool) -> jobs_pb2.PlanJob | int:
+    """The job, or the exit status after printing why it could not be read."""
     channel, stub = _stub(args)
     with channel:
         try:
-            job = stub.GetPlanJob(
-                jobs_pb2.GetPlanJobRequest(
-                    job_id=args.job_id, include_request=args.include_request
-                ),
+            return stub.GetPlanJob(
+                jobs_pb2.GetPlanJobRequest(job_id=args.job_id, include_request=include_request),
                 timeout=args.timeout,
             )
         except grpc.RpcError as exc:
             return _rpc_failed(exc)
-    _print(job)
-    return 0
+
+
+def _get(args: argparse.Namespace) -> int:
+    # Table and summary read clock times and load names from the request.
+    job = _fetch(args, args.include_request or args.format != "json")
+    if isinstance(job, int):
+        return job
+    if args.format == "json":
+        _print(job)
+    else:
+        clock = _job_clock(job, args.tz)
+        print(text.job_text(job, args.format, clock), flush=True)
+    return EXIT_OK
+
+
+def _job_clock(job: jobs_pb2.PlanJob, tz: object) -> Clock:
+    request = job.request if job.HasField("request") else routing_pb2.PlanRoutesRequest()
+    from dispatch.geojson import clock_of
+
+    return clock_of(request, tz)
+
+
+def _result(args: argparse.Namespace) -> int:
+    """The plan of a finished job, in any --format; exit 3 if not finished, 4 if it failed."""
+    job = _fetch(args, args.format != "json")
+    if isinstance(job, int):
+        return job
+    state = jobs_pb2.PlanJob.State.Name(job.state)
+    if job.state in (jobs_pb2.PlanJob.FAILED, jobs_pb2.PlanJob.CANCELLED):
+        reason = f": {job.error_message}" if job.error_message else ""
+        print(f"error: job {job.job_id} ended {state}{reason}; it has no plan", file=sys.stderr)
+        return EXIT_JOB_NOT_SUCCEEDED
+    if job.state != jobs_pb2.PlanJob.SUCCEEDED or not job.HasField("result"):
+        print(
+            f"error: job {job.job_id} is {state}; no plan yet (follow it with "
+            f"`dispatch jobs watch {job.job_id}`)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if args.format == "geojson" and not job.request.location_coordinates:
+        print(
+            "error: --format geojson: the job's request has no location_coordinates",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    emit(job.result, args.format, job.request if job.HasField("request") else None, args.tz)
+    return EXIT_OK
 
 
 def _cancel(args: argparse.Namespace) -> int:

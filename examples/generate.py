@@ -1,19 +1,25 @@
 """Generate the bundled example requests (deterministic: fixed seed, no clock, no network).
 
 Run from the repository root: ``python examples/generate.py`` (``--check`` only compares).
-Writes examples/{emergency,sanitation,maintenance}.json and the identical package copies in
-dispatch/examples/ (so an installed ``dispatch serve --examples`` finds them).
+Writes examples/{emergency,sanitation,maintenance}.json, the dispatcher's manual plan for the
+sanitation night (sanitation_dispatcher_plan.json, routes only: the "before" of
+``dispatch render --before``), and the identical package copies in dispatch/examples/ (so an
+installed ``dispatch serve --examples`` finds them).
 
 The city is a made-up mid-size one, 12 km x 10 km, six districts. Travel follows a road-network
 feel: Manhattan distance x 1.3 for the metres driven, at a speed per vehicle kind (emergency
 units 50 km/h with lights, compactor trucks 30 km/h at night, crew vans 40 km/h), plus a minute to
 get going and park. Everything is integer seconds and metres, as the contract requires.
+Places also carry WGS84 coordinates (the city's south-west corner sits at CITY_ORIGIN), so maps
+and GeoJSON can be drawn; coordinates never change a plan, so adding them left every answer as it
+was.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import re
 import sys
@@ -26,6 +32,8 @@ from google.protobuf.message import Message
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
+
+from dispatcher_plan import manual_plan  # noqa: E402  (examples/, the script's folder)
 
 from dispatch._proto.dispatch.v1 import (  # noqa: E402
     common_pb2,
@@ -45,6 +53,22 @@ DISTRICTS: dict[str, Point] = {
     "central": (6000, 5000),
     "harbour": (10600, 1200),
 }
+
+
+#: WGS84 latitude and longitude of the point (0, 0) of the city's metre grid (a made-up city
+#: still needs somewhere to be drawn).
+CITY_ORIGIN = (50.9, 9.5)
+_METRES_PER_DEGREE = 111_320.0
+
+
+def latlng(point: Point) -> common_pb2.LatLng:
+    """WGS84 coordinates of a grid point (metres east and north of CITY_ORIGIN), to ~0.1 m."""
+    lat0, lon0 = CITY_ORIGIN
+    east_degree = _METRES_PER_DEGREE * math.cos(math.radians(lat0))
+    return common_pb2.LatLng(
+        latitude=round(lat0 + point[1] / _METRES_PER_DEGREE, 6),
+        longitude=round(lon0 + point[0] / east_degree, 6),
+    )
 
 
 def road_metres(a: Point, b: Point) -> int:
@@ -157,6 +181,7 @@ def emergency() -> emergency_pb2.AssignUnitsRequest:
             district=district,
             requirements=[emergency_pb2.Requirement(capability=c, count=n) for c, n in needs],
             response_target_seconds=TARGETS[priority],
+            position=latlng(incident_points[-1]),
         )
     incident_index = {x[0]: i for i, x in enumerate(INCIDENTS)}
     unit_points: list[Point] = []
@@ -188,6 +213,7 @@ def emergency() -> emergency_pb2.AssignUnitsRequest:
                 status=emergency_pb2.Unit.Status.Value(status),
                 current_incident_id=committed_to,
                 home_district=home,
+                position=latlng(point),
             )
     request.unit_to_incident.durations.extend(
         drive_seconds(u, x, kmh, overhead=45)
@@ -307,8 +333,14 @@ def sanitation() -> routing_pb2.PlanRoutesRequest:
             ],
         )
     request.location_ids.extend(ids)
+    request.location_coordinates.extend(latlng(point) for point in points)
     request.travel.CopyFrom(square_matrix(points, kmh=30, overhead=60))
     return request
+
+
+def sanitation_dispatcher_plan() -> routing_pb2.EvaluatePlanRequest:
+    """The night's routes as a dispatcher draws them by hand (see dispatcher_plan.py)."""
+    return manual_plan(sanitation(), latlng(DISTRICTS["central"]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,6 +406,7 @@ def maintenance() -> routing_pb2.PlanRoutesRequest:
         elif kind == "pothole" and rng.random() < 0.3:
             stop.time_windows.extend([window(3600, 10800), window(18000, 25200)])
     request.location_ids.extend(ids)
+    request.location_coordinates.extend(latlng(point) for point in points)
     request.travel.CopyFrom(square_matrix(points, kmh=40, overhead=120))
     for crew_id, yard, skills, (start, end), per_hour in CREWS:
         request.vehicles.add(
@@ -394,7 +427,12 @@ def maintenance() -> routing_pb2.PlanRoutesRequest:
 
 # ---------------------------------------------------------------------------------------------
 
-BUILDERS = {"emergency": emergency, "sanitation": sanitation, "maintenance": maintenance}
+BUILDERS = {
+    "emergency": emergency,
+    "sanitation": sanitation,
+    "maintenance": maintenance,
+    "sanitation_dispatcher_plan": sanitation_dispatcher_plan,
+}
 _NUMBER_LIST = re.compile(r"\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]")
 
 

@@ -19,6 +19,7 @@ from dispatch.validation.common import (
     matrix_is_set,
     show,
 )
+from dispatch.validation.coordinates import check_emergency_positions
 
 _EN_ROUTE = emergency_pb2.Unit.EN_ROUTE
 
@@ -194,4 +195,5 @@ def validate_assign_units(request: emergency_pb2.AssignUnitsRequest, prefix: str
     problems = Problems(prefix)
     _shape(request, problems)
     _semantics(request, problems)
+    check_emergency_positions(request, problems)
     problems.raise_if_any()

@@ -96,14 +96,14 @@ def test_solve_example_offline(tmp_path, name):
 
 
 def test_solve_validate_only_is_not_solved(tmp_path):
-    """VALIDATE_ONLY works offline too: NOT_SOLVED, no routes."""
+    """VALIDATE_ONLY works offline too: NOT_SOLVED, no routes (printed as an empty list)."""
     document = example("maintenance")
     document["options"]["solving_mode"] = "VALIDATE_ONLY"
     result = dispatch("solve", write_json(tmp_path / "v.json", document))
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["solve_info"]["status"] == "NOT_SOLVED"
-    assert "routes" not in answer
+    assert answer["routes"] == []
 
 
 def test_call_prints_answer(server, tmp_path):
