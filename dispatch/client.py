@@ -20,6 +20,7 @@ from dispatch._proto.dispatch.v1 import (
     dispatch_service_pb2_grpc,
     emergency_pb2,
     jobs_pb2,
+    replanning_pb2,
     routing_pb2,
 )
 from dispatch.config import DEFAULT_MAX_MESSAGE_BYTES
@@ -40,6 +41,7 @@ METHODS: dict[str, Method] = {
         Method("AssignUnits", emergency_pb2.AssignUnitsRequest),
         Method("PlanRoutes", routing_pb2.PlanRoutesRequest),
         Method("EvaluatePlan", routing_pb2.EvaluatePlanRequest),
+        Method("AdviseInsertion", replanning_pb2.AdviseInsertionRequest),
         Method("CreatePlanJob", jobs_pb2.CreatePlanJobRequest),
         Method("GetPlanJob", jobs_pb2.GetPlanJobRequest),
         Method("WatchPlanJob", jobs_pb2.WatchPlanJobRequest, streaming=True),

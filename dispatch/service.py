@@ -18,13 +18,14 @@ from typing import Any
 import grpc
 from google.protobuf import message_factory
 
-from dispatch import emergency, validation
+from dispatch import emergency, replanning, validation
 from dispatch._proto.dispatch.v1 import (
     common_pb2,
     dispatch_service_pb2,
     dispatch_service_pb2_grpc,
     emergency_pb2,
     jobs_pb2,
+    replanning_pb2,
     routing_pb2,
 )
 from dispatch.decoding import RawRequestHandler
@@ -36,6 +37,7 @@ from solvers.budget import Deadline
 #: Per-workload budgets when the caller sets none (see SolveOptions.time_budget).
 DEFAULT_EMERGENCY_BUDGET = 1.0
 DEFAULT_ROUTING_BUDGET = 10.0
+DEFAULT_ADVICE_BUDGET = 1.0
 #: Part of the gRPC deadline kept back for conversion, checking and the answer's trip home.
 SAFETY_FRACTION = 0.10
 SAFETY_MIN_SECONDS = 0.02
@@ -151,6 +153,18 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
                 label=request.label, request_id=request.request_id
             )
         return _echo(self._routing.evaluate_plan(request), request)
+
+    def AdviseInsertion(
+        self, request: replanning_pb2.AdviseInsertionRequest, context: grpc.ServicerContext
+    ) -> replanning_pb2.AdviseInsertionResponse:
+        # Cheap (checker simulations, no OR-Tools): answered in this thread, like EvaluatePlan.
+        deadline = solve_deadline(request.options, DEFAULT_ADVICE_BUDGET, context.time_remaining())
+        validation.validate_advise_insertion(request)
+        if _validate_only(request.options):
+            return replanning_pb2.AdviseInsertionResponse(
+                label=request.label, request_id=request.request_id
+            )
+        return _echo(replanning.advise_insertion(request, deadline, self._jobs), request)
 
     def _job_service(self) -> Any:
         if self._jobs is None:

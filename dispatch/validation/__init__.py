@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from dispatch._proto.dispatch.v1 import emergency_pb2, jobs_pb2, routing_pb2
+from dispatch._proto.dispatch.v1 import emergency_pb2, jobs_pb2, replanning_pb2, routing_pb2
 from dispatch.validation.emergency import validate_assign_units as validate_assign_units
 from dispatch.validation.jobs import (
     validate_create_plan_job as validate_create_plan_job,
 )
 from dispatch.validation.jobs import validate_job_ref as validate_job_ref
 from dispatch.validation.jobs import validate_list_plan_jobs as validate_list_plan_jobs
+from dispatch.validation.replanning import (
+    validate_advise_insertion as validate_advise_insertion,
+)
 from dispatch.validation.routing import validate_evaluate_plan as validate_evaluate_plan
 from dispatch.validation.routing import validate_plan_routes as validate_plan_routes
 
@@ -29,6 +32,8 @@ def validate(request: Message) -> None:
         validate_plan_routes(request)
     elif isinstance(request, routing_pb2.EvaluatePlanRequest):
         validate_evaluate_plan(request)
+    elif isinstance(request, replanning_pb2.AdviseInsertionRequest):
+        validate_advise_insertion(request)
     elif isinstance(request, jobs_pb2.CreatePlanJobRequest):
         validate_create_plan_job(request)
     elif isinstance(

@@ -29,6 +29,8 @@ from dispatch.validation.common import (
     has_distances,
     show,
 )
+from dispatch.validation.coordinates import check_routing_coordinates
+from dispatch.validation.reference_plan import check_reference_plan, check_reference_size
 
 _VISIT_KINDS = {routing_pb2.Visit.STOP, routing_pb2.Visit.FACILITY, routing_pb2.Visit.BREAK}
 
@@ -38,6 +40,12 @@ def check_size(request: routing_pb2.PlanRoutesRequest, prefix: str = "") -> None
     p = prefix
     limits.check_count(
         f"{p}location_ids", len(request.location_ids), limits.MAX_LOCATIONS, "locations"
+    )
+    limits.check_count(
+        f"{p}location_coordinates",
+        len(request.location_coordinates),
+        limits.MAX_LOCATIONS,
+        "location coordinates",
     )
     limits.check_count(f"{p}stops", len(request.stops), limits.MAX_STOPS, "stops")
     limits.check_count(f"{p}vehicles", len(request.vehicles), limits.MAX_VEHICLES, "vehicles")
@@ -68,6 +76,7 @@ def check_size(request: routing_pb2.PlanRoutesRequest, prefix: str = "") -> None
             f"{p}vehicles[{i}].breaks", len(vehicle.breaks), limits.MAX_BREAKS_PER_VEHICLE, "breaks"
         )
     check_plan_size(request.initial_routes, f"{p}initial_routes")
+    check_reference_size(request, p)
 
 
 def check_plan_size(routes: Sequence[routing_pb2.PlannedRoute], path: str) -> None:
@@ -260,6 +269,12 @@ def _totals(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
     )
 
 
+def _kind_name(kind: int) -> str:
+    """The enum name people know (START), or the number when the contract has no such value."""
+    values = routing_pb2.Visit.Kind.DESCRIPTOR.values_by_number
+    return values[kind].name if kind in values else str(kind)
+
+
 def check_plan(
     request: routing_pb2.PlanRoutesRequest,
     routes: Sequence[routing_pb2.PlannedRoute],
@@ -290,7 +305,8 @@ def check_plan(
             if visit.kind not in _VISIT_KINDS:
                 problems.add(
                     f"{at}.kind",
-                    f"{owner} has a visit of kind {visit.kind}; use STOP, FACILITY or BREAK.",
+                    f"{owner} has a visit of kind {_kind_name(visit.kind)}; "
+                    "use STOP, FACILITY or BREAK.",
                 )
                 continue
             if visit.kind == routing_pb2.Visit.STOP:
@@ -327,10 +343,12 @@ def collect_plan_routes(request: routing_pb2.PlanRoutesRequest, problems: Proble
         required=False,
     )
     _shape(request, problems)
+    check_routing_coordinates(request, problems)
     _vehicles(request, problems)
     _stops(request, problems)
     _totals(request, problems)
     check_plan(request, request.initial_routes, "initial_routes", problems)
+    check_reference_plan(request, problems)
 
 
 def validate_plan_routes(request: routing_pb2.PlanRoutesRequest, prefix: str = "") -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
-from dispatch.wire import enums, matrices
+from dispatch.wire import enums, matrices, replanning
 from dispatch.wire.durations import duration
 from solvers.errors import FieldProblem, InvalidProblemError
 from solvers.routing.checker import COST_TERMS
@@ -50,6 +50,7 @@ __all__ = [
     "planned_routes",
     "problem_from_request",
     "response_from_outcome",
+    "stops_from_messages",
 ]
 
 _SKIP_DETAIL = {
@@ -190,6 +191,25 @@ def problem_from_request(request: routing_pb2.PlanRoutesRequest, path: str = "")
         ),
         label=request.label,
     )
+
+
+def stops_from_messages(
+    request: routing_pb2.PlanRoutesRequest, stops: Sequence[routing_pb2.Stop], path: str
+) -> tuple[Stop, ...]:
+    """Stops sent beside a request (AdviseInsertion's new stops), read as the request's own.
+
+    ``path`` names their field (``new_stops``); an unknown location raises InvalidProblemError.
+    """
+    problems: list[FieldProblem] = []
+    location = _location_lookup(request, path, problems)
+    vehicle_index = {v.id: k for k, v in enumerate(request.vehicles)}
+    out = tuple(
+        _stop(s, location(f"[{i}].location_id", s.location_id), vehicle_index)
+        for i, s in enumerate(stops)
+    )
+    if problems:
+        raise InvalidProblemError(problems)
+    return out
 
 
 # -- planned routes -> RoutingPlan ---------------------------------------------------------------
@@ -437,7 +457,8 @@ def response_from_outcome(
     outcome: SolveOutcome,
     wall_seconds: float,
 ) -> routing_pb2.PlanRoutesResponse:
-    """The PlanRoutes answer, every number taken from the checker's evaluation."""
+    """The PlanRoutes answer, every number taken from the checker's evaluation; with the diff
+    against the request's reference plan when it has one."""
     evaluation, report = outcome.evaluation, outcome.report
     converted = convert_evaluation(problem, evaluation, with_violations=False)
     info = common_pb2.SolveInfo(
@@ -457,7 +478,7 @@ def response_from_outcome(
         info.best_bound = float(report.bound)
     if report.gap is not None:
         info.gap = float(report.gap)
-    return routing_pb2.PlanRoutesResponse(
+    response = routing_pb2.PlanRoutesResponse(
         label=request.label,
         request_id=request.request_id,
         solve_info=info,
@@ -465,3 +486,6 @@ def response_from_outcome(
         skipped_stops=_skipped_stops(problem, outcome),
         kpis=converted.kpis,
     )
+    if request.HasField("reference_plan"):
+        response.diff.CopyFrom(replanning.plan_diff(problem, request.reference_plan, evaluation))
+    return response

@@ -24,16 +24,17 @@ _sym_db = _symbol_database.Default()
 
 from dispatch._proto.dispatch.v1 import emergency_pb2 as dispatch_dot_v1_dot_emergency__pb2
 from dispatch._proto.dispatch.v1 import jobs_pb2 as dispatch_dot_v1_dot_jobs__pb2
+from dispatch._proto.dispatch.v1 import replanning_pb2 as dispatch_dot_v1_dot_replanning__pb2
 from dispatch._proto.dispatch.v1 import routing_pb2 as dispatch_dot_v1_dot_routing__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"dispatch/v1/dispatch_service.proto\x12\x0b\x64ispatch.v1\x1a\x1b\x64ispatch/v1/emergency.proto\x1a\x16\x64ispatch/v1/jobs.proto\x1a\x19\x64ispatch/v1/routing.proto2\x83\x05\n\x0f\x44ispatchService\x12P\n\x0b\x41ssignUnits\x12\x1f.dispatch.v1.AssignUnitsRequest\x1a .dispatch.v1.AssignUnitsResponse\x12M\n\nPlanRoutes\x12\x1e.dispatch.v1.PlanRoutesRequest\x1a\x1f.dispatch.v1.PlanRoutesResponse\x12S\n\x0c\x45valuatePlan\x12 .dispatch.v1.EvaluatePlanRequest\x1a!.dispatch.v1.EvaluatePlanResponse\x12H\n\rCreatePlanJob\x12!.dispatch.v1.CreatePlanJobRequest\x1a\x14.dispatch.v1.PlanJob\x12\x42\n\nGetPlanJob\x12\x1e.dispatch.v1.GetPlanJobRequest\x1a\x14.dispatch.v1.PlanJob\x12M\n\x0cWatchPlanJob\x12 .dispatch.v1.WatchPlanJobRequest\x1a\x19.dispatch.v1.PlanJobEvent0\x01\x12H\n\rCancelPlanJob\x12!.dispatch.v1.CancelPlanJobRequest\x1a\x14.dispatch.v1.PlanJob\x12S\n\x0cListPlanJobs\x12 .dispatch.v1.ListPlanJobsRequest\x1a!.dispatch.v1.ListPlanJobsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"dispatch/v1/dispatch_service.proto\x12\x0b\x64ispatch.v1\x1a\x1b\x64ispatch/v1/emergency.proto\x1a\x16\x64ispatch/v1/jobs.proto\x1a\x1c\x64ispatch/v1/replanning.proto\x1a\x19\x64ispatch/v1/routing.proto2\xe1\x05\n\x0f\x44ispatchService\x12P\n\x0b\x41ssignUnits\x12\x1f.dispatch.v1.AssignUnitsRequest\x1a .dispatch.v1.AssignUnitsResponse\x12M\n\nPlanRoutes\x12\x1e.dispatch.v1.PlanRoutesRequest\x1a\x1f.dispatch.v1.PlanRoutesResponse\x12S\n\x0c\x45valuatePlan\x12 .dispatch.v1.EvaluatePlanRequest\x1a!.dispatch.v1.EvaluatePlanResponse\x12\\\n\x0f\x41\x64viseInsertion\x12#.dispatch.v1.AdviseInsertionRequest\x1a$.dispatch.v1.AdviseInsertionResponse\x12H\n\rCreatePlanJob\x12!.dispatch.v1.CreatePlanJobRequest\x1a\x14.dispatch.v1.PlanJob\x12\x42\n\nGetPlanJob\x12\x1e.dispatch.v1.GetPlanJobRequest\x1a\x14.dispatch.v1.PlanJob\x12M\n\x0cWatchPlanJob\x12 .dispatch.v1.WatchPlanJobRequest\x1a\x19.dispatch.v1.PlanJobEvent0\x01\x12H\n\rCancelPlanJob\x12!.dispatch.v1.CancelPlanJobRequest\x1a\x14.dispatch.v1.PlanJob\x12S\n\x0cListPlanJobs\x12 .dispatch.v1.ListPlanJobsRequest\x1a!.dispatch.v1.ListPlanJobsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dispatch.v1.dispatch_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DISPATCHSERVICE']._serialized_start=132
-  _globals['_DISPATCHSERVICE']._serialized_end=775
+  _globals['_DISPATCHSERVICE']._serialized_start=162
+  _globals['_DISPATCHSERVICE']._serialized_end=899
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ import warnings
 
 from dispatch._proto.dispatch.v1 import emergency_pb2 as dispatch_dot_v1_dot_emergency__pb2
 from dispatch._proto.dispatch.v1 import jobs_pb2 as dispatch_dot_v1_dot_jobs__pb2
+from dispatch._proto.dispatch.v1 import replanning_pb2 as dispatch_dot_v1_dot_replanning__pb2
 from dispatch._proto.dispatch.v1 import routing_pb2 as dispatch_dot_v1_dot_routing__pb2
 
 GRPC_GENERATED_VERSION = '1.81.1'
@@ -53,6 +54,11 @@ class DispatchServiceStub:
                 '/dispatch.v1.DispatchService/EvaluatePlan',
                 request_serializer=dispatch_dot_v1_dot_routing__pb2.EvaluatePlanRequest.SerializeToString,
                 response_deserializer=dispatch_dot_v1_dot_routing__pb2.EvaluatePlanResponse.FromString,
+                _registered_method=True)
+        self.AdviseInsertion = channel.unary_unary(
+                '/dispatch.v1.DispatchService/AdviseInsertion',
+                request_serializer=dispatch_dot_v1_dot_replanning__pb2.AdviseInsertionRequest.SerializeToString,
+                response_deserializer=dispatch_dot_v1_dot_replanning__pb2.AdviseInsertionResponse.FromString,
                 _registered_method=True)
         self.CreatePlanJob = channel.unary_unary(
                 '/dispatch.v1.DispatchService/CreatePlanJob',
@@ -103,6 +109,15 @@ class DispatchServiceServicer:
 
     def EvaluatePlan(self, request, context):
         """ETAs, loads, violations and KPIs of routes the caller already has.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdviseInsertion(self, request, context):
+        """Who takes this job? The best feasible places for one or a few new stops in a live plan (inline
+        or a finished plan job's), each verified by the checker, in milliseconds; with reasons when
+        there is none. Answers in the calling thread, like EvaluatePlan.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -160,6 +175,11 @@ def add_DispatchServiceServicer_to_server(servicer, server):
                     servicer.EvaluatePlan,
                     request_deserializer=dispatch_dot_v1_dot_routing__pb2.EvaluatePlanRequest.FromString,
                     response_serializer=dispatch_dot_v1_dot_routing__pb2.EvaluatePlanResponse.SerializeToString,
+            ),
+            'AdviseInsertion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdviseInsertion,
+                    request_deserializer=dispatch_dot_v1_dot_replanning__pb2.AdviseInsertionRequest.FromString,
+                    response_serializer=dispatch_dot_v1_dot_replanning__pb2.AdviseInsertionResponse.SerializeToString,
             ),
             'CreatePlanJob': grpc.unary_unary_rpc_method_handler(
                     servicer.CreatePlanJob,
@@ -271,6 +291,33 @@ class DispatchService:
             '/dispatch.v1.DispatchService/EvaluatePlan',
             dispatch_dot_v1_dot_routing__pb2.EvaluatePlanRequest.SerializeToString,
             dispatch_dot_v1_dot_routing__pb2.EvaluatePlanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdviseInsertion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dispatch.v1.DispatchService/AdviseInsertion',
+            dispatch_dot_v1_dot_replanning__pb2.AdviseInsertionRequest.SerializeToString,
+            dispatch_dot_v1_dot_replanning__pb2.AdviseInsertionResponse.FromString,
             options,
             channel_credentials,
             insecure,

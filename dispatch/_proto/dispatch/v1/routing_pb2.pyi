@@ -135,7 +135,7 @@ class PlannedRoute(_message.Message):
     def __init__(self, vehicle_id: _Optional[str] = ..., visits: _Optional[_Iterable[_Union[PlannedVisit, _Mapping]]] = ...) -> None: ...
 
 class PlanRoutesRequest(_message.Message):
-    __slots__ = ("label", "request_id", "options", "horizon_start", "workload", "location_ids", "travel", "vehicle_type_matrices", "load_dimensions", "vehicles", "stops", "facilities", "objective", "initial_routes", "location_coordinates")
+    __slots__ = ("label", "request_id", "options", "horizon_start", "workload", "location_ids", "travel", "vehicle_type_matrices", "load_dimensions", "vehicles", "stops", "facilities", "objective", "initial_routes", "location_coordinates", "reference_plan")
     LABEL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -151,6 +151,7 @@ class PlanRoutesRequest(_message.Message):
     OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
     INITIAL_ROUTES_FIELD_NUMBER: _ClassVar[int]
     LOCATION_COORDINATES_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_PLAN_FIELD_NUMBER: _ClassVar[int]
     label: str
     request_id: str
     options: _common_pb2.SolveOptions
@@ -166,7 +167,8 @@ class PlanRoutesRequest(_message.Message):
     objective: RoutingObjective
     initial_routes: _containers.RepeatedCompositeFieldContainer[PlannedRoute]
     location_coordinates: _containers.RepeatedCompositeFieldContainer[_common_pb2.LatLng]
-    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[_common_pb2.SolveOptions, _Mapping]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workload: _Optional[_Union[Workload, str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ..., vehicle_type_matrices: _Optional[_Iterable[_Union[VehicleTypeMatrix, _Mapping]]] = ..., load_dimensions: _Optional[_Iterable[str]] = ..., vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ..., stops: _Optional[_Iterable[_Union[Stop, _Mapping]]] = ..., facilities: _Optional[_Iterable[_Union[Facility, _Mapping]]] = ..., objective: _Optional[_Union[RoutingObjective, _Mapping]] = ..., initial_routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ..., location_coordinates: _Optional[_Iterable[_Union[_common_pb2.LatLng, _Mapping]]] = ...) -> None: ...
+    reference_plan: ReferencePlan
+    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[_common_pb2.SolveOptions, _Mapping]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workload: _Optional[_Union[Workload, str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ..., vehicle_type_matrices: _Optional[_Iterable[_Union[VehicleTypeMatrix, _Mapping]]] = ..., load_dimensions: _Optional[_Iterable[str]] = ..., vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ..., stops: _Optional[_Iterable[_Union[Stop, _Mapping]]] = ..., facilities: _Optional[_Iterable[_Union[Facility, _Mapping]]] = ..., objective: _Optional[_Union[RoutingObjective, _Mapping]] = ..., initial_routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ..., location_coordinates: _Optional[_Iterable[_Union[_common_pb2.LatLng, _Mapping]]] = ..., reference_plan: _Optional[_Union[ReferencePlan, _Mapping]] = ...) -> None: ...
 
 class Violation(_message.Message):
     __slots__ = ("type", "id", "amount", "detail")
@@ -333,20 +335,22 @@ class RouteKpis(_message.Message):
     def __init__(self, vehicles_used: _Optional[int] = ..., travel_seconds: _Optional[int] = ..., travel_metres: _Optional[int] = ..., utilisation: _Optional[float] = ..., idle_seconds: _Optional[int] = ..., on_time_share: _Optional[float] = ..., stops_served: _Optional[int] = ..., stops_skipped: _Optional[int] = ..., total_cost: _Optional[float] = ...) -> None: ...
 
 class PlanRoutesResponse(_message.Message):
-    __slots__ = ("label", "request_id", "solve_info", "routes", "skipped_stops", "kpis")
+    __slots__ = ("label", "request_id", "solve_info", "routes", "skipped_stops", "kpis", "diff")
     LABEL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SOLVE_INFO_FIELD_NUMBER: _ClassVar[int]
     ROUTES_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_STOPS_FIELD_NUMBER: _ClassVar[int]
     KPIS_FIELD_NUMBER: _ClassVar[int]
+    DIFF_FIELD_NUMBER: _ClassVar[int]
     label: str
     request_id: str
     solve_info: _common_pb2.SolveInfo
     routes: _containers.RepeatedCompositeFieldContainer[Route]
     skipped_stops: _containers.RepeatedCompositeFieldContainer[SkippedStop]
     kpis: RouteKpis
-    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., solve_info: _Optional[_Union[_common_pb2.SolveInfo, _Mapping]] = ..., routes: _Optional[_Iterable[_Union[Route, _Mapping]]] = ..., skipped_stops: _Optional[_Iterable[_Union[SkippedStop, _Mapping]]] = ..., kpis: _Optional[_Union[RouteKpis, _Mapping]] = ...) -> None: ...
+    diff: PlanDiff
+    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., solve_info: _Optional[_Union[_common_pb2.SolveInfo, _Mapping]] = ..., routes: _Optional[_Iterable[_Union[Route, _Mapping]]] = ..., skipped_stops: _Optional[_Iterable[_Union[SkippedStop, _Mapping]]] = ..., kpis: _Optional[_Union[RouteKpis, _Mapping]] = ..., diff: _Optional[_Union[PlanDiff, _Mapping]] = ...) -> None: ...
 
 class EvaluatePlanRequest(_message.Message):
     __slots__ = ("label", "request_id", "problem", "routes")
@@ -377,3 +381,95 @@ class EvaluatePlanResponse(_message.Message):
     kpis: RouteKpis
     objective_terms: _containers.RepeatedCompositeFieldContainer[_common_pb2.ObjectiveTerm]
     def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., routes: _Optional[_Iterable[_Union[Route, _Mapping]]] = ..., violations: _Optional[_Iterable[_Union[Violation, _Mapping]]] = ..., feasible: _Optional[bool] = ..., kpis: _Optional[_Union[RouteKpis, _Mapping]] = ..., objective_terms: _Optional[_Iterable[_Union[_common_pb2.ObjectiveTerm, _Mapping]]] = ...) -> None: ...
+
+class ReferencePlan(_message.Message):
+    __slots__ = ("routes",)
+    ROUTES_FIELD_NUMBER: _ClassVar[int]
+    routes: _containers.RepeatedCompositeFieldContainer[PlannedRoute]
+    def __init__(self, routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ...) -> None: ...
+
+class StopChange(_message.Message):
+    __slots__ = ("stop_id", "change", "reference_vehicle_id", "vehicle_id", "reference_position", "position", "reference_service_start", "service_start", "eta_shift", "still_requested")
+    class Change(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        CHANGE_UNSPECIFIED: _ClassVar[StopChange.Change]
+        UNCHANGED: _ClassVar[StopChange.Change]
+        ADDED: _ClassVar[StopChange.Change]
+        DROPPED: _ClassVar[StopChange.Change]
+        MOVED: _ClassVar[StopChange.Change]
+        REORDERED: _ClassVar[StopChange.Change]
+    CHANGE_UNSPECIFIED: StopChange.Change
+    UNCHANGED: StopChange.Change
+    ADDED: StopChange.Change
+    DROPPED: StopChange.Change
+    MOVED: StopChange.Change
+    REORDERED: StopChange.Change
+    STOP_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_VEHICLE_ID_FIELD_NUMBER: _ClassVar[int]
+    VEHICLE_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_POSITION_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_SERVICE_START_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_START_FIELD_NUMBER: _ClassVar[int]
+    ETA_SHIFT_FIELD_NUMBER: _ClassVar[int]
+    STILL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    stop_id: str
+    change: StopChange.Change
+    reference_vehicle_id: str
+    vehicle_id: str
+    reference_position: int
+    position: int
+    reference_service_start: int
+    service_start: int
+    eta_shift: int
+    still_requested: bool
+    def __init__(self, stop_id: _Optional[str] = ..., change: _Optional[_Union[StopChange.Change, str]] = ..., reference_vehicle_id: _Optional[str] = ..., vehicle_id: _Optional[str] = ..., reference_position: _Optional[int] = ..., position: _Optional[int] = ..., reference_service_start: _Optional[int] = ..., service_start: _Optional[int] = ..., eta_shift: _Optional[int] = ..., still_requested: _Optional[bool] = ...) -> None: ...
+
+class CrewChange(_message.Message):
+    __slots__ = ("vehicle_id", "reference_next_stop_id", "next_stop_id", "next_stop_changed", "reference_stops", "stops")
+    VEHICLE_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_NEXT_STOP_ID_FIELD_NUMBER: _ClassVar[int]
+    NEXT_STOP_ID_FIELD_NUMBER: _ClassVar[int]
+    NEXT_STOP_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_STOPS_FIELD_NUMBER: _ClassVar[int]
+    STOPS_FIELD_NUMBER: _ClassVar[int]
+    vehicle_id: str
+    reference_next_stop_id: str
+    next_stop_id: str
+    next_stop_changed: bool
+    reference_stops: int
+    stops: int
+    def __init__(self, vehicle_id: _Optional[str] = ..., reference_next_stop_id: _Optional[str] = ..., next_stop_id: _Optional[str] = ..., next_stop_changed: _Optional[bool] = ..., reference_stops: _Optional[int] = ..., stops: _Optional[int] = ...) -> None: ...
+
+class ChurnKpis(_message.Message):
+    __slots__ = ("stops_unchanged", "stops_added", "stops_dropped", "stops_moved", "stops_reordered", "crews_next_stop_changed", "stops_shifted", "eta_shift_total_seconds", "eta_shift_max_seconds")
+    STOPS_UNCHANGED_FIELD_NUMBER: _ClassVar[int]
+    STOPS_ADDED_FIELD_NUMBER: _ClassVar[int]
+    STOPS_DROPPED_FIELD_NUMBER: _ClassVar[int]
+    STOPS_MOVED_FIELD_NUMBER: _ClassVar[int]
+    STOPS_REORDERED_FIELD_NUMBER: _ClassVar[int]
+    CREWS_NEXT_STOP_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    STOPS_SHIFTED_FIELD_NUMBER: _ClassVar[int]
+    ETA_SHIFT_TOTAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ETA_SHIFT_MAX_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    stops_unchanged: int
+    stops_added: int
+    stops_dropped: int
+    stops_moved: int
+    stops_reordered: int
+    crews_next_stop_changed: int
+    stops_shifted: int
+    eta_shift_total_seconds: int
+    eta_shift_max_seconds: int
+    def __init__(self, stops_unchanged: _Optional[int] = ..., stops_added: _Optional[int] = ..., stops_dropped: _Optional[int] = ..., stops_moved: _Optional[int] = ..., stops_reordered: _Optional[int] = ..., crews_next_stop_changed: _Optional[int] = ..., stops_shifted: _Optional[int] = ..., eta_shift_total_seconds: _Optional[int] = ..., eta_shift_max_seconds: _Optional[int] = ...) -> None: ...
+
+class PlanDiff(_message.Message):
+    __slots__ = ("stops", "crews", "kpis")
+    STOPS_FIELD_NUMBER: _ClassVar[int]
+    CREWS_FIELD_NUMBER: _ClassVar[int]
+    KPIS_FIELD_NUMBER: _ClassVar[int]
+    stops: _containers.RepeatedCompositeFieldContainer[StopChange]
+    crews: _containers.RepeatedCompositeFieldContainer[CrewChange]
+    kpis: ChurnKpis
+    def __init__(self, stops: _Optional[_Iterable[_Union[StopChange, _Mapping]]] = ..., crews: _Optional[_Iterable[_Union[CrewChange, _Mapping]]] = ..., kpis: _Optional[_Union[ChurnKpis, _Mapping]] = ...) -> None: ...
