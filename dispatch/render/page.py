@@ -21,7 +21,7 @@ from dispatch.geojson import enum_name, has_coordinates, routing_problem
 from dispatch.render import figures
 from dispatch.render.clock import Clock, eta_text
 from dispatch.render.segments import Kpi, change_text, route_kpis, skipped_by_reason
-from dispatch.render.text import route_rows
+from dispatch.render.text import PRIORITY_HEADERS, priority_rows, route_rows
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#222}
@@ -314,19 +314,8 @@ _INCIDENT_HEADERS = ["incident", "priority", "units (ETA)", "all there", "in tim
 
 
 def _eta_sections(answer: emergency_pb2.AssignUnitsResponse, clock: Clock) -> str:
-    by_priority = [
-        [
-            f"P{p.priority}",
-            p.incidents,
-            p.fully_staffed,
-            f"{p.slots_filled}/{p.slots}",
-            f"{p.share_slots_within_target:.0%}",
-            eta_text(p.mean_response_seconds),
-            eta_text(p.max_response_seconds),
-        ]
-        for p in answer.kpis.by_priority
-    ]
-    headers = ["priority", "incidents", "staffed", "slots filled", "in time", "mean ETA", "max ETA"]
+    by_priority = priority_rows(answer)
+    headers = [*PRIORITY_HEADERS[:-1], "max ETA"]
     incidents = [
         [
             d.incident_id,

@@ -220,7 +220,25 @@ def assignment_table(answer: emergency_pb2.AssignUnitsResponse, clock: Clock) ->
         )
     headers = ["incident", "priority", "units (ETA; * already committed)", "all there", "in time"]
     lines = [f"({clock.describe()})", grid([*headers, "unfilled"], rows), ""]
-    priority_rows = [
+    lines.append(grid(PRIORITY_HEADERS, priority_rows(answer)))
+    return "\n".join(lines)
+
+
+#: Column names of :func:`priority_rows`.
+PRIORITY_HEADERS = (
+    "priority",
+    "incidents",
+    "staffed",
+    "slots filled",
+    "in time",
+    "mean ETA",
+    "max",
+)
+
+
+def priority_rows(answer: emergency_pb2.AssignUnitsResponse) -> list[list[object]]:
+    """One row per priority: incidents, fully staffed, slots filled, in time, mean and max ETA."""
+    return [
         [
             f"P{p.priority}",
             p.incidents,
@@ -232,9 +250,6 @@ def assignment_table(answer: emergency_pb2.AssignUnitsResponse, clock: Clock) ->
         ]
         for p in answer.kpis.by_priority
     ]
-    headers = ["priority", "incidents", "staffed", "slots filled", "in time", "mean ETA", "max"]
-    lines.append(grid(headers, priority_rows))
-    return "\n".join(lines)
 
 
 def assignment_summary(answer: emergency_pb2.AssignUnitsResponse) -> str:
