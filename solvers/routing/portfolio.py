@@ -141,11 +141,15 @@ def ortools_companion(problem: RoutingProblem, excluded: dict[int, SkipReason]) 
     return {"gls_lambda": 0.1}
 
 
-def pyvrp_fits(problem: RoutingProblem, exclude: frozenset[int]) -> bool:
-    """True when PyVRP models the request well enough to be worth the second core."""
-    if engine_for(SolverFamily.PYVRP).unsupported(problem, exclude):
-        return False
-    return not problem.facilities or multitrip.load_kept(problem) >= PYVRP_TRIPS_MIN_LOAD_KEPT
+def pyvrp_declines(problem: RoutingProblem, exclude: frozenset[int]) -> list[str]:
+    """Why PyVRP does not take the request (empty: it models it well enough to be worth a core)."""
+    reasons = engine_for(SolverFamily.PYVRP).unsupported(problem, exclude)
+    if reasons or not problem.facilities:
+        return reasons
+    kept = multitrip.load_kept(problem)
+    if kept < PYVRP_TRIPS_MIN_LOAD_KEPT:
+        return [f"these disposal trips: its trip limits keep only {kept:.0%} of the capacity"]
+    return []
 
 
 @dataclass
@@ -168,6 +172,7 @@ class Portfolio:
     _beside_seen: int = field(init=False, default=0)
     _beside_at: float = field(init=False, default=-math.inf)
     _checkpoint: SolveOutcome | None = field(init=False, default=None)
+    _pyvrp_declined: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.excluded = dict(feasibility.prefilter(self.problem))
@@ -330,9 +335,16 @@ class Portfolio:
             wall_time=time.monotonic() - self.started,
             fallback_reason=self._fallback_reason(result.engine),
             objective_terms=dict(evaluation.cost_terms),
-            strategy=result.strategy,
+            strategy=self._strategy(result),
             timings=dict(result.timings),
         )
+
+    def _strategy(self, result: EngineResult) -> str:
+        """The engine's strategy, and why PyVRP, the stronger engine, was not run if it was not."""
+        if not self._pyvrp_declined:
+            return result.strategy
+        declined = "PyVRP not run (it cannot model " + "; ".join(self._pyvrp_declined) + ")"
+        return "; ".join(part for part in (result.strategy, declined) if part)
 
     def _fallback_reason(self, engine: str) -> str:
         return "; ".join(self.failures) + (f"; used {engine}" if self.failures else "")
@@ -396,7 +408,7 @@ class Portfolio:
     def _start_second_core(self) -> Companion | None:
         """Start the second-core solve when time allows.
 
-        PyVRP when it models the request well (:func:`pyvrp_fits`), else a differently
+        PyVRP when it models the request well (:func:`pyvrp_declines`), else a differently
         configured OR-Tools. Not in deterministic mode (both stop on the wall clock here) and
         not with a warm start (this process's OR-Tools reads it).
         """
@@ -408,7 +420,8 @@ class Portfolio:
         deadline = Deadline(self.deadline.at - reserve_seconds(self.deadline, self.problem))
         exclude = frozenset(self.excluded)
         try:
-            if pyvrp_fits(self.problem, exclude):
+            self._pyvrp_declined = pyvrp_declines(self.problem, exclude)
+            if not self._pyvrp_declined:
                 family, settings = SolverFamily.PYVRP, {}
             else:
                 family = SolverFamily.ORTOOLS

@@ -93,6 +93,14 @@ def test_auto_puts_a_differently_tuned_ortools_beside_when_pyvrp_cannot_model() 
     assert outcome.evaluation.feasible
 
 
+def test_the_answer_says_why_pyvrp_was_not_run() -> None:
+    """A request PyVRP cannot model says so in the strategy of its answer, with the reason."""
+    p = _crews_with_lunches_in_different_windows(tuple(stop(f"s{i}", i) for i in range(1, 6)))
+    outcome = solve_checked(p, Deadline.after(3.0))
+    assert "PyVRP not run" in outcome.report.strategy
+    assert "start windows differ between vehicles" in outcome.report.strategy
+
+
 def test_disposal_trips_go_to_pyvrp_only_when_its_trip_limits_keep_the_load() -> None:
     """PyVRP takes the second core for disposal trips when its limits on trips keep at least
     80 % of the daily and trip capacity (a day of two truckloads: all of it); a day of 1.4
