@@ -14,18 +14,20 @@ from dispatch._proto.dispatch.v1 import replanning_pb2, routing_pb2
 from dispatch.validation import limits
 from dispatch.validation.common import (
     Problems,
-    check_cost,
     check_ids,
     check_loads,
-    check_non_negative,
     check_options,
     check_reference,
-    check_strings,
-    check_window,
     first_index,
     show,
 )
-from dispatch.validation.routing import check_plan, check_plan_size, check_size, collect_plan_routes
+from dispatch.validation.routing import (
+    check_plan,
+    check_plan_size,
+    check_size,
+    check_stop_values,
+    collect_plan_routes,
+)
 
 __all__ = [
     "MAX_NEW_STOPS",
@@ -119,20 +121,7 @@ def _check_stop_shapes(stops: Sequence[routing_pb2.Stop], problems: Problems) ->
     check_ids(problems, "new_stops", [s.id for s in stops], "new stop")
     for i, stop in enumerate(stops):
         path, owner = f"new_stops[{i}]", f"New stop {show(stop.id)}"
-        check_non_negative(
-            problems, f"{path}.service_duration", stop.service_duration, "service duration", owner
-        )
-        for j, window in enumerate(stop.time_windows):
-            check_window(problems, f"{path}.time_windows[{j}]", window, owner)
-        check_strings(problems, f"{path}.required_skills", stop.required_skills, "skill", owner)
-        check_cost(
-            problems,
-            f"{path}.skip_penalty",
-            stop.skip_penalty,
-            "skip_penalty",
-            owner,
-            limits.MAX_COST,
-        )
+        check_stop_values(problems, path, stop, owner)
         if problems.full:
             return
 

@@ -199,6 +199,19 @@ def _breaks(vehicle: routing_pb2.Vehicle, path: str, owner: str, problems: Probl
         check_non_negative(problems, f"{where}.duration", brk.duration, "break duration", owner)
 
 
+def check_stop_values(problems: Problems, path: str, stop: routing_pb2.Stop, owner: str) -> None:
+    """A stop's own values: service time, windows, skills and skip penalty (no references)."""
+    check_non_negative(
+        problems, f"{path}.service_duration", stop.service_duration, "service duration", owner
+    )
+    for j, window in enumerate(stop.time_windows):
+        check_window(problems, f"{path}.time_windows[{j}]", window, owner)
+    check_strings(problems, f"{path}.required_skills", stop.required_skills, "skill", owner)
+    check_cost(
+        problems, f"{path}.skip_penalty", stop.skip_penalty, "skip_penalty", owner, limits.MAX_COST
+    )
+
+
 def _stops(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
     locations = first_index(request.location_ids)
     vehicles = first_index(v.id for v in request.vehicles)
@@ -211,12 +224,7 @@ def _stops(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
         check_loads(
             problems, f"{path}.demands", stop.demands, dims, "demand", owner, limits.MAX_DEMAND
         )
-        check_non_negative(
-            problems, f"{path}.service_duration", stop.service_duration, "service duration", owner
-        )
-        for j, window in enumerate(stop.time_windows):
-            check_window(problems, f"{path}.time_windows[{j}]", window, owner)
-        check_strings(problems, f"{path}.required_skills", stop.required_skills, "skill", owner)
+        check_stop_values(problems, path, stop, owner)
         for j, vehicle_id in enumerate(stop.allowed_vehicle_ids):
             check_reference(
                 problems,
@@ -226,14 +234,6 @@ def _stops(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
                 "vehicle",
                 owner,
             )
-        check_cost(
-            problems,
-            f"{path}.skip_penalty",
-            stop.skip_penalty,
-            "skip_penalty",
-            owner,
-            limits.MAX_COST,
-        )
         if problems.full:
             return
     for i, facility in enumerate(request.facilities):

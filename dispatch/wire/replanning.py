@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dispatch._proto.dispatch.v1 import replanning_pb2, routing_pb2
 from dispatch.wire import enums
+from dispatch.wire.refs import ref_id
 from solvers.routing.checker import evaluate_route
 from solvers.routing.insertion import Advice, InsertionOption, StopAdvice
 from solvers.routing.insertion_bounds import Cause
@@ -134,14 +135,6 @@ def diff_message(diff: PlanDiff) -> routing_pb2.PlanDiff:
 # -- insertion advice -> wire --------------------------------------------------------------------
 
 
-def _visit_id(problem: RoutingProblem, vehicle: int, visit: PlannedVisit) -> str:
-    if visit.kind is VisitKind.STOP:
-        return problem.stops[visit.ref].id
-    if visit.kind is VisitKind.FACILITY:
-        return problem.facilities[visit.ref].id
-    return problem.vehicles[vehicle].breaks[visit.ref].id
-
-
 def _option(problem: RoutingProblem, option: InsertionOption) -> replanning_pb2.InsertionOption:
     v, visits, p = option.vehicle, option.route.visits, option.position
     delays = [
@@ -160,14 +153,16 @@ def _option(problem: RoutingProblem, option: InsertionOption) -> replanning_pb2.
             vehicle_id=problem.vehicles[v].id,
             visits=[
                 routing_pb2.PlannedVisit(
-                    kind=enums.VISIT_KIND[visit.kind], id=_visit_id(problem, v, visit)
+                    kind=enums.VISIT_KIND[visit.kind], id=ref_id(problem, v, visit.kind, visit.ref)
                 )
                 for visit in visits
             ],
         ),
         position=p,
-        after_id=_visit_id(problem, v, visits[p - 1]) if p > 0 else "",
-        before_id=_visit_id(problem, v, visits[p + 1]) if p + 1 < len(visits) else "",
+        after_id=ref_id(problem, v, visits[p - 1].kind, visits[p - 1].ref) if p > 0 else "",
+        before_id=ref_id(problem, v, visits[p + 1].kind, visits[p + 1].ref)
+        if p + 1 < len(visits)
+        else "",
         arrival=option.arrival,
         service_start=option.service_start,
         cost_delta=option.cost_delta,

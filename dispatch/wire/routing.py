@@ -16,6 +16,7 @@ import numpy as np
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
 from dispatch.wire import enums, matrices, replanning
 from dispatch.wire.durations import duration
+from dispatch.wire.refs import ref_id
 from solvers.errors import FieldProblem, InvalidProblemError
 from solvers.routing.checker import COST_TERMS
 from solvers.routing.kpis import kpis as compute_kpis
@@ -313,18 +314,6 @@ class ConvertedPlan:
     objective_terms: list[common_pb2.ObjectiveTerm]
 
 
-def _ref_id(problem: RoutingProblem, vehicle: int, kind: VisitKind | None, ref: int) -> str:
-    if ref < 0 or kind is None:
-        return ""
-    if kind is VisitKind.STOP:
-        return problem.stops[ref].id
-    if kind is VisitKind.FACILITY:
-        return problem.facilities[ref].id
-    if kind is VisitKind.BREAK:
-        return problem.vehicles[vehicle].breaks[ref].id
-    return problem.vehicles[ref].id
-
-
 def _violations(
     problem: RoutingProblem, vehicle: int, violations: Sequence[Violation]
 ) -> list[routing_pb2.Violation]:
@@ -333,7 +322,7 @@ def _violations(
     return [
         routing_pb2.Violation(
             type=enums.VIOLATION_TYPE[v.type],
-            id=_ref_id(problem, vehicle, v.kind, v.ref),
+            id=ref_id(problem, vehicle, v.kind, v.ref),
             amount=v.amount,
             detail=v.detail,
         )
@@ -346,7 +335,7 @@ def _visit(
 ) -> routing_pb2.Visit:
     visit = routing_pb2.Visit(
         kind=enums.VISIT_KIND[timing.kind],
-        id=_ref_id(problem, vehicle, timing.kind, timing.ref),
+        id=ref_id(problem, vehicle, timing.kind, timing.ref),
         location_id=problem.location_ids[timing.location],
         arrival=timing.arrival,
         wait=timing.wait,
