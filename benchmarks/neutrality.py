@@ -1,7 +1,8 @@
 """Deterministic plans of this code version, to prove a refactor behaviour-neutral.
 
 ``python -m benchmarks.neutrality OUT.json`` solves a fixed set of Solomon, Homberger 200 and
-Kim instances with OR-Tools and PyVRP alone, each in deterministic mode (seed 1, work limits, not
+Kim instances (``--all``: every instance of the three families in the bench folder) with
+OR-Tools and PyVRP alone, each in deterministic mode (seed 1, work limits, not
 the clock), and writes engine, objective, travel, vehicles and skipped stops per solve. Run it
 from two checkouts (``PYTHONPATH=<checkout>``) and compare the files: a refactor that changes
 no behaviour gives identical numbers, whatever the machine's load.
@@ -31,10 +32,19 @@ SOLVERS = {"ortools": common_pb2.ORTOOLS, "pyvrp": common_pb2.PYVRP}
 SAFETY_SECONDS = 900.0
 
 
-def solve_all(bench: Path) -> dict[str, dict]:
+def every_case(bench: Path) -> list[tuple[str, str]]:
+    """All Solomon, Homberger 200 and Kim instances in the bench folder, smallest family first."""
+    return [
+        (family, path.stem)
+        for family in ("solomon", "homberger", "waste")
+        for path in sorted((bench / family).glob("*.txt"))
+    ]
+
+
+def solve_all(bench: Path, cases: list[tuple[str, str]]) -> dict[str, dict]:
     """Every case with every solver, deterministic; keyed "<instance>/<solver>"."""
     out: dict[str, dict] = {}
-    for family, name in CASES:
+    for family, name in cases:
         path = bench / family / f"{name}.txt"
         instance = read_waste(path) if family == "waste" else read_vrptw(path)
         for solver_name, solver in SOLVERS.items():
@@ -59,10 +69,13 @@ def solve_all(bench: Path) -> dict[str, dict]:
 
 def main(argv: list[str]) -> int:
     """Write the plans and the environment to the file named by ``argv[0]``."""
+    full = "--all" in argv
+    argv = [a for a in argv if a != "--all"]
     if len(argv) != 1:
-        print("usage: python -m benchmarks.neutrality OUT.json", file=sys.stderr)
+        print("usage: python -m benchmarks.neutrality [--all] OUT.json", file=sys.stderr)
         return 2
-    plans = solve_all(default_bench_dir())
+    bench = default_bench_dir()
+    plans = solve_all(bench, every_case(bench) if full else CASES)
     document = {"environment": machine.environment(), "plans": plans}
     Path(argv[0]).write_text(json.dumps(document, indent=1) + "\n")
     return 0
