@@ -338,6 +338,10 @@ def _parameters(
     params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
     if settings.deterministic:
         params.solution_limit = settings.solution_limit
+        # The 100 ms default bound on completing one LNS neighbour is wall-clock: on a loaded
+        # machine the large Kim instances gave different plans from run to run. Deterministic
+        # mode is bounded by work, so this bound may be as long as the whole solve.
+        params.lns_time_limit.CopyFrom(params.time_limit)
     if metaheuristic == METAHEURISTIC.GUIDED_LOCAL_SEARCH:
         params.guided_local_search_lambda_coefficient = settings.gls_lambda
     if ils:

@@ -423,3 +423,15 @@ def test_deterministic_option_gives_the_same_plan_twice() -> None:
     first = ortools.OrtoolsEngine().solve(p, Deadline.after(20.0), options)
     second = ortools.OrtoolsEngine().solve(p, Deadline.after(20.0), options)
     assert first.plan == second.plan
+
+
+def test_deterministic_search_has_no_wall_clock_bound_per_neighbour():
+    """OR-Tools' 100 ms bound on completing one LNS neighbour is wall-clock, so under load it
+    made deterministic plans vary; deterministic mode lifts it to the whole solve's limit."""
+    from solvers.routing.engines.ortools.search import FIRST_SOLUTION, METAHEURISTIC, _parameters
+
+    first, guided = FIRST_SOLUTION.PATH_CHEAPEST_ARC, METAHEURISTIC.GUIDED_LOCAL_SEARCH
+    fixed = _parameters(OrtoolsSettings(deterministic=True), 30.0, first, guided, False)
+    clocked = _parameters(OrtoolsSettings(), 30.0, first, guided, False)
+    assert fixed.lns_time_limit.ToMilliseconds() == fixed.time_limit.ToMilliseconds() == 30_000
+    assert clocked.lns_time_limit.ToMilliseconds() < 30_000
