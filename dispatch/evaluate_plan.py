@@ -12,7 +12,8 @@ the plan, runs in the calling thread.
 from __future__ import annotations
 
 from dispatch._proto.dispatch.v1 import routing_pb2
-from dispatch.wire.routing import convert_evaluation, planned_routes, problem_from_request
+from dispatch.wire.routing import planned_routes, problem_from_request
+from dispatch.wire.routing_answer import convert_evaluation
 from solvers.routing.checker import evaluate
 
 __all__ = ["evaluate_plan_request"]

@@ -54,6 +54,18 @@ def location_positions(problem: routing_pb2.PlanRoutesRequest) -> dict[str, Posi
     }
 
 
+def _position(placed: emergency_pb2.Unit | emergency_pb2.Incident) -> Position:
+    return (placed.position.longitude, placed.position.latitude)
+
+
+def _positions(
+    placed: Iterable[emergency_pb2.Unit] | Iterable[emergency_pb2.Incident],
+) -> dict[str, Position]:
+    """Id -> (lon, lat) of the units or incidents that have a position (the others are left
+    off the map)."""
+    return {x.id: _position(x) for x in placed if x.HasField("position")}
+
+
 def has_coordinates(request: Message) -> bool:
     """True when a map can be drawn: locations, or some units or incidents, have positions."""
     if isinstance(request, emergency_pb2.AssignUnitsRequest):
@@ -173,14 +185,14 @@ def emergency_collection(
     """Incidents and units as Points, each assignment as a unit -> incident LineString."""
     require_coordinates(request)
     incidents = {x.id: x for x in request.incidents}
-    units = {u.id: u for u in request.units}
+    incident_at, unit_at = _positions(request.incidents), _positions(request.units)
     sent_to = {u.unit_id: a.incident_id for a in answer.incidents for u in a.units}
     features: list[dict[str, Any]] = []
     for decision in answer.incidents:
-        incident = incidents.get(decision.incident_id)
-        if incident is None or not incident.HasField("position"):
+        target = incident_at.get(decision.incident_id)
+        if target is None:
             continue
-        target = (incident.position.longitude, incident.position.latitude)
+        incident = incidents[decision.incident_id]
         features.append(
             _feature(
                 _point(target),
@@ -193,10 +205,9 @@ def emergency_collection(
             )
         )
         for assigned in decision.units:
-            unit = units.get(assigned.unit_id)
-            if unit is None or not unit.HasField("position"):
+            origin = unit_at.get(assigned.unit_id)
+            if origin is None:
                 continue
-            origin = (unit.position.longitude, unit.position.latitude)
             features.append(
                 _feature(
                     _line([origin, target]),
@@ -213,7 +224,7 @@ def emergency_collection(
         if unit.HasField("position"):
             features.append(
                 _feature(
-                    _point((unit.position.longitude, unit.position.latitude)),
+                    _point(_position(unit)),
                     kind="unit",
                     id=unit.id,
                     agency=unit.agency,

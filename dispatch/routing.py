@@ -14,11 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dispatch._proto.dispatch.v1 import routing_pb2
-from dispatch.wire.routing import (
-    options_from_request,
-    problem_from_request,
-    response_from_outcome,
-)
+from dispatch.wire.routing import options_from_request, problem_from_request
+from dispatch.wire.routing_answer import response_from_outcome
 from dispatch.workers import LateAnswer, WorkerPool
 from solvers.budget import Deadline
 from solvers.routing.solve import SolveOutcome, rescue_checked, solve_checked
@@ -104,12 +101,19 @@ class RoutingService:
         deadline: Deadline,
         is_cancelled: Callable[[], bool] = lambda: False,
         on_progress: Callable[[RoutingProgress], None] | None = None,
+        on_checkpoint: Callable[[RoutingCheckpoint], None] | None = None,
+        on_late: Callable[[], None] | None = None,
     ) -> routing_pb2.PlanRoutesResponse:
         """Solve a validated request in a worker process; blocks the calling thread only.
 
         Raises CancelledError when ``is_cancelled()`` turns true (the worker is killed and
-        replaced), a CancelledError subclass when the worker overruns the deadline, and
-        SolverFailedError when the worker crashes.
+        replaced), a CancelledError subclass when the worker overruns the deadline, and the
+        retryable ``dispatch.workers`` errors: WorkersBusyError when no worker was free by the
+        deadline (RESOURCE_EXHAUSTED), WorkerCrashedError when the worker crashes (UNAVAILABLE;
+        it is replaced), PoolClosedError while shutting down. ``on_checkpoint`` gets each
+        better checked plan while the worker searches (what a job keeps when it is cancelled);
+        ``on_late`` is called when the worker did not answer in time and the answer is made
+        without it.
         """
         started = time.monotonic()
         checkpoint: list[bytes] = []
@@ -117,10 +121,14 @@ class RoutingService:
         def received(message: RoutingProgress | RoutingCheckpoint) -> None:
             if isinstance(message, RoutingCheckpoint):
                 checkpoint[:] = [message.response]
+                if on_checkpoint is not None:
+                    on_checkpoint(message)
             elif on_progress is not None:
                 on_progress(message)
 
         def late_answer() -> bytes:
+            if on_late is not None:
+                on_late()
             if checkpoint:
                 return _overran(checkpoint[0])
             return _rescued(request, deadline, started)

@@ -155,15 +155,17 @@ def build_page(
 ) -> str:
     """The HTML page for ``answer`` (and ``before``, for a before/after page)."""
     from dispatch.render import page
+    from dispatch.render.figures import Backdrop
 
     if isinstance(answer, emergency_pb2.AssignUnitsResponse):
         return page.emergency_page(request, answer, clock)  # type: ignore[arg-type]
+    backdrop = Backdrop(geojson.routing_problem(request), clock, tile_url)
     if isinstance(answer, routing_pb2.EvaluatePlanResponse):
-        return page.evaluation_page(request, answer, clock, tile_url)  # type: ignore[arg-type]
+        return page.evaluation_page(backdrop, answer)
     assert isinstance(answer, routing_pb2.PlanRoutesResponse)
     if before is not None:
-        return page.comparison_page(request, before, answer, clock, tile_url)  # type: ignore[arg-type]
-    return page.routing_page(request, answer, clock, tile_url)  # type: ignore[arg-type]
+        return page.comparison_page(backdrop, before, answer)
+    return page.routing_page(backdrop, answer)
 
 
 def _fail(message: str, code: int) -> int:

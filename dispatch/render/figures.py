@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 from plotly.colors import qualitative
@@ -161,15 +162,24 @@ def _skipped_trace(
     )
 
 
+@dataclass(frozen=True)
+class Backdrop:
+    """What every plan of a page is drawn against: the request (places, vehicles, load
+    dimensions), the clock that reads its seconds, and the map tiles ("" for none)."""
+
+    problem: routing_pb2.PlanRoutesRequest
+    clock: Clock
+    tile_url: str = ""
+
+
 def route_map(
-    problem: routing_pb2.PlanRoutesRequest,
+    backdrop: Backdrop,
     routes: Sequence[routing_pb2.Route],
     skipped: Sequence[routing_pb2.SkippedStop],
-    clock: Clock,
-    title: str,
-    tile_url: str = "",
+    title: str = "",
 ) -> go.Figure:
     """One coloured line per vehicle through its visits; disposal trips, breaks, skips marked."""
+    problem, clock, tile_url = backdrop.problem, backdrop.clock, backdrop.tile_url
     where = location_positions(problem)
     figure = go.Figure()
     colours = vehicle_colours(problem)

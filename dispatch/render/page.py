@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2, routing_pb2
-from dispatch.geojson import enum_name, has_coordinates, routing_problem
+from dispatch.geojson import enum_name, has_coordinates
 from dispatch.render import figures
 from dispatch.render.clock import Clock, eta_text
 from dispatch.render.segments import Kpi, change_text, route_kpis, skipped_by_reason
@@ -87,6 +87,17 @@ def _document(title: str, kind: str, body: str) -> str:
     )
 
 
+def _header(title: str, status: str, clock: Clock) -> str:
+    """The page's title, ``status`` (how the plan was solved, or its verdict) and its clock."""
+    return (
+        f'<header><h1>{_e(title)}</h1>{status}<p class="meta">{_e(clock.describe())}</p></header>'
+    )
+
+
+def _kpi_section(table: str) -> str:
+    return f'<section id="kpis"><h2>KPIs</h2>{table}</section>'
+
+
 def _solve_info(info: common_pb2.SolveInfo) -> str:
     status = enum_name(common_pb2.SolveStatus, info.status)
     seconds = info.wall_time.ToTimedelta().total_seconds()
@@ -147,21 +158,20 @@ _MAP_KEY = (
 
 
 def _plan_sections(
-    problem: routing_pb2.PlanRoutesRequest,
+    backdrop: figures.Backdrop,
     routes: Sequence[routing_pb2.Route],
     skipped: Sequence[routing_pb2.SkippedStop],
-    clock: Clock,
     prefix: str,
-    tile_url: str,
     span: tuple[int, int] | None = None,
     side: str = "",
 ) -> str:
     """Map (when the request has coordinates) with ``side`` (the KPI panel) beside it, then the
     timeline, the route table and the skipped stops: map and timeline fit one screen."""
+    problem, clock = backdrop.problem, backdrop.clock
     parts = [f'<div class="top">{side}' if side else "", f'<section id="{prefix}map">']
     parts.append("<h2>Route map</h2>")
     if has_coordinates(problem):
-        figure = figures.route_map(problem, routes, skipped, clock, "", tile_url)
+        figure = figures.route_map(backdrop, routes, skipped)
         parts.append(f'<p class="meta">{_MAP_KEY}</p>{_figure(figure, f"{prefix}map-plot")}')
     else:
         parts.append('<p class="warn">No map: the request has no location_coordinates.</p>')
@@ -176,49 +186,39 @@ def _plan_sections(
     return "".join(parts)
 
 
-def routing_page(
-    request: routing_pb2.PlanRoutesRequest | routing_pb2.EvaluatePlanRequest,
-    answer: routing_pb2.PlanRoutesResponse,
-    clock: Clock,
-    tile_url: str = "",
+def _one_plan(
+    backdrop: figures.Backdrop,
+    title: str,
+    status: str,
+    kpis: Sequence[Kpi],
+    routes: Sequence[routing_pb2.Route],
+    skipped: Sequence[routing_pb2.SkippedStop],
 ) -> str:
+    """Header, then the KPI panel beside the map, then the plan's other sections."""
+    panel = _kpi_section(_kpi_panel(kpis))
+    sections = _plan_sections(backdrop, routes, skipped, "", side=panel)
+    return _header(title, status, backdrop.clock) + sections
+
+
+def routing_page(backdrop: figures.Backdrop, answer: routing_pb2.PlanRoutesResponse) -> str:
     """A PlanRoutes answer: header, KPI panel, route map, crew timeline, tables."""
-    problem = routing_problem(request)
-    title = answer.label or problem.label or "Route plan"
+    title = answer.label or backdrop.problem.label or "Route plan"
     kpis = route_kpis(answer.routes, answer.kpis, answer.solve_info.objective)
-    panel = f'<section id="kpis"><h2>KPIs</h2>{_kpi_panel(kpis)}</section>'
-    body = (
-        f"<header><h1>{_e(title)}</h1>{_solve_info(answer.solve_info)}"
-        f'<p class="meta">{_e(clock.describe())}</p></header>'
-        + _plan_sections(
-            problem, answer.routes, answer.skipped_stops, clock, "", tile_url, side=panel
-        )
-    )
+    status = _solve_info(answer.solve_info)
+    body = _one_plan(backdrop, title, status, kpis, answer.routes, answer.skipped_stops)
     return _document(title, "routing", body)
 
 
-def evaluation_page(
-    request: routing_pb2.EvaluatePlanRequest | routing_pb2.PlanRoutesRequest,
-    answer: routing_pb2.EvaluatePlanResponse,
-    clock: Clock,
-    tile_url: str = "",
-) -> str:
+def evaluation_page(backdrop: figures.Backdrop, answer: routing_pb2.EvaluatePlanResponse) -> str:
     """A caller's own plan (EvaluatePlan): the same page, with its violations listed."""
-    problem = routing_problem(request)
-    title = answer.label or problem.label or "Evaluated plan"
+    title = answer.label or backdrop.problem.label or "Evaluated plan"
     objective = sum(t.value for t in answer.objective_terms)
     kpis = route_kpis(answer.routes, answer.kpis, objective, len(answer.violations))
     verdict = (
         "feasible" if answer.feasible else f"not feasible: {len(answer.violations)} violations"
     )
-    panel = f'<section id="kpis"><h2>KPIs</h2>{_kpi_panel(kpis)}</section>'
-    body = (
-        f'<header><h1>{_e(title)}</h1><p class="meta">{_e(verdict)}</p>'
-        f'<p class="meta">{_e(clock.describe())}</p></header>'
-        + _plan_sections(problem, answer.routes, (), clock, "", tile_url, side=panel)
-        + _violations_section(answer.violations, "")
-    )
-    return _document(title, "evaluation", body)
+    body = _one_plan(backdrop, title, f'<p class="meta">{_e(verdict)}</p>', kpis, answer.routes, ())
+    return _document(title, "evaluation", body + _violations_section(answer.violations, ""))
 
 
 def _violations_section(violations: Sequence[routing_pb2.Violation], prefix: str) -> str:
@@ -231,15 +231,12 @@ def _violations_section(violations: Sequence[routing_pb2.Violation], prefix: str
 
 
 def comparison_page(
-    request: routing_pb2.PlanRoutesRequest | routing_pb2.EvaluatePlanRequest,
+    backdrop: figures.Backdrop,
     before: routing_pb2.EvaluatePlanResponse,
     after: routing_pb2.PlanRoutesResponse,
-    clock: Clock,
-    tile_url: str = "",
 ) -> str:
     """The dispatcher's plan and the optimised one side by side, KPI differences first."""
-    problem = routing_problem(request)
-    title = after.label or problem.label or "Before and after"
+    title = after.label or backdrop.problem.label or "Before and after"
     old = route_kpis(
         before.routes,
         before.kpis,
@@ -262,18 +259,15 @@ def comparison_page(
     span = figures.time_span(before.routes, after.routes)
     sides = (
         '<div class="pair"><div id="before"><h1>Before: the dispatcher\'s plan</h1>'
-        + _plan_sections(problem, before.routes, (), clock, "before-", tile_url, span)
+        + _plan_sections(backdrop, before.routes, (), "before-", span)
         + _violations_section(before.violations, "before-")
         + '</div><div id="after"><h1>After: optimised</h1>'
-        + _plan_sections(
-            problem, after.routes, after.skipped_stops, clock, "after-", tile_url, span
-        )
+        + _plan_sections(backdrop, after.routes, after.skipped_stops, "after-", span)
         + "</div></div>"
     )
     body = (
-        f"<header><h1>{_e(title)}</h1>{_solve_info(after.solve_info)}"
-        f'<p class="meta">{_e(clock.describe())}</p></header>'
-        f'<section id="compare"><h2>Before and after</h2>{compare}</section>{sides}'
+        _header(title, _solve_info(after.solve_info), backdrop.clock)
+        + f'<section id="compare"><h2>Before and after</h2>{compare}</section>{sides}'
     )
     return _document(title, "comparison", body)
 
@@ -302,9 +296,9 @@ def emergency_page(
     else:
         map_section = '<section id="map"><p class="warn">No map: no positions.</p></section>'
     body = (
-        f"<header><h1>{_e(title)}</h1>{_solve_info(answer.solve_info)}"
-        f'<p class="meta">{_e(clock.describe())}</p></header>'
-        f'<section id="kpis"><h2>KPIs</h2>{panel}</section>{map_section}'
+        _header(title, _solve_info(answer.solve_info), clock)
+        + _kpi_section(panel)
+        + map_section
         + _eta_sections(answer, clock)
     )
     return _document(title, "emergency", body)

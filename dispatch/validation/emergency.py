@@ -3,22 +3,8 @@
 from __future__ import annotations
 
 from dispatch._proto.dispatch.v1 import emergency_pb2
-from dispatch.validation import limits
-from dispatch.validation.common import (
-    Problems,
-    check_at_least_one,
-    check_enum,
-    check_ids,
-    check_matrix,
-    check_names,
-    check_non_negative,
-    check_options,
-    check_reference,
-    check_strings,
-    check_timestamp,
-    matrix_is_set,
-    show,
-)
+from dispatch.validation import common, limits
+from dispatch.validation.common import Problems, show
 from dispatch.validation.coordinates import check_emergency_positions
 
 _EN_ROUTE = emergency_pb2.Unit.EN_ROUTE
@@ -58,9 +44,9 @@ def _shape(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
         problems.add("units", "At least one unit is required.")
     if not incidents:
         problems.add("incidents", "At least one incident is required.")
-    check_ids(problems, "units", [u.id for u in request.units], "unit")
-    check_ids(problems, "incidents", [x.id for x in request.incidents], "incident")
-    check_matrix(
+    common.check_ids(problems, "units", [u.id for u in request.units], "unit")
+    common.check_ids(problems, "incidents", [x.id for x in request.incidents], "incident")
+    common.check_matrix(
         problems,
         "unit_to_incident",
         request.unit_to_incident,
@@ -69,8 +55,8 @@ def _shape(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
         f"{units} units x {incidents} incidents",
     )
     districts = len(request.district_ids)
-    if request.coverage_rules or matrix_is_set(request.unit_to_district):
-        check_matrix(
+    if request.coverage_rules or common.matrix_is_set(request.unit_to_district):
+        common.check_matrix(
             problems,
             "unit_to_district",
             request.unit_to_district,
@@ -85,14 +71,14 @@ def _shape(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
 
 def _semantics(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
     """References, enums and value ranges, per the comments in emergency.proto."""
-    check_options(problems, "options", request.options)
+    common.check_options(problems, "options", request.options)
     if request.HasField("horizon_start"):
-        check_timestamp(problems, "horizon_start", request.horizon_start)
+        common.check_timestamp(problems, "horizon_start", request.horizon_start)
     for check in (_units, _incidents, _coverage_rules):
         check(request, problems)
         if problems.full:
             return
-    check_non_negative(
+    common.check_non_negative(
         problems, "max_travel_seconds", request.max_travel_seconds, "max_travel_seconds", "Request"
     )
 
@@ -101,7 +87,7 @@ def _units(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
     incident_ids = {x.id: i for i, x in enumerate(request.incidents) if x.id}
     for i, unit in enumerate(request.units):
         path, owner = f"units[{i}]", f"Unit {show(unit.id)}"
-        check_enum(
+        common.check_enum(
             problems,
             f"{path}.status",
             unit.status,
@@ -109,13 +95,15 @@ def _units(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
             owner,
             required=True,
         )
-        check_strings(problems, f"{path}.capabilities", unit.capabilities, "capability", owner)
+        common.check_strings(
+            problems, f"{path}.capabilities", unit.capabilities, "capability", owner
+        )
         if unit.status == _EN_ROUTE and not unit.current_incident_id:
             problems.add(
                 f"{path}.current_incident_id", f"{owner} is EN_ROUTE but names no incident."
             )
         elif unit.current_incident_id:
-            check_reference(
+            common.check_reference(
                 problems,
                 f"{path}.current_incident_id",
                 unit.current_incident_id,
@@ -130,10 +118,10 @@ def _units(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
 def _incidents(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
     for i, incident in enumerate(request.incidents):
         path, owner = f"incidents[{i}]", f"Incident {show(incident.id)}"
-        check_at_least_one(
+        common.check_at_least_one(
             problems, f"{path}.priority", incident.priority, "priority", owner, limits.MAX_PRIORITY
         )
-        check_non_negative(
+        common.check_non_negative(
             problems,
             f"{path}.response_target_seconds",
             incident.response_target_seconds,
@@ -148,7 +136,7 @@ def _incidents(request: emergency_pb2.AssignUnitsRequest, problems: Problems) ->
                 problems.add(
                     f"{where}.capability", f"{owner} has a requirement with no capability."
                 )
-            check_at_least_one(
+            common.check_at_least_one(
                 problems,
                 f"{where}.count",
                 requirement.count,
@@ -161,16 +149,16 @@ def _incidents(request: emergency_pb2.AssignUnitsRequest, problems: Problems) ->
 
 
 def _coverage_rules(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
-    districts = check_names(problems, "district_ids", request.district_ids, "district id")
+    districts = common.check_names(problems, "district_ids", request.district_ids, "district id")
     for i, rule in enumerate(request.coverage_rules):
         path = f"coverage_rules[{i}]"
         owner = f"Coverage rule for district {show(rule.district_id)}"
-        check_reference(
+        common.check_reference(
             problems, f"{path}.district_id", rule.district_id, districts, "district", owner
         )
         if not rule.capability:
             problems.add(f"{path}.capability", f"{owner} has no capability.")
-        check_at_least_one(
+        common.check_at_least_one(
             problems,
             f"{path}.min_units",
             rule.min_units,
@@ -178,7 +166,7 @@ def _coverage_rules(request: emergency_pb2.AssignUnitsRequest, problems: Problem
             owner,
             limits.MAX_REQUIREMENT_COUNT,
         )
-        check_non_negative(
+        common.check_non_negative(
             problems,
             f"{path}.max_travel_seconds",
             rule.max_travel_seconds,

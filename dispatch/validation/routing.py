@@ -105,14 +105,23 @@ def _shape(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
     seen: set[str] = set()
     for i, typed in enumerate(request.vehicle_type_matrices):
         path = f"vehicle_type_matrices[{i}]"
-        if not typed.vehicle_type:
-            problems.add(f"{path}.vehicle_type", f"Vehicle type matrix {i} names no vehicle type.")
-        elif typed.vehicle_type in seen:
-            problems.add(
-                f"{path}.vehicle_type", f"Duplicate vehicle type: {show(typed.vehicle_type)}."
-            )
-        seen.add(typed.vehicle_type)
+        name = typed.vehicle_type
+        empty = f"Vehicle type matrix {i} names no vehicle type."
+        twice = f"Duplicate vehicle type: {show(name)}."
+        _check_first_use(problems, f"{path}.vehicle_type", name, seen, empty, twice)
         check_matrix(problems, f"{path}.travel", typed.travel, n, n, shape)
+
+
+def _check_first_use(
+    problems: Problems, path: str, name: str, seen: set[str], empty: str, twice: str
+) -> None:
+    """A name that must be given and used once in its list (records it in ``seen``); ``empty``
+    and ``twice`` are the problems to report otherwise."""
+    if not name:
+        problems.add(path, empty)
+    elif name in seen:
+        problems.add(path, twice)
+    seen.add(name)
 
 
 def _vehicles(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
@@ -187,11 +196,9 @@ def _breaks(vehicle: routing_pb2.Vehicle, path: str, owner: str, problems: Probl
     break_ids: set[str] = set()
     for j, brk in enumerate(vehicle.breaks):
         where = f"{path}.breaks[{j}]"
-        if not brk.id:
-            problems.add(f"{where}.id", f"{owner} has a break with an empty id.")
-        elif brk.id in break_ids:
-            problems.add(f"{where}.id", f"{owner} has duplicate break id {show(brk.id)}.")
-        break_ids.add(brk.id)
+        empty = f"{owner} has a break with an empty id."
+        twice = f"{owner} has duplicate break id {show(brk.id)}."
+        _check_first_use(problems, f"{where}.id", brk.id, break_ids, empty, twice)
         if not brk.HasField("start_window"):
             problems.add(f"{where}.start_window", f"{owner} has a break with no start window.")
         else:

@@ -21,6 +21,7 @@ from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2
 from dispatch.wire import enums
 from dispatch.wire.durations import duration
 from dispatch.wire.matrices import durations
+from dispatch.wire.mirror import message_from
 from solvers.assignment import (
     AssignmentProblem,
     AssignmentResult,
@@ -186,26 +187,11 @@ def _coverage_status(
 
 
 def _kpis(k: AssignmentKpis) -> emergency_pb2.AssignmentKpis:
-    return emergency_pb2.AssignmentKpis(
+    return message_from(
+        emergency_pb2.AssignmentKpis,
+        k,
         incidents=len(k.incidents),
-        fully_staffed=k.fully_staffed,
-        share_within_target=k.share_within_target,
-        by_priority=[
-            emergency_pb2.PriorityKpi(
-                priority=p.priority,
-                incidents=p.incidents,
-                fully_staffed=p.fully_staffed,
-                share_within_target=p.share_within_target,
-                mean_response_seconds=p.mean_response_seconds,
-                max_response_seconds=p.max_response_seconds,
-                slots=p.slots,
-                slots_filled=p.slots_filled,
-                slots_within_target=p.slots_within_target,
-                share_slots_within_target=p.share_slots_within_target,
-            )
-            for p in k.by_priority
-        ],
-        units_dispatched=k.units_dispatched,
+        by_priority=[message_from(emergency_pb2.PriorityKpi, p) for p in k.by_priority],
         units_reassigned=len(k.reassignments),
     )
 

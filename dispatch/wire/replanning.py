@@ -4,13 +4,14 @@ The reference plan is read leniently, unlike EvaluatePlan's routes: it is this m
 and the request may no longer have some of its stops (done, cancelled) or vehicles (broken
 down). Those keep their ids in the diff and simply have no reference time; everything the
 request still has is timed by the checker on this request, as EvaluatePlan would time it.
-This module does not import ``dispatch.wire.routing`` (which imports it for the diff).
+This module does not import ``dispatch.wire.routing_answer`` (which imports it for the diff).
 """
 
 from __future__ import annotations
 
 from dispatch._proto.dispatch.v1 import replanning_pb2, routing_pb2
 from dispatch.wire import enums
+from dispatch.wire.mirror import message_from
 from dispatch.wire.refs import ref_id
 from solvers.routing.checker import evaluate_route
 from solvers.routing.insertion import Advice, InsertionOption, StopAdvice
@@ -115,18 +116,12 @@ def diff_message(diff: PlanDiff) -> routing_pb2.PlanDiff:
             reference_stops=crew.reference_stops,
             stops=crew.stops,
         )
-    k = diff.kpis
     message.kpis.CopyFrom(
-        routing_pb2.ChurnKpis(
-            stops_unchanged=k.stops_unchanged,
-            stops_added=k.stops_added,
-            stops_dropped=k.stops_dropped,
-            stops_moved=k.stops_moved,
-            stops_reordered=k.stops_reordered,
-            crews_next_stop_changed=k.crews_next_stop_changed,
-            stops_shifted=k.stops_shifted,
-            eta_shift_total_seconds=k.eta_shift_total,
-            eta_shift_max_seconds=k.eta_shift_max,
+        message_from(
+            routing_pb2.ChurnKpis,
+            diff.kpis,
+            eta_shift_total_seconds=diff.kpis.eta_shift_total,
+            eta_shift_max_seconds=diff.kpis.eta_shift_max,
         )
     )
     return message

@@ -1,36 +1,24 @@
-"""PlanRoutes and EvaluatePlan on the wire: request -> RoutingProblem, routes -> RoutingPlan,
-checked evaluation -> routes, violations, KPIs and the PlanRoutes answer.
+"""PlanRoutes and EvaluatePlan requests on the wire: request -> RoutingProblem, caller's routes
+-> RoutingPlan, options -> RoutingOptions. The answers are built in ``routing_answer``.
 
-PlanRoutes and EvaluatePlan share every conversion here, so the two RPCs read a problem the same
-way and report a plan with the same numbers. Answers are built from the checker's evaluation,
-never from a solver's own numbers.
+PlanRoutes, EvaluatePlan and AdviseInsertion share every conversion here, so the RPCs read a
+problem the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
-from dispatch.wire import enums, matrices, replanning
-from dispatch.wire.durations import duration
-from dispatch.wire.refs import ref_id
+from dispatch.wire import enums, matrices
 from solvers.errors import FieldProblem, InvalidProblemError
-from solvers.routing.checker import COST_TERMS
-from solvers.routing.kpis import kpis as compute_kpis
 from solvers.routing.plan import (
-    PlanEvaluation,
     PlannedVisit,
-    RouteEvaluation,
     RoutePlan,
     RoutingPlan,
-    SkipReason,
-    Violation,
-    ViolationType,
     VisitKind,
-    VisitTiming,
 )
 from solvers.routing.problem import (
     UNLIMITED,
@@ -41,31 +29,16 @@ from solvers.routing.problem import (
     TimeWindow,
     Vehicle,
 )
-from solvers.routing.solve import RoutingOptions, SolveOutcome
+from solvers.routing.solve import RoutingOptions
 
 __all__ = [
-    "ConvertedPlan",
-    "convert_evaluation",
     "initial_plan",
     "options_from_request",
     "planned_routes",
     "problem_from_request",
-    "response_from_outcome",
     "stops_from_messages",
 ]
 
-_SKIP_DETAIL = {
-    SkipReason.NO_VEHICLE_WITH_SKILLS: "No allowed vehicle has every required skill.",
-    SkipReason.DEMAND_EXCEEDS_CAPACITY: "The demand exceeds every eligible vehicle's capacity.",
-    SkipReason.CANNOT_MEET_TIME_WINDOW: (
-        "No eligible vehicle can start service inside a window and return within its shift."
-    ),
-    SkipReason.SHIFT_TOO_SHORT: "No eligible vehicle's shift fits the round trip and service.",
-    SkipReason.SKIPPED_FOR_COST: "Serving this optional stop costs more than its skip penalty.",
-    SkipReason.NO_CAPACITY_LEFT: (
-        "Feasible alone, but no room was found for it among the other work in the time budget."
-    ),
-}
 
 # -- request -> RoutingProblem -------------------------------------------------------------------
 
@@ -299,182 +272,3 @@ def options_from_request(
         deterministic=bool(options.deterministic),
         initial=initial_plan(problem, request.initial_routes) if request.initial_routes else None,
     )
-
-
-# -- PlanEvaluation -> wire ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConvertedPlan:
-    """The wire parts of an evaluated plan."""
-
-    routes: list[routing_pb2.Route]
-    kpis: routing_pb2.RouteKpis
-    violations: list[routing_pb2.Violation]
-    objective_terms: list[common_pb2.ObjectiveTerm]
-
-
-def _violations(
-    problem: RoutingProblem, vehicle: int, violations: Sequence[Violation]
-) -> list[routing_pb2.Violation]:
-    """Violations as messages; ``vehicle`` names whose break a BREAK ref means (-1 outside
-    routes)."""
-    return [
-        routing_pb2.Violation(
-            type=enums.VIOLATION_TYPE[v.type],
-            id=ref_id(problem, vehicle, v.kind, v.ref),
-            amount=v.amount,
-            detail=v.detail,
-        )
-        for v in violations
-    ]
-
-
-def _visit(
-    problem: RoutingProblem, vehicle: int, timing: VisitTiming, with_violations: bool
-) -> routing_pb2.Visit:
-    visit = routing_pb2.Visit(
-        kind=enums.VISIT_KIND[timing.kind],
-        id=ref_id(problem, vehicle, timing.kind, timing.ref),
-        location_id=problem.location_ids[timing.location],
-        arrival=timing.arrival,
-        wait=timing.wait,
-        service_start=timing.start,
-        service_end=timing.end,
-        load_after=list(timing.load_after),
-        travel_seconds=timing.travel_seconds,
-        travel_metres=timing.travel_metres,
-    )
-    if with_violations:
-        visit.violations.extend(_violations(problem, vehicle, timing.violations))
-    return visit
-
-
-def _route(
-    problem: RoutingProblem, route: RouteEvaluation, with_violations: bool
-) -> routing_pb2.Route:
-    message = routing_pb2.Route(
-        vehicle_id=problem.vehicles[route.vehicle].id,
-        visits=[_visit(problem, route.vehicle, t, with_violations) for t in route.visits],
-        totals=routing_pb2.RouteTotals(
-            duration=route.duration,
-            travel_seconds=route.travel_seconds,
-            travel_metres=route.travel_metres,
-            service_seconds=route.service_seconds,
-            wait_seconds=route.wait_seconds,
-            break_seconds=route.break_seconds,
-            stops=route.stops,
-            trips=route.trips,
-            load_collected=list(route.load_collected),
-            cost=route.cost,
-        ),
-    )
-    if with_violations:
-        message.violations.extend(_violations(problem, route.vehicle, route.violations))
-    return message
-
-
-def _plan_violations(
-    problem: RoutingProblem, evaluation: PlanEvaluation
-) -> list[routing_pb2.Violation]:
-    """Route and visit violations in route order, then the plan-level ones."""
-    out: list[routing_pb2.Violation] = []
-    for r in evaluation.routes:
-        for t in r.visits:
-            out.extend(_violations(problem, r.vehicle, t.violations))
-        out.extend(_violations(problem, r.vehicle, r.violations))
-    # MISSING_MANDATORY_STOP is the one plan-level type: it belongs to no route.
-    missing = [v for v in evaluation.violations if v.type is ViolationType.MISSING_MANDATORY_STOP]
-    out.extend(_violations(problem, -1, missing))
-    return out
-
-
-def convert_evaluation(
-    problem: RoutingProblem, evaluation: PlanEvaluation, with_violations: bool
-) -> ConvertedPlan:
-    """Routes (START..END), KPIs, every violation and the objective terms of an evaluation.
-
-    ``with_violations`` is False for PlanRoutes (its visits never carry violations: a returned
-    plan has none) and True for EvaluatePlan.
-    """
-    k = compute_kpis(problem, evaluation)
-    return ConvertedPlan(
-        routes=[_route(problem, r, with_violations) for r in evaluation.routes],
-        kpis=routing_pb2.RouteKpis(
-            vehicles_used=k.vehicles_used,
-            travel_seconds=k.travel_seconds,
-            travel_metres=k.travel_metres,
-            utilisation=k.utilisation,
-            idle_seconds=k.idle_seconds,
-            on_time_share=k.on_time_share,
-            stops_served=k.stops_served,
-            stops_skipped=k.stops_skipped,
-            total_cost=k.total_cost,
-        ),
-        violations=_plan_violations(problem, evaluation) if with_violations else [],
-        objective_terms=[
-            common_pb2.ObjectiveTerm(name=name, value=float(evaluation.cost_terms.get(name, 0.0)))
-            for name in COST_TERMS
-        ],
-    )
-
-
-def _skipped_stops(problem: RoutingProblem, outcome: SolveOutcome) -> list[routing_pb2.SkippedStop]:
-    """Every stop the checked plan leaves out, with the solver's reason or the likely one."""
-    skipped = []
-    for stop in sorted(outcome.evaluation.skipped):
-        reason = outcome.plan.skipped.get(stop)
-        if reason is None:
-            reason = (
-                SkipReason.SKIPPED_FOR_COST
-                if problem.stops[stop].optional
-                else SkipReason.NO_CAPACITY_LEFT
-            )
-        skipped.append(
-            routing_pb2.SkippedStop(
-                stop_id=problem.stops[stop].id,
-                reason=enums.SKIP_REASON[reason],
-                detail=_SKIP_DETAIL[reason],
-            )
-        )
-    return skipped
-
-
-def response_from_outcome(
-    request: routing_pb2.PlanRoutesRequest,
-    problem: RoutingProblem,
-    outcome: SolveOutcome,
-    wall_seconds: float,
-) -> routing_pb2.PlanRoutesResponse:
-    """The PlanRoutes answer, every number taken from the checker's evaluation; with the diff
-    against the request's reference plan when it has one."""
-    evaluation, report = outcome.evaluation, outcome.report
-    converted = convert_evaluation(problem, evaluation, with_violations=False)
-    info = common_pb2.SolveInfo(
-        solver=enums.SOLVER[report.family],
-        engine=report.engine,
-        status=enums.STATUS[report.status],
-        objective=float(evaluation.cost),
-        wall_time=duration(wall_seconds),
-        fallback_reason=report.fallback_reason,
-        verified=True,
-        objective_terms=converted.objective_terms,
-        degraded=report.degraded,
-        degraded_reason=report.degraded_reason,
-        strategy=report.strategy,
-    )
-    if report.bound is not None:
-        info.best_bound = float(report.bound)
-    if report.gap is not None:
-        info.gap = float(report.gap)
-    response = routing_pb2.PlanRoutesResponse(
-        label=request.label,
-        request_id=request.request_id,
-        solve_info=info,
-        routes=converted.routes,
-        skipped_stops=_skipped_stops(problem, outcome),
-        kpis=converted.kpis,
-    )
-    if request.HasField("reference_plan"):
-        response.diff.CopyFrom(replanning.plan_diff(problem, request.reference_plan, evaluation))
-    return response

@@ -82,13 +82,17 @@ class EngineResult:
 
 
 class Engine(Protocol):
-    """A routing engine. Raises SolverFailedError when it has no plan to give."""
+    """A routing engine. Raises SolverFailedError when it has no plan to give.
+
+    An engine that models every rule subclasses this protocol and keeps its
+    :meth:`unsupported`; one that declines features overrides it.
+    """
 
     family: SolverFamily
 
     def unsupported(self, problem: RoutingProblem, exclude: frozenset[int]) -> list[str]:
         """Features of the problem this engine cannot model exactly (empty: it can)."""
-        ...
+        return []
 
     def solve(
         self, problem: RoutingProblem, deadline: Deadline, options: EngineOptions

@@ -32,6 +32,21 @@ class TimeWindow:
         return self.start <= t <= self.end
 
 
+def merged_windows(windows: tuple[TimeWindow, ...]) -> list[tuple[int, int]]:
+    """Windows as sorted disjoint spans, overlapping or touching ones merged ([] for none).
+
+    A start is inside some window exactly when it is inside one of the spans, so an engine can
+    model the spans instead of the windows (fewer, and never overlapping).
+    """
+    merged: list[list[int]] = []
+    for lo, hi in sorted((w.start, w.end) for w in windows):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
 @dataclass(frozen=True)
 class Break:
     """A driver break that must start inside ``start_window``; taken wherever the vehicle is."""

@@ -29,7 +29,7 @@ import numpy as np
 
 from solvers.budget import Deadline
 from solvers.routing.checker import evaluate, rank
-from solvers.routing.engine import EngineOptions, EngineResult, PhaseTimer
+from solvers.routing.engine import Engine, EngineOptions, EngineResult, PhaseTimer
 from solvers.routing.engines.fleet import eligible_vehicles, fleet, owed_breaks
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
 from solvers.routing.problem import RoutingProblem
@@ -418,20 +418,17 @@ def greedy_plan(
     return RoutingPlan(plan.routes, skipped)
 
 
-class ConstructEngine:
+class ConstructEngine(Engine):
     """The constructive heuristic as an engine: the last resort, fast and never empty-handed.
 
     ``options.deterministic`` builds every urgency setting whatever the clock says (the plan
     then depends on the problem only). ``options.start``, ``options.seed`` and
     ``options.settings`` are ignored: construction has no start and no randomness.
-    ``options.on_solution`` is not called, since the one plan is ready at once.
+    ``options.on_solution`` is not called, since the one plan is ready at once. Nothing is
+    unsupported: the heuristic respects every rule (it serves what it can).
     """
 
     family = SolverFamily.GREEDY
-
-    def unsupported(self, problem: RoutingProblem, exclude: frozenset[int]) -> list[str]:
-        """Nothing: the heuristic respects every rule (it serves what it can)."""
-        return []
 
     def solve(
         self, problem: RoutingProblem, deadline: Deadline, options: EngineOptions

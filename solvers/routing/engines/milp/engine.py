@@ -20,7 +20,7 @@ import pulp
 from solvers.budget import Deadline
 from solvers.errors import DispatchError, SolverFailedError
 from solvers.routing.checker import PlanEvaluation, evaluate
-from solvers.routing.engine import EngineOptions, EngineResult, Improvement, PhaseTimer
+from solvers.routing.engine import Engine, EngineOptions, EngineResult, Improvement, PhaseTimer
 from solvers.routing.engines.milp import readback
 from solvers.routing.engines.milp.backends import BACKENDS, available_engine, make_solver
 from solvers.routing.engines.milp.formulation import Formulation, formulate
@@ -56,7 +56,7 @@ class _Solved:
     bound: float | None
 
 
-class MilpEngine:
+class MilpEngine(Engine):
     """The exact fallback for small problems, behind the engine protocol.
 
     ``options.settings["engine"]`` ("pulp.highs" or "pulp.cbc") overrides

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 from solvers.budget import Deadline
-from solvers.routing.engine import EngineOptions, EngineResult, PhaseTimer
+from solvers.routing.engine import Engine, EngineOptions, EngineResult, PhaseTimer
 from solvers.routing.engines.ortools.search import OrtoolsSettings, solve
 from solvers.routing.problem import RoutingProblem
 from solvers.status import SolverFamily, Status
@@ -15,21 +15,18 @@ _FROM_OPTIONS = frozenset({"deterministic", "initial", "exclude"})
 SETTING_NAMES = frozenset(f.name for f in fields(OrtoolsSettings)) - _FROM_OPTIONS
 
 
-class OrtoolsEngine:
+class OrtoolsEngine(Engine):
     """The OR-Tools routing search (see ``search.solve``) as an engine.
 
     ``options.settings`` keys are :class:`OrtoolsSettings` fields (``metaheuristic``,
     ``start``, ``gls_lambda``, ``solution_limit``, ``plan_every``); an unknown key raises
     ValueError, since a mistyped setting silently ignored would run a different search than
     asked for. ``options.seed`` is not used: OR-Tools' routing search takes no seed.
-    Local search proves nothing, so the status is FEASIBLE at best.
+    Local search proves nothing, so the status is FEASIBLE at best. Nothing is unsupported: the
+    model expresses every feature of the problem.
     """
 
     family = SolverFamily.ORTOOLS
-
-    def unsupported(self, problem: RoutingProblem, exclude: frozenset[int]) -> list[str]:
-        """Nothing: the model expresses every feature of the problem."""
-        return []
 
     def solve(
         self, problem: RoutingProblem, deadline: Deadline, options: EngineOptions

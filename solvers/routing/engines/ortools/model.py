@@ -20,7 +20,7 @@ from solvers.routing.engines.fleet import break_window, clip, eligible_vehicles,
 from solvers.routing.engines.ortools.layout import Layout, layout
 from solvers.routing.engines.ortools.loads import add_loads, add_max_stops
 from solvers.routing.plan import SkipReason
-from solvers.routing.problem import RoutingProblem, TimeWindow, Vehicle
+from solvers.routing.problem import RoutingProblem, Vehicle, merged_windows
 
 #: Model cost units per objective unit. 360 000 = 3600 x 100 makes a cost_per_hour with two
 #: decimals an exact integer per second (cost_per_hour x 100) and cost_per_km an exact integer
@@ -300,18 +300,6 @@ def _add_shifts(
         routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(start))
 
 
-def _merged(windows: tuple[TimeWindow, ...]) -> list[tuple[int, int]]:
-    """Windows as sorted disjoint spans (overlapping or touching ones merged)."""
-    spans = sorted((w.start, w.end) for w in windows)
-    merged: list[list[int]] = []
-    for lo, hi in spans:
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return [(lo, hi) for lo, hi in merged]
-
-
 def _add_stops(
     problem: RoutingProblem,
     nodes: Layout,
@@ -333,7 +321,9 @@ def _add_stops(
         stop = problem.stops[i]
         if stop.time_windows:
             spans = [
-                (lo, min(hi, horizon)) for lo, hi in _merged(stop.time_windows) if lo <= horizon
+                (lo, min(hi, horizon))
+                for lo, hi in merged_windows(stop.time_windows)
+                if lo <= horizon
             ]
             if spans:
                 cumul = time.dim.CumulVar(index)

@@ -22,7 +22,7 @@ from solvers.errors import SolverFailedError
 from solvers.routing import multitrip
 from solvers.routing.break_clock import Clock
 from solvers.routing.engines.pyvrp.profiles import Profiles, matrices, profiles
-from solvers.routing.problem import RoutingProblem, TimeWindow, Vehicle
+from solvers.routing.problem import RoutingProblem, Vehicle, merged_windows
 
 __all__ = ["INT_MAX", "Layout", "problem_data"]
 
@@ -151,23 +151,6 @@ def _depots(
     return depots, layout
 
 
-def _merged(windows: tuple[TimeWindow, ...]) -> list[tuple[int, int] | None]:
-    """Windows as sorted disjoint spans (overlapping or touching ones merged); [None] for none.
-
-    A start is in some window exactly when it is in one of the spans, so one client per span
-    models the windows exactly.
-    """
-    if not windows:
-        return [None]
-    merged: list[list[int]] = []
-    for lo, hi in sorted((w.start, w.end) for w in windows):
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return [(lo, hi) for lo, hi in merged]
-
-
 def _clients(
     pyvrp: Any,
     problem: RoutingProblem,
@@ -184,7 +167,8 @@ def _clients(
     groups: list = []
     for i in keep:
         s = problem.stops[i]
-        spans = _merged(s.time_windows)
+        # No window: one client with none, else one client per span (see merged_windows).
+        spans: list[tuple[int, int] | None] = list(merged_windows(s.time_windows)) or [None]
         prize = _scaled(s.skip_penalty, scale) if s.optional else 0
         group = None
         if len(spans) > 1:

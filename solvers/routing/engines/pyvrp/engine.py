@@ -8,7 +8,7 @@ from collections.abc import Callable
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing.break_clock import Clock, common_breaks
-from solvers.routing.engine import EngineOptions, EngineResult, Improvement, PhaseTimer
+from solvers.routing.engine import Engine, EngineOptions, EngineResult, Improvement, PhaseTimer
 from solvers.routing.engines.pyvrp.data import problem_data
 from solvers.routing.engines.pyvrp.features import kept_stops, unsupported_features
 from solvers.routing.engines.pyvrp.readback import plan_from, relaxed
@@ -49,7 +49,7 @@ class _Stop:
         return self._deadline.expired()
 
 
-class PyvrpEngine:
+class PyvrpEngine(Engine):
     """PyVRP behind the engine protocol.
 
     ``options.deterministic`` stops after ``DETERMINISTIC_ITERATIONS`` instead of at the
