@@ -37,12 +37,21 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--tie-tolerance", type=float, default=0.1, help="objective tie tolerance in percent"
     )
+    sub.add_parser(
+        "load",
+        add_help=False,
+        help="the server under 8/32/64 concurrent callers (benchmarks.load; load --help)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["load"]:  # its own options (levels, seconds, server flags)
+        from benchmarks.load import main as load_main
+
+        return load_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "list":
         return _list(args)

@@ -29,11 +29,17 @@ from dispatch import client, errors, validation
 from dispatch.config import ServerConfig
 from dispatch.examples import EXAMPLES
 from dispatch.examples import read_text as read_example
-from dispatch.interceptors import LogFormatter
 from dispatch.render import text
 from dispatch.render.output import add_format_options, emit, geojson_unusable
 from dispatch.request_files import RequestFileError, load
 from dispatch.request_files import detect_method as detect_method
+from dispatch.security.cli_flags import (
+    add_client_flags,
+    add_serve_flags,
+    client_security,
+    serve_overrides,
+)
+from dispatch.security.settings import SecurityConfigError
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -86,20 +92,25 @@ def _print_exception(exc: BaseException) -> int:
 # -- validate / solve ---------------------------------------------------------------------------
 
 
-def _load_file(args: argparse.Namespace) -> tuple[str, Message] | None:
-    """The request file as (method, message), or None after saying why it cannot be read."""
+class _Stop(Exception):
+    """A command cannot go on: ``main`` prints the lines to stderr and exits with ``code``."""
+
+    def __init__(self, code: int, lines: Sequence[str]) -> None:
+        super().__init__(*lines)
+        self.code = code
+        self.lines = lines
+
+
+def _load_file(args: argparse.Namespace) -> tuple[str, Message]:
+    """The request file as (method, message); _Stop(EXIT_REJECTED) saying why it cannot be read."""
     try:
         return load(args.file, args.method, args.command)
     except RequestFileError as exc:
-        print("\n".join(exc.lines()), file=sys.stderr)
-    return None
+        raise _Stop(EXIT_REJECTED, exc.lines()) from None
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    loaded = _load_file(args)
-    if loaded is None:
-        return EXIT_REJECTED
-    name, request = loaded
+    name, request = _load_file(args)
     try:
         validation.validate(request)
     except (errors.InvalidProblemError, errors.RequestTooLargeError) as exc:
@@ -147,10 +158,7 @@ def solve_offline(name: str, request: Message) -> Message:
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
-    loaded = _load_file(args)
-    if loaded is None:
-        return EXIT_REJECTED
-    name, request = loaded
+    name, request = _load_file(args)
     if geojson_unusable(args.format, name, request):
         return EXIT_USAGE
     try:
@@ -169,14 +177,19 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 # -- call / health ------------------------------------------------------------------------------
 
 
+def _dial(args: argparse.Namespace) -> grpc.Channel:
+    """A channel to ``--target`` with the TLS and token flags; _Stop(EXIT_USAGE) saying why not."""
+    try:
+        return client.channel(args.target, security=client_security(args))
+    except ValueError as exc:  # an unreadable CA or token file, a token that would go in clear
+        raise _Stop(EXIT_USAGE, [f"error: {exc}"]) from None
+
+
 def _cmd_call(args: argparse.Namespace) -> int:
-    loaded = _load_file(args)
-    if loaded is None:
-        return EXIT_REJECTED
-    name, request = loaded
+    name, request = _load_file(args)
     if geojson_unusable(args.format, name, request):
         return EXIT_USAGE
-    with client.channel(args.target) as chan:
+    with _dial(args) as chan:
         try:
             answer = client.call(chan, name, request, timeout=args.timeout)
             if client.METHODS[name].streaming:
@@ -196,7 +209,7 @@ def _cmd_call(args: argparse.Namespace) -> int:
 
 
 def _cmd_health(args: argparse.Namespace) -> int:
-    with client.channel(args.target) as chan:
+    with _dial(args) as chan:
         try:
             status = client.health_status(chan, args.service, timeout=args.timeout)
         except grpc.RpcError as error:
@@ -209,7 +222,9 @@ def _cmd_health(args: argparse.Namespace) -> int:
 # -- serve --------------------------------------------------------------------------------------
 
 
-def run_examples(target: str, out: object = None) -> bool:
+def run_examples(
+    target: str, out: object = None, security: client.ClientSecurity | None = None
+) -> bool:
     """Call the server with each bundled example; print one summary line each.
 
     True when every example got an answer; False when one was rejected or failed, which means
@@ -217,7 +232,7 @@ def run_examples(target: str, out: object = None) -> bool:
     """
     stream = out or sys.stdout
     ok = True
-    with client.channel(target) as chan:
+    with client.channel(target, security=security) as chan:
         grpc.channel_ready_future(chan).result(timeout=10)
         for example, method in EXAMPLES.items():
             request = client.parse_request(method, read_example(example))
@@ -237,6 +252,7 @@ def run_examples(target: str, out: object = None) -> bool:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from dispatch.server import start
+    from dispatch.tracing import TracingUnavailableError
 
     try:
         config = ServerConfig.from_env(base=ServerConfig(address=DEFAULT_TARGET)).with_overrides(
@@ -244,15 +260,24 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             routing_workers=args.workers,
             job_workers=args.job_workers,
             store_path=args.store,
+            store_quota_bytes=args.store_quota,
             log_level=args.log_level,
             grace_seconds=args.grace,
+            # admission
+            max_inflight_assign_units=args.max_inflight_assign,
+            max_inflight_request_bytes=args.max_inflight_bytes,
+            # metrics
+            metrics_address=args.metrics_address,
+            tracing=args.tracing or None,
+            **serve_overrides(args),  # security
         )
+        examples_security = client_security(args)  # DISPATCH_CA, DISPATCH_TOKEN, ...
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(LogFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=config.log_level.upper(), handlers=[handler])
+    from dispatch import logs
+
+    logs.configure(config.log_level)  # from here on, every log line is one JSON object
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -263,15 +288,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         handle = start(config)
-    except (OSError, errors.DispatchError) as exc:
+    except (OSError, errors.DispatchError, TracingUnavailableError) as exc:
         # Port in use, store held by another server, unwritable store folder: say so plainly.
-        print(f"error: cannot start: {exc}", file=sys.stderr)
+        _log.error("cannot start: %s", exc)
         return EXIT_FAILED
+    except SecurityConfigError as exc:  # unsafe exposure, unreadable certificate or token file
+        _log.error("cannot start: %s", exc)
+        return EXIT_USAGE
     print(f"dispatch serving on {handle.target} (port {handle.port})", flush=True)
     code = EXIT_OK
     try:
         if args.examples or args.exit_after_examples:
-            examples_ok = run_examples(handle.target)
+            examples_ok = run_examples(handle.target, security=examples_security)
             if args.exit_after_examples:
                 return EXIT_OK if examples_ok else EXIT_FAILED
         while not stop.wait(0.5):
@@ -282,6 +310,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 # -- parser -------------------------------------------------------------------------------------
+
+
+def _size_arg(value: str) -> int:
+    """argparse type for a byte size (512MiB, 1GiB, 536870912)."""
+    from dispatch.config import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _env_int(name: str) -> int | None:
@@ -295,7 +333,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
         help="run the gRPC server",
         description="Run the gRPC server until SIGTERM/SIGINT (graceful shutdown). Flags override "
         "DISPATCH_ADDRESS, DISPATCH_WORKERS, DISPATCH_JOB_WORKERS, DISPATCH_STORE, "
-        "DISPATCH_LOG_LEVEL.",
+        "DISPATCH_LOG_LEVEL, DISPATCH_METRICS_ADDRESS, DISPATCH_TRACING. Logs go to stderr, one "
+        "JSON object per line.",
     )
     serve.add_argument(
         "--address", help=f"HOST:PORT to bind (default {DEFAULT_TARGET}; port 0 picks a free one)"
@@ -303,8 +342,43 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--workers", type=int, help="routing worker processes (default 1)")
     serve.add_argument("--job-workers", type=int, help="plan jobs solved at once (default 1)")
     serve.add_argument("--store", help="plan job SQLite file (default ./var/dispatch.sqlite3)")
+    serve.add_argument(
+        "--store-quota",
+        type=_size_arg,
+        metavar="SIZE",
+        help="bytes the job store may hold, e.g. 2GiB; CreatePlanJob beyond it is refused with "
+        "RESOURCE_EXHAUSTED; 0: no quota (default 2GiB; env DISPATCH_STORE_QUOTA_BYTES)",
+    )
     serve.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ERROR")
     serve.add_argument("--grace", type=float, help="seconds in-flight calls get at shutdown")
+    # admission
+    serve.add_argument(
+        "--max-inflight-assign",
+        type=int,
+        metavar="N",
+        help="AssignUnits calls solved at once; more are refused at once with "
+        "RESOURCE_EXHAUSTED and a retry delay (default the cores, at least 2; "
+        "env DISPATCH_MAX_INFLIGHT_ASSIGN)",
+    )
+    serve.add_argument(
+        "--max-inflight-bytes",
+        type=_size_arg,
+        metavar="SIZE",
+        help="request bytes held by admitted calls at once, e.g. 512MiB; beyond it calls are "
+        "refused likewise (default 512MiB; env DISPATCH_MAX_INFLIGHT_BYTES)",
+    )
+    # metrics
+    serve.add_argument(
+        "--metrics-address",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (default: off)",
+    )
+    serve.add_argument(
+        "--tracing",
+        action="store_true",
+        help="one OpenTelemetry span per call (needs the tracing extra; OTEL_TRACES_EXPORTER "
+        "picks the exporter)",
+    )
     serve.add_argument(
         "--examples",
         action="store_true",
@@ -315,6 +389,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="like --examples, then shut down (exit 0 when every example was answered)",
     )
+    add_serve_flags(serve)
     serve.set_defaults(func=_cmd_serve)
 
 
@@ -367,6 +442,7 @@ def _add_remote(sub: argparse._SubParsersAction) -> None:
         command.add_argument(
             "--timeout", type=float, default=timeout, help="seconds (default %(default)s)"
         )
+        add_client_flags(command)
         command.set_defaults(func=func)
 
 
@@ -399,7 +475,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dispatch`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except _Stop as stop:
+        print("\n".join(stop.lines), file=sys.stderr)
+        return stop.code
 
 
 if __name__ == "__main__":

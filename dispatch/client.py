@@ -1,6 +1,8 @@
 """A small client for DispatchService: dialling, calling by method name, reading rich errors.
 
 Used by the CLI (``dispatch call``, ``serve --examples``, ``health``), the tests and benchmarks.
+:class:`ClientSecurity` (re-exported here) carries the TLS files and bearer token of a secured
+server.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dispatch._proto.dispatch.v1 import (
     routing_pb2,
 )
 from dispatch.config import DEFAULT_MAX_MESSAGE_BYTES
+from dispatch.security.credentials import ClientSecurity
 
 
 @dataclass(frozen=True)
@@ -51,15 +54,24 @@ METHODS: dict[str, Method] = {
 }
 
 
-def channel(target: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> grpc.Channel:
-    """An insecure channel that accepts answers as large as the server may send."""
-    return grpc.insecure_channel(
-        target,
-        options=[
-            ("grpc.max_receive_message_length", max_message_bytes),
-            ("grpc.max_send_message_length", max_message_bytes),
-        ],
-    )
+def channel(
+    target: str,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    security: ClientSecurity | None = None,
+) -> grpc.Channel:
+    """A channel that accepts answers as large as the server may send.
+
+    Plaintext unless ``security`` asks for TLS (a CA file, a client certificate for mTLS) or a
+    bearer token; a token is sent over TLS, or in clear only to a loopback target.
+    """
+    options: list[tuple[str, Any]] = [
+        ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_send_message_length", max_message_bytes),
+    ]
+    if security is None or not security.active:
+        return grpc.insecure_channel(target, options=options)
+    credentials = security.channel_credentials(target)
+    return grpc.secure_channel(target, credentials, options=[*options, *security.channel_options()])
 
 
 def stub(chan: grpc.Channel) -> dispatch_service_pb2_grpc.DispatchServiceStub:

@@ -9,12 +9,14 @@ and no handler can leak a traceback to a caller by accident.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import grpc
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from dispatch.workers import PoolClosedError, WorkerCrashedError, WorkersBusyError
 from solvers.errors import (
     CancelledError,
     DispatchError,
@@ -67,11 +69,21 @@ class FailedPreconditionError(DispatchError):
 
 
 class QueueFullError(DispatchError):
-    """No room to accept more work now; the caller may retry later."""
+    """No room to accept more work now; the caller may retry later.
+
+    ``retry_after`` (seconds), when set, reaches the caller as a ``google.rpc.RetryInfo``.
+    """
+
+    retry_after: float | None = None
 
 
 class UnavailableError(DispatchError):
-    """The service is shutting down or a dependency is not ready; retrying may help."""
+    """The service is shutting down or a dependency is not ready; retrying may help.
+
+    ``retry_after`` (seconds), when set, reaches the caller as a ``google.rpc.RetryInfo``.
+    """
+
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,10 +93,16 @@ class RpcStatus:
     code: grpc.StatusCode
     message: str
     field_violations: tuple[FieldProblem, ...] = ()
+    #: Seconds after which a retry may succeed (a ``google.rpc.RetryInfo`` detail), or None.
+    retry_after: float | None = None
 
     def to_grpc(self) -> grpc.Status:
         """The ``grpc.Status`` for ``context.abort_with_status`` (google.rpc.Status in trailers)."""
         status = status_pb2.Status(code=_CODE_NUMBERS[self.code], message=self.message)
+        if self.retry_after is not None:
+            retry_info = error_details_pb2.RetryInfo()
+            retry_info.retry_delay.FromNanoseconds(round(self.retry_after * 1e9))
+            status.details.add().Pack(retry_info)
         if self.field_violations:
             bad_request = error_details_pb2.BadRequest(
                 field_violations=[
@@ -113,9 +131,15 @@ _CODE_NUMBERS: dict[grpc.StatusCode, int] = {
 
 # Plain (message-only) mappings; order matters only between a class and its subclasses, so
 # subclasses defined by other modules (e.g. dispatch.jobs.errors) are matched by isinstance.
+# Retryable failures (the refused, the busy, the crashed) are RESOURCE_EXHAUSTED or UNAVAILABLE,
+# never CANCELLED or INTERNAL: those tell a caller not to retry. A ``retry_after`` attribute
+# becomes a google.rpc.RetryInfo detail.
 _SIMPLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (RequestTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (QueueFullError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (WorkersBusyError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (WorkerCrashedError, grpc.StatusCode.UNAVAILABLE),
+    (PoolClosedError, grpc.StatusCode.UNAVAILABLE),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
     (FailedPreconditionError, grpc.StatusCode.FAILED_PRECONDITION),
@@ -147,7 +171,7 @@ def to_rpc_status(exc: BaseException) -> RpcStatus:
         return RpcStatus(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc), violation)
     for cls, code in _SIMPLE:
         if isinstance(exc, cls):
-            return RpcStatus(code, str(exc) or cls.__name__)
+            return RpcStatus(code, str(exc) or cls.__name__, retry_after=_retry_after(exc))
     if isinstance(exc, NotImplementedError):
         return RpcStatus(grpc.StatusCode.UNIMPLEMENTED, str(exc) or "not implemented")
     if isinstance(exc, (SolverFailedError, PlanRejectedError)):
@@ -156,6 +180,14 @@ def to_rpc_status(exc: BaseException) -> RpcStatus:
         return RpcStatus(grpc.StatusCode.INTERNAL, "the solver failed; the server log has details")
     _log.error("unexpected error", exc_info=exc)
     return RpcStatus(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """The retry delay an error offers, if it is a finite non-negative number of seconds."""
+    delay = getattr(exc, "retry_after", None)
+    if isinstance(delay, (int, float)) and math.isfinite(delay) and delay >= 0:
+        return float(delay)
+    return None
 
 
 def abort(context: grpc.ServicerContext, exc: BaseException) -> None:

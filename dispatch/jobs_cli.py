@@ -31,6 +31,7 @@ from dispatch._proto.dispatch.v1 import dispatch_service_pb2_grpc, jobs_pb2, rou
 from dispatch.render import text
 from dispatch.render.clock import Clock
 from dispatch.render.output import add_format_options, emit
+from dispatch.security.cli_flags import add_client_flags, client_security
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_JOB_NOT_SUCCEEDED = 0, 1, 2, 3, 4
@@ -57,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="server HOST:PORT (default: $DISPATCH_TARGET or %(default)s)",
     )
     common.add_argument("--timeout", type=float, default=30.0, help="seconds per call")
+    add_client_flags(common)
     sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND")
 
     submit = sub.add_parser("submit", parents=[common], help="submit a request file as a job")
@@ -120,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
 def _stub(
     args: argparse.Namespace,
 ) -> tuple[grpc.Channel, dispatch_service_pb2_grpc.DispatchServiceStub]:
-    chan = client.channel(args.target)
+    try:
+        chan = client.channel(args.target, security=client_security(args))
+    except ValueError as exc:  # an unreadable CA or token file, a token that would go in clear
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     return chan, client.stub(chan)
 
 
@@ -352,12 +358,15 @@ def progress_line(job: jobs_pb2.PlanJob, now_ns: int | None = None) -> str:
     else:
         elapsed = job.progress.elapsed.ToNanoseconds() / 1e9
     parts = [f"{job.job_id[:12]} {state:<9}", f"elapsed {elapsed:7.1f}s"]
-    if job.progress.solutions_found:
+    if job.progress.plans_checked:
+        # best_objective is the objective of the last checked plan, as the answer will report.
         parts += [
             f"best {job.progress.best_objective:.2f}",
             f"vehicles {job.progress.vehicles_used}",
             f"solutions {job.progress.solutions_found}",
         ]
+    if job.progress.stopped_early:
+        parts.append("stopped early")
     if job.attempts > 1:
         parts.append(f"attempt {job.attempts}")
     return "  ".join(parts)

@@ -14,7 +14,6 @@ import threading
 import weakref
 from concurrent import futures
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -22,13 +21,21 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from dispatch import jobs as jobs_package
+from dispatch import tracing
 from dispatch._proto.dispatch.v1 import dispatch_service_pb2
+from dispatch.admission import Admission, AdmissionLimits
 from dispatch.config import ServerConfig
-from dispatch.interceptors import CallInterceptor
+from dispatch.interceptors import CallInterceptor, CallObserver, refusal_reporter
+from dispatch.metrics import JOB_ANSWERS, Metrics, MetricsEndpoint, routing_service
 from dispatch.routing import RoutingService
+from dispatch.security.serving import ServerSecurity
+from dispatch.security.serving import prepare as prepare_security
 from dispatch.service import DispatchServicer, add_to_server
 
 SERVICE_NAME = dispatch_service_pb2.DESCRIPTOR.services_by_name["DispatchService"].full_name
+#: Health entry of the plan-job RPCs alone: NOT_SERVING while the job store is unusable, when
+#: the overall "" and SERVICE_NAME entries stay SERVING (the other RPCs do not need the store).
+JOBS_HEALTH_NAME = f"{SERVICE_NAME}.jobs"
 
 _log = logging.getLogger("dispatch.server")
 
@@ -43,6 +50,11 @@ class ServerHandle:
     health: health.HealthServicer
     routing: RoutingService
     jobs: Any | None = None
+    metrics: Metrics | None = None
+    metrics_endpoint: MetricsEndpoint | None = None
+    tracer: tracing.CallTracer | None = None
+    #: The admission limits' state (calls and request bytes in flight, refusals).
+    admission: Admission | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -53,6 +65,11 @@ class ServerHandle:
         if host in ("0.0.0.0", "[::]", "", "localhost"):
             host = "127.0.0.1"
         return f"{host}:{self.port}"
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The bound port of the Prometheus endpoint, or None when metrics are off."""
+        return None if self.metrics_endpoint is None else self.metrics_endpoint.port
 
     def shutdown(self, grace: float | None = None) -> None:
         """NOT_SERVING, then stop accepting and let in-flight calls finish for ``grace`` seconds,
@@ -73,6 +90,11 @@ class ServerHandle:
                     self.jobs.close()
             finally:
                 self.routing.close()
+                # Last: a scrape during the drain still sees the calls finishing.
+                if self.metrics_endpoint is not None:
+                    self.metrics_endpoint.close()
+                if self.tracer is not None:
+                    self.tracer.close()
                 self._stopped.set()
                 _log.info("stopped")
 
@@ -84,7 +106,9 @@ class ServerHandle:
 _HANDLES: weakref.WeakKeyDictionary[grpc.Server, ServerHandle] = weakref.WeakKeyDictionary()
 
 
-def _build_jobs(config: ServerConfig, routing: RoutingService) -> Any | None:
+def _build_jobs(
+    config: ServerConfig, routing: RoutingService, metrics: Metrics | None = None
+) -> Any | None:
     """The JobService, or None when job_workers is 0 or this build has none (job RPCs then
     answer UNIMPLEMENTED).
 
@@ -95,12 +119,12 @@ def _build_jobs(config: ServerConfig, routing: RoutingService) -> Any | None:
     job_service_class = getattr(jobs_package, "JobService", None)
     if job_service_class is None or config.job_workers == 0:
         return None
-    if config.store_path != ":memory:":
-        Path(config.store_path).parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, Any] = {}
+    # The store creates its folder itself: one it cannot create makes the job RPCs UNAVAILABLE
+    # instead of stopping the whole server.
+    kwargs: dict[str, Any] = {"store_quota_bytes": config.store_quota_bytes}
     job_routing = routing
     if "owns_routing" in inspect.signature(job_service_class).parameters:
-        job_routing = RoutingService(workers=config.job_workers)
+        job_routing = routing_service(metrics, "jobs", config.job_workers, JOB_ANSWERS)
         kwargs["owns_routing"] = True
     try:
         return job_service_class(
@@ -116,59 +140,121 @@ def _build_jobs(config: ServerConfig, routing: RoutingService) -> Any | None:
         raise
 
 
-def start(config: ServerConfig | None = None) -> ServerHandle:
-    """Build and start a server per ``config``; the caller must ``shutdown()`` the handle."""
-    config = config or ServerConfig()
+def _report_jobs_health(jobs: Any, health_servicer: health.HealthServicer) -> None:
+    """JOBS_HEALTH_NAME is SERVING while the job store is usable and NOT_SERVING from the moment
+    it is not (found damaged at start or while serving) until a restart."""
+
+    def on_problem(problem: str) -> None:
+        health_servicer.set(JOBS_HEALTH_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
+
+    jobs.store.add_problem_listener(on_problem)
+    status = health_pb2.HealthCheckResponse
+    serving = jobs.store.problem is None
+    health_servicer.set(JOBS_HEALTH_NAME, status.SERVING if serving else status.NOT_SERVING)
+
+
+def _grpc_server(
+    config: ServerConfig,
+    security: ServerSecurity,
+    observers: list[CallObserver],
+    admission: Admission,
+) -> grpc.Server:
+    """The bare gRPC server: authentication first (its refusals reported to the observers),
+    then the call wrapper with admission, logging, metrics and traces."""
     options = [
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
         # A restarted server must not silently share a port with a stale one.
         ("grpc.so_reuseport", 0),
     ]
-    server = grpc.server(
+    gates = security.interceptors(refusal_reporter(observers))
+    return grpc.server(
         futures.ThreadPoolExecutor(
             max_workers=config.thread_pool_size, thread_name_prefix="dispatch-rpc"
         ),
-        interceptors=[CallInterceptor()],
+        interceptors=[*gates, CallInterceptor(observers, admission)],
         options=options,
         maximum_concurrent_rpcs=None,
     )
-    routing = RoutingService(workers=config.routing_workers)
-    jobs = None
-    try:
-        jobs = _build_jobs(config, routing)
-        # Handlers take raw bytes and parse them (dispatch.decoding): a body grpcio fails to
-        # decode would otherwise be INTERNAL, a logged traceback and ~20 KB kept per call.
-        add_to_server(DispatchServicer(routing, jobs, config.long_call_limit), server)
-        health_servicer = health.HealthServicer(
-            experimental_non_blocking=True,
-            experimental_thread_pool=futures.ThreadPoolExecutor(max_workers=2),
-        )
-        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+
+
+def _add_services(
+    server: grpc.Server, servicer: DispatchServicer, reflection_on: bool
+) -> health.HealthServicer:
+    """DispatchService, health (every name NOT_SERVING until start says otherwise), reflection."""
+    # Handlers take raw bytes and parse them (dispatch.decoding): a body grpcio fails to
+    # decode would otherwise be INTERNAL, a logged traceback and ~20 KB kept per call.
+    add_to_server(servicer, server)
+    health_servicer = health.HealthServicer(
+        experimental_non_blocking=True,
+        experimental_thread_pool=futures.ThreadPoolExecutor(max_workers=2),
+    )
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    if reflection_on:
         reflection.enable_server_reflection(
             (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
-        try:
-            port = server.add_insecure_port(config.address)
-        except RuntimeError as exc:  # grpc raises RuntimeError("Failed to bind ...")
-            raise OSError(f"cannot listen on {config.address}: {exc}") from exc
-        if port == 0:
-            raise OSError(f"cannot listen on {config.address}")
+    return health_servicer
+
+
+def _bind(server: grpc.Server, security: ServerSecurity, address: str) -> int:
+    try:
+        port = security.bind(server, address)
+    except RuntimeError as exc:  # grpc raises RuntimeError("Failed to bind ...")
+        raise OSError(f"cannot listen on {address}: {exc}") from exc
+    if port == 0:
+        raise OSError(f"cannot listen on {address}")
+    return port
+
+
+def start(config: ServerConfig | None = None, *, tracer_provider: Any = None) -> ServerHandle:
+    """Build and start a server per ``config``; the caller must ``shutdown()`` the handle.
+
+    ``tracer_provider`` (an OpenTelemetry one) turns tracing on with it, whatever the config says.
+    """
+    config = config or ServerConfig()
+    security = prepare_security(config)  # unsafe exposure, bad certificate: ValueError, first
+    metrics = Metrics() if config.metrics_address else None
+    tracer = tracing.call_tracer(config.tracing, tracer_provider)
+    observers: list[CallObserver] = [o for o in (metrics and metrics.observe, tracer) if o]
+    admission = Admission(
+        AdmissionLimits(config.max_inflight_assign_units, config.max_inflight_request_bytes)
+    )
+    server = _grpc_server(config, security, observers, admission)
+    routing = routing_service(metrics, "plan_routes", config.routing_workers)
+    jobs = None
+    endpoint = None
+    try:
+        jobs = _build_jobs(config, routing, metrics)
+        servicer = DispatchServicer(routing, jobs, config.long_call_limit)
+        health_servicer = _add_services(server, servicer, security.reflection)
+        port = _bind(server, security, config.address)
         if jobs is not None:
             jobs.start()
+        if metrics is not None:
+            metrics.watch_admission(admission)
+            if jobs is not None:
+                metrics.watch_jobs(jobs)
+            endpoint = metrics.serve(config.metrics_address)
         # SERVING before the first call can arrive: a probe never sees a half-started server.
         for name in ("", SERVICE_NAME):
             health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        if jobs is not None:
+            _report_jobs_health(jobs, health_servicer)
         server.start()
     except BaseException:
         server.stop(None)
-        if jobs is not None:
-            jobs.close()
-        routing.close()
+        for part in (endpoint, jobs, routing, tracer):
+            if part is not None:
+                part.close()
         raise
-    handle = ServerHandle(server, port, config, health_servicer, routing, jobs)
+    handle = ServerHandle(
+        server, port, config, health_servicer, routing, jobs, metrics, endpoint, tracer, admission
+    )
     _HANDLES[server] = handle
     _log.info("serving on %s (port %d)", config.address, port)
+    if endpoint is not None:
+        _log.info("metrics on %s (port %d)", config.metrics_address, endpoint.port)
     return handle
 
 

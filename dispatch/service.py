@@ -30,6 +30,7 @@ from dispatch._proto.dispatch.v1 import (
 )
 from dispatch.decoding import RawRequestHandler
 from dispatch.errors import QueueFullError
+from dispatch.jobs.rows import JobQuery
 from dispatch.routing import RoutingService
 from dispatch.wire import durations
 from solvers.budget import Deadline
@@ -79,6 +80,11 @@ def _not_solved(response_type: type[Any], request: Any, start: float) -> Any:
             wall_time=durations.duration(time.perf_counter() - start),
         ),
     )
+
+
+def _keys_only(response_type: type[Any], request: Any) -> Any:
+    """The VALIDATE_ONLY answer of a call that solves nothing: only the caller's keys."""
+    return response_type(label=request.label, request_id=request.request_id)
 
 
 def _echo(response: Any, request: Any) -> Any:
@@ -149,9 +155,7 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
     ) -> routing_pb2.EvaluatePlanResponse:
         validation.validate_evaluate_plan(request)
         if _validate_only(request.problem.options):
-            return routing_pb2.EvaluatePlanResponse(
-                label=request.label, request_id=request.request_id
-            )
+            return _keys_only(routing_pb2.EvaluatePlanResponse, request)
         return _echo(self._routing.evaluate_plan(request), request)
 
     def AdviseInsertion(
@@ -161,9 +165,7 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         deadline = solve_deadline(request.options, DEFAULT_ADVICE_BUDGET, context.time_remaining())
         validation.validate_advise_insertion(request)
         if _validate_only(request.options):
-            return replanning_pb2.AdviseInsertionResponse(
-                label=request.label, request_id=request.request_id
-            )
+            return _keys_only(replanning_pb2.AdviseInsertionResponse, request)
         return _echo(replanning.advise_insertion(request, deadline, self._jobs), request)
 
     def _job_service(self) -> Any:
@@ -177,9 +179,7 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         validation.validate_create_plan_job(request)
         if _validate_only(request.request.options):
             # Nothing is created: an empty job (no job_id) echoing the caller's keys.
-            return jobs_pb2.PlanJob(
-                request_id=request.request.request_id, label=request.request.label
-            )
+            return _keys_only(jobs_pb2.PlanJob, request.request)
         return self._job_service().create(request.request)
 
     def GetPlanJob(
@@ -206,12 +206,13 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self, request: jobs_pb2.ListPlanJobsRequest, context: grpc.ServicerContext
     ) -> jobs_pb2.ListPlanJobsResponse:
         validation.validate_list_plan_jobs(request)
-        return self._job_service().list(
+        query = JobQuery(
             request.page_size or DEFAULT_PAGE_SIZE,
             request.page_token,
-            list(request.states),
+            tuple(request.states),
             request.label,
         )
+        return self._job_service().list(query)
 
 
 def method_handlers(servicer: DispatchServicer) -> dict[str, grpc.RpcMethodHandler]:

@@ -16,7 +16,14 @@ Protocol (frames over the child's pipes, see ``solvers.processes``):
 processes read the same deadline.
 
 A worker that is cancelled, overruns its deadline plus a grace, or dies is killed (SIGKILL) and
-replaced at once, so its slot is free for the next job.
+replaced at once, so its slot is free for the next job; a worker found dead while idle is
+replaced before it is handed a job.
+
+Failures a caller can retry have their own classes (mapped in ``dispatch.errors``):
+:class:`WorkersBusyError` when every worker stayed busy until the job's deadline
+(RESOURCE_EXHAUSTED), :class:`WorkerCrashedError` when the worker died under the job and
+:class:`PoolClosedError` when the pool is shutting down (both UNAVAILABLE). Each carries
+``retry_after``, the seconds after which a retry may find a worker.
 """
 
 from __future__ import annotations
@@ -30,14 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from solvers.errors import (
-    CancelledError,
-    DispatchError,
-    FieldProblem,
-    InvalidProblemError,
-    PlanRejectedError,
-    SolverFailedError,
-)
+from solvers import errors as solver_errors
 from solvers.processes import (
     Child,
     ChildExited,
@@ -48,7 +48,14 @@ from solvers.processes import (
     spawn,
 )
 
-__all__ = ["LateAnswer", "WorkerPool", "WorkerTimeoutError"]
+__all__ = [
+    "LateAnswer",
+    "PoolClosedError",
+    "WorkerCrashedError",
+    "WorkerPool",
+    "WorkerTimeoutError",
+    "WorkersBusyError",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +65,40 @@ _POLL_SECONDS = 0.05
 WORKER_NICENESS = 10
 
 
-class WorkerTimeoutError(CancelledError):
+#: Seconds a replacement worker needs before it takes a job (a fresh interpreter and imports).
+RESPAWN_SECONDS = 1.0
+#: Bounds of the retry delay offered to a caller refused because every worker was busy.
+_BUSY_RETRY_BOUNDS = (0.1, 60.0)
+
+
+class WorkerTimeoutError(solver_errors.CancelledError):
     """No answer by the deadline plus grace: the worker was killed (a deadline is a promise)."""
+
+
+class WorkersBusyError(solver_errors.DispatchError):
+    """Every worker stayed busy until the job's deadline; no worker ran it.
+
+    Retryable: ``retry_after`` is the time until the earliest busy job must end.
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class WorkerCrashedError(solver_errors.SolverFailedError):
+    """The worker process died under the job (a native crash, the OOM killer, a kill -9).
+
+    Retryable: the pool has already started a replacement, ready after ``retry_after``.
+    """
+
+    retry_after = RESPAWN_SECONDS
+
+
+class PoolClosedError(solver_errors.DispatchError):
+    """The pool is shutting down and takes no more jobs (a restarted server will)."""
+
+    retry_after = RESPAWN_SECONDS
 
 
 def _start_worker(handler_path: str, warm_up: str | None) -> Callable[[Parent], None]:
@@ -94,14 +133,14 @@ def _answer(
     """The handler's result, or its error as a message that keeps the exception's type."""
     try:
         return ("result", job_id, handler(payload, deadline_at, emit))
-    except InvalidProblemError as exc:
+    except solver_errors.InvalidProblemError as exc:
         problems = [(p.path, p.description) for p in exc.problems]
         return ("error", job_id, "invalid", str(exc), problems)
-    except PlanRejectedError as exc:
+    except solver_errors.PlanRejectedError as exc:
         return ("error", job_id, "rejected", str(exc), exc.violations)
-    except CancelledError as exc:
+    except solver_errors.CancelledError as exc:
         return ("error", job_id, "cancelled", str(exc), [])
-    except DispatchError as exc:
+    except solver_errors.DispatchError as exc:
         return ("error", job_id, "failed", f"{type(exc).__name__}: {exc}", [])
     except Exception:
         return ("error", job_id, "internal", traceback.format_exc(), [])
@@ -119,6 +158,8 @@ class LateAnswer:
 class _Worker:
     child: Child
     busy: bool = False
+    #: The running job's deadline (a monotonic time), to tell refused callers when to retry.
+    deadline_at: float = 0.0
 
 
 class WorkerPool:
@@ -157,21 +198,53 @@ class WorkerPool:
             return sum(1 for w in self._workers if w.busy)
 
     def _acquire(self, deadline_at: float, is_cancelled: Callable[[], bool]) -> tuple[_Worker, int]:
-        """A free worker, now busy, and the job's id (both taken under the lock)."""
+        """A free worker, now busy, and the job's id (both taken under the lock).
+
+        Waits for a worker until the job's deadline (a queue: a worker often frees in time),
+        then raises WorkersBusyError saying when the earliest busy job must end.
+        """
         with self._lock:
             while True:
                 if self._closed:
-                    raise CancelledError("the routing service is shutting down")
-                for worker in self._workers:
-                    if not worker.busy:
-                        worker.busy = True
-                        self._jobs += 1
-                        return worker, self._jobs
+                    raise PoolClosedError("the routing service is shutting down; retry later")
+                worker = self._take_free(deadline_at)
+                if worker is not None:
+                    self._jobs += 1
+                    return worker, self._jobs
                 if is_cancelled():
-                    raise CancelledError("cancelled while waiting for a routing worker")
-                if time.monotonic() >= deadline_at:
-                    raise WorkerTimeoutError("deadline passed while every routing worker was busy")
-                self._lock.wait(_POLL_SECONDS)
+                    raise solver_errors.CancelledError(
+                        "cancelled while waiting for a routing worker"
+                    )
+                now = time.monotonic()
+                if now >= deadline_at:
+                    raise WorkersBusyError(
+                        "every routing worker was busy until the deadline; retry later or "
+                        "use CreatePlanJob",
+                        self._busy_retry_after(now),
+                    )
+                self._lock.wait(min(_POLL_SECONDS, deadline_at - now))
+
+    def _take_free(self, deadline_at: float) -> _Worker | None:
+        """An idle worker marked busy (a dead one is replaced first), or None; under the lock."""
+        for index, worker in enumerate(self._workers):
+            if worker.busy:
+                continue
+            if not worker.child.alive():
+                # Died while idle (the OOM killer, an operator): the job gets a fresh one.
+                log.warning("routing worker %d died while idle; replaced", worker.child.pid)
+                worker.child.kill()
+                worker = self._workers[index] = _Worker(spawn(self._spec))
+            worker.busy = True
+            worker.deadline_at = deadline_at
+            return worker
+        return None
+
+    def _busy_retry_after(self, now: float) -> float:
+        """Seconds until the earliest busy job must end (its deadline and the late answer)."""
+        ends = [w.deadline_at for w in self._workers if w.busy]
+        earliest = min(ends, default=now) - now + RESPAWN_SECONDS
+        low, high = _BUSY_RETRY_BOUNDS
+        return min(high, max(low, earliest))
 
     def _release(self, worker: _Worker, replace: bool) -> None:
         if replace:
@@ -194,16 +267,17 @@ class WorkerPool:
         """Run one job in a free worker; blocks only the calling thread.
 
         Raises CancelledError on a cancel (the worker is killed), WorkerTimeoutError when no
-        answer comes by the deadline plus grace (killed), SolverFailedError when the worker
-        dies, and the worker's own InvalidProblemError / SolverFailedError otherwise. With
-        ``late``, a worker still busy at ``late.at`` is killed and ``late.answer()`` is the
-        result, unless it returns None.
+        answer comes by the deadline plus grace (killed), WorkersBusyError when no worker
+        was free by the deadline, WorkerCrashedError when the worker dies (replaced),
+        PoolClosedError after ``close()``, and the worker's own InvalidProblemError /
+        SolverFailedError otherwise. With ``late``, a worker still busy at ``late.at`` is
+        killed and ``late.answer()`` is the result, unless it returns None.
         """
         worker, job_id = self._acquire(deadline_at, is_cancelled)
         replace = True
         try:
             if not worker.child.alive():
-                raise SolverFailedError("routing worker died before the job started")
+                raise WorkerCrashedError("routing worker died before the job started; replaced")
             worker.child.send((job_id, payload, deadline_at))
             message = self._follow(
                 worker.child, job_id, deadline_at, is_cancelled, on_progress, late
@@ -233,7 +307,7 @@ class WorkerPool:
         kill_at = deadline_at + self.grace_seconds
         while True:
             if is_cancelled():
-                raise CancelledError("solve cancelled by the caller; worker stopped")
+                raise solver_errors.CancelledError("solve cancelled by the caller; worker stopped")
             if late is not None and time.monotonic() > late.at:
                 answer, late = late.answer(), None
                 if answer is not None:
@@ -247,8 +321,14 @@ class WorkerPool:
             except ChildSilent:
                 continue
             except ChildExited as exc:
-                raise SolverFailedError(
-                    f"routing worker crashed (exit code {exc.exitcode}); it has been replaced"
+                if self._closed:  # close() killed it: the server is stopping, nothing crashed
+                    raise PoolClosedError("the routing service shut down during the solve") from exc
+                log.error(
+                    "routing worker %d died under a job (exit code %s)", child.pid, exc.exitcode
+                )
+                raise WorkerCrashedError(
+                    f"routing worker crashed (exit code {exc.exitcode}); it has been replaced, "
+                    "retry the call"
                 ) from exc
             if message[1] != job_id:
                 continue
@@ -278,12 +358,14 @@ class WorkerPool:
 def _raise_worker_error(message: tuple) -> NoReturn:
     _, _, kind, text, details = message
     if kind == "invalid":
-        raise InvalidProblemError([FieldProblem(path, desc) for path, desc in details])
+        raise solver_errors.InvalidProblemError(
+            [solver_errors.FieldProblem(path, desc) for path, desc in details]
+        )
     if kind == "rejected":
-        raise PlanRejectedError(list(details))
+        raise solver_errors.PlanRejectedError(list(details))
     if kind == "cancelled":
-        raise CancelledError(text)
+        raise solver_errors.CancelledError(text)
     if kind == "failed":
-        raise SolverFailedError(text)
+        raise solver_errors.SolverFailedError(text)
     log.error("routing worker raised:\n%s", text)
     raise RuntimeError("routing worker raised an unexpected error")

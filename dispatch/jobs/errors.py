@@ -1,8 +1,8 @@
 """Errors of the job service, as subclasses of the service errors ``dispatch/errors.py`` maps.
 
 JobNotFoundError -> NOT_FOUND, RequestIdConflictError -> ALREADY_EXISTS,
-JobQueueFullError and TooManyWatchersError -> RESOURCE_EXHAUSTED,
-StoreUnavailableError -> UNAVAILABLE.
+JobQueueFullError, JobStoreFullError and TooManyWatchersError -> RESOURCE_EXHAUSTED,
+StoreUnavailableError (and its StoreUnusableError, StoreInUseError) -> UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -49,5 +49,36 @@ class TooManyWatchersError(QueueFullError):
         super().__init__(f"{limit} job watches are open already; retry later or poll GetPlanJob.")
 
 
+class JobStoreFullError(QueueFullError):
+    """The store holds ``quota`` bytes or more already; a new job would grow it past its quota.
+
+    Finished jobs leave by retention and the payloads of cancelled and failed jobs are dropped
+    when they end, so room comes back without an operator.
+    """
+
+    def __init__(self, quota: int, used: int, incoming: int) -> None:
+        self.quota = quota
+        self.used = used
+        self.incoming = incoming
+        super().__init__(
+            f"The plan job store is full: {used} bytes in use plus this request's {incoming} "
+            f"bytes exceed its quota of {quota} bytes; retry later."
+        )
+
+
 class StoreUnavailableError(UnavailableError):
-    """The job store is closed, not started, or held by another server process."""
+    """The job store is closed, not started, unusable, or held by another server process."""
+
+
+class StoreUnusableError(StoreUnavailableError):
+    """The store file cannot be used as a job store: unreadable, not a regular file, empty, not
+    a dispatch job store, of a newer schema, or failing its integrity check.
+
+    The server keeps serving everything else and answers the job RPCs UNAVAILABLE with this
+    message: emergency dispatch must not go down with a damaged file, and the file is left as it
+    is for the operator (never reset, since resetting would silently lose every job).
+    """
+
+
+class StoreInUseError(StoreUnavailableError):
+    """Another server process holds the store (the same file, by whatever path it was reached)."""

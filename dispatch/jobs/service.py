@@ -15,31 +15,42 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 
-from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, routing_pb2
+from dispatch._proto.dispatch.v1 import jobs_pb2, routing_pb2
 from dispatch.jobs.errors import (
+    JobNotFoundError,
     JobQueueFullError,
     RequestIdConflictError,
     StoreUnavailableError,
+    StoreUnusableError,
 )
+from dispatch.jobs.outcome import (
+    CANCELLED_REASON,
+    Attempt,
+    Ending,
+    RunningJob,
+    attempt_of,
+    log_failure,
+    settle,
+)
+from dispatch.jobs.rows import ALL_JOBS, JobQuery
 from dispatch.jobs.store import (
     CANCELLED,
     FAILED,
     QUEUED,
     RUNNING,
-    SUCCEEDED,
     JobStore,
     State,
     request_digest,
 )
 from dispatch.jobs.watch import SOLUTION_IMPROVED, STATE_CHANGED, WatchHub
-from dispatch.routing import RoutingProgress, RoutingService
+from dispatch.routing import RoutingCheckpoint, RoutingProgress, RoutingService
+from dispatch.security.principal import Principal, current_principal, may_see
 from dispatch.validation import limits
-from dispatch.wire.durations import duration, seconds
+from dispatch.wire.durations import seconds
 from solvers.budget import Deadline
-from solvers.errors import CancelledError, DispatchError
+from solvers.errors import DispatchError
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +60,6 @@ DEFAULT_TIME_BUDGET = 10.0
 # A job never solves longer than validation lets any request ask for (one hour), so a budget that
 # passed validation is honoured as asked.
 MAX_TIME_BUDGET = float(limits.MAX_TIME_BUDGET_SECONDS)
-
-
-@dataclass
-class _Running:
-    """A job a slot is working on: the cancel flag its worker polls, and its live progress."""
-
-    cancel: threading.Event = field(default_factory=threading.Event)
-    done: threading.Event = field(default_factory=threading.Event)
-    progress: jobs_pb2.PlanJobProgress = field(default_factory=jobs_pb2.PlanJobProgress)
-    last_saved: float = 0.0
 
 
 def _now_ns() -> int:
@@ -102,6 +103,7 @@ class JobService:
         cancel_wait: float = 10.0,
         max_watchers: int = 16,
         owns_routing: bool = False,
+        store_quota_bytes: int = 0,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -109,7 +111,7 @@ class JobService:
             raise ValueError("queue_limit must not be negative")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self.store = JobStore(store_path)
+        self.store = JobStore(store_path, quota_bytes=store_quota_bytes)
         self.routing = routing
         self.workers = workers
         self.queue_limit = queue_limit
@@ -121,7 +123,7 @@ class JobService:
         self.owns_routing = owns_routing
         self._cond = threading.Condition()
         self._queue: collections.deque[str] = collections.deque()
-        self._running: dict[str, _Running] = {}
+        self._running: dict[str, RunningJob] = {}
         self.watches = WatchHub(self._snapshot, max_watchers)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -130,14 +132,23 @@ class JobService:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the store, requeue what the last server left unfinished, start the slots."""
+        """Open the store, requeue what the last server left unfinished, start the slots.
+
+        A store that cannot be used (damaged, empty, foreign, unreadable) does not raise: the
+        service stays down with ``store.problem`` saying why, its calls answer UNAVAILABLE, and
+        the server keeps serving everything else. A store held by another server still raises.
+        """
         if self._started:
             return
-        self.store.open()
         try:
+            self.store.open()
             recovery = self.store.recover(_now_ns(), self.max_attempts)
             self.store.purge_finished(self._retention_cutoff())
             queued = self.store.queued_ids()
+        except StoreUnusableError as exc:
+            self.store.close()
+            log.error("plan jobs unavailable: %s", exc)
+            return
         except BaseException:
             self.store.close()
             raise
@@ -147,6 +158,9 @@ class JobService:
                 len(recovery.requeued),
                 len(recovery.failed),
             )
+        for job_id in recovery.failed:
+            job = self.store.get(job_id, include_result=False)
+            log_failure(job, job.error_message)
         with self._cond:
             self._queue.clear()
             self._queue.extend(queued)
@@ -195,7 +209,11 @@ class JobService:
 
         An empty request_id gets a generated one (so the job is still findable by it). The same
         request_id with a different body raises RequestIdConflictError; a full queue raises
-        JobQueueFullError, unless the request_id names an existing job.
+        JobQueueFullError, unless the request_id names an existing job. The job belongs to the
+        current principal, and request ids are per principal (another caller's same id is
+        another job); a request that would take the store past its quota raises
+        JobStoreFullError. A request whose job ended FAILED or CANCELLED is queued again (see
+        ``_resubmit``) instead of answering with the old ending.
         """
         self._require_started()
         if not request.request_id:
@@ -205,7 +223,7 @@ class JobService:
             request = copy
         job_id = uuid.uuid4().hex
         found_id, digest, created = self.store.insert_or_get(
-            job_id, request, _now_ns(), self.queue_limit
+            job_id, request, _now_ns(), self.queue_limit, owner=_owner(current_principal())
         )
         if created:
             with self._cond:
@@ -216,11 +234,36 @@ class JobService:
             raise JobQueueFullError(self.queue_limit)
         if digest != request_digest(request):
             raise RequestIdConflictError(request.request_id, found_id)
-        return self.get(found_id)
+        return self._resubmit(found_id, request)
+
+    def _resubmit(self, job_id: str, request: routing_pb2.PlanRoutesRequest) -> jobs_pb2.PlanJob:
+        """The job of a request submitted again: queued again if it ended FAILED or CANCELLED.
+
+        A scheduler that resubmits wants the plan, not the old failure: the same job (same id)
+        gets a new series of attempts, and its history says why (``resubmitted after FAILED:
+        <reason>``). A job still QUEUED, RUNNING or SUCCEEDED is returned as it is (a retried
+        create stays idempotent).
+        """
+        job = self.get(job_id)
+        if job.state not in (FAILED, CANCELLED):
+            return job
+        ended = jobs_pb2.PlanJob.State.Name(job.state)
+        why = job.error_message or (job.history[-1].reason if job.history else "")
+        reason = f"resubmitted after {ended}: {why}" if why else f"resubmitted after {ended}"
+        if not self.store.resubmit(job_id, request, _now_ns(), reason, self.queue_limit):
+            if self.store.state(job_id) in (FAILED, CANCELLED):
+                raise JobQueueFullError(self.queue_limit)
+            return self.get(job_id)  # someone else resubmitted it meanwhile
+        with self._cond:
+            self._queue.append(job_id)
+            self._cond.notify()
+        self.watches.publish(job_id, STATE_CHANGED)
+        return self.get(job_id)
 
     def get(self, job_id: str, include_request: bool = False) -> jobs_pb2.PlanJob:
         """The job with its history, live progress and (once SUCCEEDED) its plan."""
         self._require_started()
+        self._check_access(job_id)
         job = self.store.get(job_id, include_request=include_request)
         running = self._running.get(job_id)
         if running is not None and job.state == RUNNING:
@@ -236,41 +279,44 @@ class JobService:
         ``is_active()`` turns false, or when the service closes.
         """
         self._require_started()
+        self._check_access(job_id)
         return self.watches.open(job_id, is_active)
 
     def cancel(self, job_id: str) -> jobs_pb2.PlanJob:
         """Cancel a queued or running job; a running job's worker process is stopped.
 
-        Returns once the worker has let go of its slot (or after ``cancel_wait`` seconds). A job
-        that already finished is returned unchanged, so retrying a cancel is harmless.
+        Returns once the worker has let go of its slot (or after ``cancel_wait`` seconds). A
+        running job is recorded CANCELLED by its slot, with the best checked plan the solve had
+        found (``progress.stopped_early``); only if the slot does not let go in time is it
+        recorded here, without a plan. A job that already finished is returned unchanged, so
+        retrying a cancel is harmless.
         """
         self._require_started()
+        self._check_access(job_id)
         running = self._running.get(job_id)
+        if running is not None:
+            running.cancel.set()
+            running.done.wait(self.cancel_wait)
         changed = self.store.transition(
-            job_id, CANCELLED, _now_ns(), "cancelled by caller", (QUEUED, RUNNING)
+            job_id, CANCELLED, _now_ns(), CANCELLED_REASON, (QUEUED, RUNNING)
         )
         if not changed:
             return self.get(job_id)  # raises JobNotFoundError for unknown ids
-        running = self._running.get(job_id) or running
-        if running is not None:
+        running = self._running.get(job_id)
+        if running is not None:  # it started meanwhile: stop it too
             running.cancel.set()
         with self._cond, contextlib.suppress(ValueError):
             self._queue.remove(job_id)
         self.watches.publish(job_id, STATE_CHANGED)
-        if running is not None:
-            running.done.wait(self.cancel_wait)
         return self.get(job_id)
 
-    def list(
-        self,
-        page_size: int = 0,
-        page_token: str = "",
-        states: Iterable[State] = (),
-        label: str = "",
-    ) -> jobs_pb2.ListPlanJobsResponse:
-        """Jobs newest first, filtered by state and label, with opaque page tokens."""
+    def list(self, query: JobQuery = ALL_JOBS) -> jobs_pb2.ListPlanJobsResponse:
+        """Jobs newest first, filtered by state and label, with opaque page tokens; only the
+        current principal's jobs unless it is an admin (or authentication is off)."""
         self._require_started()
-        response = self.store.list(page_size, page_token, states, label)
+        principal = current_principal()
+        everyone = principal is None or principal.is_admin
+        response = self.store.list(query, None if everyone else principal.name)
         for job in response.jobs:
             running = self._running.get(job.job_id)
             if running is not None and job.state == RUNNING:
@@ -307,111 +353,113 @@ class JobService:
 
     def _run(self, job_id: str) -> None:
         request = self.store.get_request(job_id)
-        running = _Running()
+        running = RunningJob()
         # Registered before the job turns RUNNING, so a cancel that sees RUNNING finds the flag.
         self._running[job_id] = running
         try:
             attempt = self.store.get(job_id, include_result=False).attempts + 1
+            if running.cancel.is_set():
+                self._end_queued(job_id, CANCELLED, CANCELLED_REASON)
+                return
             if not self.store.transition(
                 job_id, RUNNING, _now_ns(), f"started (attempt {attempt})", (QUEUED,)
             ):
                 return  # cancelled while waiting
             self.watches.publish(job_id, STATE_CHANGED)
-            self._solve(job_id, request, running)
+            started = time.monotonic()
+            outcome = self._attempt(job_id, request, running)
+            ending = settle(
+                running,
+                outcome,
+                elapsed=time.monotonic() - started,
+                cancelled=running.cancel.is_set(),
+                stopping=self._stopping.is_set(),
+                attempts=attempt,
+                max_attempts=self.max_attempts,
+            )
+            self._finish(job_id, running, ending)
         finally:
             self._running.pop(job_id, None)
             running.done.set()
 
-    def _solve(
-        self, job_id: str, request: routing_pb2.PlanRoutesRequest, running: _Running
-    ) -> None:
-        started = time.monotonic()
+    def _attempt(
+        self, job_id: str, request: routing_pb2.PlanRoutesRequest, running: RunningJob
+    ) -> Attempt:
+        """One solve in a routing worker, keeping the checked plans it hands over on the way."""
         deadline = Deadline.after(job_time_budget(request))
 
         def is_cancelled() -> bool:
             return running.cancel.is_set() or self._stopping.is_set()
 
-        def on_progress(p: RoutingProgress) -> None:
-            progress = jobs_pb2.PlanJobProgress(
-                solutions_found=p.solutions_found,
-                best_objective=p.best_objective,
-                vehicles_used=p.vehicles_used,
-                elapsed=duration(p.elapsed_seconds),
-            )
-            running.progress = progress
-            now = time.monotonic()
-            if now - running.last_saved >= self.progress_interval:
-                running.last_saved = now
-                try:
-                    self.store.save_progress(job_id, progress)
-                except DispatchError:
-                    log.warning("plan job %s: progress not saved", job_id, exc_info=True)
+        def searched(update: RoutingProgress) -> None:
+            running.searched(update)
+            self._save_progress(job_id, running)
+
+        def checked(checkpoint: RoutingCheckpoint) -> None:
+            running.checked(checkpoint)
+            self._save_progress(job_id, running)
             self.watches.publish(job_id, SOLUTION_IMPROVED)
 
-        response: routing_pb2.PlanRoutesResponse | None = None
-        error = ""
-        try:
-            response = self.routing.plan_routes(
-                request, deadline, is_cancelled=is_cancelled, on_progress=on_progress
-            )
-        except CancelledError as exc:
-            error = f"solve stopped: {exc}"
-        except DispatchError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        except Exception as exc:
-            log.exception("plan job %s: solve raised", job_id)
-            error = f"internal error: {type(exc).__name__}: {exc}"
+        return attempt_of(
+            job_id,
+            lambda: self.routing.plan_routes(
+                request,
+                deadline,
+                is_cancelled=is_cancelled,
+                on_progress=searched,
+                on_checkpoint=checked,
+                on_late=running.mark_late,
+            ),
+        )
 
-        now = _now_ns()
-        if running.cancel.is_set():
-            # cancel() already recorded CANCELLED; this only covers an unforeseen interleaving.
-            self.store.transition(job_id, CANCELLED, now, "cancelled by caller", (RUNNING,))
+    def _save_progress(self, job_id: str, running: RunningJob) -> None:
+        """Write the live progress at most every ``progress_interval`` seconds (best effort)."""
+        if not running.due_for_save(self.progress_interval):
             return
-        if response is None and self._stopping.is_set():
-            # Interrupted by close(): run again after the restart. A solve that finished
-            # just before the shutdown keeps its result below instead.
-            if self.store.transition(
-                job_id, QUEUED, now, "requeued: server shut down while running", (RUNNING,)
-            ):
-                self.watches.publish(job_id, STATE_CHANGED)
-            return
-        final = self._final_progress(running.progress, response, time.monotonic() - started)
-        if response is not None and response.solve_info.status in (
-            common_pb2.OPTIMAL,
-            common_pb2.FEASIBLE,
-            common_pb2.INFEASIBLE,
+        try:
+            self.store.save_progress(job_id, running.progress)
+        except DispatchError:
+            log.warning("plan job %s: progress not saved", job_id, exc_info=True)
+
+    def _finish(self, job_id: str, running: RunningJob, ending: Ending) -> None:
+        """Record how the attempt ended (only if the job is still RUNNING) and tell watchers.
+
+        A final plan the watchers have not seen yet (the answer after the search, or a plan
+        made without the worker) is shown as one more improvement first, so the last ``best``
+        a watcher saw is the objective the answer reports.
+        """
+        if ending.result is not None and (
+            ending.progress.plans_checked > running.progress.plans_checked
         ):
-            self.store.transition(
-                job_id, SUCCEEDED, now, "solved", (RUNNING,), result=response, progress=final
-            )
-        else:
-            if response is not None:
-                status = common_pb2.SolveStatus.Name(response.solve_info.status)
-                error = f"no plan: solver status {status}"
-                if response.solve_info.fallback_reason:
-                    error += f" ({response.solve_info.fallback_reason})"
-            self.store.transition(
-                job_id, FAILED, now, error, (RUNNING,), error_message=error, progress=final
-            )
+            shown = jobs_pb2.PlanJobProgress()
+            shown.CopyFrom(ending.progress)
+            shown.stopped_early = False
+            running.progress = shown
+            self.watches.publish(job_id, SOLUTION_IMPROVED)
+        if not self.store.transition(
+            job_id,
+            ending.state,
+            _now_ns(),
+            ending.reason,
+            (RUNNING,),
+            error_message=ending.error_message,
+            result=ending.result,
+            progress=ending.progress,
+        ):
+            return  # cancel() gave up waiting and recorded CANCELLED itself
+        if ending.state == QUEUED:
+            with self._cond:
+                self._queue.appendleft(job_id)  # it was the oldest when it started
+                self._cond.notify()
+            log.warning("plan job %s: %s", job_id, ending.reason)
+        if ending.state == FAILED:
+            log_failure(self.store.get(job_id, include_result=False), ending.reason)
         self.watches.publish(job_id, STATE_CHANGED)
 
-    @staticmethod
-    def _final_progress(
-        live: jobs_pb2.PlanJobProgress,
-        response: routing_pb2.PlanRoutesResponse | None,
-        elapsed: float,
-    ) -> jobs_pb2.PlanJobProgress:
-        final = jobs_pb2.PlanJobProgress()
-        final.CopyFrom(live)
-        final.elapsed.CopyFrom(duration(elapsed))
-        if response is not None and response.solve_info.status in (
-            common_pb2.OPTIMAL,
-            common_pb2.FEASIBLE,
-        ):
-            final.best_objective = response.solve_info.objective
-            final.vehicles_used = response.kpis.vehicles_used
-            final.solutions_found = max(final.solutions_found, 1)
-        return final
+    def _end_queued(self, job_id: str, state: State, reason: str) -> None:
+        """End a job that never started (cancelled before its slot took it)."""
+        if self.store.transition(job_id, state, _now_ns(), reason, (QUEUED,)):
+            self.watches.publish(job_id, STATE_CHANGED)
 
     def _retention_loop(self) -> None:
         while not self._stopping.wait(self.retention_interval):
@@ -423,12 +471,22 @@ class JobService:
                 log.warning("job retention failed", exc_info=True)
 
     def _snapshot(self, job_id: str) -> jobs_pb2.PlanJob:
-        """The job as watchers see it: no request, and a result only once SUCCEEDED."""
-        job = self.get(job_id)
-        if job.state != SUCCEEDED:
-            job.ClearField("result")
-        return job
+        """The job as watchers see it: no request; a result only once it has ended."""
+        return self.get(job_id)
 
     def _require_started(self) -> None:
         if not self._started:
+            if self.store.problem is not None:
+                raise StoreUnusableError(f"Plan jobs are unavailable: {self.store.problem}")
             raise StoreUnavailableError("The job service is not started.")
+
+    def _check_access(self, job_id: str) -> None:
+        """Another principal's job is NOT_FOUND (not PERMISSION_DENIED), so ids of other
+        callers' jobs cannot be probed for existence."""
+        if not may_see(self.store.owner_of(job_id), current_principal()):
+            raise JobNotFoundError(job_id)
+
+
+def _owner(principal: Principal | None) -> str:
+    """Who a new job belongs to: the caller, or '' (the anonymous operator) without auth."""
+    return "" if principal is None else principal.name

@@ -9,30 +9,52 @@ one fsync per commit, is paid only on job events: progress is written at most ev
 ``progress_interval`` seconds per job.
 
 One connection is shared by all threads behind a lock; transactions are a handful of row writes,
-so the lock is held for milliseconds. A lock file next to the database keeps a second server
-from running the same jobs at the same time.
+so the lock is held for milliseconds. Opening, locking and checking the file is
+``dispatch.jobs.store_file``; tables and migrations are ``dispatch.jobs.schema``.
+
+A store that fails (corruption or an I/O error found while serving) records its ``problem``,
+tells its listeners (the server turns the jobs health entry NOT_SERVING) and answers every later
+call with StoreUnusableError (UNAVAILABLE) instead of touching the file again.
 """
 
 from __future__ import annotations
 
-import base64
-import fcntl
 import hashlib
-import json
+import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-
-from google.protobuf.timestamp_pb2 import Timestamp
+from typing import Any
 
 from dispatch._proto.dispatch.v1 import jobs_pb2, routing_pb2
-from dispatch.jobs.errors import JobNotFoundError, StoreUnavailableError
-from dispatch.validation.limits import MAX_PAGE_TOKEN_LENGTH
-from solvers.errors import FieldProblem, InvalidProblemError
+from dispatch.jobs import schema
+from dispatch.jobs.errors import (
+    JobNotFoundError,
+    JobStoreFullError,
+    StoreUnavailableError,
+    StoreUnusableError,
+)
+from dispatch.jobs.recovery import Recovery, recover_jobs
+from dispatch.jobs.rows import (
+    ALL_JOBS,
+    COLUMNS,
+    JobQuery,
+    encode_token,
+    list_query,
+    row_to_job,
+    timestamp,
+)
+from dispatch.jobs.store_file import (
+    StoreFile,
+    give_back_free_pages,
+    open_store_file,
+    used_bytes,
+)
+
+log = logging.getLogger(__name__)
 
 State = jobs_pb2.PlanJob.State
 QUEUED = jobs_pb2.PlanJob.QUEUED
@@ -42,43 +64,14 @@ FAILED = jobs_pb2.PlanJob.FAILED
 CANCELLED = jobs_pb2.PlanJob.CANCELLED
 FINAL_STATES = frozenset({SUCCEEDED, FAILED, CANCELLED})
 ACTIVE_STATES = frozenset({QUEUED, RUNNING})
+#: Jobs whose request bytes are deleted when they end: nothing will ever read them again (no plan
+#: to advise on, nothing to rerun), and they were what filled stores with cancelled 100 MB jobs.
+PAYLOAD_DROPPED_STATES = frozenset({FAILED, CANCELLED})
 
-SCHEMA_VERSION = 1
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
+SCHEMA_VERSION = schema.SCHEMA_VERSION
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    job_id          TEXT PRIMARY KEY,
-    request_id      TEXT NOT NULL UNIQUE,
-    label           TEXT NOT NULL,
-    state           INTEGER NOT NULL,
-    create_ns       INTEGER NOT NULL,
-    start_ns        INTEGER,
-    end_ns          INTEGER,
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    error_message   TEXT NOT NULL DEFAULT '',
-    request         BLOB NOT NULL,
-    request_digest  TEXT NOT NULL,
-    progress        BLOB,
-    result          BLOB
-);
-CREATE INDEX IF NOT EXISTS jobs_newest ON jobs (create_ns DESC, job_id DESC);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
-CREATE TABLE IF NOT EXISTS history (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    job_id   TEXT NOT NULL,
-    state    INTEGER NOT NULL,
-    time_ns  INTEGER NOT NULL,
-    reason   TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS history_job ON history (job_id, seq);
-"""
-
-_COLUMNS = (
-    "job_id, request_id, label, state, create_ns, start_ns, end_ns, attempts, error_message, "
-    "progress"
-)
+# SQLite result codes after which the file is not trusted again until an operator looks at it.
+_BROKEN_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_CANTOPEN")
 
 
 def request_digest(request: routing_pb2.PlanRoutesRequest) -> str:
@@ -86,93 +79,116 @@ def request_digest(request: routing_pb2.PlanRoutesRequest) -> str:
     return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
 
 
-def _timestamp(ns: int | None) -> Timestamp | None:
-    if ns is None:
-        return None
-    ts = Timestamp()
-    ts.FromNanoseconds(ns)
-    return ts
-
-
-@dataclass(frozen=True)
-class Recovery:
-    """What start-up recovery did to jobs left QUEUED or RUNNING by the previous server."""
-
-    requeued: tuple[str, ...]
-    failed: tuple[str, ...]
-
-
 class JobStore:
-    """Jobs, their state history, progress and results in one SQLite database."""
+    """Jobs, their owners, state history, progress and results in one SQLite database.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    ``quota_bytes`` (0: none) bounds the bytes the database holds in use; a new job that would
+    pass it is refused with JobStoreFullError. Results of admitted jobs are always stored, so the
+    file may exceed the quota by the plans of the jobs already admitted.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], quota_bytes: int = 0) -> None:
+        if quota_bytes < 0:
+            raise ValueError("quota_bytes must not be negative")
         self.path = Path(path)
+        self.quota_bytes = quota_bytes
+        #: Why the store cannot be used (set when opening or serving failed), else None.
+        self.problem: str | None = None
+        self._listeners: list[Callable[[str], None]] = []
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = None
-        self._lock_file: int | None = None
+        self._file: StoreFile | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Create the folder and schema if needed and take the single-server lock."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(lock_fd)
-            raise StoreUnavailableError(
-                f"Job store {self.path} is in use by another server process."
-            ) from None
-        self._lock_file = lock_fd
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=10000")
-        conn.executescript(_SCHEMA)
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        elif version != SCHEMA_VERSION:
-            conn.close()
-            raise StoreUnavailableError(
-                f"Job store {self.path} has schema version {version}; expected {SCHEMA_VERSION}."
-            )
-        self._conn = conn
+        """Open (or create, if absent) the store, check it, migrate it and take the lock.
+
+        Raises StoreInUseError when another server holds the file, and StoreUnusableError (also
+        kept in ``problem``) when the file cannot be used as it is; it is then left untouched.
+        """
+        with self._lock:
+            if self._file is not None:
+                return
+            try:
+                self._file = open_store_file(self.path, schema.initialise, schema.prepare)
+            except StoreUnusableError as exc:
+                self._set_problem(str(exc))
+                raise
+            self.problem = None
 
     def close(self) -> None:
         """Close the database and release the lock; safe to call twice."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-            if self._lock_file is not None:
-                os.close(self._lock_file)
-                self._lock_file = None
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def add_problem_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(problem)`` when the store becomes unusable while serving."""
+        self._listeners.append(listener)
+
+    def _set_problem(self, problem: str) -> None:
+        self.problem = problem
+        for listener in list(self._listeners):
+            listener(problem)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self.problem is not None:
+            raise StoreUnusableError(self.problem)
+        if self._file is None:
+            raise StoreUnavailableError("The job store is closed.")
+        return self._file.conn
+
+    def _translate(self, exc: sqlite3.Error) -> StoreUnavailableError:
+        """UNAVAILABLE for the caller; a damaged or failing file also marks the store unusable."""
+        name = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
+        if name.startswith(_BROKEN_CODES):
+            self._set_problem(
+                f"Job store {self.path} failed while serving ({name}: {exc}); it is no longer "
+                "used. Repair or restore it, then restart the server."
+            )
+            return StoreUnusableError(self.problem)
+        return StoreUnavailableError(f"Job store {self.path} error ({name}: {exc}); retry later.")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction; BEGIN IMMEDIATE so read-then-write cannot race."""
         with self._lock:
-            if self._conn is None:
-                raise StoreUnavailableError("The job store is closed.")
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
+            conn = self._connection()
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            if self._conn is None:
-                raise StoreUnavailableError("The job store is closed.")
-            yield self._conn
+            conn = self._connection()
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+
+    def _give_back_space(self) -> None:
+        """Return free pages to the file system, after (not in) the transaction that freed them:
+        the change is committed already, so a failure here is only logged."""
+        try:
+            with self._read() as conn:
+                give_back_free_pages(conn)
+        except StoreUnavailableError:
+            log.warning("job store %s: free pages not given back", self.path, exc_info=True)
+
+    def used_bytes(self) -> int:
+        """Bytes the database holds in use (its pages minus free ones; the WAL not counted)."""
+        with self._read() as conn:
+            return used_bytes(conn)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -182,19 +198,24 @@ class JobStore:
         request: routing_pb2.PlanRoutesRequest,
         now_ns: int,
         queue_limit: int | None = None,
+        *,
+        owner: str = "",
     ) -> tuple[str, str, bool]:
-        """Create a QUEUED job unless its request_id exists.
+        """Create a QUEUED job of ``owner`` unless that owner already used the request_id.
 
-        Returns ``(job_id, stored_digest, created)``; when the request_id is already taken the
-        existing job's id and digest come back with ``created`` False, so the caller decides
-        between a retry and a conflict. ``queue_limit`` (checked in the same transaction) makes
-        the insert return ``("", "", False)`` when that many jobs are already QUEUED.
+        Returns ``(job_id, stored_digest, created)``; when the owner's request_id is already taken
+        the existing job's id and digest come back with ``created`` False, so the caller decides
+        between a retry and a conflict. Request ids are per owner: another principal's job never
+        answers for this one. ``queue_limit`` (checked in the same transaction) makes the insert
+        return ``("", "", False)`` when that many jobs are already QUEUED; a job that would take
+        the store past ``quota_bytes`` raises JobStoreFullError.
         """
         digest = request_digest(request)
+        payload = request.SerializeToString()
         with self._tx() as conn:
             row = conn.execute(
-                "SELECT job_id, request_digest FROM jobs WHERE request_id = ?",
-                (request.request_id,),
+                "SELECT job_id, request_digest FROM jobs WHERE owner = ? AND request_id = ?",
+                (owner, request.request_id),
             ).fetchone()
             if row is not None:
                 return row[0], row[1], False
@@ -204,18 +225,14 @@ class JobStore:
                 ).fetchone()[0]
                 if queued >= queue_limit:
                     return "", "", False
+            if self.quota_bytes:
+                used = used_bytes(conn)
+                if used + len(payload) > self.quota_bytes:
+                    raise JobStoreFullError(self.quota_bytes, used, len(payload))
             conn.execute(
-                "INSERT INTO jobs (job_id, request_id, label, state, create_ns, request, "
-                "request_digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    job_id,
-                    request.request_id,
-                    request.label,
-                    QUEUED,
-                    now_ns,
-                    request.SerializeToString(),
-                    digest,
-                ),
+                "INSERT INTO jobs (job_id, owner, request_id, label, state, create_ns, request, "
+                "request_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, owner, request.request_id, request.label, QUEUED, now_ns, payload, digest),
             )
             conn.execute(
                 "INSERT INTO history (job_id, state, time_ns, reason) VALUES (?, ?, ?, ?)",
@@ -239,7 +256,8 @@ class JobStore:
 
         The check and the write share one transaction, so a cancel and a finishing worker can
         race without one overwriting the other's final state. Entering RUNNING counts an attempt
-        and sets start_time; entering a final state sets end_time.
+        and sets start_time; entering a final state sets end_time; entering CANCELLED or FAILED
+        deletes the request bytes (the row, its history and state stay).
         """
         froms = tuple(int(s) for s in from_states)
         sets = ["state = ?"]
@@ -250,6 +268,8 @@ class JobStore:
         if to_state in FINAL_STATES:
             sets.append("end_ns = ?")
             args.append(now_ns)
+        if to_state in PAYLOAD_DROPPED_STATES:
+            sets.append("request = NULL")
         if error_message is not None:
             sets.append("error_message = ?")
             args.append(error_message)
@@ -271,7 +291,9 @@ class JobStore:
                 "INSERT INTO history (job_id, state, time_ns, reason) VALUES (?, ?, ?, ?)",
                 (job_id, to_state, now_ns, reason),
             )
-            return True
+        if to_state in PAYLOAD_DROPPED_STATES:
+            self._give_back_space()
+        return True
 
     def save_progress(self, job_id: str, progress: jobs_pb2.PlanJobProgress) -> None:
         """Record the latest progress of a running job (best effort between state changes)."""
@@ -281,52 +303,55 @@ class JobStore:
                 (progress.SerializeToString(), job_id, RUNNING),
             )
 
-    def recover(self, now_ns: int, max_attempts: int) -> Recovery:
-        """Requeue every job the previous server left QUEUED or RUNNING, or fail it for good.
+    def resubmit(
+        self,
+        job_id: str,
+        request: routing_pb2.PlanRoutesRequest,
+        now_ns: int,
+        reason: str,
+        queue_limit: int | None = None,
+    ) -> bool:
+        """Queue a FAILED or CANCELLED job again, for its request submitted again.
 
-        A RUNNING job was interrupted mid-solve: it goes back to QUEUED (its next start counts
-        another attempt) unless it has used ``max_attempts`` already, in which case it FAILS with
-        the reason, so a request that crashes the server cannot crash it forever.
+        A new series of attempts: attempts, times, error, progress and result are cleared and the
+        request bytes (dropped when the job ended) are stored again; the history keeps it all.
+        False when the job is no longer FAILED or CANCELLED, or ``queue_limit`` jobs are QUEUED
+        already; past ``quota_bytes`` raises JobStoreFullError, as a new job would.
         """
-        requeued: list[str] = []
-        failed: list[str] = []
+        payload = request.SerializeToString()
         with self._tx() as conn:
-            rows = conn.execute(
-                "SELECT job_id, state, attempts FROM jobs WHERE state IN (?, ?) "
-                "ORDER BY create_ns, job_id",
-                (QUEUED, RUNNING),
-            ).fetchall()
-            for job_id, state, attempts in rows:
-                if state == QUEUED:
-                    requeued.append(job_id)
-                    continue
-                if attempts >= max_attempts:
-                    message = (
-                        f"interrupted by a server restart on attempt {attempts} of "
-                        f"{max_attempts}; not retried again"
-                    )
-                    conn.execute(
-                        "UPDATE jobs SET state = ?, end_ns = ?, error_message = ? WHERE job_id = ?",
-                        (FAILED, now_ns, message, job_id),
-                    )
-                    conn.execute(
-                        "INSERT INTO history (job_id, state, time_ns, reason) VALUES (?,?,?,?)",
-                        (job_id, FAILED, now_ns, message),
-                    )
-                    failed.append(job_id)
-                else:
-                    conn.execute("UPDATE jobs SET state = ? WHERE job_id = ?", (QUEUED, job_id))
-                    conn.execute(
-                        "INSERT INTO history (job_id, state, time_ns, reason) VALUES (?,?,?,?)",
-                        (
-                            job_id,
-                            QUEUED,
-                            now_ns,
-                            f"requeued after server restart (attempt {attempts} interrupted)",
-                        ),
-                    )
-                    requeued.append(job_id)
-        return Recovery(tuple(requeued), tuple(failed))
+            if queue_limit is not None:
+                queued = conn.execute(
+                    "SELECT COUNT(*) FROM jobs WHERE state = ?", (QUEUED,)
+                ).fetchone()[0]
+                if queued >= queue_limit:
+                    return False
+            if self.quota_bytes:
+                used = used_bytes(conn)
+                if used + len(payload) > self.quota_bytes:
+                    raise JobStoreFullError(self.quota_bytes, used, len(payload))
+            cur = conn.execute(
+                "UPDATE jobs SET state = ?, attempts = 0, start_ns = NULL, end_ns = NULL, "
+                "error_message = '', progress = NULL, result = NULL, request = ? "
+                "WHERE job_id = ? AND state IN (?, ?)",
+                (QUEUED, payload, job_id, FAILED, CANCELLED),
+            )
+            if cur.rowcount == 0:
+                return False
+            conn.execute(
+                "INSERT INTO history (job_id, state, time_ns, reason) VALUES (?, ?, ?, ?)",
+                (job_id, QUEUED, now_ns, reason),
+            )
+            return True
+
+    def recover(self, now_ns: int, max_attempts: int) -> Recovery:
+        """Requeue every job the previous server left QUEUED or RUNNING, or fail it for good
+        after ``max_attempts`` starts (``dispatch.jobs.recovery``)."""
+        with self._tx() as conn:
+            recovery = recover_jobs(conn, now_ns, max_attempts)
+        if recovery.failed:
+            self._give_back_space()
+        return recovery
 
     def purge_finished(self, before_ns: int) -> int:
         """Delete finished jobs that ended before ``before_ns``; returns how many."""
@@ -342,6 +367,8 @@ class JobStore:
             for job_id in ids:
                 conn.execute("DELETE FROM history WHERE job_id = ?", (job_id,))
                 conn.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+        if ids:
+            self._give_back_space()
         return len(ids)
 
     # -- reads -----------------------------------------------------------------------------
@@ -354,7 +381,7 @@ class JobStore:
         extra += ", request" if include_request else ", NULL"
         with self._read() as conn:
             row = conn.execute(
-                f"SELECT {_COLUMNS}{extra} FROM jobs WHERE job_id = ?", (job_id,)
+                f"SELECT {COLUMNS}{extra} FROM jobs WHERE job_id = ?", (job_id,)
             ).fetchone()
             if row is None:
                 raise JobNotFoundError(job_id)
@@ -362,29 +389,38 @@ class JobStore:
                 "SELECT state, time_ns, reason FROM history WHERE job_id = ? ORDER BY seq",
                 (job_id,),
             ).fetchall()
-        job = _row_to_job(row[:10])
+        job = row_to_job(row[:10])
         if row[10] is not None:
             job.result.ParseFromString(row[10])
         if row[11] is not None:
             job.request.ParseFromString(row[11])
         for state, time_ns, reason in history:
-            job.history.add(state=state, time=_timestamp(time_ns), reason=reason)
+            job.history.add(state=state, time=timestamp(time_ns), reason=reason)
         return job
 
     def get_request(self, job_id: str) -> routing_pb2.PlanRoutesRequest:
-        """The stored request of a job."""
-        with self._read() as conn:
-            row = conn.execute("SELECT request FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        if row is None:
-            raise JobNotFoundError(job_id)
+        """The stored request of a job; empty once dropped (the job ended CANCELLED or FAILED)."""
+        payload = self._column(job_id, "request")
         request = routing_pb2.PlanRoutesRequest()
-        request.ParseFromString(row[0])
+        if payload is not None:
+            request.ParseFromString(payload)
         return request
+
+    def owner_of(self, job_id: str) -> str:
+        """The principal that created the job ('' without authentication)."""
+        return self._column(job_id, "owner")
 
     def state(self, job_id: str) -> State:
         """Only the current state (cheap)."""
+        return self._column(job_id, "state")
+
+    def _column(self, job_id: str, column: str) -> Any:
+        """One column of one job (a name from this module, never from a caller)."""
         with self._read() as conn:
-            row = conn.execute("SELECT state FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            row = conn.execute(
+                f"SELECT {column} FROM jobs WHERE job_id = ?",
+                (job_id,),
+            ).fetchone()
         if row is None:
             raise JobNotFoundError(job_id)
         return row[0]
@@ -403,97 +439,21 @@ class JobStore:
             return conn.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0]
 
     def list(
-        self,
-        page_size: int = 0,
-        page_token: str = "",
-        states: Iterable[State] = (),
-        label: str = "",
+        self, query: JobQuery = ALL_JOBS, owner: str | None = None
     ) -> jobs_pb2.ListPlanJobsResponse:
-        """A page of jobs newest first, without request, result or history.
+        """A page of jobs newest first, without request, result or history; only ``owner``'s
+        jobs unless it is None.
 
         The token encodes the (create time, job id) of the last job returned, so pages stay
         consistent while new jobs are created (they sort before the cursor).
         """
-        if page_size < 0:
-            raise InvalidProblemError(FieldProblem("page_size", "must not be negative"))
-        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        where: list[str] = []
-        args: list[object] = []
-        state_list = sorted({int(s) for s in states})
-        for i, s in enumerate(state_list):
-            if s not in State.values() or s == jobs_pb2.PlanJob.STATE_UNSPECIFIED:
-                raise InvalidProblemError(FieldProblem(f"states[{i}]", "unknown job state"))
-        if state_list:
-            where.append(f"state IN ({', '.join('?' for _ in state_list)})")
-            args += state_list
-        if label:
-            where.append("label = ?")
-            args.append(label)
-        if page_token:
-            create_ns, last_id = _decode_token(page_token)
-            where.append("(create_ns < ? OR (create_ns = ? AND job_id < ?))")
-            args += [create_ns, create_ns, last_id]
-        sql = f"SELECT {_COLUMNS} FROM jobs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY create_ns DESC, job_id DESC LIMIT ?"
-        args.append(size + 1)
+        sql, args, size = list_query(query, owner)
         with self._read() as conn:
             rows = conn.execute(sql, args).fetchall()
         response = jobs_pb2.ListPlanJobsResponse()
         for row in rows[:size]:
-            response.jobs.append(_row_to_job(row))
+            response.jobs.append(row_to_job(row))
         if len(rows) > size:
             last = rows[size - 1]
-            response.next_page_token = _encode_token(last[4], last[0])
+            response.next_page_token = encode_token(last[4], last[0])
         return response
-
-
-def _row_to_job(row: tuple) -> jobs_pb2.PlanJob:
-    job_id, request_id, label, state, create_ns, start_ns, end_ns, attempts, error, progress = row
-    job = jobs_pb2.PlanJob(
-        job_id=job_id,
-        request_id=request_id,
-        label=label,
-        state=state,
-        create_time=_timestamp(create_ns),
-        start_time=_timestamp(start_ns),
-        end_time=_timestamp(end_ns),
-        attempts=attempts,
-        error_message=error,
-    )
-    if progress is not None:
-        job.progress.ParseFromString(progress)
-    return job
-
-
-def _encode_token(create_ns: int, job_id: str) -> str:
-    raw = json.dumps([create_ns, job_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-_INT64_MAX = 2**63 - 1
-
-
-def _decode_token(token: str) -> tuple[int, str]:
-    """(create_ns, job_id) of a token from _encode_token; InvalidProblemError at ``page_token``
-    for anything else: too long, not base64 JSON of [int, str], or a time outside SQLite's
-    int64 (binding one raised OverflowError: INTERNAL)."""
-    try:
-        if len(token) > MAX_PAGE_TOKEN_LENGTH:
-            raise ValueError("too long")
-        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
-        decoded = json.loads(raw)
-        if not isinstance(decoded, list) or len(decoded) != 2:
-            raise ValueError("not a pair")
-        create_ns, job_id = decoded
-        if type(create_ns) is not int or not 0 <= create_ns <= _INT64_MAX:
-            raise ValueError("create time out of range")
-        if not isinstance(job_id, str):
-            raise ValueError("job id not a string")
-        job_id.encode("utf-8")  # a lone surrogate ("\ud800") cannot be bound as SQLite text
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise InvalidProblemError(
-            FieldProblem("page_token", "not a token returned by ListPlanJobs")
-        ) from exc
-    return create_ns, job_id

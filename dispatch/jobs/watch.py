@@ -1,7 +1,8 @@
 """Watch streams of plan jobs: who follows which job, fan-out of events, the follow loop.
 
 Each open stream holds a server thread, so their number is bounded. A stream gets the job's
-current state first, then state changes and improving solutions, and ends after a final state.
+current state first, then state changes and improving checked plans (each with the checker's
+objective, the number the answer reports), and ends after a final state.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class WatchHub:
         try:
             yield jobs_pb2.PlanJobEvent(kind=STATE_CHANGED, job=first)
             last_state = first.state
-            last_solutions = first.progress.solutions_found
+            last_plans = first.progress.plans_checked
             next_resync = time.monotonic() + resync
             while last_state not in FINAL_STATES:
                 if not is_active() or self.ended.is_set():
@@ -127,15 +128,11 @@ class WatchHub:
                 job = event.job
                 if job.state != last_state:
                     event = jobs_pb2.PlanJobEvent(kind=STATE_CHANGED, job=job)
-                elif (
-                    event.kind == SOLUTION_IMPROVED
-                    and job.progress.solutions_found > last_solutions
-                ):
-                    pass
-                else:
+                elif event.kind != SOLUTION_IMPROVED or job.progress.plans_checked <= last_plans:
                     continue  # duplicate of something already sent
+                # A new attempt (after a requeue) counts its checked plans from zero again.
                 last_state = job.state
-                last_solutions = max(last_solutions, job.progress.solutions_found)
+                last_plans = job.progress.plans_checked
                 yield event
         finally:
             self._unsubscribe(job_id, events)

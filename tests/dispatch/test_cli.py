@@ -156,7 +156,8 @@ def test_serve_examples_then_exit(tmp_path):
     lines = [line for line in result.stdout.splitlines() if line.startswith("example ")]
     assert [line.split()[1] for line in lines] == ["emergency", "sanitation", "maintenance"]
     assert all(" OPTIMAL by " in line or " FEASIBLE by " in line for line in lines), lines
-    calls = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    records = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
+    calls = [record for record in records if record.get("event") == "rpc"]
     assert [(c["method"], c["code"]) for c in calls] == [
         ("AssignUnits", "OK"),
         ("PlanRoutes", "OK"),

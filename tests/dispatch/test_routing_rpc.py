@@ -143,8 +143,9 @@ def test_client_cancel_kills_the_worker_and_frees_the_slot(make_server, examples
         assert response.solve_info.verified
 
 
-def test_crashed_worker_gives_internal_and_is_replaced(make_server, examples) -> None:
-    """A worker killed from outside (as by the OOM killer) fails the call with INTERNAL.
+def test_crashed_worker_gives_unavailable_and_is_replaced(make_server, examples) -> None:
+    """A worker killed from outside (as by the OOM killer) fails the call with UNAVAILABLE
+    (retryable; tests/dispatch/test_worker_failures.py checks its RetryInfo).
 
     The pool replaces it, so the following call is answered normally.
     """
@@ -160,7 +161,7 @@ def test_crashed_worker_gives_internal_and_is_replaced(make_server, examples) ->
         os.kill(old, signal.SIGKILL)
         with pytest.raises(grpc.RpcError) as info:
             future.result(timeout=30)
-        assert info.value.code() == grpc.StatusCode.INTERNAL
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
         quick = examples["maintenance"]
         quick.options.deterministic = True  # work limits: the same call on a loaded machine
         _budget(quick, 25.0)

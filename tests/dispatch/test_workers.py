@@ -10,7 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from dispatch.workers import LateAnswer, WorkerPool, WorkerTimeoutError
+from dispatch.workers import (
+    LateAnswer,
+    PoolClosedError,
+    WorkerPool,
+    WorkersBusyError,
+    WorkerTimeoutError,
+)
 from solvers.errors import CancelledError, InvalidProblemError, SolverFailedError
 
 
@@ -158,19 +164,20 @@ def test_pool_is_bounded(make_pool) -> None:
 
 
 def test_waiting_for_a_busy_pool_respects_the_deadline(make_pool) -> None:
-    """When every worker stays busy past a job's deadline, that job gives up instead of hanging."""
+    """When every worker stays busy past a job's deadline, that job gives up instead of hanging
+    (WorkersBusyError: retryable, RESOURCE_EXHAUSTED)."""
     pool = make_pool("overrun", grace=30)
 
     def block() -> None:
         # Ends when the fixture closes the pool (the overrunning worker is then killed).
-        with contextlib.suppress(SolverFailedError, CancelledError):
+        with contextlib.suppress(SolverFailedError, CancelledError, PoolClosedError):
             pool.run(b"", time.monotonic() + 3)
 
     blocker = threading.Thread(target=block, daemon=True)
     blocker.start()
     while pool.busy() == 0:
         time.sleep(0.01)
-    with pytest.raises(WorkerTimeoutError):
+    with pytest.raises(WorkersBusyError):
         pool.run(b"", time.monotonic() + 0.3)
 
 

@@ -10,6 +10,7 @@ import pytest
 from job_helpers import Served
 from ticking_routing import TickingRouting
 
+import dispatch.metrics
 import dispatch.server
 from dispatch._proto.dispatch.v1 import dispatch_service_pb2_grpc
 from dispatch.config import ServerConfig
@@ -48,7 +49,8 @@ def served(store_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]
     The stand-in replaces only the solver behind RoutingService, so job tests control how long
     a solve runs; server, store, gRPC and worker processes are the real ones.
     """
-    monkeypatch.setattr(dispatch.server, "RoutingService", TickingRouting)
+    # The server builds its pools in dispatch.metrics (plain, or reported when metrics are on).
+    monkeypatch.setattr(dispatch.metrics, "RoutingService", TickingRouting)
     config = ServerConfig(store_path=store_path, job_workers=1, job_queue_limit=2)
     handle = dispatch.server.start(config)
     channel = grpc.insecure_channel(handle.target)

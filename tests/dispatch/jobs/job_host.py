@@ -15,6 +15,7 @@ from job_helpers import plan_request
 from ticking_routing import TickingRouting
 
 from dispatch.jobs import JobService
+from dispatch.jobs.rows import JobQuery
 
 
 def main(argv: list[str]) -> None:
@@ -29,7 +30,7 @@ def main(argv: list[str]) -> None:
         service.create(plan_request(request_id, budget=float(budget)))
     seen: dict[str, tuple[int, int]] = {}
     while True:
-        for listed in reversed(service.list(page_size=500).jobs):  # oldest first
+        for listed in reversed(service.list(JobQuery(page_size=500)).jobs):  # oldest first
             job = service.get(listed.job_id)
             if seen.get(job.job_id) != (job.state, job.attempts):
                 seen[job.job_id] = (job.state, job.attempts)

@@ -110,11 +110,27 @@ def test_progress_line_shows_elapsed_objective_vehicles() -> None:
     job = Job(job_id="abc", state=Job.RUNNING, attempts=2)
     job.start_time.FromSeconds(100)
     job.progress.solutions_found = 4
+    job.progress.plans_checked = 2
     job.progress.best_objective = 1234.5
     job.progress.vehicles_used = 3
     line = progress_line(job, now_ns=112_500_000_000)
     assert "RUNNING" in line and "12.5s" in line
     assert "best 1234.50" in line and "vehicles 3" in line and "attempt 2" in line
+
+
+def test_progress_line_shows_no_best_before_a_checked_plan() -> None:
+    """Solutions the search found but the checker has not seen yet give no "best 0.00"."""
+    job = Job(job_id="abc", state=Job.RUNNING)
+    job.progress.solutions_found = 3
+    assert "best" not in progress_line(job, now_ns=0)
+
+
+def test_progress_line_says_a_plan_was_stopped_early() -> None:
+    """A job ended by its deadline or a cancel with a plan in hand says so on its line."""
+    job = Job(job_id="abc", state=Job.CANCELLED)
+    job.progress.plans_checked = 1
+    job.progress.stopped_early = True
+    assert "stopped early" in progress_line(job, now_ns=0)
 
 
 def test_watch_on_a_terminal_redraws_one_line(

@@ -14,6 +14,7 @@ from job_helpers import FINAL, wait_state
 
 from dispatch._proto.dispatch.v1 import jobs_pb2
 from dispatch.jobs import JobService
+from dispatch.jobs.rows import JobQuery
 
 Job = jobs_pb2.PlanJob
 HOST = Path(__file__).with_name("job_host.py")
@@ -59,7 +60,7 @@ def test_sigkill_mid_job_keeps_results_and_resumes_work(
     done = service.get(seen["done"]["job_id"])
     assert done.state == Job.SUCCEEDED
     assert done.result.solve_info.objective == seen["done"]["objective"] > 0
-    assert service.list(states=[Job.SUCCEEDED]).jobs[0].job_id == done.job_id
+    assert service.list(JobQuery(states=[Job.SUCCEEDED])).jobs[0].job_id == done.job_id
     for name, attempts in (("running", 2), ("queued", 1)):
         wait_state(service, seen[name]["job_id"], *FINAL)
         job = service.get(seen[name]["job_id"])

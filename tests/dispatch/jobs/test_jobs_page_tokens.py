@@ -18,6 +18,7 @@ from dispatch import client
 from dispatch._proto.dispatch.v1 import jobs_pb2
 from dispatch.errors import InvalidProblemError
 from dispatch.jobs import JobStore
+from dispatch.jobs.rows import JobQuery
 
 
 def token_of(payload: str) -> str:
@@ -83,7 +84,7 @@ def test_store_refuses_forged_tokens(tmp_path: Path, token):
     store.open()
     try:
         with pytest.raises(InvalidProblemError) as info:
-            store.list(page_token=token)
+            store.list(JobQuery(page_token=token))
         assert [p.path for p in info.value.problems] == ["page_token"]
     finally:
         store.close()
@@ -94,7 +95,7 @@ def test_store_reads_back_its_own_token_at_the_int64_limit(tmp_path: Path):
     store = JobStore(str(tmp_path / "jobs.sqlite3"))
     store.open()
     try:
-        page = store.list(page_token=token_of(json.dumps([2**63 - 1, "job"])))
+        page = store.list(JobQuery(page_token=token_of(json.dumps([2**63 - 1, "job"]))))
         assert list(page.jobs) == []
     finally:
         store.close()

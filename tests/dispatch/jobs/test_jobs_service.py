@@ -17,6 +17,7 @@ from dispatch.jobs import (
     RequestIdConflictError,
     TooManyWatchersError,
 )
+from dispatch.jobs.rows import JobQuery
 from dispatch.jobs.service import job_time_budget
 
 Job = jobs_pb2.PlanJob
@@ -220,7 +221,7 @@ def test_list_shows_live_progress_of_running_job(make_service: MakeService) -> N
     service = make_service()
     job = service.create(plan_request("r", budget=30))
     wait_for(lambda: service.get(job.job_id).progress.solutions_found >= 2)
-    listed = service.list(states=[Job.RUNNING]).jobs
+    listed = service.list(JobQuery(states=[Job.RUNNING])).jobs
     assert [j.job_id for j in listed] == [job.job_id]
     assert listed[0].progress.solutions_found >= 2
     service.cancel(job.job_id)

@@ -13,6 +13,7 @@ from job_helpers import plan_request
 
 from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, routing_pb2
 from dispatch.jobs import JobNotFoundError, JobStore, StoreUnavailableError
+from dispatch.jobs.rows import JobQuery
 from dispatch.jobs.store import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from solvers.errors import InvalidProblemError
 
@@ -170,7 +171,7 @@ def test_list_pages_newest_first_without_gaps(store: JobStore) -> None:
     seen: list[str] = []
     token = ""
     while True:
-        page = store.list(page_size=3, page_token=token)
+        page = store.list(JobQuery(page_size=3, page_token=token))
         seen += [j.job_id for j in page.jobs]
         token = page.next_page_token
         if not token:
@@ -182,9 +183,9 @@ def test_list_new_jobs_do_not_shift_later_pages(store: JobStore) -> None:
     """A token is a cursor, not an offset: jobs created between pages must not cause repeats."""
     for i in range(4):
         _insert(store, f"j{i}", (i + 1) * NS)
-    first = store.list(page_size=2)
+    first = store.list(JobQuery(page_size=2))
     _insert(store, "late", 100 * NS)
-    second = store.list(page_size=2, page_token=first.next_page_token)
+    second = store.list(JobQuery(page_size=2, page_token=first.next_page_token))
     assert [j.job_id for j in second.jobs] == ["j1", "j0"]
 
 
@@ -194,9 +195,9 @@ def test_list_filters_by_state_and_label(store: JobStore) -> None:
     _insert(store, "b", 2 * NS, label="south")
     _insert(store, "c", 3 * NS, label="north")
     _finish(store, "c", 4 * NS, state=FAILED)
-    assert [j.job_id for j in store.list(label="north").jobs] == ["c", "a"]
-    assert [j.job_id for j in store.list(states=[QUEUED]).jobs] == ["b", "a"]
-    assert [j.job_id for j in store.list(states=[FAILED], label="south").jobs] == []
+    assert [j.job_id for j in store.list(JobQuery(label="north")).jobs] == ["c", "a"]
+    assert [j.job_id for j in store.list(JobQuery(states=[QUEUED])).jobs] == ["b", "a"]
+    assert [j.job_id for j in store.list(JobQuery(states=[FAILED], label="south")).jobs] == []
 
 
 def test_list_omits_request_and_result(store: JobStore) -> None:
@@ -211,17 +212,17 @@ def test_list_omits_request_and_result(store: JobStore) -> None:
 def test_bad_page_token_is_invalid_argument(store: JobStore, token: str) -> None:
     """A forged or corrupted token is the caller's error, named by its field."""
     with pytest.raises(InvalidProblemError) as info:
-        store.list(page_token=token)
+        store.list(JobQuery(page_token=token))
     assert info.value.problems[0].path == "page_token"
 
 
 def test_bad_page_size_and_state_name_their_fields(store: JobStore) -> None:
     """Negative sizes and unknown states are rejected with their field paths."""
     with pytest.raises(InvalidProblemError) as size:
-        store.list(page_size=-1)
+        store.list(JobQuery(page_size=-1))
     assert size.value.problems[0].path == "page_size"
     with pytest.raises(InvalidProblemError) as state:
-        store.list(states=[jobs_pb2.PlanJob.STATE_UNSPECIFIED])
+        store.list(JobQuery(states=[jobs_pb2.PlanJob.STATE_UNSPECIFIED]))
     assert state.value.problems[0].path == "states[0]"
 
 
@@ -262,7 +263,7 @@ def test_pages_concatenate_to_the_sorted_filtered_list(
         seen: list[str] = []
         token = ""
         while True:
-            page = store.list(page_size=page_size, page_token=token, label="x")
+            page = store.list(JobQuery(page_size=page_size, page_token=token, label="x"))
             assert len(page.jobs) <= page_size
             seen += [j.job_id for j in page.jobs]
             token = page.next_page_token
@@ -271,3 +272,22 @@ def test_pages_concatenate_to_the_sorted_filtered_list(
         assert seen == [job_id for _, job_id in expected]
     finally:
         store.close()
+
+
+def test_request_ids_are_per_owner(store: JobStore) -> None:
+    """Two principals using the same request_id get two jobs; each retry finds its own."""
+    alice = store.insert_or_get("a", plan_request("night"), NS, owner="alice")
+    bob = store.insert_or_get("b", plan_request("night"), NS, owner="bob")
+    assert alice[2] and bob[2]
+    assert store.insert_or_get("x", plan_request("night"), 2 * NS, owner="bob")[0] == "b"
+    assert (store.owner_of("a"), store.owner_of("b")) == ("alice", "bob")
+
+
+def test_list_filters_by_owner(store: JobStore) -> None:
+    """Listing for a principal pages through its jobs only; None lists everyone's."""
+    for i, owner in enumerate(["alice", "bob", "alice", ""]):
+        store.insert_or_get(f"j{i}", plan_request(f"r{i}"), (i + 1) * NS, owner=owner)
+    assert [j.job_id for j in store.list(owner="alice").jobs] == ["j2", "j0"]
+    assert [j.job_id for j in store.list(JobQuery(page_size=1), owner="alice").jobs] == ["j2"]
+    assert [j.job_id for j in store.list(owner="").jobs] == ["j3"]
+    assert len(store.list().jobs) == 4

@@ -1,7 +1,8 @@
 """A stand-in RoutingService with the real process behaviour, for job tests before routing lands.
 
 It is not a solver: the worker process reports a "solution" every ``tick`` seconds (objective
-1000 / n) until the deadline, then answers FEASIBLE. What it does for real is what the job manager
+1000 / n), each one also handed over as a checkpoint plan, until the deadline, then answers
+FEASIBLE with the last one. What it does for real is what the job manager
 depends on: each solve is a separate OS process, slots are bounded by a semaphore, progress crosses
 a pipe, ``is_cancelled()`` kills the process, a crashing process becomes SolverFailedError.
 Requests labelled ``crash`` make the worker exit with status 3 after one tick.
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
-from dispatch.routing import RoutingProgress, RoutingService
+from dispatch.routing import RoutingCheckpoint, RoutingProgress, RoutingService
 from solvers.budget import Deadline
 from solvers.errors import CancelledError, SolverFailedError
 
@@ -58,6 +59,8 @@ class TickingRouting(RoutingService):
         deadline: Deadline,
         is_cancelled: Callable[[], bool] = lambda: False,
         on_progress: Callable[[RoutingProgress], None] | None = None,
+        on_checkpoint: Callable[[RoutingCheckpoint], None] | None = None,
+        on_late: Callable[[], None] | None = None,
     ) -> routing_pb2.PlanRoutesResponse:
         """Run one ticking worker process until the deadline, a cancel or a crash."""
         with self._slots:
@@ -92,6 +95,9 @@ class TickingRouting(RoutingService):
                         best = (n, objective, vehicles)
                         if on_progress is not None:
                             on_progress(RoutingProgress(n, objective, vehicles, elapsed))
+                        if on_checkpoint is not None:
+                            plan = _answer(request, best, time.monotonic() - started)
+                            on_checkpoint(RoutingCheckpoint(plan.SerializeToString()))
                     elif not proc.is_alive() and not parent.poll():
                         raise SolverFailedError(f"worker exited with status {proc.exitcode}")
             finally:
@@ -99,18 +105,23 @@ class TickingRouting(RoutingService):
                     proc.kill()
                 proc.join()
                 parent.close()
-        response = routing_pb2.PlanRoutesResponse(
-            label=request.label, request_id=request.request_id
-        )
-        info = response.solve_info
-        info.solver = common_pb2.GREEDY
-        info.engine = "test.ticking"
-        if best is None:
-            info.status = common_pb2.NO_SOLUTION_FOUND
-        else:
-            info.status = common_pb2.FEASIBLE
-            info.objective = best[1]
-            response.kpis.vehicles_used = best[2]
-            response.kpis.total_cost = best[1]
-        info.wall_time.FromNanoseconds(int((time.monotonic() - started) * 1e9))
-        return response
+        return _answer(request, best, time.monotonic() - started)
+
+
+def _answer(
+    request: routing_pb2.PlanRoutesRequest, best: tuple[int, float, int] | None, elapsed: float
+) -> routing_pb2.PlanRoutesResponse:
+    """The answer for the best tick so far (NO_SOLUTION_FOUND before the first)."""
+    response = routing_pb2.PlanRoutesResponse(label=request.label, request_id=request.request_id)
+    info = response.solve_info
+    info.solver = common_pb2.GREEDY
+    info.engine = "test.ticking"
+    if best is None:
+        info.status = common_pb2.NO_SOLUTION_FOUND
+    else:
+        info.status = common_pb2.FEASIBLE
+        info.objective = best[1]
+        response.kpis.vehicles_used = best[2]
+        response.kpis.total_cost = best[1]
+    info.wall_time.FromNanoseconds(int(elapsed * 1e9))
+    return response

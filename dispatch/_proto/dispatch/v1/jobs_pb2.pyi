@@ -13,16 +13,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class PlanJobProgress(_message.Message):
-    __slots__ = ("solutions_found", "best_objective", "vehicles_used", "elapsed")
+    __slots__ = ("solutions_found", "best_objective", "vehicles_used", "elapsed", "plans_checked", "stopped_early")
     SOLUTIONS_FOUND_FIELD_NUMBER: _ClassVar[int]
     BEST_OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
     VEHICLES_USED_FIELD_NUMBER: _ClassVar[int]
     ELAPSED_FIELD_NUMBER: _ClassVar[int]
+    PLANS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    STOPPED_EARLY_FIELD_NUMBER: _ClassVar[int]
     solutions_found: int
     best_objective: float
     vehicles_used: int
     elapsed: _duration_pb2.Duration
-    def __init__(self, solutions_found: _Optional[int] = ..., best_objective: _Optional[float] = ..., vehicles_used: _Optional[int] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    plans_checked: int
+    stopped_early: bool
+    def __init__(self, solutions_found: _Optional[int] = ..., best_objective: _Optional[float] = ..., vehicles_used: _Optional[int] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., plans_checked: _Optional[int] = ..., stopped_early: _Optional[bool] = ...) -> None: ...
 
 class PlanJobStateChange(_message.Message):
     __slots__ = ("state", "time", "reason")
