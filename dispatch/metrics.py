@@ -198,46 +198,48 @@ class _ScrapeTimeCollector(Collector):
         yield from (up, states)
 
 
+#: What each instrument recorded as calls end counts; every one is labelled by method and one
+#: more label (see ``Metrics``).
+_HELP = {
+    "dispatch_rpc_duration_seconds": (
+        "DispatchService call latency, decoding to last byte, by method and status code."
+    ),
+    "dispatch_solve_duration_seconds": (
+        "Service wall time of solved answers (SolveInfo.wall_time) by engine."
+    ),
+    "dispatch_answers": "Answers carrying a SolveInfo, by solve status.",
+    "dispatch_fallback_answers": (
+        "Answers produced after the first-choice engine failed, by the engine that answered."
+    ),
+    "dispatch_degraded_answers": (
+        "Answers flagged degraded (weaker than usual, still verified), by engine."
+    ),
+}
+
+
 class Metrics:
     """The instruments of one server and the registry that holds them."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.rpc_duration = Histogram(
-            "dispatch_rpc_duration_seconds",
-            "DispatchService call latency, decoding to last byte, by method and status code.",
-            ["method", "code"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.solve_duration = Histogram(
-            "dispatch_solve_duration_seconds",
-            "Service wall time of solved answers (SolveInfo.wall_time) by engine.",
-            ["method", "engine"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.answers = Counter(
-            "dispatch_answers",
-            "Answers carrying a SolveInfo, by solve status.",
-            ["method", "status"],
-            registry=self.registry,
-        )
-        self.fallbacks = Counter(
-            "dispatch_fallback_answers",
-            "Answers produced after the first-choice engine failed, by the engine that answered.",
-            ["method", "engine"],
-            registry=self.registry,
-        )
-        self.degraded = Counter(
-            "dispatch_degraded_answers",
-            "Answers flagged degraded (weaker than usual, still verified), by engine.",
-            ["method", "engine"],
-            registry=self.registry,
-        )
+        self.rpc_duration = self._timing("dispatch_rpc_duration_seconds", "code")
+        self.solve_duration = self._timing("dispatch_solve_duration_seconds", "engine")
+        self.answers = self._count("dispatch_answers", "status")
+        self.fallbacks = self._count("dispatch_fallback_answers", "engine")
+        self.degraded = self._count("dispatch_degraded_answers", "engine")
         self._scraped = _ScrapeTimeCollector()
         self.registry.register(self._scraped)
         ProcessCollector(registry=self.registry)
+
+    def _timing(self, name: str, label: str) -> Histogram:
+        """A latency histogram by method and ``label``."""
+        return Histogram(
+            name, _HELP[name], ["method", label], buckets=LATENCY_BUCKETS, registry=self.registry
+        )
+
+    def _count(self, name: str, label: str) -> Counter:
+        """A counter by method and ``label`` (exported with the ``_total`` suffix)."""
+        return Counter(name, _HELP[name], ["method", label], registry=self.registry)
 
     # -- what is read at scrape time ---------------------------------------------------------
 

@@ -181,6 +181,7 @@ class Portfolio:
         """The best checked plan; the empty plan labelled NO_SOLUTION_FOUND if none passed."""
         beside = self._beside = self._start_second_core()
         try:
+            self._first_checkpoint()
             for family in self._order(beside):
                 if self._settled(family):
                     continue
@@ -197,6 +198,23 @@ class Portfolio:
             if beside is not None:
                 beside.cancel()
             companion.replenish()
+
+    def _first_checkpoint(self) -> None:
+        """Hand a checkpoint taker a constructed plan before any engine searches.
+
+        PyVRP hands over nothing until it returns, and OR-Tools' first solution takes long on a
+        big request: without this, a worker that overruns leaves the server to construct a plan
+        itself after the deadline, which on a starved machine made the answer late. It is a
+        checkpoint only; the answer is still chosen among the engines' plans.
+        """
+        if self.on_checkpoint is None:
+            return
+        options = EngineOptions(exclude=frozenset(self.excluded))
+        try:
+            found = engine_for(SolverFamily.GREEDY).solve(self.problem, self.deadline, options)
+        except SolverFailedError:
+            return
+        self._offer_checkpoint(self._checked(SolverFamily.GREEDY, found, fallback=False))
 
     def _order(self, beside: Companion | None) -> list[SolverFamily]:
         """Engines for this process, in order.

@@ -76,7 +76,39 @@ def test_a_stalled_worker_is_replaced_for_the_next_call(make_server, examples) -
     handle.routing.plan_routes(examples["maintenance"], Deadline.after(0.5))
     assert handle.routing.pool.pids() != [worker]
     quick = examples["maintenance"]
-    quick.options.deterministic = True  # ends on work limits, whatever the machine's load
+    # Ends on work limits (under a second here), so a budget this long is never what stops it:
+    # a fresh worker still starting up on a loaded machine cannot make the answer late.
+    quick.options.deterministic = True
+    quick.options.time_budget.FromSeconds(50)
     with client.channel(handle.target) as chan:
         response = client.stub(chan).PlanRoutes(quick, timeout=60)
     assert response.solve_info.verified and not response.solve_info.degraded
+
+
+def test_a_stalled_pyvrp_worker_is_answered_with_the_plan_it_constructed_first(
+    make_server, examples
+) -> None:
+    """PyVRP hands over no plan while it searches, so the worker hands over a constructed plan
+    before the search: a caller whose worker stalls gets that plan, not one the server has to
+    construct after the deadline."""
+    handle = make_server(routing_workers=1)
+    (worker,) = handle.routing.pool.pids()
+    request = examples["sanitation"]
+    request.options.solver = common_pb2.PYVRP
+    handed_over = threading.Event()
+
+    def stop_worker() -> None:
+        if handed_over.wait(60):
+            os.kill(worker, signal.SIGSTOP)
+
+    threading.Thread(target=stop_worker, daemon=True).start()
+    response = handle.routing.plan_routes(
+        request, Deadline.after(8.0), on_checkpoint=lambda _: handed_over.set()
+    )
+    info = response.solve_info
+    assert handed_over.is_set()
+    assert info.verified and info.degraded
+    assert "overran its deadline" in info.degraded_reason
+    assert "no plan by its deadline" not in info.fallback_reason
+    assert info.engine == "greedy.construct"
+    assert response.routes and _accounted(request, response)

@@ -59,7 +59,8 @@ def test_sanitation_example_is_planned_and_verified(stub, examples) -> None:
     assert info.verified
     # AUTO's two primary engines; whichever found the better plan answers, not a fallback.
     assert info.engine in ("ortools.routing", "pyvrp"), info.fallback_reason
-    assert not info.degraded, info.degraded_reason
+    # On a starved machine the deadline wins: the engine's best checked plan, flagged as late.
+    assert not info.degraded or "overran its deadline" in info.degraded_reason, info
     assert info.status == common_pb2.FEASIBLE
     assert info.objective == pytest.approx(response.kpis.total_cost)
     assert info.objective == pytest.approx(sum(t.value for t in info.objective_terms))

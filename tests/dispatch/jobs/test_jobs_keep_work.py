@@ -69,9 +69,15 @@ def _final(service: JobService, job_id: str, timeout: float = 120) -> Job:
 
 
 def _kill_once_it_searches(service: JobService, job_id: str) -> None:
-    """SIGKILL the worker while it solves the job (after its first improving solution)."""
+    """SIGKILL the worker while it solves the job (after its first improving solution).
+
+    The worker is frozen first and the job seen still RUNNING, so on a slow machine the kill
+    cannot land after the solve has already ended (the job would then simply succeed)."""
     wait_for(lambda: service.get(job_id).progress.solutions_found > 0, timeout=60)
-    os.kill(_worker(service), signal.SIGKILL)
+    worker = _worker(service)
+    os.kill(worker, signal.SIGSTOP)
+    assert service.get(job_id).state == Job.RUNNING, "the solve ended before the kill"
+    os.kill(worker, signal.SIGKILL)
 
 
 def _kill_before_it_solves(service: JobService, job_id: str) -> None:
@@ -129,7 +135,7 @@ def test_cancelled_job_keeps_its_checked_plan(make_server: Callable[..., ServerH
 def test_worker_killed_mid_solve_is_retried_and_the_job_succeeds(real_jobs: MakeJobs) -> None:
     """A SIGKILLed worker is a retry, like a server crash: attempt 2 solves the job."""
     service = real_jobs(max_attempts=3)
-    job = service.create(_ortools("killed-once", budget=5))
+    job = service.create(_ortools("killed-once", budget=20))
     _kill_once_it_searches(service, job.job_id)
     done = _final(service, job.job_id)
     assert done.state == Job.SUCCEEDED
