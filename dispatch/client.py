@@ -149,6 +149,8 @@ def summarize(method: str, answer: Any) -> str:
             f"{common_pb2.SolveStatus.Name(info.status)} by {info.engine or '?'}, "
             f"objective {info.objective:g}, {info.wall_time.ToTimedelta().total_seconds():.2f} s; "
         )
+        if info.degraded:  # a weaker answer than usual must not read like a normal one
+            head = f"DEGRADED ({info.degraded_reason}) {head}"
     if isinstance(answer, emergency_pb2.AssignUnitsResponse):
         k = answer.kpis
         return (

@@ -40,8 +40,8 @@ def test_call_with_ca_and_token_answers(secure_server, pki, tokens, capsys):
             secure_server.target,
             "--ca",
             str(pki.ca),
-            "--token",
-            tokens["dispatcher"],
+            # One argument: a random token may start with '-', which argparse reads as a flag.
+            f"--token={tokens['dispatcher']}",
             "--format",
             "summary",
         ]
