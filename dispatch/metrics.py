@@ -151,22 +151,26 @@ class _ScrapeTimeCollector(Collector):
     def _admission(self) -> Iterator[Metric]:
         state = self.admission.state()
         limits = self.admission.limits
-        calls = GaugeMetricFamily(
-            "dispatch_assign_units_in_flight", "AssignUnits calls admitted and not yet answered."
+        in_flight = "dispatch_assign_units_in_flight"
+        held = "dispatch_request_bytes_in_flight"
+        yield GaugeMetricFamily(
+            in_flight,
+            "AssignUnits calls admitted and not yet answered.",
+            value=state.assign_units_in_flight,
         )
-        calls.add_metric([], state.assign_units_in_flight)
-        max_calls = GaugeMetricFamily(
-            "dispatch_assign_units_in_flight_limit", "AssignUnits calls admitted at most at once."
+        yield GaugeMetricFamily(
+            f"{in_flight}_limit",
+            "AssignUnits calls admitted at most at once.",
+            value=limits.max_inflight_assign_units,
         )
-        max_calls.add_metric([], limits.max_inflight_assign_units)
-        size = GaugeMetricFamily(
-            "dispatch_request_bytes_in_flight", "Request bytes held by admitted calls."
+        yield GaugeMetricFamily(
+            held, "Request bytes held by admitted calls.", value=state.request_bytes_in_flight
         )
-        size.add_metric([], state.request_bytes_in_flight)
-        max_size = GaugeMetricFamily(
-            "dispatch_request_bytes_in_flight_limit", "Request bytes admitted calls may hold."
+        yield GaugeMetricFamily(
+            f"{held}_limit",
+            "Request bytes admitted calls may hold.",
+            value=limits.max_inflight_request_bytes,
         )
-        max_size.add_metric([], limits.max_inflight_request_bytes)
         refused = CounterMetricFamily(
             "dispatch_admission_refusals",
             "Calls refused RESOURCE_EXHAUSTED at once, by the limit they would have passed.",
@@ -174,7 +178,7 @@ class _ScrapeTimeCollector(Collector):
         )
         refused.add_metric(["assign_units_in_flight"], state.refused_calls)
         refused.add_metric(["request_bytes_in_flight"], state.refused_bytes)
-        yield from (calls, max_calls, size, max_size, refused)
+        yield refused
 
     def _jobs(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(

@@ -15,16 +15,18 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-_SERVING = re.compile(r"serving on (\S+):(\d+)")
+#: The line ``dispatch serve`` prints on stdout once it listens (``... (port N)``: the real port,
+#: not the 0 it was asked for).
+_SERVING = re.compile(r"serving on \S+ \(port (\d+)\)")
 
 
 @contextmanager
-def server_process(startup_timeout: float = 60.0) -> Iterator[str]:
-    """Start ``dispatch serve`` on a free loopback port; yield its target; stop it after."""
+def server_process(flags: Sequence[str] = (), startup_timeout: float = 60.0) -> Iterator[str]:
+    """Start ``dispatch serve --address 127.0.0.1:0 FLAGS``; yield its target; stop it after."""
     with tempfile.TemporaryDirectory() as folder:
         command = [
             sys.executable,
@@ -37,6 +39,7 @@ def server_process(startup_timeout: float = 60.0) -> Iterator[str]:
             str(Path(folder) / "jobs.sqlite3"),
             "--log-level",
             "WARNING",
+            *flags,
         ]
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -49,7 +52,7 @@ def server_process(startup_timeout: float = 60.0) -> Iterator[str]:
         finally:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=30)  # the grace period for in-flight calls
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
@@ -60,7 +63,7 @@ def server_process(startup_timeout: float = 60.0) -> Iterator[str]:
 def _wait_for_port(process: subprocess.Popen[str], timeout: float) -> str:
     assert process.stdout is not None
     stop = time.monotonic() + timeout
-    seen = []
+    seen: list[str] = []
     while time.monotonic() < stop:
         line = process.stdout.readline()
         if not line:
@@ -70,7 +73,7 @@ def _wait_for_port(process: subprocess.Popen[str], timeout: float) -> str:
         seen.append(line)
         match = _SERVING.search(line)
         if match:
-            return f"127.0.0.1:{match.group(2)}"
+            return f"127.0.0.1:{match.group(1)}"
     raise RuntimeError("dispatch serve did not start: " + "".join(seen)[-2000:])
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import machine
+from benchmarks.assign.server import server_process
 from benchmarks.load import report
 from benchmarks.load.runner import SCENARIOS, LoadSettings, assign_request, plan_request, run_level
-from benchmarks.load.server import serve
 from benchmarks.suites import REPO_ROOT
 
 __all__ = ["main"]
@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "levels": [],
     }
     requests = (assign_request(settings), plan_request(settings))
-    with serve(args.server_flag) as target:
+    with server_process(args.server_flag) as target:
         for scenario in args.scenarios:
             for clients in args.levels:
                 level = run_level(target, scenario, clients, settings, requests)
