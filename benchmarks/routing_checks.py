@@ -7,9 +7,9 @@ Two measurements, written as JSON and Markdown with the machine, versions and co
 
 * checker: ``solvers.routing.checker`` on one random plan per size (all stops served, windows,
   loads, facility visits and a break per route), median wall time of several repeats;
-* milp: ``solvers.routing.engines.milp.solve`` on random small cities (two vehicles, windows,
-  optional work; with and without a disposal facility) under a per-instance budget: status, gap,
-  time.
+* milp: ``MilpEngine`` alone (``solvers.routing.engine.solve_alone``) on random small cities
+  (two vehicles, windows, optional work; with and without a disposal facility) under a
+  per-instance budget: status, gap, time.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from benchmarks.machine import environment
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing.checker import evaluate
+from solvers.routing.engine import EngineOptions, solve_alone
 from solvers.routing.engines import milp
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, VisitKind
 from solvers.routing.problem import Break, Facility, RoutingProblem, Stop, TimeWindow, Vehicle
@@ -142,7 +143,9 @@ def measure_milp(seed: int, sizes: list[int], budget: float) -> list[dict[str, o
                 "budget_seconds": budget,
             }
             try:
-                plan, report = milp.solve(p, Deadline.after(budget), seed=seed)
+                plan, report = solve_alone(
+                    milp.MilpEngine(), p, Deadline.after(budget), EngineOptions(seed=seed)
+                )
             except SolverFailedError as exc:
                 row.update(status="FAILED", note=str(exc))
             else:

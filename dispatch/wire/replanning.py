@@ -20,7 +20,6 @@ from solvers.routing.plan import PlanEvaluation, PlannedVisit, RoutePlan, VisitK
 from solvers.routing.plan_diff import (
     Change,
     PlanDiff,
-    RouteTimeline,
     StopTime,
     diff_plans,
     timelines,
@@ -52,10 +51,10 @@ def _known_visits(
 
 def reference_timelines(
     problem: RoutingProblem, reference: routing_pb2.ReferencePlan
-) -> list[RouteTimeline]:
+) -> dict[str, tuple[StopTime, ...]]:
     """Each reference route's stops in order, timed by the checker where the request allows."""
     vehicles = {v.id: k for k, v in enumerate(problem.vehicles)}
-    out = []
+    out = {}
     for route in reference.routes:
         starts: dict[str, int] = {}
         k = vehicles.get(route.vehicle_id)
@@ -72,7 +71,7 @@ def reference_timelines(
             for visit in route.visits
             if visit.kind == routing_pb2.Visit.STOP
         )
-        out.append(RouteTimeline(route.vehicle_id, stops))
+        out[route.vehicle_id] = stops
     return out
 
 

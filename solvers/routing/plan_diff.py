@@ -6,9 +6,9 @@ diff is a pure function of two plans, so PlanRoutes can attach it to any answer,
 measure churn, and tests can pin it down without a solver.
 
 Plans are compared by ids, not indices: a reference plan from this morning may name stops the
-request no longer has (done, cancelled) and trucks that broke down. A plan is a sequence of
-:class:`RouteTimeline` (a vehicle and its stops in order, each with its service start when known;
-facilities and breaks are not part of the diff). Every stop in either plan gets one
+request no longer has (done, cancelled) and trucks that broke down. A plan is given as
+:data:`Timelines`: vehicle id -> its stops in order, each with its service start when known
+(facilities and breaks are not part of the diff). Every stop in either plan gets one
 :class:`StopDiff`:
 
 * ADDED: served in the new plan only; DROPPED: in the reference plan only.
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from solvers.routing.plan import PlanEvaluation, VisitKind
@@ -37,9 +37,9 @@ __all__ = [
     "ChurnKpis",
     "CrewDiff",
     "PlanDiff",
-    "RouteTimeline",
     "StopDiff",
     "StopTime",
+    "Timelines",
     "diff_plans",
     "timelines",
 ]
@@ -63,12 +63,8 @@ class StopTime:
     start: int | None = None
 
 
-@dataclass(frozen=True)
-class RouteTimeline:
-    """A vehicle's stops in visiting order."""
-
-    vehicle: str
-    stops: tuple[StopTime, ...]
+#: A plan as the diff sees it: vehicle id -> that vehicle's stops in visiting order.
+Timelines = Mapping[str, Sequence[StopTime]]
 
 
 @dataclass(frozen=True)
@@ -140,14 +136,14 @@ class _Place:
     start: int | None
 
 
-def _places(plan: Sequence[RouteTimeline], which: str) -> dict[str, _Place]:
+def _places(plan: Timelines, which: str) -> dict[str, _Place]:
     """Stop -> where the plan serves it; a stop served twice is a caller's bug."""
     out: dict[str, _Place] = {}
-    for route in plan:
-        for position, item in enumerate(route.stops):
+    for vehicle, stops in plan.items():
+        for position, item in enumerate(stops):
             if item.stop in out:
                 raise ValueError(f"stop {item.stop!r} appears twice in the {which} plan")
-            out[item.stop] = _Place(route.vehicle, position, item.start)
+            out[item.stop] = _Place(vehicle, position, item.start)
     return out
 
 
@@ -179,16 +175,13 @@ def _kept_in_order(reference: Sequence[str], new: Sequence[str]) -> set[str]:
     return kept
 
 
-def _routes_by_vehicle(plan: Sequence[RouteTimeline]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for route in plan:
-        out.setdefault(route.vehicle, []).extend(item.stop for item in route.stops)
-    return out
+def _routes_by_vehicle(plan: Timelines) -> dict[str, list[str]]:
+    return {vehicle: [item.stop for item in stops] for vehicle, stops in plan.items()}
 
 
 def diff_plans(
-    reference: Sequence[RouteTimeline],
-    new: Sequence[RouteTimeline],
+    reference: Timelines,
+    new: Timelines,
     requested: Collection[str] | None = None,
 ) -> PlanDiff:
     """Compare ``new`` with ``reference`` stop by stop (see the module docstring).
@@ -242,9 +235,7 @@ def _stop_diff(
     )
 
 
-def _crews(
-    reference: Sequence[RouteTimeline], new: Sequence[RouteTimeline], wanted
-) -> tuple[CrewDiff, ...]:
+def _crews(reference: Timelines, new: Timelines, wanted) -> tuple[CrewDiff, ...]:
     """Every vehicle with stops in either plan: new plan's order first, then reference-only."""
     ref_routes, new_routes = _routes_by_vehicle(reference), _routes_by_vehicle(new)
     order = [v for v in new_routes if new_routes[v]]
@@ -282,16 +273,15 @@ def _kpis(diffs: Sequence[StopDiff], crews: Sequence[CrewDiff]) -> ChurnKpis:
     )
 
 
-def timelines(problem: RoutingProblem, evaluation: PlanEvaluation) -> tuple[RouteTimeline, ...]:
+def timelines(
+    problem: RoutingProblem, evaluation: PlanEvaluation
+) -> dict[str, tuple[StopTime, ...]]:
     """The checker's evaluation of a plan as timelines: ids and service starts of its stops."""
-    return tuple(
-        RouteTimeline(
-            problem.vehicles[route.vehicle].id,
-            tuple(
-                StopTime(problem.stops[t.ref].id, t.start)
-                for t in route.visits
-                if t.kind is VisitKind.STOP
-            ),
+    return {
+        problem.vehicles[route.vehicle].id: tuple(
+            StopTime(problem.stops[t.ref].id, t.start)
+            for t in route.visits
+            if t.kind is VisitKind.STOP
         )
         for route in evaluation.routes
-    )
+    }

@@ -16,7 +16,7 @@ CBC), ``readback`` (plan, status, bound) and ``engine`` (:class:`MilpEngine`).
 """
 
 from solvers.routing.engines.milp.backends import GAP_TOLERANCE, available_engine
-from solvers.routing.engines.milp.engine import BUILD_SECONDS_PER_ARC, MilpEngine, solve
+from solvers.routing.engines.milp.engine import BUILD_SECONDS_PER_ARC, MilpEngine
 from solvers.routing.engines.milp.graph import MAX_ARCS
 
 __all__ = [
@@ -25,5 +25,4 @@ __all__ = [
     "MAX_ARCS",
     "MilpEngine",
     "available_engine",
-    "solve",
 ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from dataclasses import dataclass
 
 import pulp
@@ -34,7 +33,7 @@ from solvers.routing.engines.milp.graph import (
 from solvers.routing.engines.milp.warm_start import warm_start
 from solvers.routing.plan import RoutingPlan
 from solvers.routing.problem import RoutingProblem
-from solvers.status import SolveReport, SolverFamily, Status, relative_gap
+from solvers.status import SolverFamily, Status
 
 log = logging.getLogger(__name__)
 
@@ -114,44 +113,6 @@ class MilpEngine(Engine):
             solutions=1,
             timings=timer.timings,
         )
-
-
-def solve(
-    problem: RoutingProblem,
-    deadline: Deadline,
-    seed: int = 0,
-    exclude: frozenset[int] = frozenset(),
-    engine: str | None = None,
-) -> tuple[RoutingPlan, SolveReport]:
-    """Solve ``problem`` exactly (or as well as the deadline allows) without the ``exclude`` stops.
-
-    ``engine`` ("pulp.highs" or "pulp.cbc") overrides :func:`available_engine`. The report's
-    objective is the independent checker's.
-
-    Raises SolverFailedError when the problem has features this model declines, when it is too
-    large, or when no integer solution is found before the deadline.
-    """
-    started = time.monotonic()
-    timer = PhaseTimer()
-    solved = _solve(problem, deadline, seed, exclude, engine, timer)
-    cost = solved.evaluation.cost
-    bound, gap = solved.bound, None
-    if solved.status is Status.OPTIMAL:
-        bound, gap = cost, 0.0
-    elif bound is not None:
-        gap = relative_gap(cost, bound)
-    report = SolveReport(
-        family=SolverFamily.MILP,
-        engine=solved.engine,
-        status=solved.status,
-        objective=cost,
-        bound=bound,
-        gap=gap,
-        wall_time=time.monotonic() - started,
-        objective_terms=dict(solved.evaluation.cost_terms),
-        timings=timer.timings,
-    )
-    return solved.plan, report
 
 
 def _solve(

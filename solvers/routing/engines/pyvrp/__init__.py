@@ -35,13 +35,12 @@ engine fail (SolverFailedError): the portfolio keeps the other engine's plan.
 
 from __future__ import annotations
 
-from solvers.routing.engines.pyvrp.engine import DETERMINISTIC_ITERATIONS, PyvrpEngine, solve
+from solvers.routing.engines.pyvrp.engine import DETERMINISTIC_ITERATIONS, PyvrpEngine
 from solvers.routing.engines.pyvrp.features import MAX_MATRIX_BYTES, unsupported_features
 
 __all__ = [
     "DETERMINISTIC_ITERATIONS",
     "MAX_MATRIX_BYTES",
     "PyvrpEngine",
-    "solve",
     "unsupported_features",
 ]

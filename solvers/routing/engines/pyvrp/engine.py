@@ -14,9 +14,9 @@ from solvers.routing.engines.pyvrp.features import kept_stops, unsupported_featu
 from solvers.routing.engines.pyvrp.readback import plan_from, relaxed
 from solvers.routing.plan import RoutingPlan
 from solvers.routing.problem import RoutingProblem
-from solvers.status import SolveReport, SolverFamily, Status
+from solvers.status import SolverFamily
 
-__all__ = ["DETERMINISTIC_ITERATIONS", "PyvrpEngine", "solve"]
+__all__ = ["DETERMINISTIC_ITERATIONS", "PyvrpEngine"]
 
 #: Iterations of a deterministic run (the clock is ignored then).
 DETERMINISTIC_ITERATIONS = 2000
@@ -88,34 +88,6 @@ class PyvrpEngine(Engine):
         if sink is not None:
             sink(Improvement(cost, len(plan.routes), plan))
         return EngineResult(plan=plan, engine="pyvrp", solutions=1, timings=timer.timings)
-
-
-def solve(
-    problem: RoutingProblem,
-    deadline: Deadline,
-    seed: int = 0,
-    exclude: frozenset[int] = frozenset(),
-    max_iterations: int | None = None,
-    on_improvement: Callable[[float, float], None] | None = None,
-) -> tuple[RoutingPlan, SolveReport]:
-    """Solve with PyVRP until ``deadline`` (or ``max_iterations``, for deterministic runs).
-
-    ``exclude`` lists stops already ruled out by the feasibility pre-check; they are reported by
-    the caller. Raises SolverFailedError when PyVRP is missing, declines the problem, or finds no
-    feasible plan.
-    """
-    started = time.monotonic()
-    timer = PhaseTimer()
-    plan, _ = _solve(problem, deadline, seed, exclude, max_iterations, on_improvement, timer)
-    report = SolveReport(
-        family=SolverFamily.PYVRP,
-        engine="pyvrp",
-        status=Status.FEASIBLE,
-        objective=float("nan"),  # the checker's recomputation replaces this
-        wall_time=time.monotonic() - started,
-        timings=timer.timings,
-    )
-    return plan, report
 
 
 def _solve(

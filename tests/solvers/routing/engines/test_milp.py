@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing.checker import evaluate
-from solvers.routing.engine import EngineOptions, Improvement
+from solvers.routing.engine import EngineOptions, Improvement, solve_alone
 from solvers.routing.engines import milp
 from solvers.routing.feasibility import prefilter
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
@@ -25,7 +25,7 @@ COSTLY = {"fixed_cost": 100.0, "cost_per_hour": 36.0, "cost_per_km": 2.0}
 
 
 def solve(p: RoutingProblem, seconds: float = 20.0):
-    plan, report = milp.solve(p, Deadline.after(seconds))
+    plan, report = solve_alone(milp.MilpEngine(), p, Deadline.after(seconds))
     evaluation = evaluate(p, plan)
     assert evaluation.feasible, evaluation.violations
     assert report.objective == pytest.approx(evaluation.cost)
@@ -153,7 +153,9 @@ def test_excluded_stops_stay_out_with_their_reason():
     """Stops ruled out by the pre-check are not modelled and are reported as skipped."""
     p = problem((stop("a", 2), stop("b", 3, required_skills=frozenset({"x"}))))
     excluded = prefilter(p)
-    plan, _ = milp.solve(p, Deadline.after(10), exclude=frozenset(excluded))
+    plan, _ = solve_alone(
+        milp.MilpEngine(), p, Deadline.after(10), EngineOptions(exclude=frozenset(excluded))
+    )
     assert plan.skipped == {1: SkipReason.NO_VEHICLE_WITH_SKILLS}
     assert evaluate(p, plan).feasible
 
@@ -164,13 +166,13 @@ def test_breaks_are_declined():
         (stop("a", 2),), vehicles=(vehicle(breaks=(Break("lunch", TimeWindow(0, 100), 10),)),)
     )
     with pytest.raises(SolverFailedError, match="breaks"):
-        milp.solve(p, Deadline.after(5))
+        solve_alone(milp.MilpEngine(), p, Deadline.after(5))
 
 
 def test_expired_deadline_is_refused():
     """No time left means no solve, not a late answer."""
     with pytest.raises(SolverFailedError):
-        milp.solve(problem((stop("a", 2),)), Deadline.after(-1))
+        solve_alone(milp.MilpEngine(), problem((stop("a", 2),)), Deadline.after(-1))
 
 
 def _hard_instance() -> RoutingProblem:
@@ -201,7 +203,7 @@ def test_deadline_is_respected_on_a_hard_instance():
     p = _hard_instance()
     started = time.monotonic()
     try:
-        plan, report = milp.solve(p, Deadline.after(1.0))
+        plan, report = solve_alone(milp.MilpEngine(), p, Deadline.after(1.0))
     except SolverFailedError:
         pass
     else:
@@ -322,7 +324,7 @@ def test_milp_optimum_matches_brute_force(p):
     expected = brute_force(p)
     if expected == float("inf"):
         # Some mandatory stop cannot be served: the MILP must say so with a reason.
-        plan, _ = milp.solve(p, Deadline.after(20))
+        plan, _ = solve_alone(milp.MilpEngine(), p, Deadline.after(20))
         assert any(not p.stops[i].optional for i in plan.skipped)
         return
     plan, report = solve(p)
@@ -338,13 +340,14 @@ def test_solving_prints_nothing_on_stdout():
 
     code = (
         "from solvers.budget import Deadline\n"
+        "from solvers.routing.engine import solve_alone\n"
         "from solvers.routing.engines import milp\n"
         "from solvers.routing.problem import *\n"
         "import numpy as np\n"
         "d = np.array([[0, 5], [5, 0]])\n"
         "p = RoutingProblem(('a', 'b'), (d,), (None,), (Vehicle('v', 0, 0, TimeWindow(0, 99)),),"
         " (Stop('s', 1),))\n"
-        "milp.solve(p, Deadline.after(10))\n"
+        "solve_alone(milp.MilpEngine(), p, Deadline.after(10))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
@@ -367,7 +370,7 @@ def test_model_too_big_for_the_budget_is_declined_at_once():
     )
     started = time.monotonic()
     with pytest.raises(SolverFailedError, match="time"):
-        milp.solve(p, Deadline.after(1.0))
+        solve_alone(milp.MilpEngine(), p, Deadline.after(1.0))
     assert time.monotonic() - started < 0.5
 
 
@@ -394,7 +397,9 @@ def test_cbc_fallback_engine_proves_the_same_optimum():
         (stop("a", 4), stop("c", 6, optional=True, skip_penalty=50.0)),
         vehicles=(vehicle(**COSTLY),),
     )
-    plan, report = milp.solve(p, Deadline.after(30), engine="pulp.cbc")
+    plan, report = solve_alone(
+        milp.MilpEngine(), p, Deadline.after(30), EngineOptions(settings={"engine": "pulp.cbc"})
+    )
     assert report.engine == "pulp.cbc"
     assert report.status is Status.OPTIMAL
     assert evaluate(p, plan).feasible
@@ -429,15 +434,6 @@ def test_engine_claims_a_proven_optimum_with_its_cost_as_bound():
     assert result.engine == milp.available_engine()
     assert list(result.timings) == ["build", "solve", "readback"]
     assert all(seconds >= 0.0 for seconds in result.timings.values())
-
-
-def test_engine_gives_the_same_plan_as_the_function():
-    """The protocol class and ``milp.solve`` run the same model: same plan for the same seed."""
-    p = _trips_problem()
-    plan, report = milp.solve(p, Deadline.after(20), seed=5)
-    result = milp.MilpEngine().solve(p, Deadline.after(20), EngineOptions(seed=5))
-    assert result.plan == plan
-    assert (result.status, result.bound) == (report.status, report.bound)
 
 
 def test_engine_back_end_can_be_chosen_and_exclusions_are_honoured():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing.checker import evaluate
-from solvers.routing.engine import EngineOptions
+from solvers.routing.engine import EngineOptions, solve_alone
 from solvers.routing.engines import pyvrp as pyvrp_engine
 from solvers.routing.plan import SkipReason, ViolationType, VisitKind
 from solvers.routing.problem import Break, TimeWindow
@@ -26,7 +26,8 @@ ITERATIONS = 200
 
 
 def _solve(p):
-    plan, _ = pyvrp_engine.solve(p, Deadline.after(60), seed=1, max_iterations=ITERATIONS)
+    options = EngineOptions(seed=1, settings={"max_iterations": ITERATIONS})
+    plan, _ = solve_alone(pyvrp_engine.PyvrpEngine(), p, Deadline.after(60), options)
     return plan, evaluate(p, plan)
 
 
