@@ -28,6 +28,7 @@ from dispatch._proto.dispatch.v1 import (
     replanning_pb2,
     routing_pb2,
 )
+from dispatch.answer_margin import AnswerMargin
 from dispatch.decoding import RawRequestHandler
 from dispatch.errors import QueueFullError
 from dispatch.jobs.rows import JobQuery
@@ -39,9 +40,6 @@ from solvers.budget import Deadline
 DEFAULT_EMERGENCY_BUDGET = 1.0
 DEFAULT_ROUTING_BUDGET = 10.0
 DEFAULT_ADVICE_BUDGET = 1.0
-#: Part of the gRPC deadline kept back for conversion, checking and the answer's trip home.
-SAFETY_FRACTION = 0.10
-SAFETY_MIN_SECONDS = 0.02
 DEFAULT_PAGE_SIZE = 50
 SERVICE = dispatch_service_pb2.DESCRIPTOR.services_by_name["DispatchService"]
 #: A gRPC call without a deadline reports a huge time_remaining(); treat anything beyond a day
@@ -50,18 +48,23 @@ _NO_DEADLINE = 86_400.0
 
 
 def solve_deadline(
-    options: common_pb2.SolveOptions, default_budget: float, time_remaining: float | None
+    options: common_pb2.SolveOptions,
+    default_budget: float,
+    time_remaining: float | None,
+    margins: AnswerMargin | None = None,
 ) -> Deadline:
     """The deadline a solve must meet: the caller's budget, cut to the gRPC deadline minus a margin.
 
     The margin is 10% of the time left or 20 ms, whichever is larger, so a 100 ms call gets
-    80 ms of solving and a 10 s call 9 s. A budget of 0 (unset) means the workload default.
+    80 ms of solving and a 10 s call 9 s; more when ``margins`` has seen this workload's recent
+    answers leave later than that after their solve deadline (``dispatch.answer_margin``). A
+    budget of 0 (unset) means the workload default.
     """
     budget = durations.seconds(options.time_budget) if options.HasField("time_budget") else 0.0
     if budget <= 0:
         budget = default_budget
     if time_remaining is not None and time_remaining < _NO_DEADLINE:
-        margin = max(SAFETY_MIN_SECONDS, SAFETY_FRACTION * time_remaining)
+        margin = (margins or AnswerMargin()).margin(time_remaining)
         budget = min(budget, time_remaining - margin)
     return Deadline.after(budget)
 
@@ -109,6 +112,20 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self._routing = routing
         self._jobs = jobs
         self._long_calls = threading.BoundedSemaphore(long_call_limit)
+        self._margins = {
+            method: AnswerMargin() for method in ("AssignUnits", "PlanRoutes", "AdviseInsertion")
+        }
+
+    def _deadline(
+        self, method: str, options: common_pb2.SolveOptions, budget: float, context: Any
+    ) -> Deadline:
+        """The call's solve deadline, with the margin this method's recent answers call for."""
+        return solve_deadline(options, budget, context.time_remaining(), self._margins[method])
+
+    def _answered(self, method: str, deadline: Deadline, response: Any) -> Any:
+        """Note how far past its solve deadline the answer left, for the next calls' margin."""
+        self._margins[method].record(time.monotonic() - deadline.at)
+        return response
 
     @contextlib.contextmanager
     def _long_call(self, what: str) -> Iterator[None]:
@@ -128,19 +145,18 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
     ) -> emergency_pb2.AssignUnitsResponse:
         start = time.perf_counter()
         # Fixed before validating: validation and conversion spend from the same budget.
-        deadline = solve_deadline(
-            request.options, DEFAULT_EMERGENCY_BUDGET, context.time_remaining()
-        )
+        deadline = self._deadline("AssignUnits", request.options, DEFAULT_EMERGENCY_BUDGET, context)
         validation.validate_assign_units(request)
         if _validate_only(request.options):
             return _not_solved(emergency_pb2.AssignUnitsResponse, request, start)
-        return _echo(emergency.assign_units(request, deadline), request)
+        response = _echo(emergency.assign_units(request, deadline), request)
+        return self._answered("AssignUnits", deadline, response)
 
     def PlanRoutes(
         self, request: routing_pb2.PlanRoutesRequest, context: grpc.ServicerContext
     ) -> routing_pb2.PlanRoutesResponse:
         start = time.perf_counter()
-        deadline = solve_deadline(request.options, DEFAULT_ROUTING_BUDGET, context.time_remaining())
+        deadline = self._deadline("PlanRoutes", request.options, DEFAULT_ROUTING_BUDGET, context)
         validation.validate_plan_routes(request)
         if _validate_only(request.options):
             return _not_solved(routing_pb2.PlanRoutesResponse, request, start)
@@ -148,7 +164,7 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
             response = self._routing.plan_routes(
                 request, deadline, is_cancelled=lambda: not context.is_active()
             )
-        return _echo(response, request)
+        return self._answered("PlanRoutes", deadline, _echo(response, request))
 
     def EvaluatePlan(
         self, request: routing_pb2.EvaluatePlanRequest, context: grpc.ServicerContext
@@ -162,11 +178,14 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self, request: replanning_pb2.AdviseInsertionRequest, context: grpc.ServicerContext
     ) -> replanning_pb2.AdviseInsertionResponse:
         # Cheap (checker simulations, no OR-Tools): answered in this thread, like EvaluatePlan.
-        deadline = solve_deadline(request.options, DEFAULT_ADVICE_BUDGET, context.time_remaining())
+        deadline = self._deadline(
+            "AdviseInsertion", request.options, DEFAULT_ADVICE_BUDGET, context
+        )
         validation.validate_advise_insertion(request)
         if _validate_only(request.options):
             return _keys_only(replanning_pb2.AdviseInsertionResponse, request)
-        return _echo(replanning.advise_insertion(request, deadline, self._jobs), request)
+        response = _echo(replanning.advise_insertion(request, deadline, self._jobs), request)
+        return self._answered("AdviseInsertion", deadline, response)
 
     def _job_service(self) -> Any:
         if self._jobs is None:
