@@ -12,6 +12,7 @@ the plan, runs in the calling thread.
 from __future__ import annotations
 
 from dispatch._proto.dispatch.v1 import routing_pb2
+from dispatch.wire.clock import horizon_of
 from dispatch.wire.routing import planned_routes, problem_from_request
 from dispatch.wire.routing_answer import convert_evaluation
 from solvers.routing.checker import evaluate
@@ -25,7 +26,8 @@ def evaluate_plan_request(
     """Evaluate a validated request's routes against its problem."""
     problem = problem_from_request(request.problem, path="problem.")
     evaluation = evaluate(problem, planned_routes(problem, request.routes))
-    converted = convert_evaluation(problem, evaluation, with_violations=True)
+    horizon = horizon_of(request.problem)
+    converted = convert_evaluation(problem, evaluation, with_violations=True, horizon=horizon)
     return routing_pb2.EvaluatePlanResponse(
         label=request.label,
         request_id=request.request_id,
@@ -34,4 +36,5 @@ def evaluate_plan_request(
         feasible=evaluation.feasible,
         kpis=converted.kpis,
         objective_terms=converted.objective_terms,
+        horizon_start=horizon,
     )

@@ -9,8 +9,10 @@ offsets are read as a clock starting at 00:00, which is what a request without a
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zoneinfo
 from dataclasses import dataclass
+from pathlib import Path
 
 from google.protobuf import timestamp_pb2
 
@@ -25,6 +27,38 @@ def zone(name: str) -> dt.tzinfo:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone {name!r} (use an IANA name such as UTC)") from exc
+
+
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"})
+
+
+def local_zone(localtime: Path = Path("/etc/localtime")) -> dt.tzinfo:
+    """The machine's time zone, as the CLI's default for clock times.
+
+    ``TZ`` first (as the C library reads it), then the IANA name that ``/etc/localtime`` links
+    to, then the file itself; UTC when none can be read. An IANA zone (not a fixed offset)
+    keeps times right across a daylight-saving change inside the horizon.
+    """
+    names = []
+    env = os.environ.get("TZ", "").lstrip(":")
+    if env:
+        names.append(env)
+    if localtime.is_symlink():
+        target = str(localtime.resolve())
+        if "zoneinfo/" in target:
+            names.append(target.split("zoneinfo/", 1)[1])
+    for name in names:
+        if name in _UTC_NAMES:
+            return dt.UTC
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            continue
+    try:
+        with localtime.open("rb") as file:
+            return zoneinfo.ZoneInfo.from_file(file, key="localtime")
+    except (OSError, ValueError):
+        return dt.UTC
 
 
 @dataclass(frozen=True)

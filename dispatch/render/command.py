@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 
 from dispatch import errors, geojson
 from dispatch._proto.dispatch.v1 import emergency_pb2, jobs_pb2, routing_pb2
-from dispatch.render.clock import Clock
+from dispatch.render.clock import Clock, local_zone
 from dispatch.render.output import zone_arg
 from dispatch.request_files import (
     SOLVABLE,
@@ -69,7 +69,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="the dispatcher's plan: an EvaluatePlan answer, or its request (routes alone are "
         "evaluated against REQUEST); draws before and after side by side",
     )
-    render.add_argument("--tz", type=zone_arg, metavar="ZONE", help="time zone (default UTC)")
+    render.add_argument(
+        "--tz", type=zone_arg, metavar="ZONE", help="time zone (default: this machine's zone)"
+    )
     render.add_argument(
         "--tiles",
         default="",
@@ -216,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # a solver failure: say so, as `dispatch solve` does
         return _fail(f"could not solve the request: {exc}", EXIT_FAILED)
     _warn_if_mismatched(request, answer)
-    clock = geojson.clock_of(request, args.tz)
+    clock = geojson.clock_of(request, args.tz if args.tz is not None else local_zone())
     html = build_page(request, answer, clock, before, args.tiles)
     output = Path(args.output or Path(args.request).with_suffix(".html").name)
     if args.request == "-" and not args.output:

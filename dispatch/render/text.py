@@ -349,7 +349,7 @@ def answer_text(answer: Message, fmt: str, request: Message | None, clock: Clock
             return assignment_table(answer, clock)
         return assignment_summary(answer)
     if isinstance(answer, jobs_pb2.PlanJob):
-        return job_text(answer, fmt)
+        return job_text(answer, fmt, clock if clock.has_date else None)
     if isinstance(answer, jobs_pb2.ListPlanJobsResponse):
         return job_list_table(answer)
     return to_json(answer)

@@ -25,6 +25,9 @@ penalty of a mandatory stop at 2**61 (2.3e18):
   2e13, far inside int64 for the load dimensions (OR-Tools, PyVRP) and the checker's sums, and
   exact in MILP's doubles. (A demand of 2**63-1 overflowed the checker: INTERNAL.)
 * Times and durations: 0..``MAX_TIME`` (2**31-1 s) as before; matrices are int32 by type.
+* Soft time windows: late and early costs per hour up to ``MAX_COST_RATE`` and allowances that
+  keep every start inside 0..``MAX_TIME``: one visit's soft cost is at most 1e8 x 2**31 = 2.1e17
+  model units, like one arc.
 * ``MAX_PRIORITY`` 1000: the assignment weights w(p) = P + 1 - p multiply travel times; with
   P <= 1000 a weighted time, even summed over the largest board (1000 x 2**31 x 20 000 = 4.3e16),
   stays far inside the 2**62 guard of ``solvers.assignment.arcs`` (priority 2**31-1 tripped it:

@@ -30,7 +30,9 @@ from dispatch.validation.common import (
     show,
 )
 from dispatch.validation.coordinates import check_routing_coordinates
+from dispatch.validation.live_state import check_live_state
 from dispatch.validation.reference_plan import check_reference_plan, check_reference_size
+from dispatch.validation.soft_windows import check_soft_window, reject_soft_fields
 
 _VISIT_KINDS = {routing_pb2.Visit.STOP, routing_pb2.Visit.FACILITY, routing_pb2.Visit.BREAK}
 
@@ -137,6 +139,7 @@ def _vehicles(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> Non
             )
         if vehicle.HasField("shift"):
             check_window(problems, f"{path}.shift", vehicle.shift, owner)
+            reject_soft_fields(problems, f"{path}.shift", vehicle.shift, owner, "shift")
         for field, what in (("capacities", "capacity"), ("daily_capacities", "daily capacity")):
             loads = getattr(vehicle, field)
             check_loads(problems, f"{path}.{field}", loads, dims, what, owner, limits.MAX_CAPACITY)
@@ -203,6 +206,9 @@ def _breaks(vehicle: routing_pb2.Vehicle, path: str, owner: str, problems: Probl
             problems.add(f"{where}.start_window", f"{owner} has a break with no start window.")
         else:
             check_window(problems, f"{where}.start_window", brk.start_window, owner)
+            reject_soft_fields(
+                problems, f"{where}.start_window", brk.start_window, owner, "break window"
+            )
         check_non_negative(problems, f"{where}.duration", brk.duration, "break duration", owner)
 
 
@@ -213,6 +219,7 @@ def check_stop_values(problems: Problems, path: str, stop: routing_pb2.Stop, own
     )
     for j, window in enumerate(stop.time_windows):
         check_window(problems, f"{path}.time_windows[{j}]", window, owner)
+        check_soft_window(problems, f"{path}.time_windows[{j}]", stop.time_windows, j, owner)
     check_strings(problems, f"{path}.required_skills", stop.required_skills, "skill", owner)
     check_cost(
         problems, f"{path}.skip_penalty", stop.skip_penalty, "skip_penalty", owner, limits.MAX_COST
@@ -250,6 +257,7 @@ def _stops(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
         )
         if facility.HasField("opening"):
             check_window(problems, f"{path}.opening", facility.opening, owner)
+            reject_soft_fields(problems, f"{path}.opening", facility.opening, owner, "opening")
         check_non_negative(
             problems, f"{path}.unload_duration", facility.unload_duration, "unload duration", owner
         )
@@ -356,6 +364,7 @@ def collect_plan_routes(request: routing_pb2.PlanRoutesRequest, problems: Proble
     _totals(request, problems)
     check_plan(request, request.initial_routes, "initial_routes", problems)
     check_reference_plan(request, problems)
+    check_live_state(request, problems)
 
 
 def validate_plan_routes(request: routing_pb2.PlanRoutesRequest, prefix: str = "") -> None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
 from dispatch.wire import enums, matrices
+from dispatch.wire.live_state import with_live_state
 from solvers.errors import FieldProblem, InvalidProblemError
 from solvers.routing.plan import (
     PlannedVisit,
@@ -44,7 +45,15 @@ __all__ = [
 
 
 def _window(window: common_pb2.TimeWindow) -> TimeWindow:
-    return TimeWindow(int(window.start), int(window.end))
+    """A window with its soft fields (validation keeps them 0 outside stop windows)."""
+    return TimeWindow(
+        int(window.start),
+        int(window.end),
+        late_cost_per_hour=float(window.late_cost_per_hour),
+        max_lateness=int(window.max_lateness),
+        early_cost_per_hour=float(window.early_cost_per_hour),
+        max_earliness=int(window.max_earliness),
+    )
 
 
 def _matrices(
@@ -152,7 +161,7 @@ def problem_from_request(request: routing_pb2.PlanRoutesRequest, path: str = "")
     )
     if problems:
         raise InvalidProblemError(problems)
-    return RoutingProblem(
+    problem = RoutingProblem(
         location_ids=tuple(request.location_ids),
         durations=tuple(durations),
         distances=tuple(distances),
@@ -165,6 +174,7 @@ def problem_from_request(request: routing_pb2.PlanRoutesRequest, path: str = "")
         ),
         label=request.label,
     )
+    return with_live_state(request, problem)  # a re-plan during the day (live_state.proto)
 
 
 def stops_from_messages(

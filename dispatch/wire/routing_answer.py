@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from google.protobuf import timestamp_pb2
+
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
 from dispatch.wire import enums, replanning
+from dispatch.wire.clock import at, horizon_of
 from dispatch.wire.durations import duration
+from dispatch.wire.live_state import unkept_lock_messages
 from dispatch.wire.mirror import message_from
 from dispatch.wire.refs import ref_id
 from solvers.routing.checker import COST_TERMS
@@ -77,7 +81,11 @@ def _violations(
 
 
 def _visit(
-    problem: RoutingProblem, vehicle: int, timing: VisitTiming, with_violations: bool
+    problem: RoutingProblem,
+    vehicle: int,
+    timing: VisitTiming,
+    with_violations: bool,
+    horizon: timestamp_pb2.Timestamp | None,
 ) -> routing_pb2.Visit:
     return message_from(
         routing_pb2.Visit,
@@ -88,17 +96,26 @@ def _visit(
         service_start=timing.start,
         service_end=timing.end,
         violations=_violations(problem, vehicle, timing.violations) if with_violations else [],
+        arrival_time=at(horizon, timing.arrival),
+        service_start_time=at(horizon, timing.start),
+        service_end_time=at(horizon, timing.end),
     )
 
 
 def _route(
-    problem: RoutingProblem, route: RouteEvaluation, with_violations: bool
+    problem: RoutingProblem,
+    route: RouteEvaluation,
+    with_violations: bool,
+    horizon: timestamp_pb2.Timestamp | None,
 ) -> routing_pb2.Route:
+    visits = route.visits
     return routing_pb2.Route(
         vehicle_id=problem.vehicles[route.vehicle].id,
-        visits=[_visit(problem, route.vehicle, t, with_violations) for t in route.visits],
+        visits=[_visit(problem, route.vehicle, t, with_violations, horizon) for t in visits],
         totals=message_from(routing_pb2.RouteTotals, route),
         violations=_violations(problem, route.vehicle, route.violations) if with_violations else [],
+        start_time=at(horizon, visits[0].start) if visits else None,
+        end_time=at(horizon, visits[-1].arrival) if visits else None,
     )
 
 
@@ -118,20 +135,25 @@ def _plan_violations(
 
 
 def convert_evaluation(
-    problem: RoutingProblem, evaluation: PlanEvaluation, with_violations: bool
+    problem: RoutingProblem,
+    evaluation: PlanEvaluation,
+    with_violations: bool,
+    horizon: timestamp_pb2.Timestamp | None = None,
 ) -> ConvertedPlan:
     """Routes (START..END), KPIs, every violation and the objective terms of an evaluation.
 
     ``with_violations`` is False for PlanRoutes (its visits never carry violations: a returned
-    plan has none) and True for EvaluatePlan.
+    plan has none) and True for EvaluatePlan. With the request's ``horizon`` every visit and
+    route also carries absolute times (``dispatch.wire.clock``).
     """
     return ConvertedPlan(
-        routes=[_route(problem, r, with_violations) for r in evaluation.routes],
+        routes=[_route(problem, r, with_violations, horizon) for r in evaluation.routes],
         kpis=message_from(routing_pb2.RouteKpis, compute_kpis(problem, evaluation)),
         violations=_plan_violations(problem, evaluation) if with_violations else [],
         objective_terms=[
             common_pb2.ObjectiveTerm(name=name, value=float(evaluation.cost_terms.get(name, 0.0)))
-            for name in COST_TERMS
+            # plus the terms only some requests have (churn_cost of a re-plan)
+            for name in [*COST_TERMS, *(n for n in evaluation.cost_terms if n not in COST_TERMS)]
         ],
     )
 
@@ -166,7 +188,8 @@ def response_from_outcome(
     """The PlanRoutes answer, every number taken from the checker's evaluation; with the diff
     against the request's reference plan when it has one."""
     evaluation, report = outcome.evaluation, outcome.report
-    converted = convert_evaluation(problem, evaluation, with_violations=False)
+    horizon = horizon_of(request)
+    converted = convert_evaluation(problem, evaluation, with_violations=False, horizon=horizon)
     info = common_pb2.SolveInfo(
         solver=enums.SOLVER[report.family],
         engine=report.engine,
@@ -191,7 +214,12 @@ def response_from_outcome(
         routes=converted.routes,
         skipped_stops=_skipped_stops(problem, outcome),
         kpis=converted.kpis,
+        horizon_start=horizon,
     )
     if request.HasField("reference_plan"):
         response.diff.CopyFrom(replanning.plan_diff(problem, request.reference_plan, evaluation))
+    if request.HasField("live_state"):
+        response.unkept_locks.extend(
+            unkept_lock_messages(problem, evaluation, dict(outcome.plan.skipped))
+        )
     return response

@@ -14,7 +14,10 @@ Rules, as the contract (routing.proto) states them and as decided where it is si
   TIME_WINDOW violation (amount = seconds too early) and the arrival is used instead.
 * Windows. A stop's service (a facility's unloading) must start inside one of its windows. Late
   service is TIME_WINDOW with amount = seconds after the last window closed; a planned start
-  that falls before a window opens is TIME_WINDOW with amount = seconds too early.
+  that falls before a window opens is TIME_WINDOW with amount = seconds too early. A soft window
+  (``soft_windows``) widens this to [start - max_earliness, end + max_lateness] and prices the
+  seconds outside [start, end]; without a planned start a visit never starts early (it waits).
+  Every stop visit reports its lateness (seconds after the window's end, soft or hard).
 * Breaks. A break listed between visits a and b starts at or after a's end and inside its
   window; it is taken wherever the vehicle is, possibly in the middle of the drive, so b is
   reached no earlier than a's end + travel(a, b) + break durations. The vehicle drives as much
@@ -36,12 +39,20 @@ Rules, as the contract (routing.proto) states them and as decided where it is si
   is MISSING_MANDATORY_STOP unless the plan lists it in ``skipped`` with a reason (a solver
   reports unservable mandatory work as data; a caller's plan in EvaluatePlan has no reasons).
 * A route with at least one visit uses its vehicle; a vehicle without a route stays home.
+* Locks (a re-plan, ``solvers.routing.locks``). A stop served by another vehicle than the one
+  it is locked to is LOCK; so is a route whose first stop and unload visits (breaks aside) are
+  not its sequence-locked stops in the locked order (one violation per route, on the first
+  stop out of place). Locked stops are mandatory. A load on board at the start
+  (``Vehicle.initial_load``) is in the first trip's load. The churn cost term (``churn_cost``,
+  only in re-plans) prices stops on another vehicle than in the reference plan and minutes of
+  ETA shift beyond the tolerance.
 * Duration runs from departure to arrival at the end location, waiting and breaks included, and
   equals travel + service + wait + break seconds exactly. Visit ``arrival`` is when the vehicle
   is ready at the visit (the drive and any breaks of the leg done); ``wait`` is the idle time
   from there to the start.
 * Cost terms: fixed_cost (used vehicles), time_cost (cost_per_hour x duration / 3600),
-  distance_cost (cost_per_km x metres / 1000), skip_penalty (optional stops not served).
+  distance_cost (cost_per_km x metres / 1000), skip_penalty (optional stops not served),
+  time_window_cost (soft windows: cost_per_hour late or early x seconds / 3600, per visit).
 
 Plans that cannot even be read (a vehicle or visit index out of range, two routes for one
 vehicle, START or END inside a route) raise :class:`~solvers.errors.InvalidProblemError`.
@@ -50,6 +61,7 @@ vehicle, START or END inside a route) raise :class:`~solvers.errors.InvalidProbl
 from __future__ import annotations
 
 from solvers.errors import FieldProblem, InvalidProblemError
+from solvers.routing.locks import churn_cost, route_lock_violations
 from solvers.routing.plan import (
     PlanEvaluation,
     RouteEvaluation,
@@ -74,7 +86,7 @@ __all__ = [
 ]
 
 #: Names of the objective terms, in the order answers list them.
-COST_TERMS = ("fixed_cost", "time_cost", "distance_cost", "skip_penalty")
+COST_TERMS = ("fixed_cost", "time_cost", "distance_cost", "skip_penalty", "time_window_cost")
 
 
 def check_plan_structure(problem: RoutingProblem, plan: RoutingPlan) -> None:
@@ -117,7 +129,7 @@ def evaluate(problem: RoutingProblem, plan: RoutingPlan) -> PlanEvaluation:
     times_served = [0] * len(problem.stops)
     routes: list[RouteEvaluation] = []
     all_violations: list[Violation] = []
-    fixed = time_cost = distance_cost = 0.0
+    fixed = time_cost = distance_cost = window_cost = 0.0
     for route in plan.routes:
         if not route.visits:
             continue
@@ -130,6 +142,7 @@ def evaluate(problem: RoutingProblem, plan: RoutingPlan) -> PlanEvaluation:
         fixed += vehicle.fixed_cost
         time_cost += vehicle.cost_per_hour * evaluation.duration / 3600.0
         distance_cost += vehicle.cost_per_km * evaluation.travel_metres / 1000.0
+        window_cost += sum(t.time_window_cost for t in evaluation.visits)
 
     skip_penalty = 0.0
     served = frozenset(i for i, n in enumerate(times_served) if n)
@@ -147,7 +160,7 @@ def evaluate(problem: RoutingProblem, plan: RoutingPlan) -> PlanEvaluation:
                     detail=f"Mandatory stop {stop.id} is in no route.",
                 )
             )
-    return PlanEvaluation(
+    evaluation = PlanEvaluation(
         routes=tuple(routes),
         violations=tuple(all_violations),
         cost_terms={
@@ -155,10 +168,14 @@ def evaluate(problem: RoutingProblem, plan: RoutingPlan) -> PlanEvaluation:
             "time_cost": time_cost,
             "distance_cost": distance_cost,
             "skip_penalty": skip_penalty,
+            "time_window_cost": window_cost,
         },
         served=served,
         skipped=frozenset(range(len(problem.stops))) - served,
     )
+    if problem.replan is not None:  # a re-plan prices its churn (solvers.routing.locks)
+        evaluation.cost_terms["churn_cost"] = churn_cost(problem, evaluation)[0]
+    return evaluation
 
 
 def _evaluate_route(
@@ -175,6 +192,7 @@ def _evaluate_route(
 
     duration = end_arrival - departure
     route_violations = _route_rule_violations(problem, vehicle, sim, departure, end_arrival)
+    route_violations.extend(route_lock_violations(problem, route))
     _mark_daily_capacity(vehicle, sim, timings)
 
     travel_seconds = sum(t.travel_seconds for t in timings)
@@ -189,6 +207,7 @@ def _evaluate_route(
         vehicle.fixed_cost
         + vehicle.cost_per_hour * duration / 3600.0
         + vehicle.cost_per_km * travel_metres / 1000.0
+        + sum(t.time_window_cost for t in timings)
     )
     return RouteEvaluation(
         vehicle=route.vehicle,

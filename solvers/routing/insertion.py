@@ -92,7 +92,7 @@ class InsertionOption:
     travel_delta: int
     duration_delta: int
     delays: tuple[Delay, ...]
-    lateness: int = 0  # windows are hard: an option never serves a stop late
+    lateness: int = 0  # seconds after a soft window's end (priced in cost_delta); hard: 0
 
 
 @dataclass(frozen=True)
@@ -252,6 +252,7 @@ class _Search:
             travel_delta=travel,
             duration_delta=duration,
             delays=_delays(old, evaluation, stop),
+            lateness=timing.lateness,
         )
 
     def _why_none(

@@ -42,6 +42,7 @@ from solvers.routing.checker import evaluate_route
 from solvers.routing.plan import PlannedVisit, RouteEvaluation, RoutePlan, VisitKind
 from solvers.routing.problem import RoutingProblem, TimeWindow
 from solvers.routing.repair import Slot
+from solvers.routing.soft_windows import hard_windows
 
 __all__ = ["Cause", "PlanIndex", "Screen"]
 
@@ -242,7 +243,7 @@ class PlanIndex:
             if c["last_leg"][j]:  # the way home now runs through a facility
                 onward[j] = extra.home
         arrival = np.maximum(c["earliest_loc"] + into, c["earliest_any"])
-        start = _earliest_starts(s.time_windows, arrival)
+        start = _earliest_starts(hard_windows(s), arrival)  # soft: the hard span
         missed = start >= _NONE
         late_after = ~missed & (start + s.service_duration + onward > c["latest_next"])
         cause: list[Cause | None] = [None] * len(idx)
@@ -338,7 +339,7 @@ def _windows_and_service(
 ) -> tuple[tuple[TimeWindow, ...], int]:
     if visit.kind is VisitKind.STOP:
         stop = problem.stops[visit.ref]
-        return stop.time_windows, stop.service_duration
+        return hard_windows(stop), stop.service_duration
     facility = problem.facilities[visit.ref]
     opening = (facility.opening,) if facility.opening is not None else ()
     return opening, facility.unload_duration

@@ -19,7 +19,9 @@ class RouteKpis:
 
     ``utilisation`` is service and unloading seconds over the shift length of used vehicles;
     ``on_time_share`` is the share of served stop visits that start inside a window (a stop
-    without windows is always on time); both are 0 when there is nothing to divide by.
+    without windows is always on time; one started late or early in a soft window is not); both
+    are 0 when there is nothing to divide by. The lateness and earliness figures add up the
+    visits' own (``VisitTiming.lateness`` / ``earliness``), over stop visits only.
     """
 
     vehicles_used: int
@@ -31,6 +33,11 @@ class RouteKpis:
     stops_served: int
     stops_skipped: int
     total_cost: float
+    late_stops: int = 0
+    lateness_seconds: int = 0
+    max_lateness_seconds: int = 0
+    early_stops: int = 0
+    earliness_seconds: int = 0
 
 
 def kpis(problem: RoutingProblem, evaluation: PlanEvaluation) -> RouteKpis:
@@ -43,13 +50,12 @@ def kpis(problem: RoutingProblem, evaluation: PlanEvaluation) -> RouteKpis:
     service_seconds = sum(r.service_seconds for r in used)
     stop_visits = 0
     on_time = 0
-    for route in evaluation.routes:
-        for visit in route.visits:
-            if visit.kind is not VisitKind.STOP:
-                continue
-            stop_visits += 1
-            if not any(v.type is ViolationType.TIME_WINDOW for v in visit.violations):
-                on_time += 1
+    visits = [v for r in evaluation.routes for v in r.visits if v.kind is VisitKind.STOP]
+    for visit in visits:
+        stop_visits += 1
+        outside = visit.lateness or visit.earliness
+        if not outside and not any(v.type is ViolationType.TIME_WINDOW for v in visit.violations):
+            on_time += 1
     return RouteKpis(
         vehicles_used=len(used),
         travel_seconds=sum(r.travel_seconds for r in evaluation.routes),
@@ -60,4 +66,9 @@ def kpis(problem: RoutingProblem, evaluation: PlanEvaluation) -> RouteKpis:
         stops_served=len(evaluation.served),
         stops_skipped=len(evaluation.skipped),
         total_cost=evaluation.cost,
+        late_stops=sum(1 for v in visits if v.lateness),
+        lateness_seconds=sum(v.lateness for v in visits),
+        max_lateness_seconds=max((v.lateness for v in visits), default=0),
+        early_stops=sum(1 for v in visits if v.earliness),
+        earliness_seconds=sum(v.earliness for v in visits),
     )

@@ -37,6 +37,7 @@ class ViolationType(enum.Enum):
     DISPOSAL_BEFORE_END = "DISPOSAL_BEFORE_END"
     DUPLICATE_VISIT = "DUPLICATE_VISIT"
     MISSING_MANDATORY_STOP = "MISSING_MANDATORY_STOP"
+    LOCK = "LOCK"
 
 
 class SkipReason(enum.Enum):
@@ -107,6 +108,11 @@ class VisitTiming:
     travel_seconds: int
     travel_metres: int
     violations: tuple[Violation, ...] = ()
+    #: Seconds before a soft window's start / after the window's end, and what the soft window
+    #: charges for them (``solvers.routing.soft_windows``); 0 for every kind but STOP.
+    earliness: int = 0
+    lateness: int = 0
+    time_window_cost: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,7 @@ class PlanEvaluation:
 
     routes: tuple[RouteEvaluation, ...]
     violations: tuple[Violation, ...]  # every violation, route and visit ones included
-    cost_terms: dict[str, float]  # fixed_cost, time_cost, distance_cost, skip_penalty
+    cost_terms: dict[str, float]  # checker.COST_TERMS
     served: frozenset[int]
     skipped: frozenset[int]
 

@@ -25,6 +25,7 @@ from solvers.routing.engine import Engine, EngineOptions, EngineResult, Improvem
 from solvers.routing.engines.construct import ConstructEngine
 from solvers.routing.engines.ortools import CONSTRUCT_ONLY_ABOVE, OrtoolsEngine
 from solvers.routing.engines.pyvrp import PyvrpEngine
+from solvers.routing.locks import declined_features
 from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
 from solvers.routing.problem import RoutingProblem
 from solvers.routing.repair import repair_outcome
@@ -143,7 +144,8 @@ def ortools_companion(problem: RoutingProblem, excluded: dict[int, SkipReason]) 
 
 def pyvrp_declines(problem: RoutingProblem, exclude: frozenset[int]) -> list[str]:
     """Why PyVRP does not take the request (empty: it models it well enough to be worth a core)."""
-    reasons = engine_for(SolverFamily.PYVRP).unsupported(problem, exclude)
+    reasons = declined_features(SolverFamily.PYVRP, problem)
+    reasons += engine_for(SolverFamily.PYVRP).unsupported(problem, exclude)
     if reasons or not problem.facilities:
         return reasons
     kept = multitrip.load_kept(problem)
@@ -301,6 +303,10 @@ class Portfolio:
 
     def _attempt(self, family: SolverFamily) -> SolveOutcome | None:
         """One engine in this process, checked; None (and a failure line) if it gave nothing."""
+        declined = declined_features(family, self.problem)
+        if declined:  # a re-plan this engine would not keep exactly (solvers.routing.locks)
+            self.failures.append(f"{family.value.lower()}: cannot model " + ", ".join(declined))
+            return None
         try:
             engine = engine_for(family)
             result = engine.solve(

@@ -16,16 +16,27 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from solvers.errors import FieldProblem, InvalidProblemError
+from solvers.routing.locks import Replan
+from solvers.routing.soft_windows import shape_problems as soft_window_problems
 
 UNLIMITED = 2**31 - 1  # seconds; an "open" horizon that still fits OR-Tools int64 arithmetic
 
 
 @dataclass(frozen=True)
 class TimeWindow:
-    """Closed interval [start, end] in seconds."""
+    """Closed interval [start, end] in seconds.
+
+    The last four fields make a stop's window soft (``solvers.routing.soft_windows``): service
+    may start up to ``max_lateness`` after ``end`` at ``late_cost_per_hour``, and up to
+    ``max_earliness`` before ``start`` at ``early_cost_per_hour``. All 0: a hard window.
+    """
 
     start: int
     end: int
+    late_cost_per_hour: float = 0.0
+    max_lateness: int = 0
+    early_cost_per_hour: float = 0.0
+    max_earliness: int = 0
 
     def contains(self, t: int) -> bool:
         """True when ``t`` lies inside the window."""
@@ -74,6 +85,8 @@ class Vehicle:
     max_route_duration: int = 0  # 0 = only the shift limits it
     max_stops: int = 0  # 0 = unlimited
     breaks: tuple[Break, ...] = ()
+    #: Load on board when the route starts (live state, solvers.routing.live); () = empty.
+    initial_load: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,8 @@ class RoutingProblem:
     dimensions: tuple[str, ...] = ()
     minimize_vehicles_first: bool = False
     label: str = ""
+    #: Locks and churn cost of a re-plan (solvers.routing.locks); None = a plan from scratch.
+    replan: Replan | None = None
     #: eligible[i, k]: vehicle k has stop i's skills and is among its allowed vehicles.
     eligible: np.ndarray = field(init=False, repr=False)
 
@@ -213,6 +228,7 @@ def _shape_problems(p: RoutingProblem) -> list[FieldProblem]:
     for f, facility in enumerate(p.facilities):
         if not 0 <= facility.location < n:
             out.append(FieldProblem(f"facilities[{f}].location", "out of range"))
+    out.extend(soft_window_problems(p))
     return out
 
 

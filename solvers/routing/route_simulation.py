@@ -18,6 +18,7 @@ from solvers.routing.plan import (
     VisitTiming,
 )
 from solvers.routing.problem import RoutingProblem, TimeWindow, Vehicle
+from solvers.routing.soft_windows import soft_start, soft_window, visit_terms
 
 
 def add_violation(timings: list[VisitTiming], index: int, violation: Violation) -> None:
@@ -81,7 +82,10 @@ class RouteSim:
     def run(self, departure: int) -> tuple[list[VisitTiming], int]:
         """Simulate departing at ``departure``; returns the visits and the end arrival."""
         problem, vehicle = self.problem, self.vehicle
-        self.load = [0] * self.n_dims
+        # A load on board at the start (live state) is part of the first trip.
+        self.load = [int(q) for q in vehicle.initial_load] + [0] * (
+            self.n_dims - len(vehicle.initial_load)
+        )
         self.collected = [0] * self.n_dims
         self.trip_peak = [0] * self.n_dims
         self.trip_first_over: list[int | None] = [None] * self.n_dims
@@ -225,7 +229,10 @@ class RouteSim:
         def add(vtype: ViolationType, amount: int, detail: str) -> None:
             violations.append(Violation(vtype, visit.ref, VisitKind.STOP, amount, detail))
 
-        if visit.start is None:
+        soft = soft_window(stop.time_windows)
+        if soft is not None:
+            start, late, why = soft_start(soft, ready, visit.start)
+        elif visit.start is None:
             start, late = _window_start(stop.time_windows, ready)
             why = "starts after its last window closed"
         else:
@@ -261,7 +268,8 @@ class RouteSim:
                 self.daily_first_over[d] = index
         self.stops += 1
         end = start + stop.service_duration
-        self._served(visit, stop.location, (ready, start, end), (travel, metres), violations)
+        terms = visit_terms(stop.time_windows, start)
+        self._served(visit, stop.location, (ready, start, end), (travel, metres), violations, terms)
         return end
 
     def _facility(self, visit: PlannedVisit, ready: int, travel: int, metres: int) -> int:
@@ -297,9 +305,12 @@ class RouteSim:
         times: tuple[int, int, int],
         leg: tuple[int, int],
         violations: list[Violation],
+        terms: tuple[int, int, float] = (0, 0, 0.0),
     ) -> None:
-        """Record a stop or an unload: (ready, start, end) times, the (seconds, metres) leg."""
+        """Record a stop or an unload: (ready, start, end) times, the (seconds, metres) leg and
+        the (earliness, lateness, cost) of its window."""
         ready, start, end = times
+        earliness, lateness, window_cost = terms
         self.timings.append(
             VisitTiming(
                 visit.kind,
@@ -312,6 +323,9 @@ class RouteSim:
                 tuple(self.load),
                 *leg,
                 tuple(violations),
+                earliness,
+                lateness,
+                window_cost,
             )
         )
 

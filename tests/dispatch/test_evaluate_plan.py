@@ -52,11 +52,18 @@ def test_feasible_plan_has_etas_and_no_violations(run):
 
 
 def test_kpis_and_objective_terms_agree(run):
-    """Cost 100 + 36/h x 320 s + 2/km x 14 km + 50 skipped = 181.2, split into four terms."""
+    """Cost 100 + 36/h x 320 s + 2/km x 14 km + 50 skipped = 181.2, split into its terms (no
+    soft windows: their term is 0)."""
     response = run(good_routes())
     terms = {t.name: t.value for t in response.objective_terms}
     assert terms == pytest.approx(
-        {"fixed_cost": 100.0, "time_cost": 3.2, "distance_cost": 28.0, "skip_penalty": 50.0}
+        {
+            "fixed_cost": 100.0,
+            "time_cost": 3.2,
+            "distance_cost": 28.0,
+            "skip_penalty": 50.0,
+            "time_window_cost": 0.0,
+        }
     )
     assert response.kpis.total_cost == pytest.approx(181.2)
     assert response.kpis.vehicles_used == 1

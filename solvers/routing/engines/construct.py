@@ -77,7 +77,9 @@ def _window_arrays(problem: RoutingProblem, stops: list[int]) -> tuple[np.ndarra
         if not windows:
             starts[row, 0], ends[row, 0] = 0, _BIG
         for col, w in enumerate(windows):
-            starts[row, col], ends[row, col] = w.start, w.end
+            # A soft window may be served late (the checker prices it), never early: without
+            # planned starts the checker waits for the window's start, and so does this.
+            starts[row, col], ends[row, col] = w.start, w.end + w.max_lateness
     return starts, ends
 
 
@@ -222,6 +224,12 @@ class _Route:
         )
         self.here, self.t = vehicle.start, vehicle.shift.start
         self.load = np.zeros_like(self.cap)
+        on_board = np.asarray(vehicle.initial_load[: len(self.load)], dtype=np.int64)
+        self.load[: len(on_board)] += on_board
+        # A re-plan's frozen prefix (solvers.routing.locks) is served first, in order.
+        rows = {i: row for row, i in enumerate(stops)}
+        prefix = problem.replan.prefix(v) if problem.replan is not None else ()
+        self.forced = [rows[i] for i in prefix if i in rows]
         self.daily = np.zeros_like(self.cap)
         self.served = 0
         self.visits: list[PlannedVisit] = []
@@ -291,6 +299,9 @@ class _Route:
         """The open stop that fits and can start soonest (less the urgency bonus), or None."""
         a, t = self.a, self.t
         cand = np.flatnonzero(self.allowed & open_)
+        forced = [row for row in self.forced if open_[row] and self.allowed[row]]
+        if forced:
+            cand = np.array(forced[:1], dtype=np.int64)
         if self.final is None and self.problem.facilities:
             cand = cand[~a.loaded[cand]]
         if self.vehicle.max_stops and self.served >= self.vehicle.max_stops:
@@ -311,6 +322,9 @@ class _Route:
             # A visit may not end after the window of the next break has closed.
             fits &= (after <= first.end) | (after < first.start)
         if not fits.any():
+            if forced:  # the rest of the prefix no longer fits: leave it out (reported unkept)
+                self.allowed[forced] = False
+                return self._choose(open_, urgency)
             return None
         pick = np.flatnonzero(fits)
         score = start[pick] - t
@@ -424,8 +438,10 @@ class ConstructEngine(Engine):
     ``options.deterministic`` builds every urgency setting whatever the clock says (the plan
     then depends on the problem only). ``options.start``, ``options.seed`` and
     ``options.settings`` are ignored: construction has no start and no randomness.
-    ``options.on_solution`` is not called, since the one plan is ready at once. Nothing is
-    unsupported: the heuristic respects every rule (it serves what it can).
+    ``options.on_solution`` is not called, since the one plan is ready at once. It respects
+    every rule (it serves what it can), a re-plan's frozen prefixes (served first, in order; a
+    prefix that no longer fits is left out from there) and loads on board; it optimises no
+    cost, churn cost included, so nothing is unsupported.
     """
 
     family = SolverFamily.GREEDY

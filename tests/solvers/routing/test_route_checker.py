@@ -45,7 +45,13 @@ def test_cost_terms_follow_the_contract_definition():
     )
     e = evaluate(p, plan(route(0, ("S", 0), ("S", 1))))
     assert e.cost_terms == pytest.approx(
-        {"fixed_cost": 100.0, "time_cost": 0.9, "distance_cost": 16.0, "skip_penalty": 7.0}
+        {
+            "fixed_cost": 100.0,
+            "time_cost": 0.9,
+            "distance_cost": 16.0,
+            "skip_penalty": 7.0,
+            "time_window_cost": 0.0,
+        }
     )
     assert e.cost == pytest.approx(123.9)
     assert e.routes[0].cost == pytest.approx(116.9)

@@ -25,19 +25,19 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x64ispatch/v1/common.proto\x12\x0b\x64ispatch.v1\x1a\x1egoogle/protobuf/duration.proto\"\xb8\x01\n\x0cSolveOptions\x12.\n\x0csolving_mode\x18\x01 \x01(\x0e\x32\x18.dispatch.v1.SolvingMode\x12#\n\x06solver\x18\x02 \x01(\x0e\x32\x13.dispatch.v1.Solver\x12.\n\x0btime_budget\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x15\n\rdeterministic\x18\x05 \x01(\x08\"\x8a\x03\n\tSolveInfo\x12#\n\x06solver\x18\x01 \x01(\x0e\x32\x13.dispatch.v1.Solver\x12\x0e\n\x06\x65ngine\x18\x02 \x01(\t\x12(\n\x06status\x18\x03 \x01(\x0e\x32\x18.dispatch.v1.SolveStatus\x12\x11\n\tobjective\x18\x04 \x01(\x01\x12\x17\n\nbest_bound\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03gap\x18\x06 \x01(\x01H\x01\x88\x01\x01\x12,\n\twall_time\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0f\x66\x61llback_reason\x18\x08 \x01(\t\x12\x10\n\x08verified\x18\t \x01(\x08\x12\x33\n\x0fobjective_terms\x18\n \x03(\x0b\x32\x1a.dispatch.v1.ObjectiveTerm\x12\x10\n\x08\x64\x65graded\x18\x0b \x01(\x08\x12\x17\n\x0f\x64\x65graded_reason\x18\x0c \x01(\t\x12\x10\n\x08strategy\x18\r \x01(\tB\r\n\x0b_best_boundB\x06\n\x04_gap\",\n\rObjectiveTerm\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01\"f\n\x0cTravelMatrix\x12\x11\n\tdurations\x18\x01 \x03(\x05\x12\x17\n\x0f\x64urations_bytes\x18\x02 \x01(\x0c\x12\x11\n\tdistances\x18\x03 \x03(\x05\x12\x17\n\x0f\x64istances_bytes\x18\x04 \x01(\x0c\"(\n\nTimeWindow\x12\r\n\x05start\x18\x01 \x01(\x03\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x03\"-\n\x06LatLng\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01*Q\n\x0bSolvingMode\x12\x1c\n\x18SOLVING_MODE_UNSPECIFIED\x10\x00\x12\x11\n\rDEFAULT_SOLVE\x10\x01\x12\x11\n\rVALIDATE_ONLY\x10\x02*X\n\x06Solver\x12\x16\n\x12SOLVER_UNSPECIFIED\x10\x00\x12\x08\n\x04\x41UTO\x10\x01\x12\x0b\n\x07ORTOOLS\x10\x02\x12\x08\n\x04MILP\x10\x03\x12\t\n\x05PYVRP\x10\x04\x12\n\n\x06GREEDY\x10\x05*}\n\x0bSolveStatus\x12\x1c\n\x18SOLVE_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07OPTIMAL\x10\x01\x12\x0c\n\x08\x46\x45\x41SIBLE\x10\x02\x12\x0e\n\nINFEASIBLE\x10\x03\x12\x15\n\x11NO_SOLUTION_FOUND\x10\x04\x12\x0e\n\nNOT_SOLVED\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x64ispatch/v1/common.proto\x12\x0b\x64ispatch.v1\x1a\x1egoogle/protobuf/duration.proto\"\xb8\x01\n\x0cSolveOptions\x12.\n\x0csolving_mode\x18\x01 \x01(\x0e\x32\x18.dispatch.v1.SolvingMode\x12#\n\x06solver\x18\x02 \x01(\x0e\x32\x13.dispatch.v1.Solver\x12.\n\x0btime_budget\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x15\n\rdeterministic\x18\x05 \x01(\x08\"\x8a\x03\n\tSolveInfo\x12#\n\x06solver\x18\x01 \x01(\x0e\x32\x13.dispatch.v1.Solver\x12\x0e\n\x06\x65ngine\x18\x02 \x01(\t\x12(\n\x06status\x18\x03 \x01(\x0e\x32\x18.dispatch.v1.SolveStatus\x12\x11\n\tobjective\x18\x04 \x01(\x01\x12\x17\n\nbest_bound\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03gap\x18\x06 \x01(\x01H\x01\x88\x01\x01\x12,\n\twall_time\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0f\x66\x61llback_reason\x18\x08 \x01(\t\x12\x10\n\x08verified\x18\t \x01(\x08\x12\x33\n\x0fobjective_terms\x18\n \x03(\x0b\x32\x1a.dispatch.v1.ObjectiveTerm\x12\x10\n\x08\x64\x65graded\x18\x0b \x01(\x08\x12\x17\n\x0f\x64\x65graded_reason\x18\x0c \x01(\t\x12\x10\n\x08strategy\x18\r \x01(\tB\r\n\x0b_best_boundB\x06\n\x04_gap\",\n\rObjectiveTerm\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01\"f\n\x0cTravelMatrix\x12\x11\n\tdurations\x18\x01 \x03(\x05\x12\x17\n\x0f\x64urations_bytes\x18\x02 \x01(\x0c\x12\x11\n\tdistances\x18\x03 \x03(\x05\x12\x17\n\x0f\x64istances_bytes\x18\x04 \x01(\x0c\"\x8e\x01\n\nTimeWindow\x12\r\n\x05start\x18\x01 \x01(\x03\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x03\x12\x1a\n\x12late_cost_per_hour\x18\x03 \x01(\x01\x12\x14\n\x0cmax_lateness\x18\x04 \x01(\x03\x12\x1b\n\x13\x65\x61rly_cost_per_hour\x18\x05 \x01(\x01\x12\x15\n\rmax_earliness\x18\x06 \x01(\x03\"-\n\x06LatLng\x12\x10\n\x08latitude\x18\x01 \x01(\x01\x12\x11\n\tlongitude\x18\x02 \x01(\x01*Q\n\x0bSolvingMode\x12\x1c\n\x18SOLVING_MODE_UNSPECIFIED\x10\x00\x12\x11\n\rDEFAULT_SOLVE\x10\x01\x12\x11\n\rVALIDATE_ONLY\x10\x02*X\n\x06Solver\x12\x16\n\x12SOLVER_UNSPECIFIED\x10\x00\x12\x08\n\x04\x41UTO\x10\x01\x12\x0b\n\x07ORTOOLS\x10\x02\x12\x08\n\x04MILP\x10\x03\x12\t\n\x05PYVRP\x10\x04\x12\n\n\x06GREEDY\x10\x05*}\n\x0bSolveStatus\x12\x1c\n\x18SOLVE_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07OPTIMAL\x10\x01\x12\x0c\n\x08\x46\x45\x41SIBLE\x10\x02\x12\x0e\n\nINFEASIBLE\x10\x03\x12\x15\n\x11NO_SOLUTION_FOUND\x10\x04\x12\x0e\n\nNOT_SOLVED\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dispatch.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SOLVINGMODE']._serialized_start=896
-  _globals['_SOLVINGMODE']._serialized_end=977
-  _globals['_SOLVER']._serialized_start=979
-  _globals['_SOLVER']._serialized_end=1067
-  _globals['_SOLVESTATUS']._serialized_start=1069
-  _globals['_SOLVESTATUS']._serialized_end=1194
+  _globals['_SOLVINGMODE']._serialized_start=999
+  _globals['_SOLVINGMODE']._serialized_end=1080
+  _globals['_SOLVER']._serialized_start=1082
+  _globals['_SOLVER']._serialized_end=1170
+  _globals['_SOLVESTATUS']._serialized_start=1172
+  _globals['_SOLVESTATUS']._serialized_end=1297
   _globals['_SOLVEOPTIONS']._serialized_start=74
   _globals['_SOLVEOPTIONS']._serialized_end=258
   _globals['_SOLVEINFO']._serialized_start=261
@@ -46,8 +46,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OBJECTIVETERM']._serialized_end=701
   _globals['_TRAVELMATRIX']._serialized_start=703
   _globals['_TRAVELMATRIX']._serialized_end=805
-  _globals['_TIMEWINDOW']._serialized_start=807
-  _globals['_TIMEWINDOW']._serialized_end=847
-  _globals['_LATLNG']._serialized_start=849
-  _globals['_LATLNG']._serialized_end=894
+  _globals['_TIMEWINDOW']._serialized_start=808
+  _globals['_TIMEWINDOW']._serialized_end=950
+  _globals['_LATLNG']._serialized_start=952
+  _globals['_LATLNG']._serialized_end=997
 # @@protoc_insertion_point(module_scope)

@@ -114,12 +114,20 @@ class TravelMatrix(_message.Message):
     def __init__(self, durations: _Optional[_Iterable[int]] = ..., durations_bytes: _Optional[bytes] = ..., distances: _Optional[_Iterable[int]] = ..., distances_bytes: _Optional[bytes] = ...) -> None: ...
 
 class TimeWindow(_message.Message):
-    __slots__ = ("start", "end")
+    __slots__ = ("start", "end", "late_cost_per_hour", "max_lateness", "early_cost_per_hour", "max_earliness")
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
+    LATE_COST_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
+    MAX_LATENESS_FIELD_NUMBER: _ClassVar[int]
+    EARLY_COST_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
+    MAX_EARLINESS_FIELD_NUMBER: _ClassVar[int]
     start: int
     end: int
-    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+    late_cost_per_hour: float
+    max_lateness: int
+    early_cost_per_hour: float
+    max_earliness: int
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., late_cost_per_hour: _Optional[float] = ..., max_lateness: _Optional[int] = ..., early_cost_per_hour: _Optional[float] = ..., max_earliness: _Optional[int] = ...) -> None: ...
 
 class LatLng(_message.Message):
     __slots__ = ("latitude", "longitude")

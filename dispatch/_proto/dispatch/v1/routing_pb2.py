@@ -23,72 +23,75 @@ _sym_db = _symbol_database.Default()
 
 
 from dispatch._proto.dispatch.v1 import common_pb2 as dispatch_dot_v1_dot_common__pb2
+from dispatch._proto.dispatch.v1 import live_state_pb2 as dispatch_dot_v1_dot_live__state__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64ispatch/v1/routing.proto\x12\x0b\x64ispatch.v1\x1a\x18\x64ispatch/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"T\n\x05\x42reak\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\x0cstart_window\x18\x02 \x01(\x0b\x32\x17.dispatch.v1.TimeWindow\x12\x10\n\x08\x64uration\x18\x03 \x01(\x03\"\xd8\x02\n\x07Vehicle\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0cvehicle_type\x18\x02 \x01(\t\x12\x19\n\x11start_location_id\x18\x03 \x01(\t\x12\x17\n\x0f\x65nd_location_id\x18\x04 \x01(\t\x12&\n\x05shift\x18\x05 \x01(\x0b\x32\x17.dispatch.v1.TimeWindow\x12\x12\n\ncapacities\x18\x06 \x03(\x03\x12\x18\n\x10\x64\x61ily_capacities\x18\x07 \x03(\x03\x12\x0e\n\x06skills\x18\x08 \x03(\t\x12\x12\n\nfixed_cost\x18\t \x01(\x01\x12\x15\n\rcost_per_hour\x18\n \x01(\x01\x12\x13\n\x0b\x63ost_per_km\x18\x0b \x01(\x01\x12\x1a\n\x12max_route_duration\x18\x0c \x01(\x03\x12\x11\n\tmax_stops\x18\r \x01(\x05\x12\"\n\x06\x62reaks\x18\x0e \x03(\x0b\x32\x12.dispatch.v1.Break\"\xdf\x01\n\x04Stop\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0blocation_id\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65mands\x18\x03 \x03(\x03\x12\x18\n\x10service_duration\x18\x04 \x01(\x03\x12-\n\x0ctime_windows\x18\x05 \x03(\x0b\x32\x17.dispatch.v1.TimeWindow\x12\x17\n\x0frequired_skills\x18\x06 \x03(\t\x12\x1b\n\x13\x61llowed_vehicle_ids\x18\x07 \x03(\t\x12\x10\n\x08optional\x18\x08 \x01(\x08\x12\x14\n\x0cskip_penalty\x18\t \x01(\x01\"n\n\x08\x46\x61\x63ility\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0blocation_id\x18\x02 \x01(\t\x12(\n\x07opening\x18\x03 \x01(\x0b\x32\x17.dispatch.v1.TimeWindow\x12\x17\n\x0funload_duration\x18\x04 \x01(\x03\"T\n\x11VehicleTypeMatrix\x12\x14\n\x0cvehicle_type\x18\x01 \x01(\t\x12)\n\x06travel\x18\x02 \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\"\x8c\x01\n\x10RoutingObjective\x12\x30\n\x04mode\x18\x01 \x01(\x0e\x32\".dispatch.v1.RoutingObjective.Mode\"F\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\x0c\n\x08MIN_COST\x10\x01\x12\x1a\n\x16MIN_VEHICLES_THEN_COST\x10\x02\"A\n\x0cPlannedVisit\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.dispatch.v1.Visit.Kind\x12\n\n\x02id\x18\x02 \x01(\t\"M\n\x0cPlannedRoute\x12\x12\n\nvehicle_id\x18\x01 \x01(\t\x12)\n\x06visits\x18\x02 \x03(\x0b\x32\x19.dispatch.v1.PlannedVisit\"\x98\x05\n\x11PlanRoutesRequest\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12*\n\x07options\x18\x03 \x01(\x0b\x32\x19.dispatch.v1.SolveOptions\x12\x31\n\rhorizon_start\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x08workload\x18\x05 \x01(\x0e\x32\x15.dispatch.v1.Workload\x12\x14\n\x0clocation_ids\x18\x06 \x03(\t\x12)\n\x06travel\x18\x07 \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\x12=\n\x15vehicle_type_matrices\x18\x08 \x03(\x0b\x32\x1e.dispatch.v1.VehicleTypeMatrix\x12\x17\n\x0fload_dimensions\x18\t \x03(\t\x12&\n\x08vehicles\x18\n \x03(\x0b\x32\x14.dispatch.v1.Vehicle\x12 \n\x05stops\x18\x0b \x03(\x0b\x32\x11.dispatch.v1.Stop\x12)\n\nfacilities\x18\x0c \x03(\x0b\x32\x15.dispatch.v1.Facility\x12\x30\n\tobjective\x18\r \x01(\x0b\x32\x1d.dispatch.v1.RoutingObjective\x12\x31\n\x0einitial_routes\x18\x0e \x03(\x0b\x32\x19.dispatch.v1.PlannedRoute\x12\x31\n\x14location_coordinates\x18( \x03(\x0b\x32\x13.dispatch.v1.LatLng\x12\x32\n\x0ereference_plan\x18< \x01(\x0b\x32\x1a.dispatch.v1.ReferencePlan\"\xe0\x02\n\tViolation\x12)\n\x04type\x18\x01 \x01(\x0e\x32\x1b.dispatch.v1.Violation.Type\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\xfb\x01\n\x04Type\x12\x14\n\x10TYPE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bTIME_WINDOW\x10\x01\x12\x0c\n\x08\x43\x41PACITY\x10\x02\x12\x12\n\x0e\x44\x41ILY_CAPACITY\x10\x03\x12\n\n\x06SKILLS\x10\x04\x12\x17\n\x13VEHICLE_NOT_ALLOWED\x10\x05\x12\t\n\x05SHIFT\x10\x06\x12\x16\n\x12MAX_ROUTE_DURATION\x10\x07\x12\r\n\tMAX_STOPS\x10\x08\x12\t\n\x05\x42REAK\x10\t\x12\x17\n\x13\x44ISPOSAL_BEFORE_END\x10\n\x12\x13\n\x0f\x44UPLICATE_VISIT\x10\x0b\x12\x1a\n\x16MISSING_MANDATORY_STOP\x10\x0c\"\xde\x02\n\x05Visit\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.dispatch.v1.Visit.Kind\x12\n\n\x02id\x18\x02 \x01(\t\x12\x13\n\x0blocation_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61rrival\x18\x04 \x01(\x03\x12\x0c\n\x04wait\x18\x05 \x01(\x03\x12\x15\n\rservice_start\x18\x06 \x01(\x03\x12\x13\n\x0bservice_end\x18\x07 \x01(\x03\x12\x12\n\nload_after\x18\x08 \x03(\x03\x12\x16\n\x0etravel_seconds\x18\t \x01(\x03\x12\x15\n\rtravel_metres\x18\n \x01(\x03\x12*\n\nviolations\x18\x0b \x03(\x0b\x32\x16.dispatch.v1.Violation\"S\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\t\n\x05START\x10\x01\x12\x08\n\x04STOP\x10\x02\x12\x0c\n\x08\x46\x41\x43ILITY\x10\x03\x12\t\n\x05\x42REAK\x10\x04\x12\x07\n\x03\x45ND\x10\x05\"\xd8\x01\n\x0bRouteTotals\x12\x10\n\x08\x64uration\x18\x01 \x01(\x03\x12\x16\n\x0etravel_seconds\x18\x02 \x01(\x03\x12\x15\n\rtravel_metres\x18\x03 \x01(\x03\x12\x17\n\x0fservice_seconds\x18\x04 \x01(\x03\x12\x14\n\x0cwait_seconds\x18\x05 \x01(\x03\x12\x15\n\rbreak_seconds\x18\x06 \x01(\x03\x12\r\n\x05stops\x18\x07 \x01(\x05\x12\r\n\x05trips\x18\x08 \x01(\x05\x12\x16\n\x0eload_collected\x18\t \x03(\x03\x12\x0c\n\x04\x63ost\x18\n \x01(\x01\"\x95\x01\n\x05Route\x12\x12\n\nvehicle_id\x18\x01 \x01(\t\x12\"\n\x06visits\x18\x02 \x03(\x0b\x32\x12.dispatch.v1.Visit\x12(\n\x06totals\x18\x03 \x01(\x0b\x32\x18.dispatch.v1.RouteTotals\x12*\n\nviolations\x18\x04 \x03(\x0b\x32\x16.dispatch.v1.Violation\"\x99\x02\n\x0bSkippedStop\x12\x0f\n\x07stop_id\x18\x01 \x01(\t\x12/\n\x06reason\x18\x02 \x01(\x0e\x32\x1f.dispatch.v1.SkippedStop.Reason\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\xb7\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x1a\n\x16NO_VEHICLE_WITH_SKILLS\x10\x01\x12\x1b\n\x17\x44\x45MAND_EXCEEDS_CAPACITY\x10\x02\x12\x1b\n\x17\x43\x41NNOT_MEET_TIME_WINDOW\x10\x03\x12\x13\n\x0fSHIFT_TOO_SHORT\x10\x04\x12\x14\n\x10SKIPPED_FOR_COST\x10\x05\x12\x14\n\x10NO_CAPACITY_LEFT\x10\x06\"\xd4\x01\n\tRouteKpis\x12\x15\n\rvehicles_used\x18\x01 \x01(\x05\x12\x16\n\x0etravel_seconds\x18\x02 \x01(\x03\x12\x15\n\rtravel_metres\x18\x03 \x01(\x03\x12\x13\n\x0butilisation\x18\x04 \x01(\x01\x12\x14\n\x0cidle_seconds\x18\x05 \x01(\x03\x12\x15\n\ron_time_share\x18\x06 \x01(\x01\x12\x14\n\x0cstops_served\x18\x07 \x01(\x05\x12\x15\n\rstops_skipped\x18\x08 \x01(\x05\x12\x12\n\ntotal_cost\x18\t \x01(\x01\"\x83\x02\n\x12PlanRoutesResponse\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12*\n\nsolve_info\x18\x03 \x01(\x0b\x32\x16.dispatch.v1.SolveInfo\x12\"\n\x06routes\x18\x04 \x03(\x0b\x32\x12.dispatch.v1.Route\x12/\n\rskipped_stops\x18\x05 \x03(\x0b\x32\x18.dispatch.v1.SkippedStop\x12$\n\x04kpis\x18\x06 \x01(\x0b\x32\x16.dispatch.v1.RouteKpis\x12#\n\x04\x64iff\x18< \x01(\x0b\x32\x15.dispatch.v1.PlanDiff\"\x94\x01\n\x13\x45valuatePlanRequest\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12/\n\x07problem\x18\x03 \x01(\x0b\x32\x1e.dispatch.v1.PlanRoutesRequest\x12)\n\x06routes\x18\x04 \x03(\x0b\x32\x19.dispatch.v1.PlannedRoute\"\xf6\x01\n\x14\x45valuatePlanResponse\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\"\n\x06routes\x18\x03 \x03(\x0b\x32\x12.dispatch.v1.Route\x12*\n\nviolations\x18\x04 \x03(\x0b\x32\x16.dispatch.v1.Violation\x12\x10\n\x08\x66\x65\x61sible\x18\x05 \x01(\x08\x12$\n\x04kpis\x18\x06 \x01(\x0b\x32\x16.dispatch.v1.RouteKpis\x12\x33\n\x0fobjective_terms\x18\x07 \x03(\x0b\x32\x1a.dispatch.v1.ObjectiveTerm\":\n\rReferencePlan\x12)\n\x06routes\x18\x01 \x03(\x0b\x32\x19.dispatch.v1.PlannedRoute\"\xbf\x03\n\nStopChange\x12\x0f\n\x07stop_id\x18\x01 \x01(\t\x12.\n\x06\x63hange\x18\x02 \x01(\x0e\x32\x1e.dispatch.v1.StopChange.Change\x12\x1c\n\x14reference_vehicle_id\x18\x03 \x01(\t\x12\x12\n\nvehicle_id\x18\x04 \x01(\t\x12\x1a\n\x12reference_position\x18\x05 \x01(\x05\x12\x10\n\x08position\x18\x06 \x01(\x05\x12$\n\x17reference_service_start\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x1a\n\rservice_start\x18\x08 \x01(\x03H\x01\x88\x01\x01\x12\x16\n\teta_shift\x18\t \x01(\x03H\x02\x88\x01\x01\x12\x17\n\x0fstill_requested\x18\n \x01(\x08\"a\n\x06\x43hange\x12\x16\n\x12\x43HANGE_UNSPECIFIED\x10\x00\x12\r\n\tUNCHANGED\x10\x01\x12\t\n\x05\x41\x44\x44\x45\x44\x10\x02\x12\x0b\n\x07\x44ROPPED\x10\x03\x12\t\n\x05MOVED\x10\x04\x12\r\n\tREORDERED\x10\x05\x42\x1a\n\x18_reference_service_startB\x10\n\x0e_service_startB\x0c\n\n_eta_shift\"\x99\x01\n\nCrewChange\x12\x12\n\nvehicle_id\x18\x01 \x01(\t\x12\x1e\n\x16reference_next_stop_id\x18\x02 \x01(\t\x12\x14\n\x0cnext_stop_id\x18\x03 \x01(\t\x12\x19\n\x11next_stop_changed\x18\x04 \x01(\x08\x12\x17\n\x0freference_stops\x18\x05 \x01(\x05\x12\r\n\x05stops\x18\x06 \x01(\x05\"\xf6\x01\n\tChurnKpis\x12\x17\n\x0fstops_unchanged\x18\x01 \x01(\x05\x12\x13\n\x0bstops_added\x18\x02 \x01(\x05\x12\x15\n\rstops_dropped\x18\x03 \x01(\x05\x12\x13\n\x0bstops_moved\x18\x04 \x01(\x05\x12\x17\n\x0fstops_reordered\x18\x05 \x01(\x05\x12\x1f\n\x17\x63rews_next_stop_changed\x18\x06 \x01(\x05\x12\x15\n\rstops_shifted\x18\x07 \x01(\x05\x12\x1f\n\x17\x65ta_shift_total_seconds\x18\x08 \x01(\x03\x12\x1d\n\x15\x65ta_shift_max_seconds\x18\t \x01(\x03\"\x80\x01\n\x08PlanDiff\x12&\n\x05stops\x18\x01 \x03(\x0b\x32\x17.dispatch.v1.StopChange\x12&\n\x05\x63rews\x18\x02 \x03(\x0b\x32\x17.dispatch.v1.CrewChange\x12$\n\x04kpis\x18\x03 \x01(\x0b\x32\x16.dispatch.v1.ChurnKpis*E\n\x08Workload\x12\x18\n\x14WORKLOAD_UNSPECIFIED\x10\x00\x12\x0e\n\nSANITATION\x10\x01\x12\x0f\n\x0bMAINTENANCE\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64ispatch/v1/routing.proto\x12\x0b\x64ispatch.v1\x1a\x18\x64ispatch/v1/common.proto\x1a\x1c\x64ispatch/v1/live_state.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"T\n\x05\x42reak\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\x0cstart_window\x18\x02 \x01(\x0b\x32\x17.dispatch.v1.TimeWindow\x12\x10\n\x08\x64uration\x18\x03 \x01(\x03\"\xd8\x02\n\x07Vehicle\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0cvehicle_type\x18\x02 \x01(\t\x12\x19\n\x11start_location_id\x18\x03 \x01(\t\x12\x17\n\x0f\x65nd_location_id\x18\x04 \x01(\t\x12&\n\x05shift\x18\x05 \x01(\x0b\x32\x17.dispatch.v1.TimeWindow\x12\x12\n\ncapacities\x18\x06 \x03(\x03\x12\x18\n\x10\x64\x61ily_capacities\x18\x07 \x03(\x03\x12\x0e\n\x06skills\x18\x08 \x03(\t\x12\x12\n\nfixed_cost\x18\t \x01(\x01\x12\x15\n\rcost_per_hour\x18\n \x01(\x01\x12\x13\n\x0b\x63ost_per_km\x18\x0b \x01(\x01\x12\x1a\n\x12max_route_duration\x18\x0c \x01(\x03\x12\x11\n\tmax_stops\x18\r \x01(\x05\x12\"\n\x06\x62reaks\x18\x0e \x03(\x0b\x32\x12.dispatch.v1.Break\"\xdf\x01\n\x04Stop\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0blocation_id\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65mands\x18\x03 \x03(\x03\x12\x18\n\x10service_duration\x18\x04 \x01(\x03\x12-\n\x0ctime_windows\x18\x05 \x03(\x0b\x32\x17.dispatch.v1.TimeWindow\x12\x17\n\x0frequired_skills\x18\x06 \x03(\t\x12\x1b\n\x13\x61llowed_vehicle_ids\x18\x07 \x03(\t\x12\x10\n\x08optional\x18\x08 \x01(\x08\x12\x14\n\x0cskip_penalty\x18\t \x01(\x01\"n\n\x08\x46\x61\x63ility\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0blocation_id\x18\x02 \x01(\t\x12(\n\x07opening\x18\x03 \x01(\x0b\x32\x17.dispatch.v1.TimeWindow\x12\x17\n\x0funload_duration\x18\x04 \x01(\x03\"T\n\x11VehicleTypeMatrix\x12\x14\n\x0cvehicle_type\x18\x01 \x01(\t\x12)\n\x06travel\x18\x02 \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\"\x8c\x01\n\x10RoutingObjective\x12\x30\n\x04mode\x18\x01 \x01(\x0e\x32\".dispatch.v1.RoutingObjective.Mode\"F\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\x0c\n\x08MIN_COST\x10\x01\x12\x1a\n\x16MIN_VEHICLES_THEN_COST\x10\x02\"A\n\x0cPlannedVisit\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.dispatch.v1.Visit.Kind\x12\n\n\x02id\x18\x02 \x01(\t\"M\n\x0cPlannedRoute\x12\x12\n\nvehicle_id\x18\x01 \x01(\t\x12)\n\x06visits\x18\x02 \x03(\x0b\x32\x19.dispatch.v1.PlannedVisit\"\xc4\x05\n\x11PlanRoutesRequest\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12*\n\x07options\x18\x03 \x01(\x0b\x32\x19.dispatch.v1.SolveOptions\x12\x31\n\rhorizon_start\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x08workload\x18\x05 \x01(\x0e\x32\x15.dispatch.v1.Workload\x12\x14\n\x0clocation_ids\x18\x06 \x03(\t\x12)\n\x06travel\x18\x07 \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\x12=\n\x15vehicle_type_matrices\x18\x08 \x03(\x0b\x32\x1e.dispatch.v1.VehicleTypeMatrix\x12\x17\n\x0fload_dimensions\x18\t \x03(\t\x12&\n\x08vehicles\x18\n \x03(\x0b\x32\x14.dispatch.v1.Vehicle\x12 \n\x05stops\x18\x0b \x03(\x0b\x32\x11.dispatch.v1.Stop\x12)\n\nfacilities\x18\x0c \x03(\x0b\x32\x15.dispatch.v1.Facility\x12\x30\n\tobjective\x18\r \x01(\x0b\x32\x1d.dispatch.v1.RoutingObjective\x12\x31\n\x0einitial_routes\x18\x0e \x03(\x0b\x32\x19.dispatch.v1.PlannedRoute\x12\x31\n\x14location_coordinates\x18( \x03(\x0b\x32\x13.dispatch.v1.LatLng\x12\x32\n\x0ereference_plan\x18< \x01(\x0b\x32\x1a.dispatch.v1.ReferencePlan\x12*\n\nlive_state\x18= \x01(\x0b\x32\x16.dispatch.v1.LiveState\"\xea\x02\n\tViolation\x12)\n\x04type\x18\x01 \x01(\x0e\x32\x1b.dispatch.v1.Violation.Type\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\x85\x02\n\x04Type\x12\x14\n\x10TYPE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bTIME_WINDOW\x10\x01\x12\x0c\n\x08\x43\x41PACITY\x10\x02\x12\x12\n\x0e\x44\x41ILY_CAPACITY\x10\x03\x12\n\n\x06SKILLS\x10\x04\x12\x17\n\x13VEHICLE_NOT_ALLOWED\x10\x05\x12\t\n\x05SHIFT\x10\x06\x12\x16\n\x12MAX_ROUTE_DURATION\x10\x07\x12\r\n\tMAX_STOPS\x10\x08\x12\t\n\x05\x42REAK\x10\t\x12\x17\n\x13\x44ISPOSAL_BEFORE_END\x10\n\x12\x13\n\x0f\x44UPLICATE_VISIT\x10\x0b\x12\x1a\n\x16MISSING_MANDATORY_STOP\x10\x0c\x12\x08\n\x04LOCK\x10\r\"\xbd\x04\n\x05Visit\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.dispatch.v1.Visit.Kind\x12\n\n\x02id\x18\x02 \x01(\t\x12\x13\n\x0blocation_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61rrival\x18\x04 \x01(\x03\x12\x0c\n\x04wait\x18\x05 \x01(\x03\x12\x15\n\rservice_start\x18\x06 \x01(\x03\x12\x13\n\x0bservice_end\x18\x07 \x01(\x03\x12\x12\n\nload_after\x18\x08 \x03(\x03\x12\x16\n\x0etravel_seconds\x18\t \x01(\x03\x12\x15\n\rtravel_metres\x18\n \x01(\x03\x12*\n\nviolations\x18\x0b \x03(\x0b\x32\x16.dispatch.v1.Violation\x12\x10\n\x08lateness\x18\x46 \x01(\x03\x12\x11\n\tearliness\x18G \x01(\x03\x12\x18\n\x10time_window_cost\x18H \x01(\x01\x12\x30\n\x0c\x61rrival_time\x18P \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12service_start_time\x18Q \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10service_end_time\x18R \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\t\n\x05START\x10\x01\x12\x08\n\x04STOP\x10\x02\x12\x0c\n\x08\x46\x41\x43ILITY\x10\x03\x12\t\n\x05\x42REAK\x10\x04\x12\x07\n\x03\x45ND\x10\x05\"\xd8\x01\n\x0bRouteTotals\x12\x10\n\x08\x64uration\x18\x01 \x01(\x03\x12\x16\n\x0etravel_seconds\x18\x02 \x01(\x03\x12\x15\n\rtravel_metres\x18\x03 \x01(\x03\x12\x17\n\x0fservice_seconds\x18\x04 \x01(\x03\x12\x14\n\x0cwait_seconds\x18\x05 \x01(\x03\x12\x15\n\rbreak_seconds\x18\x06 \x01(\x03\x12\r\n\x05stops\x18\x07 \x01(\x05\x12\r\n\x05trips\x18\x08 \x01(\x05\x12\x16\n\x0eload_collected\x18\t \x03(\x03\x12\x0c\n\x04\x63ost\x18\n \x01(\x01\"\xf3\x01\n\x05Route\x12\x12\n\nvehicle_id\x18\x01 \x01(\t\x12\"\n\x06visits\x18\x02 \x03(\x0b\x32\x12.dispatch.v1.Visit\x12(\n\x06totals\x18\x03 \x01(\x0b\x32\x18.dispatch.v1.RouteTotals\x12*\n\nviolations\x18\x04 \x03(\x0b\x32\x16.dispatch.v1.Violation\x12.\n\nstart_time\x18P \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18Q \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xaf\x01\n\nUnkeptLock\x12\x0f\n\x07stop_id\x18\x01 \x01(\t\x12\x12\n\nvehicle_id\x18\x02 \x01(\t\x12+\n\x05level\x18\x03 \x01(\x0e\x32\x1c.dispatch.v1.RelaxationLevel\x12\x0e\n\x06served\x18\x04 \x01(\x08\x12/\n\x06reason\x18\x05 \x01(\x0e\x32\x1f.dispatch.v1.SkippedStop.Reason\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"\x99\x02\n\x0bSkippedStop\x12\x0f\n\x07stop_id\x18\x01 \x01(\t\x12/\n\x06reason\x18\x02 \x01(\x0e\x32\x1f.dispatch.v1.SkippedStop.Reason\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\xb7\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x1a\n\x16NO_VEHICLE_WITH_SKILLS\x10\x01\x12\x1b\n\x17\x44\x45MAND_EXCEEDS_CAPACITY\x10\x02\x12\x1b\n\x17\x43\x41NNOT_MEET_TIME_WINDOW\x10\x03\x12\x13\n\x0fSHIFT_TOO_SHORT\x10\x04\x12\x14\n\x10SKIPPED_FOR_COST\x10\x05\x12\x14\n\x10NO_CAPACITY_LEFT\x10\x06\"\xd0\x02\n\tRouteKpis\x12\x15\n\rvehicles_used\x18\x01 \x01(\x05\x12\x16\n\x0etravel_seconds\x18\x02 \x01(\x03\x12\x15\n\rtravel_metres\x18\x03 \x01(\x03\x12\x13\n\x0butilisation\x18\x04 \x01(\x01\x12\x14\n\x0cidle_seconds\x18\x05 \x01(\x03\x12\x15\n\ron_time_share\x18\x06 \x01(\x01\x12\x14\n\x0cstops_served\x18\x07 \x01(\x05\x12\x15\n\rstops_skipped\x18\x08 \x01(\x05\x12\x12\n\ntotal_cost\x18\t \x01(\x01\x12\x12\n\nlate_stops\x18\x46 \x01(\x05\x12\x18\n\x10lateness_seconds\x18G \x01(\x03\x12\x1c\n\x14max_lateness_seconds\x18H \x01(\x03\x12\x13\n\x0b\x65\x61rly_stops\x18I \x01(\x05\x12\x19\n\x11\x65\x61rliness_seconds\x18J \x01(\x03\"\xe5\x02\n\x12PlanRoutesResponse\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12*\n\nsolve_info\x18\x03 \x01(\x0b\x32\x16.dispatch.v1.SolveInfo\x12\"\n\x06routes\x18\x04 \x03(\x0b\x32\x12.dispatch.v1.Route\x12/\n\rskipped_stops\x18\x05 \x03(\x0b\x32\x18.dispatch.v1.SkippedStop\x12$\n\x04kpis\x18\x06 \x01(\x0b\x32\x16.dispatch.v1.RouteKpis\x12#\n\x04\x64iff\x18< \x01(\x0b\x32\x15.dispatch.v1.PlanDiff\x12-\n\x0cunkept_locks\x18= \x03(\x0b\x32\x17.dispatch.v1.UnkeptLock\x12\x31\n\rhorizon_start\x18P \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x94\x01\n\x13\x45valuatePlanRequest\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12/\n\x07problem\x18\x03 \x01(\x0b\x32\x1e.dispatch.v1.PlanRoutesRequest\x12)\n\x06routes\x18\x04 \x03(\x0b\x32\x19.dispatch.v1.PlannedRoute\"\xa9\x02\n\x14\x45valuatePlanResponse\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\"\n\x06routes\x18\x03 \x03(\x0b\x32\x12.dispatch.v1.Route\x12*\n\nviolations\x18\x04 \x03(\x0b\x32\x16.dispatch.v1.Violation\x12\x10\n\x08\x66\x65\x61sible\x18\x05 \x01(\x08\x12$\n\x04kpis\x18\x06 \x01(\x0b\x32\x16.dispatch.v1.RouteKpis\x12\x33\n\x0fobjective_terms\x18\x07 \x03(\x0b\x32\x1a.dispatch.v1.ObjectiveTerm\x12\x31\n\rhorizon_start\x18P \x01(\x0b\x32\x1a.google.protobuf.Timestamp\":\n\rReferencePlan\x12)\n\x06routes\x18\x01 \x03(\x0b\x32\x19.dispatch.v1.PlannedRoute\"\xbf\x03\n\nStopChange\x12\x0f\n\x07stop_id\x18\x01 \x01(\t\x12.\n\x06\x63hange\x18\x02 \x01(\x0e\x32\x1e.dispatch.v1.StopChange.Change\x12\x1c\n\x14reference_vehicle_id\x18\x03 \x01(\t\x12\x12\n\nvehicle_id\x18\x04 \x01(\t\x12\x1a\n\x12reference_position\x18\x05 \x01(\x05\x12\x10\n\x08position\x18\x06 \x01(\x05\x12$\n\x17reference_service_start\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x1a\n\rservice_start\x18\x08 \x01(\x03H\x01\x88\x01\x01\x12\x16\n\teta_shift\x18\t \x01(\x03H\x02\x88\x01\x01\x12\x17\n\x0fstill_requested\x18\n \x01(\x08\"a\n\x06\x43hange\x12\x16\n\x12\x43HANGE_UNSPECIFIED\x10\x00\x12\r\n\tUNCHANGED\x10\x01\x12\t\n\x05\x41\x44\x44\x45\x44\x10\x02\x12\x0b\n\x07\x44ROPPED\x10\x03\x12\t\n\x05MOVED\x10\x04\x12\r\n\tREORDERED\x10\x05\x42\x1a\n\x18_reference_service_startB\x10\n\x0e_service_startB\x0c\n\n_eta_shift\"\x99\x01\n\nCrewChange\x12\x12\n\nvehicle_id\x18\x01 \x01(\t\x12\x1e\n\x16reference_next_stop_id\x18\x02 \x01(\t\x12\x14\n\x0cnext_stop_id\x18\x03 \x01(\t\x12\x19\n\x11next_stop_changed\x18\x04 \x01(\x08\x12\x17\n\x0freference_stops\x18\x05 \x01(\x05\x12\r\n\x05stops\x18\x06 \x01(\x05\"\xf6\x01\n\tChurnKpis\x12\x17\n\x0fstops_unchanged\x18\x01 \x01(\x05\x12\x13\n\x0bstops_added\x18\x02 \x01(\x05\x12\x15\n\rstops_dropped\x18\x03 \x01(\x05\x12\x13\n\x0bstops_moved\x18\x04 \x01(\x05\x12\x17\n\x0fstops_reordered\x18\x05 \x01(\x05\x12\x1f\n\x17\x63rews_next_stop_changed\x18\x06 \x01(\x05\x12\x15\n\rstops_shifted\x18\x07 \x01(\x05\x12\x1f\n\x17\x65ta_shift_total_seconds\x18\x08 \x01(\x03\x12\x1d\n\x15\x65ta_shift_max_seconds\x18\t \x01(\x03\"\x80\x01\n\x08PlanDiff\x12&\n\x05stops\x18\x01 \x03(\x0b\x32\x17.dispatch.v1.StopChange\x12&\n\x05\x63rews\x18\x02 \x03(\x0b\x32\x17.dispatch.v1.CrewChange\x12$\n\x04kpis\x18\x03 \x01(\x0b\x32\x16.dispatch.v1.ChurnKpis*E\n\x08Workload\x12\x18\n\x14WORKLOAD_UNSPECIFIED\x10\x00\x12\x0e\n\nSANITATION\x10\x01\x12\x0f\n\x0bMAINTENANCE\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dispatch.v1.routing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WORKLOAD']._serialized_start=5200
-  _globals['_WORKLOAD']._serialized_end=5269
-  _globals['_BREAK']._serialized_start=101
-  _globals['_BREAK']._serialized_end=185
-  _globals['_VEHICLE']._serialized_start=188
-  _globals['_VEHICLE']._serialized_end=532
-  _globals['_STOP']._serialized_start=535
-  _globals['_STOP']._serialized_end=758
-  _globals['_FACILITY']._serialized_start=760
-  _globals['_FACILITY']._serialized_end=870
-  _globals['_VEHICLETYPEMATRIX']._serialized_start=872
-  _globals['_VEHICLETYPEMATRIX']._serialized_end=956
-  _globals['_ROUTINGOBJECTIVE']._serialized_start=959
-  _globals['_ROUTINGOBJECTIVE']._serialized_end=1099
-  _globals['_ROUTINGOBJECTIVE_MODE']._serialized_start=1029
-  _globals['_ROUTINGOBJECTIVE_MODE']._serialized_end=1099
-  _globals['_PLANNEDVISIT']._serialized_start=1101
-  _globals['_PLANNEDVISIT']._serialized_end=1166
-  _globals['_PLANNEDROUTE']._serialized_start=1168
-  _globals['_PLANNEDROUTE']._serialized_end=1245
-  _globals['_PLANROUTESREQUEST']._serialized_start=1248
-  _globals['_PLANROUTESREQUEST']._serialized_end=1912
-  _globals['_VIOLATION']._serialized_start=1915
-  _globals['_VIOLATION']._serialized_end=2267
-  _globals['_VIOLATION_TYPE']._serialized_start=2016
-  _globals['_VIOLATION_TYPE']._serialized_end=2267
-  _globals['_VISIT']._serialized_start=2270
-  _globals['_VISIT']._serialized_end=2620
-  _globals['_VISIT_KIND']._serialized_start=2537
-  _globals['_VISIT_KIND']._serialized_end=2620
-  _globals['_ROUTETOTALS']._serialized_start=2623
-  _globals['_ROUTETOTALS']._serialized_end=2839
-  _globals['_ROUTE']._serialized_start=2842
-  _globals['_ROUTE']._serialized_end=2991
-  _globals['_SKIPPEDSTOP']._serialized_start=2994
-  _globals['_SKIPPEDSTOP']._serialized_end=3275
-  _globals['_SKIPPEDSTOP_REASON']._serialized_start=3092
-  _globals['_SKIPPEDSTOP_REASON']._serialized_end=3275
-  _globals['_ROUTEKPIS']._serialized_start=3278
-  _globals['_ROUTEKPIS']._serialized_end=3490
-  _globals['_PLANROUTESRESPONSE']._serialized_start=3493
-  _globals['_PLANROUTESRESPONSE']._serialized_end=3752
-  _globals['_EVALUATEPLANREQUEST']._serialized_start=3755
-  _globals['_EVALUATEPLANREQUEST']._serialized_end=3903
-  _globals['_EVALUATEPLANRESPONSE']._serialized_start=3906
-  _globals['_EVALUATEPLANRESPONSE']._serialized_end=4152
-  _globals['_REFERENCEPLAN']._serialized_start=4154
-  _globals['_REFERENCEPLAN']._serialized_end=4212
-  _globals['_STOPCHANGE']._serialized_start=4215
-  _globals['_STOPCHANGE']._serialized_end=4662
-  _globals['_STOPCHANGE_CHANGE']._serialized_start=4505
-  _globals['_STOPCHANGE_CHANGE']._serialized_end=4602
-  _globals['_CREWCHANGE']._serialized_start=4665
-  _globals['_CREWCHANGE']._serialized_end=4818
-  _globals['_CHURNKPIS']._serialized_start=4821
-  _globals['_CHURNKPIS']._serialized_end=5067
-  _globals['_PLANDIFF']._serialized_start=5070
-  _globals['_PLANDIFF']._serialized_end=5198
+  _globals['_WORKLOAD']._serialized_start=6052
+  _globals['_WORKLOAD']._serialized_end=6121
+  _globals['_BREAK']._serialized_start=131
+  _globals['_BREAK']._serialized_end=215
+  _globals['_VEHICLE']._serialized_start=218
+  _globals['_VEHICLE']._serialized_end=562
+  _globals['_STOP']._serialized_start=565
+  _globals['_STOP']._serialized_end=788
+  _globals['_FACILITY']._serialized_start=790
+  _globals['_FACILITY']._serialized_end=900
+  _globals['_VEHICLETYPEMATRIX']._serialized_start=902
+  _globals['_VEHICLETYPEMATRIX']._serialized_end=986
+  _globals['_ROUTINGOBJECTIVE']._serialized_start=989
+  _globals['_ROUTINGOBJECTIVE']._serialized_end=1129
+  _globals['_ROUTINGOBJECTIVE_MODE']._serialized_start=1059
+  _globals['_ROUTINGOBJECTIVE_MODE']._serialized_end=1129
+  _globals['_PLANNEDVISIT']._serialized_start=1131
+  _globals['_PLANNEDVISIT']._serialized_end=1196
+  _globals['_PLANNEDROUTE']._serialized_start=1198
+  _globals['_PLANNEDROUTE']._serialized_end=1275
+  _globals['_PLANROUTESREQUEST']._serialized_start=1278
+  _globals['_PLANROUTESREQUEST']._serialized_end=1986
+  _globals['_VIOLATION']._serialized_start=1989
+  _globals['_VIOLATION']._serialized_end=2351
+  _globals['_VIOLATION_TYPE']._serialized_start=2090
+  _globals['_VIOLATION_TYPE']._serialized_end=2351
+  _globals['_VISIT']._serialized_start=2354
+  _globals['_VISIT']._serialized_end=2927
+  _globals['_VISIT_KIND']._serialized_start=2844
+  _globals['_VISIT_KIND']._serialized_end=2927
+  _globals['_ROUTETOTALS']._serialized_start=2930
+  _globals['_ROUTETOTALS']._serialized_end=3146
+  _globals['_ROUTE']._serialized_start=3149
+  _globals['_ROUTE']._serialized_end=3392
+  _globals['_UNKEPTLOCK']._serialized_start=3395
+  _globals['_UNKEPTLOCK']._serialized_end=3570
+  _globals['_SKIPPEDSTOP']._serialized_start=3573
+  _globals['_SKIPPEDSTOP']._serialized_end=3854
+  _globals['_SKIPPEDSTOP_REASON']._serialized_start=3671
+  _globals['_SKIPPEDSTOP_REASON']._serialized_end=3854
+  _globals['_ROUTEKPIS']._serialized_start=3857
+  _globals['_ROUTEKPIS']._serialized_end=4193
+  _globals['_PLANROUTESRESPONSE']._serialized_start=4196
+  _globals['_PLANROUTESRESPONSE']._serialized_end=4553
+  _globals['_EVALUATEPLANREQUEST']._serialized_start=4556
+  _globals['_EVALUATEPLANREQUEST']._serialized_end=4704
+  _globals['_EVALUATEPLANRESPONSE']._serialized_start=4707
+  _globals['_EVALUATEPLANRESPONSE']._serialized_end=5004
+  _globals['_REFERENCEPLAN']._serialized_start=5006
+  _globals['_REFERENCEPLAN']._serialized_end=5064
+  _globals['_STOPCHANGE']._serialized_start=5067
+  _globals['_STOPCHANGE']._serialized_end=5514
+  _globals['_STOPCHANGE_CHANGE']._serialized_start=5357
+  _globals['_STOPCHANGE_CHANGE']._serialized_end=5454
+  _globals['_CREWCHANGE']._serialized_start=5517
+  _globals['_CREWCHANGE']._serialized_end=5670
+  _globals['_CHURNKPIS']._serialized_start=5673
+  _globals['_CHURNKPIS']._serialized_end=5919
+  _globals['_PLANDIFF']._serialized_start=5922
+  _globals['_PLANDIFF']._serialized_end=6050
 # @@protoc_insertion_point(module_scope)

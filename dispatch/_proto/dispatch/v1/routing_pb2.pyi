@@ -1,6 +1,7 @@
 import datetime
 
 from dispatch._proto.dispatch.v1 import common_pb2 as _common_pb2
+from dispatch._proto.dispatch.v1 import live_state_pb2 as _live_state_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -135,7 +136,7 @@ class PlannedRoute(_message.Message):
     def __init__(self, vehicle_id: _Optional[str] = ..., visits: _Optional[_Iterable[_Union[PlannedVisit, _Mapping]]] = ...) -> None: ...
 
 class PlanRoutesRequest(_message.Message):
-    __slots__ = ("label", "request_id", "options", "horizon_start", "workload", "location_ids", "travel", "vehicle_type_matrices", "load_dimensions", "vehicles", "stops", "facilities", "objective", "initial_routes", "location_coordinates", "reference_plan")
+    __slots__ = ("label", "request_id", "options", "horizon_start", "workload", "location_ids", "travel", "vehicle_type_matrices", "load_dimensions", "vehicles", "stops", "facilities", "objective", "initial_routes", "location_coordinates", "reference_plan", "live_state")
     LABEL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +153,7 @@ class PlanRoutesRequest(_message.Message):
     INITIAL_ROUTES_FIELD_NUMBER: _ClassVar[int]
     LOCATION_COORDINATES_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_PLAN_FIELD_NUMBER: _ClassVar[int]
+    LIVE_STATE_FIELD_NUMBER: _ClassVar[int]
     label: str
     request_id: str
     options: _common_pb2.SolveOptions
@@ -168,7 +170,8 @@ class PlanRoutesRequest(_message.Message):
     initial_routes: _containers.RepeatedCompositeFieldContainer[PlannedRoute]
     location_coordinates: _containers.RepeatedCompositeFieldContainer[_common_pb2.LatLng]
     reference_plan: ReferencePlan
-    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[_common_pb2.SolveOptions, _Mapping]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workload: _Optional[_Union[Workload, str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ..., vehicle_type_matrices: _Optional[_Iterable[_Union[VehicleTypeMatrix, _Mapping]]] = ..., load_dimensions: _Optional[_Iterable[str]] = ..., vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ..., stops: _Optional[_Iterable[_Union[Stop, _Mapping]]] = ..., facilities: _Optional[_Iterable[_Union[Facility, _Mapping]]] = ..., objective: _Optional[_Union[RoutingObjective, _Mapping]] = ..., initial_routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ..., location_coordinates: _Optional[_Iterable[_Union[_common_pb2.LatLng, _Mapping]]] = ..., reference_plan: _Optional[_Union[ReferencePlan, _Mapping]] = ...) -> None: ...
+    live_state: _live_state_pb2.LiveState
+    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[_common_pb2.SolveOptions, _Mapping]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workload: _Optional[_Union[Workload, str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ..., vehicle_type_matrices: _Optional[_Iterable[_Union[VehicleTypeMatrix, _Mapping]]] = ..., load_dimensions: _Optional[_Iterable[str]] = ..., vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ..., stops: _Optional[_Iterable[_Union[Stop, _Mapping]]] = ..., facilities: _Optional[_Iterable[_Union[Facility, _Mapping]]] = ..., objective: _Optional[_Union[RoutingObjective, _Mapping]] = ..., initial_routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ..., location_coordinates: _Optional[_Iterable[_Union[_common_pb2.LatLng, _Mapping]]] = ..., reference_plan: _Optional[_Union[ReferencePlan, _Mapping]] = ..., live_state: _Optional[_Union[_live_state_pb2.LiveState, _Mapping]] = ...) -> None: ...
 
 class Violation(_message.Message):
     __slots__ = ("type", "id", "amount", "detail")
@@ -187,6 +190,7 @@ class Violation(_message.Message):
         DISPOSAL_BEFORE_END: _ClassVar[Violation.Type]
         DUPLICATE_VISIT: _ClassVar[Violation.Type]
         MISSING_MANDATORY_STOP: _ClassVar[Violation.Type]
+        LOCK: _ClassVar[Violation.Type]
     TYPE_UNSPECIFIED: Violation.Type
     TIME_WINDOW: Violation.Type
     CAPACITY: Violation.Type
@@ -200,6 +204,7 @@ class Violation(_message.Message):
     DISPOSAL_BEFORE_END: Violation.Type
     DUPLICATE_VISIT: Violation.Type
     MISSING_MANDATORY_STOP: Violation.Type
+    LOCK: Violation.Type
     TYPE_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
@@ -211,7 +216,7 @@ class Violation(_message.Message):
     def __init__(self, type: _Optional[_Union[Violation.Type, str]] = ..., id: _Optional[str] = ..., amount: _Optional[int] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class Visit(_message.Message):
-    __slots__ = ("kind", "id", "location_id", "arrival", "wait", "service_start", "service_end", "load_after", "travel_seconds", "travel_metres", "violations")
+    __slots__ = ("kind", "id", "location_id", "arrival", "wait", "service_start", "service_end", "load_after", "travel_seconds", "travel_metres", "violations", "lateness", "earliness", "time_window_cost", "arrival_time", "service_start_time", "service_end_time")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         KIND_UNSPECIFIED: _ClassVar[Visit.Kind]
@@ -237,6 +242,12 @@ class Visit(_message.Message):
     TRAVEL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     TRAVEL_METRES_FIELD_NUMBER: _ClassVar[int]
     VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
+    LATENESS_FIELD_NUMBER: _ClassVar[int]
+    EARLINESS_FIELD_NUMBER: _ClassVar[int]
+    TIME_WINDOW_COST_FIELD_NUMBER: _ClassVar[int]
+    ARRIVAL_TIME_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_START_TIME_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_END_TIME_FIELD_NUMBER: _ClassVar[int]
     kind: Visit.Kind
     id: str
     location_id: str
@@ -248,7 +259,13 @@ class Visit(_message.Message):
     travel_seconds: int
     travel_metres: int
     violations: _containers.RepeatedCompositeFieldContainer[Violation]
-    def __init__(self, kind: _Optional[_Union[Visit.Kind, str]] = ..., id: _Optional[str] = ..., location_id: _Optional[str] = ..., arrival: _Optional[int] = ..., wait: _Optional[int] = ..., service_start: _Optional[int] = ..., service_end: _Optional[int] = ..., load_after: _Optional[_Iterable[int]] = ..., travel_seconds: _Optional[int] = ..., travel_metres: _Optional[int] = ..., violations: _Optional[_Iterable[_Union[Violation, _Mapping]]] = ...) -> None: ...
+    lateness: int
+    earliness: int
+    time_window_cost: float
+    arrival_time: _timestamp_pb2.Timestamp
+    service_start_time: _timestamp_pb2.Timestamp
+    service_end_time: _timestamp_pb2.Timestamp
+    def __init__(self, kind: _Optional[_Union[Visit.Kind, str]] = ..., id: _Optional[str] = ..., location_id: _Optional[str] = ..., arrival: _Optional[int] = ..., wait: _Optional[int] = ..., service_start: _Optional[int] = ..., service_end: _Optional[int] = ..., load_after: _Optional[_Iterable[int]] = ..., travel_seconds: _Optional[int] = ..., travel_metres: _Optional[int] = ..., violations: _Optional[_Iterable[_Union[Violation, _Mapping]]] = ..., lateness: _Optional[int] = ..., earliness: _Optional[int] = ..., time_window_cost: _Optional[float] = ..., arrival_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., service_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., service_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RouteTotals(_message.Message):
     __slots__ = ("duration", "travel_seconds", "travel_metres", "service_seconds", "wait_seconds", "break_seconds", "stops", "trips", "load_collected", "cost")
@@ -275,16 +292,36 @@ class RouteTotals(_message.Message):
     def __init__(self, duration: _Optional[int] = ..., travel_seconds: _Optional[int] = ..., travel_metres: _Optional[int] = ..., service_seconds: _Optional[int] = ..., wait_seconds: _Optional[int] = ..., break_seconds: _Optional[int] = ..., stops: _Optional[int] = ..., trips: _Optional[int] = ..., load_collected: _Optional[_Iterable[int]] = ..., cost: _Optional[float] = ...) -> None: ...
 
 class Route(_message.Message):
-    __slots__ = ("vehicle_id", "visits", "totals", "violations")
+    __slots__ = ("vehicle_id", "visits", "totals", "violations", "start_time", "end_time")
     VEHICLE_ID_FIELD_NUMBER: _ClassVar[int]
     VISITS_FIELD_NUMBER: _ClassVar[int]
     TOTALS_FIELD_NUMBER: _ClassVar[int]
     VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
     vehicle_id: str
     visits: _containers.RepeatedCompositeFieldContainer[Visit]
     totals: RouteTotals
     violations: _containers.RepeatedCompositeFieldContainer[Violation]
-    def __init__(self, vehicle_id: _Optional[str] = ..., visits: _Optional[_Iterable[_Union[Visit, _Mapping]]] = ..., totals: _Optional[_Union[RouteTotals, _Mapping]] = ..., violations: _Optional[_Iterable[_Union[Violation, _Mapping]]] = ...) -> None: ...
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    def __init__(self, vehicle_id: _Optional[str] = ..., visits: _Optional[_Iterable[_Union[Visit, _Mapping]]] = ..., totals: _Optional[_Union[RouteTotals, _Mapping]] = ..., violations: _Optional[_Iterable[_Union[Violation, _Mapping]]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class UnkeptLock(_message.Message):
+    __slots__ = ("stop_id", "vehicle_id", "level", "served", "reason", "detail")
+    STOP_ID_FIELD_NUMBER: _ClassVar[int]
+    VEHICLE_ID_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    SERVED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    stop_id: str
+    vehicle_id: str
+    level: _live_state_pb2.RelaxationLevel
+    served: bool
+    reason: SkippedStop.Reason
+    detail: str
+    def __init__(self, stop_id: _Optional[str] = ..., vehicle_id: _Optional[str] = ..., level: _Optional[_Union[_live_state_pb2.RelaxationLevel, str]] = ..., served: _Optional[bool] = ..., reason: _Optional[_Union[SkippedStop.Reason, str]] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class SkippedStop(_message.Message):
     __slots__ = ("stop_id", "reason", "detail")
@@ -313,7 +350,7 @@ class SkippedStop(_message.Message):
     def __init__(self, stop_id: _Optional[str] = ..., reason: _Optional[_Union[SkippedStop.Reason, str]] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class RouteKpis(_message.Message):
-    __slots__ = ("vehicles_used", "travel_seconds", "travel_metres", "utilisation", "idle_seconds", "on_time_share", "stops_served", "stops_skipped", "total_cost")
+    __slots__ = ("vehicles_used", "travel_seconds", "travel_metres", "utilisation", "idle_seconds", "on_time_share", "stops_served", "stops_skipped", "total_cost", "late_stops", "lateness_seconds", "max_lateness_seconds", "early_stops", "earliness_seconds")
     VEHICLES_USED_FIELD_NUMBER: _ClassVar[int]
     TRAVEL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     TRAVEL_METRES_FIELD_NUMBER: _ClassVar[int]
@@ -323,6 +360,11 @@ class RouteKpis(_message.Message):
     STOPS_SERVED_FIELD_NUMBER: _ClassVar[int]
     STOPS_SKIPPED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_COST_FIELD_NUMBER: _ClassVar[int]
+    LATE_STOPS_FIELD_NUMBER: _ClassVar[int]
+    LATENESS_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_LATENESS_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    EARLY_STOPS_FIELD_NUMBER: _ClassVar[int]
+    EARLINESS_SECONDS_FIELD_NUMBER: _ClassVar[int]
     vehicles_used: int
     travel_seconds: int
     travel_metres: int
@@ -332,10 +374,15 @@ class RouteKpis(_message.Message):
     stops_served: int
     stops_skipped: int
     total_cost: float
-    def __init__(self, vehicles_used: _Optional[int] = ..., travel_seconds: _Optional[int] = ..., travel_metres: _Optional[int] = ..., utilisation: _Optional[float] = ..., idle_seconds: _Optional[int] = ..., on_time_share: _Optional[float] = ..., stops_served: _Optional[int] = ..., stops_skipped: _Optional[int] = ..., total_cost: _Optional[float] = ...) -> None: ...
+    late_stops: int
+    lateness_seconds: int
+    max_lateness_seconds: int
+    early_stops: int
+    earliness_seconds: int
+    def __init__(self, vehicles_used: _Optional[int] = ..., travel_seconds: _Optional[int] = ..., travel_metres: _Optional[int] = ..., utilisation: _Optional[float] = ..., idle_seconds: _Optional[int] = ..., on_time_share: _Optional[float] = ..., stops_served: _Optional[int] = ..., stops_skipped: _Optional[int] = ..., total_cost: _Optional[float] = ..., late_stops: _Optional[int] = ..., lateness_seconds: _Optional[int] = ..., max_lateness_seconds: _Optional[int] = ..., early_stops: _Optional[int] = ..., earliness_seconds: _Optional[int] = ...) -> None: ...
 
 class PlanRoutesResponse(_message.Message):
-    __slots__ = ("label", "request_id", "solve_info", "routes", "skipped_stops", "kpis", "diff")
+    __slots__ = ("label", "request_id", "solve_info", "routes", "skipped_stops", "kpis", "diff", "unkept_locks", "horizon_start")
     LABEL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SOLVE_INFO_FIELD_NUMBER: _ClassVar[int]
@@ -343,6 +390,8 @@ class PlanRoutesResponse(_message.Message):
     SKIPPED_STOPS_FIELD_NUMBER: _ClassVar[int]
     KPIS_FIELD_NUMBER: _ClassVar[int]
     DIFF_FIELD_NUMBER: _ClassVar[int]
+    UNKEPT_LOCKS_FIELD_NUMBER: _ClassVar[int]
+    HORIZON_START_FIELD_NUMBER: _ClassVar[int]
     label: str
     request_id: str
     solve_info: _common_pb2.SolveInfo
@@ -350,7 +399,9 @@ class PlanRoutesResponse(_message.Message):
     skipped_stops: _containers.RepeatedCompositeFieldContainer[SkippedStop]
     kpis: RouteKpis
     diff: PlanDiff
-    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., solve_info: _Optional[_Union[_common_pb2.SolveInfo, _Mapping]] = ..., routes: _Optional[_Iterable[_Union[Route, _Mapping]]] = ..., skipped_stops: _Optional[_Iterable[_Union[SkippedStop, _Mapping]]] = ..., kpis: _Optional[_Union[RouteKpis, _Mapping]] = ..., diff: _Optional[_Union[PlanDiff, _Mapping]] = ...) -> None: ...
+    unkept_locks: _containers.RepeatedCompositeFieldContainer[UnkeptLock]
+    horizon_start: _timestamp_pb2.Timestamp
+    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., solve_info: _Optional[_Union[_common_pb2.SolveInfo, _Mapping]] = ..., routes: _Optional[_Iterable[_Union[Route, _Mapping]]] = ..., skipped_stops: _Optional[_Iterable[_Union[SkippedStop, _Mapping]]] = ..., kpis: _Optional[_Union[RouteKpis, _Mapping]] = ..., diff: _Optional[_Union[PlanDiff, _Mapping]] = ..., unkept_locks: _Optional[_Iterable[_Union[UnkeptLock, _Mapping]]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class EvaluatePlanRequest(_message.Message):
     __slots__ = ("label", "request_id", "problem", "routes")
@@ -365,7 +416,7 @@ class EvaluatePlanRequest(_message.Message):
     def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., problem: _Optional[_Union[PlanRoutesRequest, _Mapping]] = ..., routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ...) -> None: ...
 
 class EvaluatePlanResponse(_message.Message):
-    __slots__ = ("label", "request_id", "routes", "violations", "feasible", "kpis", "objective_terms")
+    __slots__ = ("label", "request_id", "routes", "violations", "feasible", "kpis", "objective_terms", "horizon_start")
     LABEL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ROUTES_FIELD_NUMBER: _ClassVar[int]
@@ -373,6 +424,7 @@ class EvaluatePlanResponse(_message.Message):
     FEASIBLE_FIELD_NUMBER: _ClassVar[int]
     KPIS_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVE_TERMS_FIELD_NUMBER: _ClassVar[int]
+    HORIZON_START_FIELD_NUMBER: _ClassVar[int]
     label: str
     request_id: str
     routes: _containers.RepeatedCompositeFieldContainer[Route]
@@ -380,7 +432,8 @@ class EvaluatePlanResponse(_message.Message):
     feasible: bool
     kpis: RouteKpis
     objective_terms: _containers.RepeatedCompositeFieldContainer[_common_pb2.ObjectiveTerm]
-    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., routes: _Optional[_Iterable[_Union[Route, _Mapping]]] = ..., violations: _Optional[_Iterable[_Union[Violation, _Mapping]]] = ..., feasible: _Optional[bool] = ..., kpis: _Optional[_Union[RouteKpis, _Mapping]] = ..., objective_terms: _Optional[_Iterable[_Union[_common_pb2.ObjectiveTerm, _Mapping]]] = ...) -> None: ...
+    horizon_start: _timestamp_pb2.Timestamp
+    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., routes: _Optional[_Iterable[_Union[Route, _Mapping]]] = ..., violations: _Optional[_Iterable[_Union[Violation, _Mapping]]] = ..., feasible: _Optional[bool] = ..., kpis: _Optional[_Union[RouteKpis, _Mapping]] = ..., objective_terms: _Optional[_Iterable[_Union[_common_pb2.ObjectiveTerm, _Mapping]]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ReferencePlan(_message.Message):
     __slots__ = ("routes",)

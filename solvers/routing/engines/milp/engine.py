@@ -33,6 +33,7 @@ from solvers.routing.engines.milp.graph import (
 from solvers.routing.engines.milp.warm_start import warm_start
 from solvers.routing.plan import RoutingPlan
 from solvers.routing.problem import RoutingProblem
+from solvers.routing.soft_windows import has_soft_windows
 from solvers.status import SolverFamily, Status
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,12 @@ class MilpEngine(Engine):
     family = SolverFamily.MILP
 
     def unsupported(self, problem: RoutingProblem, exclude: frozenset[int]) -> list[str]:
-        """Breaks, and models over :data:`MAX_ARCS` arcs; the budget is judged in ``solve``."""
+        """Breaks, soft time windows, and models over :data:`MAX_ARCS` arcs; the budget is
+        judged in ``solve``."""
         if any(v.breaks for v in problem.vehicles):
             return ["driver breaks"]
+        if has_soft_windows(problem):
+            return ["soft time windows"]
         # Large requests are told apart on the stops alone, before any facility copy exists.
         pairs = count_stop_pairs(build_graph(problem, exclude, facility_copies=False))
         if pairs > MAX_ARCS:
@@ -125,6 +129,8 @@ def _solve(
 ) -> _Solved:
     if any(v.breaks for v in problem.vehicles):
         raise SolverFailedError("milp: does not model breaks")
+    if has_soft_windows(problem):
+        raise SolverFailedError("milp: does not model soft time windows")
     if deadline.expired():
         raise SolverFailedError("milp: no time left")
     with timer("build"):

@@ -25,7 +25,8 @@ def add_loads(
         demand = [0] * len(nodes.node_location)
         for node, i in nodes.node_stop.items():
             demand[node] = max(0, problem.stops[i].demands[d])
-        total = sum(demand) + 1
+        on_board = [v.initial_load[d] if d < len(v.initial_load) else 0 for v in vehicles]
+        total = sum(demand) + max(on_board, default=0) + 1
         caps = [
             int(v.capacities[d]) if v.capacities is not None and d < len(v.capacities) else total
             for v in vehicles
@@ -33,7 +34,7 @@ def add_loads(
         caps = [min(c, total) for c in caps]
         limited = any(c < total for c in caps)
         if limited:
-            _add_trip_load(nodes, manager, routing, d, demand, caps)
+            _add_trip_load(nodes, manager, routing, d, demand, caps, not any(on_board))
         daily = [
             int(v.daily_capacities[d])
             if v.daily_capacities is not None and d < len(v.daily_capacities)
@@ -57,15 +58,20 @@ def _add_trip_load(
     d: int,
     demand: list[int],
     caps: list[int],
+    start_empty: bool = True,
 ) -> None:
-    """Load of dimension d per trip: a facility copy takes up to a full load off as slack."""
+    """Load of dimension d per trip: a facility copy takes up to a full load off as slack.
+
+    Not ``start_empty``: some vehicle starts with a load on board, which ``replan`` sets as the
+    start cumul of every vehicle (0 for the others).
+    """
     reload = max(caps)
     trip = list(demand)
     for node in nodes.node_facility:
         trip[node] = -reload
     evaluator = routing.RegisterUnaryTransitVector(trip)
     slack = reload if nodes.node_facility else 0
-    routing.AddDimensionWithVehicleCapacity(evaluator, slack, caps, True, f"load{d}")
+    routing.AddDimensionWithVehicleCapacity(evaluator, slack, caps, start_empty, f"load{d}")
     if slack:
         dim = routing.GetDimensionOrDie(f"load{d}")
         for index in range(routing.Size()):

@@ -19,8 +19,10 @@ from solvers.errors import SolverFailedError
 from solvers.routing.engines.fleet import break_window, clip, eligible_vehicles, owed_breaks
 from solvers.routing.engines.ortools.layout import Layout, layout
 from solvers.routing.engines.ortools.loads import add_loads, add_max_stops
+from solvers.routing.engines.ortools.replan import add_replanning, churn_bound
 from solvers.routing.plan import SkipReason
-from solvers.routing.problem import RoutingProblem, Vehicle, merged_windows
+from solvers.routing.problem import RoutingProblem, TimeWindow, Vehicle, merged_windows
+from solvers.routing.soft_windows import hard_span, soft_window
 
 #: Model cost units per objective unit. 360 000 = 3600 x 100 makes a cost_per_hour with two
 #: decimals an exact integer per second (cost_per_hour x 100) and cost_per_km an exact integer
@@ -86,11 +88,13 @@ def build(problem: RoutingProblem, exclude: frozenset[int] = frozenset()) -> Bui
     routing = pywrapcp.RoutingModel(manager, _model_parameters())
     time = _add_time(problem, nodes, manager, routing)
     mandatory, bonus = _add_costs(problem, nodes, routing, time, keep)
+    mandatory = min(_MAX_PENALTY, mandatory + churn_bound(problem, time.horizon, COST_SCALE))
     _add_shifts(problem, nodes, routing, time.dim)
     _add_stops(problem, nodes, manager, routing, time, keep, eligible, model_skipped, mandatory)
     _add_facility_copies(problem, nodes, manager, routing, time)
     add_loads(problem, nodes, manager, routing)
     add_max_stops(problem, nodes, routing)
+    add_replanning(problem, nodes, manager, routing, time.dim, COST_SCALE)
     breaks = _add_breaks(problem, nodes, manager, routing, time.dim)
     return BuiltModel(
         problem,
@@ -220,6 +224,7 @@ def _add_costs(
     route_bound = 0
     for v in range(len(problem.vehicles)):
         route_bound += _vehicle_costs(problem, nodes, routing, time, v, any_cost, arc_eval)
+    route_bound += _soft_window_bound(problem, keep)
     optional_total = sum(
         round(problem.stops[i].skip_penalty * COST_SCALE) for i in keep if problem.stops[i].optional
     )
@@ -319,7 +324,11 @@ def _add_stops(
     for i in keep:
         index = manager.NodeToIndex(nodes.stop_node[i])
         stop = problem.stops[i]
-        if stop.time_windows:
+        soft = soft_window(stop.time_windows)
+        if soft is not None:
+            if not _add_soft_window(time, index, soft):
+                model_skipped.setdefault(i, SkipReason.CANNOT_MEET_TIME_WINDOW)
+        elif stop.time_windows:
             spans = [
                 (lo, min(hi, horizon))
                 for lo, hi in merged_windows(stop.time_windows)
@@ -343,7 +352,46 @@ def _add_stops(
         penalty = (
             min(_MAX_PENALTY, round(stop.skip_penalty * COST_SCALE)) if stop.optional else mandatory
         )
+        if problem.replan is not None and problem.replan.locked_vehicle(i) is not None:
+            penalty = min(_MAX_PENALTY, 2 * mandatory)  # committed work before any new stop
         routing.AddDisjunction([index], penalty)
+
+
+def _soft_coefficients(window: TimeWindow) -> tuple[int, int]:
+    """Model units per second late and per second early (the checker's rate / 3600, scaled)."""
+    late = round(window.late_cost_per_hour * COST_SCALE / 3600)
+    early = round(window.early_cost_per_hour * COST_SCALE / 3600)
+    return late, early
+
+
+def _soft_window_bound(problem: RoutingProblem, keep: list[int]) -> int:
+    """The most the soft windows of the kept stops can cost, so that serving a mandatory stop
+    late still beats leaving it out (and, with MIN_VEHICLES_THEN_COST, a vehicle fewer beats
+    any lateness)."""
+    total = 0
+    for i in keep:
+        window = soft_window(problem.stops[i].time_windows)
+        if window is not None:
+            late, early = _soft_coefficients(window)
+            total += max(late * window.max_lateness, early * window.max_earliness)
+    return total
+
+
+def _add_soft_window(time: _Time, index: int, window: TimeWindow) -> bool:
+    """A soft window on a stop's cumul (its service start): the hard span as the variable's
+    range, soft bounds at the window's ends priced per second as the checker prices them
+    (``soft_windows``); False when the span lies beyond the horizon."""
+    lo, hi = hard_span(window)
+    lo, hi = max(0, lo), min(hi, time.horizon)
+    if lo > hi:
+        return False
+    time.dim.CumulVar(index).SetRange(lo, hi)
+    late, early = _soft_coefficients(window)
+    if window.max_lateness > 0 and late > 0:
+        time.dim.SetCumulVarSoftUpperBound(index, window.end, late)
+    if window.max_earliness > 0 and early > 0:
+        time.dim.SetCumulVarSoftLowerBound(index, window.start, early)
+    return True
 
 
 def _add_facility_copies(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from solvers.routing.break_clock import common_breaks
 from solvers.routing.engines.pyvrp.profiles import matrix_bytes
 from solvers.routing.problem import RoutingProblem
+from solvers.routing.soft_windows import has_soft_windows
 
 __all__ = ["MAX_MATRIX_BYTES", "kept_stops", "unsupported_features"]
 
@@ -34,9 +35,12 @@ def unsupported_features(
     * breaks whose start windows differ between vehicles (one clock cuts every break out);
     * without facilities, a stop limit below the number of stops the vehicle may serve (PyVRP
       has no stop count; with facilities a route over the limit fails in the read-back);
-    * skill patterns whose routing profiles would need more than ``MAX_MATRIX_BYTES``.
+    * skill patterns whose routing profiles would need more than ``MAX_MATRIX_BYTES``;
+    * soft time windows (PyVRP 0.14 has hard windows only; lateness would go unpriced).
     """
     found: list[str] = []
+    if has_soft_windows(problem):
+        found.append("soft time windows (a cost per hour late or early)")
     if common_breaks(problem) is None:
         found.append("driver breaks whose start windows differ between vehicles")
     keep = kept_stops(problem, exclude)
