@@ -16,7 +16,10 @@ the vehicles that passed the previous one:
    after it closes, ends after the shift or lasts longer than ``max_route_duration``.
 
 The way home is direct or through any facility (through one when the stop has load to unload):
-travel matrices need not obey the triangle inequality, so a detour may be the faster road.
+travel matrices need not obey the triangle inequality, so a detour may be the faster road. For
+the same reason every drive here is the shortest one over the matrix
+(:mod:`solvers.routing.shortest_drives`), not the direct entry: a route may pass through other
+stops' places, and a lower bound keeps the checks from ruling out what some route can serve.
 
 Step 4 is exact for the route shape it considers. Each visit starts as early as it can, as in the
 checker, so the return time is a non-decreasing function of the departure D. Between two
@@ -42,6 +45,8 @@ from typing import NamedTuple
 
 from solvers.routing.plan import SkipReason
 from solvers.routing.problem import RoutingProblem, Stop, TimeWindow, Vehicle
+from solvers.routing.shortest_drives import shortest_drives
+from solvers.routing.soft_windows import hard_windows
 
 __all__ = ["explain", "impossibility", "prefilter"]
 
@@ -133,17 +138,18 @@ class _WayHome(NamedTuple):
 
 
 def _legs(problem: RoutingProblem, k: int, stop: Stop) -> tuple[int, tuple[_WayHome, ...]]:
-    """Seconds from vehicle k's start to the stop, and every way home: direct unless the
-    stop's load must be unloaded, and through each facility (matrices need not be metric: a
+    """Shortest seconds from vehicle k's start to the stop, and every way home: direct unless
+    the stop's load must be unloaded, and through each facility (matrices need not be metric: a
     detour may be the faster road)."""
-    vehicle = problem.vehicles[k]
+    vehicle, drives = problem.vehicles[k], shortest_drives(problem)
+    profile, end = vehicle.profile, vehicle.end
     ways = []
     if not (problem.facilities and any(d > 0 for d in stop.demands)):
-        ways.append(_WayHome(problem.travel(k, stop.location, vehicle.end), None, 0))
+        ways.append(_WayHome(drives.to_place(profile, stop.location, end), None, 0))
     for f in problem.facilities:
-        on = f.unload_duration + problem.travel(k, f.location, vehicle.end)
-        ways.append(_WayHome(problem.travel(k, stop.location, f.location), f.opening, on))
-    return problem.travel(k, vehicle.start, stop.location), tuple(ways)
+        on = f.unload_duration + drives.to_place(profile, f.location, end)
+        ways.append(_WayHome(drives.to_place(profile, stop.location, f.location), f.opening, on))
+    return drives.from_place(profile, vehicle.start, stop.location), tuple(ways)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +179,7 @@ class _Trip:
             if way.opening is not None:
                 latest = min(latest, way.opening.end - served - way.drive)
             # The latest departure of each piece (see the module docstring).
-            windows = self.stop.time_windows
+            windows = hard_windows(self.stop)
             departures = {min(latest, w.end - self.there) for w in windows} or {latest}
             for departure in departures:
                 if departure >= self.vehicle.shift.start and self._fits_leaving_at(departure, way):
@@ -183,7 +189,7 @@ class _Trip:
     def _fits_leaving_at(self, departure: int, way: _WayHome) -> bool:
         """Whether leaving at ``departure`` and going home by ``way`` meets the windows, the
         shift end and the route limit, each visit starting as early as it can."""
-        start = _earliest_start(self.stop.time_windows, departure + self.there)
+        start = _earliest_start(hard_windows(self.stop), departure + self.there)
         if start is None:
             return False
         arrival = start + self.stop.service_duration + way.drive

@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 
 from solvers.routing.problem import RoutingProblem
+from solvers.routing.shortest_drives import shortest_drives
 
 #: Largest model built (arcs summed over vehicles); beyond it the exact model is hopeless in a
 #: fallback's budget and building it in PuLP alone would take seconds.
@@ -150,22 +151,25 @@ def _bound_times(g: Graph) -> None:
         + (len(g.nodes) + 1) * g.max_travel
     )
     eligible_sets = {k: set(g.eligible[k]) for k in K}
+    # Shortest drives, not direct ones: matrices need not be metric, and a route may reach a
+    # node sooner through others, so only lower bounds make safe bounds.
+    drives = shortest_drives(p)
 
     def earliest(n: int) -> int:
         lo = min((a for a, _ in g.windows(n)), default=0)
         reach = [
-            p.vehicles[k].shift.start + p.travel(k, p.vehicles[k].start, g.location(n))
-            for k in K
-            if n in eligible_sets[k]
+            v.shift.start + drives.from_place(v.profile, v.start, g.location(n))
+            for k, v in enumerate(p.vehicles)
+            if n in eligible_sets.get(k, ())
         ]
         return max(lo, min(reach, default=lo))
 
     def latest(n: int) -> int:
         hi = max((b for _, b in g.windows(n)), default=g.horizon)
         back = [
-            p.vehicles[k].shift.end - g.service(n) - p.travel(k, g.location(n), p.vehicles[k].end)
-            for k in K
-            if n in eligible_sets[k]
+            v.shift.end - g.service(n) - drives.to_place(v.profile, g.location(n), v.end)
+            for k, v in enumerate(p.vehicles)
+            if n in eligible_sets.get(k, ())
         ]
         return min(hi, max(back, default=hi), g.horizon)
 
