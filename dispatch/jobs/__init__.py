@@ -1,4 +1,5 @@
-"""Durable plan jobs: a SQLite store, bounded job slots over RoutingService, and watchers."""
+"""Durable plan jobs: a SQLite store (or a PostgreSQL one shared by replicas), bounded job slots
+over RoutingService, and watchers."""
 
 from dispatch.jobs.errors import JobNotFoundError as JobNotFoundError
 from dispatch.jobs.errors import JobQueueFullError as JobQueueFullError

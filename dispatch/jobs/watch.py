@@ -62,6 +62,12 @@ class WatchHub:
         with self._lock:
             return sum(map(len, self._inboxes.values()))
 
+    def watched_ids(self) -> list[str]:
+        """Ids of the jobs someone follows (a shared store polls them for other replicas'
+        changes)."""
+        with self._lock:
+            return list(self._inboxes)
+
     def open(self, job_id: str, is_active: Callable[[], bool]) -> WatchStream:
         """A stream of the job's events; raises TooManyWatchersError or the snapshot's error."""
         events: _Inbox = queue.SimpleQueue()

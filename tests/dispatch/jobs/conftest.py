@@ -61,3 +61,44 @@ def served(store_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]
     finally:
         channel.close()
         handle.shutdown(grace=0.5)
+
+
+# -- PostgreSQL: a real server from the distribution's packages (tests/postgres_server.py) ------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """One throw-away PostgreSQL cluster for the session (initdb + pg_ctl on a free port).
+
+    Skipped only when PostgreSQL cannot be had here (no psycopg, or no server binaries and not
+    root); with DISPATCH_REQUIRE_POSTGRES=1 (CI) that is a failure instead.
+    """
+    import os
+
+    import postgres_server
+
+    reason = postgres_server.unavailable_reason()
+    if reason is not None:
+        if os.environ.get(postgres_server.REQUIRE_ENV) == "1":
+            pytest.fail(f"{postgres_server.REQUIRE_ENV}=1 but {reason}")
+        pytest.skip(reason)
+    server = postgres_server.PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def pg_url(postgres: object) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres.new_database()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store_path(request: pytest.FixtureRequest, store_path: str) -> str:
+    """The same test against both stores: a SQLite file path, then a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return store_path
+    return request.getfixturevalue("pg_url")
