@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -52,19 +52,21 @@ def solve_deadline(
     default_budget: float,
     time_remaining: float | None,
     margins: AnswerMargin | None = None,
+    load_per_core: float | None = None,
 ) -> Deadline:
     """The deadline a solve must meet: the caller's budget, cut to the gRPC deadline minus a margin.
 
     The margin is 10% of the time left or 20 ms, whichever is larger, so a 100 ms call gets
     80 ms of solving and a 10 s call 9 s; more when ``margins`` has seen this workload's recent
-    answers leave later than that after their solve deadline (``dispatch.answer_margin``). A
+    answers leave later than that after their solve deadline, or when the machine is busier than
+    it has cores (``dispatch.answer_margin``; ``load_per_core`` defaults to the machine's). A
     budget of 0 (unset) means the workload default.
     """
     budget = durations.seconds(options.time_budget) if options.HasField("time_budget") else 0.0
     if budget <= 0:
         budget = default_budget
     if time_remaining is not None and time_remaining < _NO_DEADLINE:
-        margin = (margins or AnswerMargin()).margin(time_remaining)
+        margin = (margins or AnswerMargin()).margin(time_remaining, load_per_core)
         budget = min(budget, time_remaining - margin)
     return Deadline.after(budget)
 
@@ -140,31 +142,59 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         finally:
             self._long_calls.release()
 
+    def _solving_call(
+        self,
+        method: str,
+        request: Any,
+        context: grpc.ServicerContext,
+        budget: float,
+        validate: Callable[[Any], None],
+        unsolved: Callable[[], Any],
+        solve: Callable[[Deadline], Any],
+    ) -> Any:
+        """Every solving call: the deadline is fixed before validating (validation and
+        conversion spend from the same budget), VALIDATE_ONLY answers ``unsolved()``, and the
+        answer's delay past its solve deadline feeds the method's margin."""
+        deadline = self._deadline(method, request.options, budget, context)
+        validate(request)
+        if _validate_only(request.options):
+            return unsolved()
+        return self._answered(method, deadline, _echo(solve(deadline), request))
+
     def AssignUnits(
         self, request: emergency_pb2.AssignUnitsRequest, context: grpc.ServicerContext
     ) -> emergency_pb2.AssignUnitsResponse:
         start = time.perf_counter()
-        # Fixed before validating: validation and conversion spend from the same budget.
-        deadline = self._deadline("AssignUnits", request.options, DEFAULT_EMERGENCY_BUDGET, context)
-        validation.validate_assign_units(request)
-        if _validate_only(request.options):
-            return _not_solved(emergency_pb2.AssignUnitsResponse, request, start)
-        response = _echo(emergency.assign_units(request, deadline), request)
-        return self._answered("AssignUnits", deadline, response)
+        return self._solving_call(
+            "AssignUnits",
+            request,
+            context,
+            DEFAULT_EMERGENCY_BUDGET,
+            validation.validate_assign_units,
+            lambda: _not_solved(emergency_pb2.AssignUnitsResponse, request, start),
+            lambda deadline: emergency.assign_units(request, deadline),
+        )
 
     def PlanRoutes(
         self, request: routing_pb2.PlanRoutesRequest, context: grpc.ServicerContext
     ) -> routing_pb2.PlanRoutesResponse:
         start = time.perf_counter()
-        deadline = self._deadline("PlanRoutes", request.options, DEFAULT_ROUTING_BUDGET, context)
-        validation.validate_plan_routes(request)
-        if _validate_only(request.options):
-            return _not_solved(routing_pb2.PlanRoutesResponse, request, start)
-        with self._long_call("PlanRoutes"):
-            response = self._routing.plan_routes(
-                request, deadline, is_cancelled=lambda: not context.is_active()
-            )
-        return self._answered("PlanRoutes", deadline, _echo(response, request))
+
+        def solve(deadline: Deadline) -> routing_pb2.PlanRoutesResponse:
+            with self._long_call("PlanRoutes"):
+                return self._routing.plan_routes(
+                    request, deadline, is_cancelled=lambda: not context.is_active()
+                )
+
+        return self._solving_call(
+            "PlanRoutes",
+            request,
+            context,
+            DEFAULT_ROUTING_BUDGET,
+            validation.validate_plan_routes,
+            lambda: _not_solved(routing_pb2.PlanRoutesResponse, request, start),
+            solve,
+        )
 
     def EvaluatePlan(
         self, request: routing_pb2.EvaluatePlanRequest, context: grpc.ServicerContext
@@ -178,14 +208,15 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self, request: replanning_pb2.AdviseInsertionRequest, context: grpc.ServicerContext
     ) -> replanning_pb2.AdviseInsertionResponse:
         # Cheap (checker simulations, no OR-Tools): answered in this thread, like EvaluatePlan.
-        deadline = self._deadline(
-            "AdviseInsertion", request.options, DEFAULT_ADVICE_BUDGET, context
+        return self._solving_call(
+            "AdviseInsertion",
+            request,
+            context,
+            DEFAULT_ADVICE_BUDGET,
+            validation.validate_advise_insertion,
+            lambda: _keys_only(replanning_pb2.AdviseInsertionResponse, request),
+            lambda deadline: replanning.advise_insertion(request, deadline, self._jobs),
         )
-        validation.validate_advise_insertion(request)
-        if _validate_only(request.options):
-            return _keys_only(replanning_pb2.AdviseInsertionResponse, request)
-        response = _echo(replanning.advise_insertion(request, deadline, self._jobs), request)
-        return self._answered("AdviseInsertion", deadline, response)
 
     def _job_service(self) -> Any:
         if self._jobs is None:
