@@ -17,8 +17,9 @@ an answer must still have time to be found.
 from __future__ import annotations
 
 import collections
-import os
 import threading
+
+from solvers import budget
 
 #: The margin never goes below this share of the time left, nor below MIN_SECONDS.
 FRACTION = 0.10
@@ -54,14 +55,6 @@ class AnswerMargin:
         ``load_per_core`` defaults to the machine's one-minute load average per usable core.
         """
         if load_per_core is None:
-            load_per_core = machine_load_per_core()
+            load_per_core = budget.load_per_core()
         floor = max(MIN_SECONDS, FRACTION * time_remaining * max(1.0, load_per_core))
         return min(max(floor, self.learned()), MAX_FRACTION * time_remaining)
-
-
-def machine_load_per_core() -> float:
-    """One-minute load average per core this process may use (0 where the OS does not say)."""
-    try:
-        return os.getloadavg()[0] / max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -32,3 +33,15 @@ class Deadline:
     def share(self, fraction: float, reserve: float = 0.0) -> float:
         """Seconds for one phase: ``fraction`` of what is left after keeping ``reserve`` back."""
         return max(0.0, (self.remaining() - reserve) * fraction)
+
+
+def load_per_core() -> float:
+    """One-minute load average per core this process may use (0 where the OS does not say).
+
+    Above 1 the machine runs more processes than it has cores, and everything after a search
+    (reading plans back, checking, answering) takes longer by about that factor.
+    """
+    try:
+        return os.getloadavg()[0] / max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return 0.0
