@@ -2,8 +2,10 @@
 
 The rules and the objective live in ``solvers.assignment`` (model.py says how they read the
 contract); the conversions and the answer's shape in ``dispatch.wire.emergency``.
-``DISPATCH_ASSIGN_FAULTS`` (comma-separated: ``min_cost_flow``, ``cp_sat``, ``milp``) makes those
-engines fail on purpose, for fallback drills and tests.
+``DISPATCH_ASSIGN_FAULTS`` (comma-separated: ``min_cost_flow``, ``cp_sat``, ``milp``,
+``moveup_cp_sat``) makes those engines fail on purpose, for fallback drills and tests. With
+``move_up`` in the request, ``dispatch.wire.moveup`` and ``solvers.assignment.moveup_solve``
+recommend relocations after the checked dispatch.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ import time
 from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2
 from dispatch.wire.emergency import to_problem, to_response
 from dispatch.wire.enums import solver_family
-from solvers.assignment import SolveSettings, solve
+from dispatch.wire.moveup import to_moveup_answer, to_moveup_problem
+from solvers.assignment import AssignmentPlan, SolveSettings, solve
+from solvers.assignment.moveup_solve import solve_moveup
 from solvers.budget import Deadline
 
-__all__ = ["FAULTS_ENV", "assign_units", "settings_from"]
+__all__ = ["FAULTS_ENV", "MOVE_UP_SHARE", "assign_units", "move_up", "settings_from"]
 
 FAULTS_ENV = "DISPATCH_ASSIGN_FAULTS"
+#: Share of the budget kept for move-up when the request asks for it.
+MOVE_UP_SHARE = 0.3
 
 
 def settings_from(options: common_pb2.SolveOptions, n_units: int) -> SolveSettings:
@@ -46,5 +52,28 @@ def assign_units(
     start = time.perf_counter()
     problem = to_problem(request)
     settings = settings_from(request.options, problem.n_units)
-    result = solve(problem, deadline, settings)
-    return to_response(request, problem, result, time.perf_counter() - start)
+    with_move_up = request.HasField("move_up")
+    # The dispatch comes first; move-up gets what is left, at least MOVE_UP_SHARE of the budget.
+    solve_by = (
+        Deadline(deadline.at - MOVE_UP_SHARE * deadline.remaining()) if with_move_up else deadline
+    )
+    result = solve(problem, solve_by, settings)
+    response = to_response(request, problem, result, time.perf_counter() - start)
+    if with_move_up:
+        response.move_up.CopyFrom(move_up(request, result.plan, deadline, settings))
+    return response
+
+
+def move_up(
+    request: emergency_pb2.AssignUnitsRequest,
+    plan: AssignmentPlan,
+    deadline: Deadline,
+    settings: SolveSettings,
+) -> emergency_pb2.MoveUpAnswer:
+    """The move-up answer after the checked ``plan`` (exact CP-SAT, greedy when time runs out)."""
+    start = time.perf_counter()
+    problem = to_moveup_problem(request, plan)
+    result = solve_moveup(
+        problem, deadline, seed=settings.seed, reserve=settings.reserve, faults=settings.faults
+    )
+    return to_moveup_answer(problem, result, time.perf_counter() - start)

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dispatch._proto.dispatch.v1 import emergency_pb2
 from dispatch.validation import common, limits
 from dispatch.validation.common import Problems, show
 from dispatch.validation.coordinates import check_emergency_positions
+from dispatch.validation.moveup import check_move_up, check_move_up_size
 
 _EN_ROUTE = emergency_pb2.Unit.EN_ROUTE
+_OUT_OF_SERVICE = emergency_pb2.Unit.OUT_OF_SERVICE
+_SOON_FREE = frozenset(
+    (emergency_pb2.Unit.TRANSPORTING, emergency_pb2.Unit.AT_HOSPITAL, emergency_pb2.Unit.RETURNING)
+)
+#: Statuses a unit with no lifecycle data can have without any per-unit problem.
+_CLEAN_STATUSES = (
+    frozenset(emergency_pb2.Unit.Status.DESCRIPTOR.values_by_number) - {0} - _SOON_FREE
+)
+#: Turnout (crew to vehicle) takes a minute or two; an hour is surely a unit error.
+MAX_TURNOUT_SECONDS = 3600
+#: A unit overdue to clear by more than this has a stale status, not a zero wait.
+MAX_FREE_OVERDUE_SECONDS = 3600
 
 
 def check_size(request: emergency_pb2.AssignUnitsRequest) -> None:
@@ -27,6 +42,14 @@ def check_size(request: emergency_pb2.AssignUnitsRequest) -> None:
     )
     limits.check_count(
         "coverage_rules", len(request.coverage_rules), limits.MAX_COVERAGE_RULES, "coverage rules"
+    )
+    locations = len(request.location_ids)
+    limits.check_count("location_ids", locations, limits.MAX_LOCATIONS, "locations")
+    limits.check_count(
+        "location_to_incident",
+        locations * incidents,
+        limits.MAX_UNIT_INCIDENT_PAIRS,
+        "location-incident pairs",
     )
     for i, incident in enumerate(request.incidents):
         limits.check_count(
@@ -67,6 +90,20 @@ def _shape(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
         )
     if request.coverage_rules and not districts:
         problems.add("district_ids", "Coverage rules need district_ids.")
+    locations = len(request.location_ids)
+    needs_places = request.allow_soon_free_units and any(
+        u.status in _SOON_FREE for u in request.units
+    )
+    if needs_places or common.matrix_is_set(request.location_to_incident):
+        common.check_matrix(
+            problems,
+            "location_to_incident",
+            request.location_to_incident,
+            locations,
+            incidents,
+            f"{locations} locations x {incidents} incidents",
+            required=needs_places,
+        )
 
 
 def _semantics(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
@@ -85,12 +122,20 @@ def _semantics(request: emergency_pb2.AssignUnitsRequest, problems: Problems) ->
 
 def _units(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
     incident_ids = {x.id: i for i, x in enumerate(request.incidents) if x.id}
-    for i, unit in enumerate(request.units):
+    locations = (
+        common.check_names(problems, "location_ids", request.location_ids, "location id")
+        if request.location_ids
+        else {}
+    )
+    units = request.units
+    for i in _suspect_units(units, incident_ids):
+        unit = units[i]
         path, owner = f"units[{i}]", f"Unit {show(unit.id)}"
+        status = unit.status
         common.check_enum(
             problems,
             f"{path}.status",
-            unit.status,
+            status,
             emergency_pb2.Unit.Status.DESCRIPTOR,
             owner,
             required=True,
@@ -98,11 +143,22 @@ def _units(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
         common.check_strings(
             problems, f"{path}.capabilities", unit.capabilities, "capability", owner
         )
-        if unit.status == _EN_ROUTE and not unit.current_incident_id:
+        if (
+            status in _SOON_FREE
+            or unit.turnout_seconds
+            or unit.free_location_id
+            or unit.HasField("free_at_seconds")
+        ):  # most units have no lifecycle data: skip the call (AssignUnits is latency-bound)
+            _lifecycle(request, unit, path, owner, locations, problems)
+        if status == _EN_ROUTE and not unit.current_incident_id:
             problems.add(
                 f"{path}.current_incident_id", f"{owner} is EN_ROUTE but names no incident."
             )
-        elif unit.current_incident_id:
+        elif status == _OUT_OF_SERVICE and unit.current_incident_id:
+            problems.add(
+                f"{path}.current_incident_id", f"{owner} is OUT_OF_SERVICE but names an incident."
+            )
+        elif unit.current_incident_id and status not in _SOON_FREE:
             common.check_reference(
                 problems,
                 f"{path}.current_incident_id",
@@ -113,6 +169,99 @@ def _units(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
             )
         if problems.full:
             return
+
+
+def _suspect_units(units: Sequence[emergency_pb2.Unit], incident_ids: dict[str, int]) -> list[int]:
+    """Indices of the units the per-unit checks of ``_units`` could find a problem with, in order.
+
+    Why: those checks cost ~15 us per unit in Python (paths, owners, enum and string checks),
+    and AssignUnits is latency-bound at 2,000 units. One pass reads the few fields a clean unit
+    is judged by; the full checks then run only on units that may fail them, so every message
+    and field path is the one the full checks give. A unit is clean when its status is defined,
+    set and not soon-free; it has no lifecycle data; its capabilities are non-empty strings of at
+    most MAX_ID_LENGTH, at most MAX_STRINGS_PER_LIST of them; and its incident reference is
+    absent (not EN_ROUTE) or names a known incident (not OUT_OF_SERVICE).
+    """
+    rows = [
+        (
+            u.status,
+            u.current_incident_id,
+            bool(u.turnout_seconds or u.free_location_id or u.HasField("free_at_seconds")),
+            tuple(u.capabilities),
+        )
+        for u in units
+    ]
+    bad_caps = {
+        caps
+        for caps in {row[3] for row in rows}
+        if len(caps) > limits.MAX_STRINGS_PER_LIST
+        or any(not x or len(x) > limits.MAX_ID_LENGTH for x in caps)
+    }
+    return [
+        i
+        for i, (status, incident, lifecycle, caps) in enumerate(rows)
+        if lifecycle
+        or status not in _CLEAN_STATUSES
+        or (status == _EN_ROUTE if not incident else status == _OUT_OF_SERVICE)
+        or (incident and incident not in incident_ids)
+        or caps in bad_caps
+    ]
+
+
+def _lifecycle(
+    request: emergency_pb2.AssignUnitsRequest,
+    unit: emergency_pb2.Unit,
+    path: str,
+    owner: str,
+    locations: dict[str, int],
+    problems: Problems,
+) -> None:
+    """Turnout, and the free time and place: only for soon-free statuses, required for them
+    when the request lets soon-free units be dispatched, never stale, and a known location."""
+    if not 0 <= unit.turnout_seconds <= MAX_TURNOUT_SECONDS:
+        problems.add(
+            f"{path}.turnout_seconds",
+            f"{owner} has turnout {unit.turnout_seconds} s; it must be 0..{MAX_TURNOUT_SECONDS}.",
+        )
+    soon = unit.status in _SOON_FREE
+    has_time = unit.HasField("free_at_seconds")
+    if has_time and not soon:
+        problems.add(
+            f"{path}.free_at_seconds",
+            f"{owner} has a free time but is not TRANSPORTING, AT_HOSPITAL or RETURNING.",
+        )
+    elif has_time and unit.free_at_seconds < -MAX_FREE_OVERDUE_SECONDS:
+        problems.add(
+            f"{path}.free_at_seconds",
+            f"{owner} was due free {-unit.free_at_seconds} s ago, more than the "
+            f"{MAX_FREE_OVERDUE_SECONDS} s allowed (a stale status).",
+        )
+    if unit.free_location_id and not soon:
+        problems.add(
+            f"{path}.free_location_id",
+            f"{owner} has a free place but is not TRANSPORTING, AT_HOSPITAL or RETURNING.",
+        )
+    elif unit.free_location_id:
+        common.check_reference(
+            problems,
+            f"{path}.free_location_id",
+            unit.free_location_id,
+            locations,
+            "location",
+            owner,
+        )
+    if soon and request.allow_soon_free_units:
+        status = emergency_pb2.Unit.Status.Name(unit.status)
+        if not has_time:
+            problems.add(
+                f"{path}.free_at_seconds",
+                f"{owner} is {status} and soon-free units are allowed, but it has no free time.",
+            )
+        if not unit.free_location_id:
+            problems.add(
+                f"{path}.free_location_id",
+                f"{owner} is {status} and soon-free units are allowed, but it has no free place.",
+            )
 
 
 def _incidents(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
@@ -144,8 +293,42 @@ def _incidents(request: emergency_pb2.AssignUnitsRequest, problems: Problems) ->
                 owner,
                 limits.MAX_REQUIREMENT_COUNT,
             )
+        _requirement_targets(incident, path, owner, problems)
         if problems.full:
             return
+
+
+def _requirement_targets(
+    incident: emergency_pb2.Incident, path: str, owner: str, problems: Problems
+) -> None:
+    """Per-requirement targets: non-negative, first-unit within full-complement, and the same
+    for every requirement of one capability (the solver keeps one pair per capability)."""
+    seen: dict[str, tuple[int, int]] = {}
+    for j, requirement in enumerate(incident.requirements):
+        full, first = requirement.response_target_seconds, requirement.first_unit_target_seconds
+        effective = full or incident.response_target_seconds
+        if full or first:
+            where = f"{path}.requirements[{j}]"
+            common.check_non_negative(
+                problems, f"{where}.response_target_seconds", full, "response target", owner
+            )
+            common.check_non_negative(
+                problems, f"{where}.first_unit_target_seconds", first, "first-unit target", owner
+            )
+            if first > 0 and 0 < effective < first:
+                problems.add(
+                    f"{where}.first_unit_target_seconds",
+                    f"{owner} has a first-unit target ({first} s) above its full-complement "
+                    f"target ({effective} s).",
+                )
+        if len(incident.requirements) == 1:
+            return
+        if seen.setdefault(requirement.capability, (effective, first)) != (effective, first):
+            problems.add(
+                f"{path}.requirements[{j}].response_target_seconds",
+                f"{owner} has requirements for {show(requirement.capability)} with different "
+                "targets.",
+            )
 
 
 def _coverage_rules(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
@@ -180,8 +363,12 @@ def _coverage_rules(request: emergency_pb2.AssignUnitsRequest, problems: Problem
 def validate_assign_units(request: emergency_pb2.AssignUnitsRequest, prefix: str = "") -> None:
     """Raise RequestTooLargeError or InvalidProblemError (every problem, up to 100), else return."""
     check_size(request)
+    if request.HasField("move_up"):
+        check_move_up_size(request)
     problems = Problems(prefix)
     _shape(request, problems)
     _semantics(request, problems)
     check_emergency_positions(request, problems)
+    if request.HasField("move_up"):
+        check_move_up(request, problems)
     problems.raise_if_any()

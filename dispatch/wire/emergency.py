@@ -11,9 +11,16 @@ Choices about the answer's shape (the numbers come from ``solvers.assignment.kpi
   objective term (``unfilled_slots_p<priority>``, ``slots_within_target_p<priority>``,
   ``weighted_response``, ``coverage_shortfall``, ``churn``), all recomputed by the independent
   checker, and the per-priority slot counts in the KPIs are the checker's too.
+- The unit lifecycle: a soon-free unit's travel row is its free place's row of
+  ``location_to_incident`` (the caller's ``unit_to_incident`` row is from where it is now, which
+  does not matter once it has to clear first), its wait ``max(0, free_at_seconds)``; a unit's
+  ``eta_seconds`` is its response time, with ``wait_seconds`` and ``turnout_seconds`` the parts
+  it includes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -39,9 +46,12 @@ __all__ = ["to_problem", "to_response"]
 
 
 def _capabilities(
-    request: emergency_pb2.AssignUnitsRequest, unit_caps: list[list[str]]
+    request: emergency_pb2.AssignUnitsRequest, unit_caps: list[tuple[str, ...]]
 ) -> dict[str, int]:
-    """Capability name -> column: units' first, then requirements', then coverage rules'."""
+    """Capability name -> column: units' first, then requirements', then coverage rules'.
+
+    ``unit_caps`` may hold each unit's tuple or only the distinct tuples in first-seen order:
+    both give the same columns."""
     capabilities: dict[str, int] = {}
     for names in unit_caps:
         for cap in names:
@@ -54,18 +64,105 @@ def _capabilities(
     return capabilities
 
 
-def _commitment(request: emergency_pb2.AssignUnitsRequest) -> np.ndarray:
+_COMMITTED = (emergency_pb2.Unit.EN_ROUTE, emergency_pb2.Unit.BUSY)
+_SOON_FREE = (
+    emergency_pb2.Unit.TRANSPORTING,
+    emergency_pb2.Unit.AT_HOSPITAL,
+    emergency_pb2.Unit.RETURNING,
+)
+
+
+def _commitment(
+    request: emergency_pb2.AssignUnitsRequest, status: np.ndarray, current: tuple[str, ...]
+) -> np.ndarray:
+    """Only EN_ROUTE and BUSY units are committed; other statuses' incident is informational."""
     incident_index = {incident.id: i for i, incident in enumerate(request.incidents)}
-    available = emergency_pb2.Unit.AVAILABLE
-    return np.array(
-        [
-            incident_index.get(unit.current_incident_id, -1)
-            if unit.status != available and unit.current_incident_id
-            else -1
-            for unit in request.units
-        ],
+    at = np.fromiter(
+        (incident_index.get(x, -1) if x else -1 for x in current),
         dtype=np.int64,
+        count=len(current),
     )
+    return np.where(np.isin(status, _COMMITTED), at, -1)
+
+
+def _unit_columns(
+    units: Sequence[emergency_pb2.Unit],
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, tuple[str, ...], list[tuple[str, ...]]]:
+    """Ids, statuses, turnouts, current incident ids and capability tuples, in one pass.
+
+    Why one pass: reading a field of a repeated proto message costs about as much as the rest
+    of the conversion per unit, and AssignUnits is latency-bound at thousands of units."""
+    rows = [
+        (u.id, u.status, u.turnout_seconds, u.current_incident_id, tuple(u.capabilities))
+        for u in units
+    ]
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return (), empty, empty.copy(), (), []
+    ids, status, turnout, current, caps = zip(*rows, strict=True)
+    return (
+        ids,
+        np.asarray(status, dtype=np.int64),
+        np.asarray(turnout, dtype=np.int64),
+        current,
+        list(caps),
+    )
+
+
+def _unit_capabilities(caps: list[tuple[str, ...]], capabilities: dict[str, int]) -> np.ndarray:
+    """The unit x capability matrix, built once per distinct capability set (a city has few)."""
+    patterns: dict[tuple[str, ...], int] = {}
+    pattern = np.fromiter(
+        (patterns.setdefault(names, len(patterns)) for names in caps),
+        dtype=np.int64,
+        count=len(caps),
+    )
+    table = np.zeros((len(patterns), len(capabilities)), dtype=bool)
+    for names, k in patterns.items():
+        table[k, [capabilities[cap] for cap in names]] = True
+    return table[pattern] if len(caps) else np.zeros((0, len(capabilities)), dtype=bool)
+
+
+def _lifecycle(
+    request: emergency_pb2.AssignUnitsRequest, status: np.ndarray, travel: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Travel and wait per unit: with soon-free units allowed, their rows of ``travel`` are
+    replaced (in a copy) by their free place's row of ``location_to_incident``."""
+    wait = np.zeros(len(status), dtype=np.int64)
+    soon = np.flatnonzero(np.isin(status, _SOON_FREE)).tolist()
+    if not soon or not request.allow_soon_free_units:
+        return travel, wait
+    travel = travel.copy()
+    locations = {loc: k for k, loc in enumerate(request.location_ids)}
+    from_place = durations(
+        request.location_to_incident, len(request.location_ids), len(request.incidents)
+    )
+    for u in soon:
+        unit = request.units[u]
+        wait[u] = max(0, unit.free_at_seconds)
+        travel[u] = from_place[locations[unit.free_location_id]]
+    return travel, wait
+
+
+def _requirements(
+    request: emergency_pb2.AssignUnitsRequest, capabilities: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Slots, incident targets, and full-complement and first-unit targets per (incident,
+    capability), in one pass (requirements of one capability were validated to agree)."""
+    incidents = request.incidents
+    shape = (len(incidents), len(capabilities))
+    requirements = np.zeros(shape, dtype=np.int64)
+    first = np.zeros(shape, dtype=np.int64)
+    targets = np.array([x.response_target_seconds for x in incidents], dtype=np.int64)
+    full = np.repeat(targets.reshape(-1, 1), shape[1], axis=1)
+    for i, incident in enumerate(incidents):
+        for requirement in incident.requirements:
+            c = capabilities[requirement.capability]
+            requirements[i, c] += max(0, requirement.count)
+            if requirement.response_target_seconds:
+                full[i, c] = requirement.response_target_seconds
+            first[i, c] = requirement.first_unit_target_seconds
+    return requirements, targets, full, first
 
 
 def _coverage(
@@ -94,37 +191,35 @@ def _coverage(
 def to_problem(request: emergency_pb2.AssignUnitsRequest) -> AssignmentProblem:
     """The solver's problem from a validated request (unknown references become 'none')."""
     units, incidents = request.units, request.incidents
-    # Read once: iterating proto repeated fields is slow, and these are needed twice.
-    unit_cap_names = [list(unit.capabilities) for unit in units]
-    capabilities = _capabilities(request, unit_cap_names)
-    unit_caps = np.zeros((len(units), len(capabilities)), dtype=bool)
-    rows = [u for u, names in enumerate(unit_cap_names) for _ in names]
-    cols = [capabilities[cap] for names in unit_cap_names for cap in names]
-    unit_caps[rows, cols] = True
-    requirements = np.zeros((len(incidents), len(capabilities)), dtype=np.int64)
-    for i, incident in enumerate(incidents):
-        for requirement in incident.requirements:
-            requirements[i, capabilities[requirement.capability]] += max(0, requirement.count)
+    unit_ids, status, turnout, current, unit_cap_names = _unit_columns(units)
+    capabilities = _capabilities(request, list(dict.fromkeys(unit_cap_names)))
+    unit_caps = _unit_capabilities(unit_cap_names, capabilities)
+    requirements, targets, full, first = _requirements(request, capabilities)
     unit_to_district, rules = _coverage(request, capabilities)
+    travel = durations(request.unit_to_incident, len(units), len(incidents))
+    travel, wait = _lifecycle(request, status, travel)
     return AssignmentProblem(
-        unit_ids=tuple(unit.id for unit in units),
+        unit_ids=unit_ids,
         incident_ids=tuple(incident.id for incident in incidents),
         capabilities=tuple(capabilities),
         unit_capabilities=unit_caps,
-        status=np.array([unit.status for unit in units], dtype=np.int64),
-        commitment=_commitment(request),
+        status=status.copy(),
+        commitment=_commitment(request, status, current),
         priorities=np.array([incident.priority for incident in incidents], dtype=np.int64),
-        targets=np.array(
-            [incident.response_target_seconds for incident in incidents], dtype=np.int64
-        ),
+        targets=targets,
         requirements=requirements,
-        travel=durations(request.unit_to_incident, len(units), len(incidents)),
+        travel=travel,
         district_ids=tuple(request.district_ids),
         unit_to_district=unit_to_district,
         coverage_rules=rules,
         max_travel=int(request.max_travel_seconds),
         allow_reassignment=bool(request.allow_reassignment),
         label=request.label,
+        wait=wait,
+        turnout=turnout,
+        allow_soon_free=bool(request.allow_soon_free_units),
+        requirement_targets=full,
+        first_unit_targets=first,
     )
 
 
@@ -139,6 +234,8 @@ def _unit(problem: AssignmentProblem, arrival: Arrival) -> emergency_pb2.UnitAss
         within_target=arrival.within_target,
         already_committed=arrival.already_committed,
         reassigned=arrival.moved_from >= 0,
+        wait_seconds=arrival.wait,
+        turnout_seconds=arrival.turnout,
     )
 
 

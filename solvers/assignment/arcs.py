@@ -1,8 +1,23 @@
 """The candidate (unit -> requirement group) arcs every exact solver shares, built with numpy.
 
-A *group* is one (incident, capability) pair with a positive slot count. An arc says "unit u may
-fill one slot of group g" and carries the terms of the objective that choice causes. The rules
-(who may go where) live here once for the solvers; the checker re-derives them on its own.
+A *group* is one (incident, capability) pair with a positive slot count and one target. An arc
+says "unit u may fill one slot of group g" and carries the terms of the objective that choice
+causes. The rules (who may go where) live here once for the solvers; the checker re-derives
+them on its own.
+
+A requirement with a first-unit target F is split in two groups: a *lead* group of one slot and
+a *rest* group of the other slots, both judged on the full-complement target T, and every arc
+to it is doubled, one copy per group. A lead arc of a unit arriving within F carries ``first``
+= 1 (the first-unit level). Why this is exact: "the requirement's first unit arrives within F"
+is "some unit of the set S filling it arrives within F", and for any S the flow may put that
+unit in the lead slot; every other term is the same for each placement. So the best placement
+of S scores exactly the contract's count, and the flow, which optimises over placements,
+optimises it. Without a first-unit target nothing is split and the arcs are exactly the ones of
+a request without lifecycle fields.
+
+Times: an arc's ``eta`` is the response time, ``wait + travel + turnout`` for a unit sent from
+rest (``AssignmentProblem.from_rest``), ``travel`` for an EN_ROUTE unit, 0 for a BUSY unit on
+its scene; ``max_travel`` bounds the travel part only.
 """
 
 from __future__ import annotations
@@ -26,7 +41,8 @@ class Arcs:
     group: np.ndarray
     eta: np.ndarray
     response: np.ndarray  # w(p) * eta: level 3
-    late: np.ndarray  # 1 when the incident has a target and eta exceeds it: level 2
+    late: np.ndarray  # 1 when the slot has a target and eta exceeds it: level 2
+    first: np.ndarray  # 1 on a lead arc arriving within the first-unit target: level 2, first
     rank: np.ndarray  # 1-based rank of the incident's priority level, most urgent = 1
     committed: np.ndarray  # 1 when the unit was committed to an incident before
     moved: np.ndarray  # 1 when an EN_ROUTE unit is re-routed (level 5)
@@ -63,6 +79,7 @@ class Arcs:
             eta=self.eta[keep],
             response=self.response[keep],
             late=self.late[keep],
+            first=self.first[keep],
             rank=self.rank[keep],
             committed=self.committed[keep],
             moved=self.moved[keep],
@@ -101,7 +118,10 @@ class _Groups:
     incident: np.ndarray
     capability: np.ndarray
     count: np.ndarray
-    index: np.ndarray  # [incident, capability] -> group, -1 where nothing is required
+    target: np.ndarray  # per group: the full-complement target of its slots, 0 = none
+    first: np.ndarray  # per group: the first-unit target of a lead group, 0 otherwise
+    index: np.ndarray  # [incident, capability] -> group (the lead when split), -1 if none
+    rest: np.ndarray  # [incident, capability] -> rest group of a split requirement, else -1
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,20 +143,31 @@ def build_arcs(problem: AssignmentProblem, prune: bool = True) -> Arcs:
     could be busy filling slots, so a free nearer unit v could replace u: level 1 is unchanged
     (same slot), level 2 cannot drop (v arrives strictly earlier, so within target whenever u
     was) and level 3 drops strictly. No plan optimal for levels 1-3 (and hence for the whole
-    lexicographic objective) uses a pruned arc.
+    lexicographic objective) uses a pruned arc. Pruning compares response times (wait and
+    turnout included), and holds for a lead and a rest group alike (same slot and targets; the
+    nearer unit meets the first-unit target whenever the farther one did).
     """
-    groups = _requirement_groups(problem.requirements)
+    groups = _requirement_groups(problem)
     terms = _priority_terms(problem)
     # Block order fixes arc order, which solvers use to break ties: keep it stable.
     blocks = _dispatch_blocks(problem, prune) + _stay_blocks(problem)
     unit, incident, capability, eta, committed, moved = _concatenate(blocks)
-    target = problem.targets.astype(np.int64)[incident]
+    group = groups.index[incident, capability]
+    rest = groups.rest[incident, capability]
+    split = np.flatnonzero(rest >= 0)
+    if len(split):  # one copy of each arc to a split requirement for its rest group
+        unit, incident, eta, committed, moved = (
+            np.concatenate([a, a[split]]) for a in (unit, incident, eta, committed, moved)
+        )
+        group = np.concatenate([group, rest[split]])
+    target, first = groups.target[group], groups.first[group]
     return Arcs(
         unit=unit,
-        group=groups.index[incident, capability],
+        group=group,
         eta=eta,
         response=terms.weight[incident] * eta,
         late=((target > 0) & (eta > target)).astype(np.int64),
+        first=((first > 0) & (eta <= first)).astype(np.int64),
         rank=terms.rank[incident],
         committed=committed,
         moved=moved,
@@ -147,13 +178,35 @@ def build_arcs(problem: AssignmentProblem, prune: bool = True) -> Arcs:
     )
 
 
-def _requirement_groups(requirements: np.ndarray) -> _Groups:
-    """One group per (incident, capability) with a positive slot count, in row-major order."""
-    group_incident, group_capability = np.nonzero(requirements > 0)
-    group_count = requirements[group_incident, group_capability].astype(np.int64)
-    group_index = np.full(requirements.shape, -1, dtype=np.int64)
-    group_index[group_incident, group_capability] = np.arange(len(group_incident))
-    return _Groups(group_incident, group_capability, group_count, group_index)
+def _requirement_groups(problem: AssignmentProblem) -> _Groups:
+    """One group per (incident, capability) with a positive slot count, in row-major order,
+    then the rest groups of requirements with a first-unit target and more than one slot
+    (the requirement's own group is then the one-slot lead)."""
+    requirements = problem.requirements
+    full, first = problem.requirement_targets, problem.first_unit_targets
+    assert full is not None and first is not None
+    incident, capability = np.nonzero(requirements > 0)
+    count = requirements[incident, capability].astype(np.int64)
+    lead = first[incident, capability] > 0
+    target = full[incident, capability]
+    index = np.full(requirements.shape, -1, dtype=np.int64)
+    index[incident, capability] = np.arange(len(incident))
+    split = np.flatnonzero(lead & (count > 1))
+    rest = np.full(requirements.shape, -1, dtype=np.int64)
+    rest[incident[split], capability[split]] = len(incident) + np.arange(len(split))
+    rest_count = count[split] - 1
+    count = np.where(lead, 1, count)
+    return _Groups(
+        incident=np.concatenate([incident, incident[split]]),
+        capability=np.concatenate([capability, capability[split]]),
+        count=np.concatenate([count, rest_count]).astype(np.int64),
+        target=np.concatenate([target, full[incident[split], capability[split]]]).astype(np.int64),
+        first=np.concatenate(
+            [np.where(lead, first[incident, capability], 0), np.zeros(len(split), dtype=np.int64)]
+        ).astype(np.int64),
+        index=index,
+        rest=rest,
+    )
 
 
 def _priority_terms(problem: AssignmentProblem) -> _PriorityTerms:
@@ -168,6 +221,7 @@ def _priority_terms(problem: AssignmentProblem) -> _PriorityTerms:
     rank = np.array([rank_of.get(int(p), n_levels + 1) for p in problem.priorities], dtype=np.int64)
     weight = problem.max_priority + 1 - problem.priorities.astype(np.int64)
     longest = int(problem.travel.max()) if problem.travel.size else 0
+    longest += int(problem.delay.max()) if problem.n_units else 0
     if problem.max_priority * max(longest, 1) * max(problem.n_units, 1) >= INT64_GUARD:
         raise SolverFailedError("objective terms exceed int64 (priorities or times too large)")
     return _PriorityTerms(rank, weight, n_levels)
@@ -180,7 +234,7 @@ def _dispatch_blocks(problem: AssignmentProblem, prune: bool) -> list[_Block]:
     # Units with capability c can only ever fill slots of capabilities they share with c.
     shares = (problem.unit_capabilities.T.astype(np.int64) @ problem.unit_capabilities) > 0
     reach_slots = shares.astype(np.int64) @ requirements.sum(axis=0)
-    free = np.flatnonzero(status == UnitStatus.AVAILABLE)
+    free = np.flatnonzero(problem.from_rest)
     movers = np.flatnonzero(
         (status == UnitStatus.EN_ROUTE) & (commitment >= 0) & problem.allow_reassignment
     )
@@ -210,11 +264,13 @@ def _capability_block(
     keep_nearest: int | None,
 ) -> _Block | None:
     """Arcs from ``capable`` units to the ``incidents`` needing ``cap`` (None when there are
-    none); ``keep_nearest`` prunes to that many nearest allowed units per incident."""
-    sub = problem.travel[np.ix_(capable, incidents)]
-    ok = np.ones(sub.shape, dtype=bool)
+    none); ``keep_nearest`` prunes to that many nearest allowed units per incident (by
+    response time). Units sent from rest add their wait and turnout; movers are rolling."""
+    travel = problem.travel[np.ix_(capable, incidents)]
+    ok = np.ones(travel.shape, dtype=bool)
     if problem.max_travel > 0:
-        ok &= sub <= problem.max_travel
+        ok &= travel <= problem.max_travel
+    sub = travel if is_move else travel + problem.delay[capable][:, None]
     if is_move:
         from_priority = problem.priorities[problem.commitment[capable]]
         ok &= problem.priorities[incidents][None, :] < from_priority[:, None]

@@ -4,6 +4,13 @@ Written apart from the solvers on purpose: it reads only the problem and the pla
 every rule with plain loops from the contract's wording, and shares no code with ``arcs.py``
 or any solver. A plan that breaks a rule raises PlanRejectedError; the service then falls back
 and never returns it.
+
+The unit lifecycle, restated from the contract: AVAILABLE and AT_POST units may be sent; an
+OUT_OF_SERVICE unit never; TRANSPORTING, AT_HOSPITAL and RETURNING units only when the request
+allows soon-free units. A unit sent from rest arrives after its wait until free, its travel and
+its turnout; an EN_ROUTE unit after its travel; a BUSY unit on its scene at once. Every filling
+unit is judged against its requirement's full-complement target; a requirement with a
+first-unit target F also meets that target when its earliest filling unit arrives within F.
 """
 
 from __future__ import annotations
@@ -14,6 +21,9 @@ import numpy as np
 
 from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
 from solvers.errors import PlanRejectedError
+
+_SENDABLE_NOW = (UnitStatus.AVAILABLE, UnitStatus.AT_POST)
+_SENDABLE_SOON = (UnitStatus.TRANSPORTING, UnitStatus.AT_HOSPITAL, UnitStatus.RETURNING)
 
 
 @dataclass(frozen=True)
@@ -33,16 +43,19 @@ class CoverageResult:
 class Evaluation:
     """Every objective level of a valid plan, as recomputed by the checker.
 
-    The contract's order: (1) filled slots per priority level, most urgent first; (2) filled
-    slots reached within target per level, most urgent first (a slot of an incident without a
-    target counts as within); (3) ``weighted_response`` = sum w(p) * eta; (4) coverage
-    shortfall; (5) churn. ``weighted_lateness`` is informational (no longer optimised).
+    The contract's order: (1) filled slots per priority level, most urgent first; (2) per level,
+    most urgent first, the first-unit targets met, then the filled slots reached within their
+    full-complement target (a slot without a target counts as within); (3)
+    ``weighted_response`` = sum w(p) * eta; (4) coverage shortfall; (5) churn.
+    ``weighted_lateness`` is informational (no longer optimised).
     """
 
     levels: tuple[int, ...]  # priorities, most urgent first
     required: tuple[int, ...]  # slots per level
     filled: tuple[int, ...]  # filled slots per level
     within_target: tuple[int, ...]  # filled slots per level reached within target
+    first_targets: tuple[int, ...]  # requirements per level with a first-unit target
+    first_within: tuple[int, ...]  # of which, the earliest filling unit arrives within it
     committed_idle: int  # informational: committed units that fill no slot
     weighted_lateness: int  # informational: sum w(p) * max(0, eta - target)
     weighted_response: int
@@ -66,11 +79,22 @@ class Evaluation:
         slots per level), fewer late slots per level is exactly more within target."""
         return tuple(f - w for f, w in zip(self.filled, self.within_target, strict=True))
 
+    def timeliness(self) -> tuple[int, ...]:
+        """Level 2 as minimised counts, most urgent level first: first-unit targets missed (only
+        for levels that have such targets, so requests without them keep their old key), then
+        late slots."""
+        out: list[int] = []
+        for k, late in enumerate(self.late):
+            if self.first_targets[k]:
+                out.append(self.first_targets[k] - self.first_within[k])
+            out.append(late)
+        return tuple(out)
+
     def key(self) -> tuple[object, ...]:
         """Lexicographic key: smaller is better."""
         return (
             self.unfilled,
-            self.late,
+            self.timeliness(),
             self.weighted_response,
             self.coverage_shortfall,
             self.churn,
@@ -83,6 +107,11 @@ class Evaluation:
             terms[f"unfilled_slots_p{level}"] = float(unfilled)
         for level, within in zip(self.levels, self.within_target, strict=True):
             terms[f"slots_within_target_p{level}"] = float(within)
+        for level, targets, met in zip(
+            self.levels, self.first_targets, self.first_within, strict=True
+        ):
+            if targets:
+                terms[f"first_units_within_target_p{level}"] = float(met)
         terms["committed_units_idle"] = float(self.committed_idle)
         terms["weighted_response"] = float(self.weighted_response)
         terms["weighted_lateness"] = float(self.weighted_lateness)
@@ -101,23 +130,29 @@ def _must_fill(problem: AssignmentProblem) -> set[int]:
     index (taking units in that order, each kept when all kept ones still fit the slots).
     """
     n_incidents = len(problem.incident_ids)
-    n_caps = len(problem.capabilities)
     out: set[int] = set()
-    committed_by_incident: dict[int, list[int]] = {}
-    statuses, commitments = problem.status.tolist(), problem.commitment.tolist()
-    for u, (status, x) in enumerate(zip(statuses, commitments, strict=True)):
-        if status != UnitStatus.AVAILABLE and 0 <= x < n_incidents:
-            committed_by_incident.setdefault(int(x), []).append(u)
-    for x, units in committed_by_incident.items():
-        slots = [int(problem.requirements[x, c]) for c in range(n_caps)]
-        members = []
-        for u in units:
-            status = int(problem.status[u])
-            caps = [c for c in range(n_caps) if slots[c] > 0 and problem.unit_capabilities[u, c]]
-            if not caps:
-                continue
-            eta = 0 if status == UnitStatus.BUSY else int(problem.travel[u, x])
-            members.append((0 if status == UnitStatus.BUSY else 1, eta, u, caps))
+    status, commitment = problem.status, problem.commitment
+    units = np.flatnonzero(
+        ((status == UnitStatus.BUSY) | (status == UnitStatus.EN_ROUTE))
+        & (commitment >= 0)
+        & (commitment < n_incidents)
+    )
+    # Per committed unit, in numpy: its incident, the capabilities it has that the incident
+    # requires, and its (not BUSY, ETA) key; only the matching below is per unit in Python.
+    at = commitment[units]
+    busy = status[units] == UnitStatus.BUSY
+    has = problem.unit_capabilities[units] & (problem.requirements[at] > 0)
+    etas = np.where(busy, 0, problem.travel[units, at])
+    members_by_incident: dict[int, list[tuple[int, int, int, list[int]]]] = {}
+    rows = zip(
+        units.tolist(), at.tolist(), (~busy).tolist(), etas.tolist(), has.tolist(), strict=True
+    )
+    for u, x, late, eta, flags in rows:
+        caps = [c for c, flag in enumerate(flags) if flag]
+        if caps:
+            members_by_incident.setdefault(x, []).append((int(late), eta, u, caps))
+    for x, members in members_by_incident.items():
+        slots = problem.requirements[x].tolist()
         members.sort(key=lambda m: m[:3])
         kept: list[list[int]] = []  # capabilities of each kept unit
         where: list[int] = []  # the slot capability each kept unit holds
@@ -180,7 +215,9 @@ class _Tally:
     """What the valid units add up to while the plan is read."""
 
     filled: dict[tuple[int, int], int] = field(default_factory=dict)
+    etas: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # of filling units
     within: dict[int, int] = field(default_factory=dict)  # incident -> slots reached in time
+    first_met: dict[int, int] = field(default_factory=dict)  # incident -> first-unit targets met
     committed_idle: int = 0
     churn: int = 0
     lateness: int = 0
@@ -192,7 +229,7 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
     n_units = len(problem.unit_ids)
     if np.shape(plan.incident) != (n_units,) or np.shape(plan.capability) != (n_units,):
         raise PlanRejectedError(["plan arrays do not have one entry per unit"])
-    priorities = [int(p) for p in problem.priorities]
+    priorities = np.asarray(problem.priorities, dtype=np.int64).tolist()
     facts = _Facts(
         priorities=priorities,
         max_priority=max(priorities) if priorities else 1,
@@ -200,8 +237,8 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
         commitments=problem.commitment.tolist(),
         must_fill=_must_fill(problem),
     )
-    plan_incident = [int(x) for x in plan.incident]
-    plan_capability = [int(x) for x in plan.capability]
+    plan_incident = np.asarray(plan.incident, dtype=np.int64).tolist()
+    plan_capability = np.asarray(plan.capability, dtype=np.int64).tolist()
     tally = _Tally()
     violations: list[str] = []
     # Units that stay free and fill nothing break no rule: check only the others.
@@ -221,13 +258,17 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
     violations.extend(_overfilled(problem, tally.filled))
     if violations:
         raise PlanRejectedError(violations)
+    _timeliness(problem, facts, tally)
 
     levels, required, got, within = _by_level(problem, facts.priorities, tally)
+    first_targets, first_within = _first_by_level(problem, levels, facts.priorities, tally)
     return Evaluation(
         levels=tuple(levels),
         required=tuple(required),
         filled=tuple(got),
         within_target=tuple(within),
+        first_targets=first_targets,
+        first_within=first_within,
         committed_idle=tally.committed_idle,
         weighted_lateness=tally.lateness,
         weighted_response=tally.response,
@@ -256,7 +297,7 @@ def _unit_issue(
             "with a capability it needs, but fills no slot"
         ), moved
     status = facts.statuses[u]
-    newly_sent = i >= 0 and (status == UnitStatus.AVAILABLE or moved)
+    newly_sent = i >= 0 and (status in _SENDABLE_NOW or status in _SENDABLE_SOON or moved)
     if newly_sent and problem.max_travel > 0 and problem.travel[u, i] > problem.max_travel:
         return "beyond max travel time", moved
     if c >= 0 and not problem.unit_capabilities[u, c]:
@@ -283,30 +324,70 @@ def _status_issue(
         if c < 0:
             return "re-routed but fills no slot", True
         return None, True
-    if status == UnitStatus.AVAILABLE:
+    if status in _SENDABLE_SOON and i >= 0 and not problem.allow_soon_free:
+        return "soon-free unit dispatched without allow_soon_free_units", False
+    if status in _SENDABLE_NOW or status in _SENDABLE_SOON:
         return ("dispatched but fills no slot" if i >= 0 and c < 0 else None), False
+    if status == UnitStatus.OUT_OF_SERVICE:
+        return ("OUT_OF_SERVICE unit dispatched" if i >= 0 or c >= 0 else None), False
     return f"unknown status {status}", False
 
 
 def _count_unit(
     problem: AssignmentProblem, facts: _Facts, tally: _Tally, u: int, i: int, c: int
 ) -> None:
-    """Add a valid unit's slot, timeliness, lateness and response (or its idleness)."""
+    """Add a valid unit's slot and response, and keep its ETA for the targets (or count its
+    idleness)."""
     status, committed_to = facts.statuses[u], facts.commitments[u]
     if c < 0:
-        if status != UnitStatus.AVAILABLE and 0 <= committed_to < len(problem.incident_ids):
+        committed = status in (UnitStatus.BUSY, UnitStatus.EN_ROUTE)
+        if committed and 0 <= committed_to < len(problem.incident_ids):
             tally.committed_idle += 1
         return
     tally.filled[(i, c)] = tally.filled.get((i, c), 0) + 1
-    # A BUSY unit staying at its incident is already there.
-    eta = 0 if (status == UnitStatus.BUSY and i == committed_to) else int(problem.travel[u, i])
+    if status == UnitStatus.BUSY and i == committed_to:
+        eta = 0  # already on scene
+    elif status == UnitStatus.EN_ROUTE:
+        eta = int(problem.travel[u, i])  # already rolling: no wait, no turnout
+    else:  # sent from rest: wait until free, then turnout, then drive
+        eta = int(problem.wait[u]) + int(problem.turnout[u]) + int(problem.travel[u, i])
+    tally.etas.setdefault((i, c), []).append(eta)
     weight = facts.max_priority + 1 - facts.priorities[i]
-    target = int(problem.targets[i])
-    late = max(0, eta - target) if target > 0 else 0
-    if late == 0:  # no target, or arrives by it
-        tally.within[i] = tally.within.get(i, 0) + 1
-    tally.lateness += weight * late
     tally.response += weight * eta
+
+
+def _timeliness(problem: AssignmentProblem, facts: _Facts, tally: _Tally) -> None:
+    """Slots reached within target per incident (each filling unit against its requirement's
+    full-complement target; 0 means none), the weighted lateness, and the first-unit targets met
+    (the requirement's earliest filling unit within its first-unit target)."""
+    assert problem.requirement_targets is not None and problem.first_unit_targets is not None
+    for (i, c), etas in tally.etas.items():
+        full = int(problem.requirement_targets[i, c])
+        first = int(problem.first_unit_targets[i, c])
+        weight = facts.max_priority + 1 - facts.priorities[i]
+        for eta in etas:
+            late = max(0, eta - full) if full > 0 else 0
+            if late == 0:
+                tally.within[i] = tally.within.get(i, 0) + 1
+            tally.lateness += weight * late
+        if first > 0 and min(etas) <= first:
+            tally.first_met[i] = tally.first_met.get(i, 0) + 1
+
+
+def _first_by_level(
+    problem: AssignmentProblem, levels: list[int], priorities: list[int], tally: _Tally
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Per level: requirements with a first-unit target, and how many of them met it."""
+    assert problem.first_unit_targets is not None
+    position = {p: k for k, p in enumerate(levels)}
+    targets, met = [0] * len(levels), [0] * len(levels)
+    has_first = (problem.requirements > 0) & (problem.first_unit_targets > 0)
+    for i, count in enumerate(has_first.sum(axis=1).tolist()):
+        if count:
+            targets[position[priorities[i]]] += int(count)
+    for i, count in tally.first_met.items():
+        met[position[priorities[i]]] += count
+    return tuple(targets), tuple(met)
 
 
 def _overfilled(problem: AssignmentProblem, filled: dict[tuple[int, int], int]) -> list[str]:
@@ -351,7 +432,7 @@ def _coverage(problem: AssignmentProblem, plan_incident: list[int]) -> tuple[Cov
     statuses = problem.status.tolist()
     still_free = np.array(
         [
-            status == UnitStatus.AVAILABLE and incident < 0
+            status in _SENDABLE_NOW and incident < 0
             for status, incident in zip(statuses, plan_incident, strict=True)
         ],
         dtype=bool,

@@ -65,9 +65,11 @@ def solve_flow(
 ) -> FlowResult:
     """The lexicographic optimum by a sequence of flows (see the module docstring).
 
-    ``stop`` (a ``time.perf_counter`` value) bounds only the face computations between flows;
-    the flows themselves are fast and always run. ``max_pack`` caps the components per flow
-    (tests set 1 to run every level on the face of the one before, as large requests do).
+    ``stop`` (a ``time.perf_counter`` value) is checked between phases: once it has passed, no
+    further face or flow is started and the components left are reported ``pending``; the
+    first flow always runs (it is what makes the plan feasible). ``max_pack`` caps the
+    components per flow (tests set 1 to run every level on the face of the one before, as
+    large requests do).
     Raises SolverFailedError when a flow fails or a component does not fit int64 even alone.
     """
     start = time.perf_counter()
@@ -80,6 +82,11 @@ def solve_flow(
     pending: tuple[str, ...] = ()
     while remaining := _varying(network, remaining):
         if flow is not None and last is not None:
+            if stop is not None and time.perf_counter() > stop:
+                # Past the deadline's share: keep the flow solved so far (optimal for every
+                # level before these), flagged pending, rather than start another phase.
+                pending = tuple(c.name for c in remaining)
+                break
             face = restrict(network, flow, last.cost(), stop)
             if face is None:
                 pending = tuple(c.name for c in remaining)

@@ -2,21 +2,17 @@
 
 Committed units fill slots at their own incident first (``model.committed_slots``: an
 en-route unit keeps its slot, so no free unit is sent on top of it); then incidents are taken
-in priority order (request order within a priority) and each open slot gets the nearest free
-unit with the capability within max travel. No re-routing. Fast (one numpy argmin per slot),
-never optimal by claim.
+in priority order (request order within a priority) and each open slot gets the unit with the
+capability that arrives first: free units and, when allowed, soon-free ones, ranked by the same
+response time the exact engines use (wait + travel + turnout), within max travel (on the
+travel part). No re-routing. Fast (one numpy argmin per slot), never optimal by claim.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from solvers.assignment.model import (
-    AssignmentPlan,
-    AssignmentProblem,
-    UnitStatus,
-    committed_slots,
-)
+from solvers.assignment.model import AssignmentPlan, AssignmentProblem, committed_slots
 
 
 def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
@@ -33,35 +29,41 @@ def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
 
     if problem.n_units == 0:
         return AssignmentPlan(incident, capability)
-    # free_capable[c, u]: unit u is still free and has capability c (updated as units go).
-    free_capable = problem.unit_capabilities.T & (problem.status == UnitStatus.AVAILABLE)
-    order = sorted(range(n_incidents), key=lambda i: (int(problem.priorities[i]), i))
+    # Per capability, the units that have it and may be sent (ascending index); ``free`` marks
+    # those not yet taken. Each slot looks only at its capability's units: one gather, one
+    # argmin (argsort for several slots), so a tie still goes to the lowest unit index.
+    free = problem.from_rest.copy()
+    members = [
+        np.flatnonzero(problem.unit_capabilities[:, c] & free)
+        for c in range(problem.unit_capabilities.shape[1])
+    ]
+    delay = problem.delay
+    order = np.lexsort((np.arange(n_incidents), problem.priorities)).tolist()
     far = np.iinfo(np.int64).max
     for i in order:
         needs = remaining[i]
         wanted = np.flatnonzero(needs > 0).tolist()
         if not wanted:
             continue
-        row = problem.travel[:, i]
+        travel = problem.travel[:, i]
+        row = travel + delay
         if problem.max_travel > 0:
-            row = np.where(row <= problem.max_travel, row, far)
+            row = np.where(travel <= problem.max_travel, row, far)
         for c in wanted:
-            distance = np.where(free_capable[c], row, far)
+            candidates = members[c]
+            if not len(candidates):
+                continue
+            distance = np.where(free[candidates], row[candidates], far)
             need = int(needs[c])
             if need == 1:
-                u = int(distance.argmin())
-                if distance[u] == far:
-                    continue
-                incident[u], capability[u] = i, c
-                free_capable[:, u] = False
-                needs[c] -= 1
+                picked = np.array([distance.argmin()])
+            else:
+                picked = np.argsort(distance, kind="stable")[:need]
+            units = candidates[picked[distance[picked] < far]]
+            if not len(units):
                 continue
-            nearest = np.argsort(distance, kind="stable")[:need]
-            nearest = nearest[distance[nearest] < far]
-            if not len(nearest):
-                continue
-            incident[nearest] = i
-            capability[nearest] = c
-            free_capable[:, nearest] = False
-            needs[c] -= len(nearest)
+            incident[units] = i
+            capability[units] = c
+            free[units] = False
+            needs[c] -= len(units)
     return AssignmentPlan(incident, capability)

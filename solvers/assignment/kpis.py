@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+
 from solvers.assignment.checker import Evaluation
 from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
 from solvers.assignment.reasons import Unfilled
@@ -37,6 +39,8 @@ class Arrival(NamedTuple):
     within_target: bool
     already_committed: bool
     moved_from: int
+    wait: int = 0  # of eta: a soon-free unit's wait until free
+    turnout: int = 0  # of eta: turnout of a unit sent from rest
 
     @property
     def fills_slot(self) -> bool:
@@ -71,6 +75,8 @@ class PriorityKpis:
     slots: int
     slots_filled: int
     slots_within_target: int
+    first_unit_targets: int = 0
+    first_unit_targets_met: int = 0
 
     @property
     def share_slots_within_target(self) -> float:
@@ -92,36 +98,32 @@ class AssignmentKpis:
 
 
 def _arrivals(problem: AssignmentProblem, plan: AssignmentPlan) -> list[Arrival]:
-    """Every unit at an incident after the plan, in unit order."""
-    status = problem.status.tolist()
-    commitment = problem.commitment.tolist()
-    filled = plan.capability.tolist()
-    targets = problem.targets.tolist()
-    travel = problem.travel
-    out = []
-    for u, i in enumerate(plan.incident.tolist()):
-        if i < 0:
-            continue
-        committed_here = status[u] != UnitStatus.AVAILABLE and commitment[u] == i
-        # Same as problem.eta, without its per-call numpy scalar reads (hot for big requests).
-        eta = 0 if committed_here and status[u] == UnitStatus.BUSY else int(travel[u, i])
-        out.append(
-            Arrival(
-                unit=u,
-                incident=i,
-                capability=filled[u],
-                eta=eta,
-                within_target=targets[i] == 0 or eta <= targets[i],
-                already_committed=committed_here,
-                moved_from=(
-                    commitment[u] if status[u] == UnitStatus.EN_ROUTE and commitment[u] != i else -1
-                ),
-            )
-        )
-    return out
+    """Every unit at an incident after the plan, in unit order. ``within_target`` compares a
+    filling unit's ETA with its requirement's full-complement target, and a unit filling no
+    slot with the incident's target (0 = none)."""
+    wait, turnout, full = problem.wait, problem.turnout, problem.requirement_targets
+    assert wait is not None and turnout is not None and full is not None
+    units = np.flatnonzero(plan.incident >= 0)
+    at, filled = plan.incident[units], plan.capability[units]
+    status, commitment = problem.status[units], problem.commitment[units]
+    busy, rolling = status == UnitStatus.BUSY, status == UnitStatus.EN_ROUTE
+    committed_here = (busy | rolling) & (commitment == at)
+    # The same ETA as problem.eta, for every arriving unit at once: 0 for a BUSY unit on its
+    # own scene, travel for an EN_ROUTE unit, wait + turnout + travel for one sent from rest.
+    from_rest = ~(rolling | (busy & committed_here))
+    waited = np.where(from_rest, wait[units], 0)
+    rolled = np.where(from_rest, turnout[units], 0)
+    travel = problem.travel[units, at]
+    eta = np.where(busy & committed_here, 0, travel + waited + rolled)
+    target = np.where(filled < 0, problem.targets[at], full[at, np.maximum(filled, 0)])
+    within = (target == 0) | (eta <= target)
+    moved = np.where(rolling & (commitment != at), commitment, -1)
+    columns = (units, at, filled, eta, within, committed_here, moved, waited, rolled)
+    return [Arrival(*row) for row in zip(*(c.tolist() for c in columns), strict=True)]
 
 
-def _incident(arrivals: list[Arrival], unit_ids: Sequence[str], unfilled: bool) -> IncidentKpis:
+def _incident(problem: AssignmentProblem, arrivals: list[Arrival], unfilled: bool) -> IncidentKpis:
+    unit_ids = problem.unit_ids
     ordered = tuple(sorted(arrivals, key=lambda a: (a.eta, unit_ids[a.unit])))
     filling = [a for a in ordered if a.fills_slot]
     return IncidentKpis(
@@ -146,18 +148,20 @@ def _by_priority(
         row[4] = max(row[4], incident.last_arrival)
     # Levels 1 and 2 as the checker counted them (priorities without slots have no level).
     checked = {
-        p: (required, filled, within)
-        for p, required, filled, within in zip(
+        p: counts
+        for p, *counts in zip(
             evaluation.levels,
             evaluation.required,
             evaluation.filled,
             evaluation.within_target,
+            evaluation.first_targets,
+            evaluation.first_within,
             strict=True,
         )
     }
     out = []
     for p, row in sorted(rows.items()):
-        required, filled, within = checked.get(p, (0, 0, 0))
+        required, filled, within, first_targets, first_met = checked.get(p, (0, 0, 0, 0, 0))
         out.append(
             PriorityKpis(
                 priority=p,
@@ -169,6 +173,8 @@ def _by_priority(
                 slots=required,
                 slots_filled=filled,
                 slots_within_target=within,
+                first_unit_targets=first_targets,
+                first_unit_targets_met=first_met,
             )
         )
     return tuple(out)
@@ -187,16 +193,14 @@ def kpis(
     for arrival in arrivals:
         per_incident[arrival.incident].append(arrival)
     short = {slot.incident for slot in unfilled}
-    incidents = tuple(
-        _incident(found, problem.unit_ids, i in short) for i, found in enumerate(per_incident)
-    )
+    incidents = tuple(_incident(problem, found, i in short) for i, found in enumerate(per_incident))
     filled, within = sum(evaluation.filled), sum(evaluation.within_target)
-    status = problem.status.tolist()
+    from_rest = problem.from_rest.tolist()
     return AssignmentKpis(
         incidents=incidents,
         fully_staffed=sum(incident.fully_staffed for incident in incidents),
         share_within_target=within / filled if filled else 0.0,
         by_priority=_by_priority(problem, incidents, evaluation),
-        units_dispatched=sum(1 for a in arrivals if status[a.unit] == UnitStatus.AVAILABLE),
+        units_dispatched=sum(1 for a in arrivals if from_rest[a.unit]),
         reassignments=tuple(a for a in arrivals if a.moved_from >= 0),
     )

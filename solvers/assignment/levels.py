@@ -7,12 +7,16 @@ Components, most important first (all minimised over the arcs a plan uses):
    per priority level, most urgent first": the sets of slots that can be filled together form a
    transversal matroid, and every maximum-weight independent set under weights that decrease
    with the rank fills the most of every prefix of levels (so it is lexicographically maximal).
-2. ``late_p<p>``, one per priority level with a target, most urgent first: 1 per filled slot of
-   that level reached after its target. Given level 1 (filled slots per level fixed), fewer late
-   slots per level is exactly more slots within target per level. These need one component per
-   level: which slots are reached in time depends on the (unit, slot) pair, not on the set of
-   slots, and no matroid argument holds (one on-time P1 slot can cost any number of on-time P2
-   slots along an alternating cycle; tests/solvers/assignment/test_lexicographic.py has it).
+2. ``first_p<p>`` and ``late_p<p>``, per priority level, most urgent first (``first_p`` before
+   ``late_p`` of the same level, each only when the level has such terms): ``first_p`` is -1 per
+   lead arc arriving within its requirement's first-unit target (maximise the requirements whose
+   first unit is in time; exact by the lead/rest split of ``arcs.py``), ``late_p`` 1 per filled
+   slot of that level reached after its target. Given level 1 (filled slots per level fixed),
+   fewer late slots per level is exactly more slots within target per level. These need one
+   component per level: which slots are reached in time depends on the (unit, slot) pair, not
+   on the set of slots, and no matroid argument holds (one on-time P1 slot can cost any number
+   of on-time P2 slots along an alternating cycle; tests/solvers/assignment/test_lexicographic.py
+   has it).
 3. ``response``: ``w(p) * eta`` per filled slot.
 4. (coverage shortfall: not a per-arc sum; CP-SAT handles it on the optimal face, stages.py.)
 5. ``churn``: 1 per re-routed EN_ROUTE unit.
@@ -103,21 +107,35 @@ def components(arcs: Arcs, levels: tuple[int, ...]) -> list[Component]:
     n, n_used = arcs.n_arcs, n_used_bound(arcs)
     every = np.arange(n, dtype=np.int64)
     out = [Component(FILL, every, -arcs.rank_bonus, n_used * arcs.n_levels, n)]
-    late = np.flatnonzero(arcs.late == 1)
-    late = late[np.argsort(arcs.rank[late], kind="stable")]  # grouped by rank, one sort
-    for chunk in np.split(late, np.flatnonzero(np.diff(arcs.rank[late])) + 1):
-        if not len(chunk):
-            continue
-        # At most one late slot per unit, and no more than the level's slots with a late arc.
-        groups = np.unique(arcs.group[chunk])
-        span = min(len(np.unique(arcs.unit[chunk])), int(arcs.group_count[groups].sum()))
-        name = f"late_p{levels[int(arcs.rank[chunk[0]]) - 1]}"
-        out.append(Component(name, chunk, np.ones(len(chunk), dtype=np.int64), span, n))
+    timely = _per_rank(arcs, arcs.first, "first", -1) + _per_rank(arcs, arcs.late, "late", 1)
+    # Most urgent level first; within a level the first-unit targets before the slots.
+    for (rank, _), name, chunk, values, span in sorted(timely, key=lambda t: t[0]):
+        out.append(Component(f"{name}_p{levels[rank - 1]}", chunk, values, span, n))
     biggest = int(arcs.response.max()) if n else 0
     out.append(Component(RESPONSE, every, arcs.response, n_used * biggest, n))
     moves = np.flatnonzero(arcs.moved == 1)
     movers = len(np.unique(arcs.unit[moves]))
     out.append(Component(CHURN, moves, np.ones(len(moves), dtype=np.int64), movers, n))
+    return out
+
+
+def _per_rank(
+    arcs: Arcs, marked: np.ndarray, name: str, value: int
+) -> list[tuple[tuple[int, int], str, np.ndarray, np.ndarray, int]]:
+    """Per priority rank, the arcs where ``marked`` is 1 with coefficient ``value``: (sort key
+    (rank, 0 for first-unit, 1 for late), name, arc indices, values, span). Span: at most one
+    slot per unit, and no more than the slots of the groups the marked arcs enter."""
+    chosen = np.flatnonzero(marked == 1)
+    chosen = chosen[np.argsort(arcs.rank[chosen], kind="stable")]  # grouped by rank, one sort
+    order = 0 if name == "first" else 1
+    out = []
+    for chunk in np.split(chosen, np.flatnonzero(np.diff(arcs.rank[chosen])) + 1):
+        if not len(chunk):
+            continue
+        groups = np.unique(arcs.group[chunk])
+        span = min(len(np.unique(arcs.unit[chunk])), int(arcs.group_count[groups].sum()))
+        values = np.full(len(chunk), value, dtype=np.int64)
+        out.append(((int(arcs.rank[chunk[0]]), order), name, chunk, values, span))
     return out
 
 

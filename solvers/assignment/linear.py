@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from solvers.assignment.arcs import Arcs
-from solvers.assignment.model import AssignmentProblem, UnitStatus, committed_slots
+from solvers.assignment.model import FREE_NOW, AssignmentProblem, committed_slots
 from solvers.status import Status
 
 
@@ -56,7 +56,7 @@ def rule_membership(
 ) -> tuple[tuple[np.ndarray, ...], tuple[int, ...], tuple[int, ...]]:
     """Per coverage rule: which arcs dispatch a counted unit, how many count now, the minimum."""
     members, base, minimum = [], [], []
-    free = problem.status == UnitStatus.AVAILABLE
+    free = np.isin(problem.status, FREE_NOW)  # soon-free units never count for coverage
     for rule in problem.coverage_rules:
         assert problem.unit_to_district is not None
         counted = (

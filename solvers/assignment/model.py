@@ -35,6 +35,20 @@ class UnitStatus(enum.IntEnum):
     AVAILABLE = 1
     EN_ROUTE = 2
     BUSY = 3
+    AT_POST = 4
+    TRANSPORTING = 5
+    AT_HOSPITAL = 6
+    RETURNING = 7
+    OUT_OF_SERVICE = 8
+
+
+#: Free now: dispatched from where they are, counted by coverage rules.
+FREE_NOW = (UnitStatus.AVAILABLE, UnitStatus.AT_POST)
+#: Free soon: dispatched only with ``allow_soon_free``, after ``wait`` seconds, from the place
+#: they become free (the caller's travel row is from there).
+SOON_FREE = (UnitStatus.TRANSPORTING, UnitStatus.AT_HOSPITAL, UnitStatus.RETURNING)
+#: May be committed to an incident (count there; EN_ROUTE may be re-routed).
+COMMITTED = (UnitStatus.EN_ROUTE, UnitStatus.BUSY)
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,19 @@ class AssignmentProblem:
     (incidents x capabilities) matrix of slot counts; ``travel`` int64 (units x incidents)
     seconds; ``commitment`` the incident index a BUSY or EN_ROUTE unit is committed to, or -1
     (also -1 when the caller named an incident that is not in the request: such a unit is treated
-    as committed elsewhere and never moved). ``targets`` are response targets, 0 = none.
+    as committed elsewhere and never moved; always -1 for other statuses). ``targets`` are the
+    incidents' response targets, 0 = none.
+
+    The unit lifecycle (all optional, absent = the behaviour before it existed): ``wait`` is the
+    seconds until a SOON_FREE unit is free (0 for every other unit), ``turnout`` the seconds from
+    dispatch until a unit rolls; a unit sent from rest (FREE_NOW, or SOON_FREE with
+    ``allow_soon_free``) arrives after ``wait + travel + turnout``, an EN_ROUTE one after
+    ``travel``. Per (incident, capability), ``requirement_targets`` is the full-complement
+    target of every unit filling it (default: the incident's target) and
+    ``first_unit_targets`` a target met when the earliest of those units arrives within it
+    (0 = none; at most the full-complement target when that is set).
+    Defaults are materialised at construction: ``dataclasses.replace(problem, targets=...)``
+    keeps the old ``requirement_targets``; pass both.
     """
 
     unit_ids: tuple[str, ...]
@@ -74,9 +100,27 @@ class AssignmentProblem:
     max_travel: int = 0
     allow_reassignment: bool = False
     label: str = ""
+    wait: np.ndarray | None = None
+    turnout: np.ndarray | None = None
+    allow_soon_free: bool = False
+    requirement_targets: np.ndarray | None = None
+    first_unit_targets: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n_units, n_incidents, n_caps = self.n_units, self.n_incidents, len(self.capabilities)
+        defaults = {
+            "wait": np.zeros(n_units, dtype=np.int64),
+            "turnout": np.zeros(n_units, dtype=np.int64),
+            "requirement_targets": np.repeat(
+                np.asarray(self.targets, dtype=np.int64).reshape(-1, 1), n_caps, axis=1
+            ),
+            "first_unit_targets": np.zeros((n_incidents, n_caps), dtype=np.int64),
+        }
+        for name, default in defaults.items():
+            value = getattr(self, name)
+            object.__setattr__(
+                self, name, default if value is None else np.asarray(value, dtype=np.int64)
+            )
         shapes = {
             "unit_capabilities": (self.unit_capabilities, (n_units, n_caps)),
             "status": (self.status, (n_units,)),
@@ -85,15 +129,48 @@ class AssignmentProblem:
             "targets": (self.targets, (n_incidents,)),
             "requirements": (self.requirements, (n_incidents, n_caps)),
             "travel": (self.travel, (n_units, n_incidents)),
+            "wait": (self.wait, (n_units,)),
+            "turnout": (self.turnout, (n_units,)),
+            "requirement_targets": (self.requirement_targets, (n_incidents, n_caps)),
+            "first_unit_targets": (self.first_unit_targets, (n_incidents, n_caps)),
         }
         for name, (array, shape) in shapes.items():
             if array.shape != shape:
                 raise ValueError(f"{name} has shape {array.shape}, expected {shape}.")
+        self._check_lifecycle()
         if self.coverage_rules and (
             self.unit_to_district is None
             or self.unit_to_district.shape != (n_units, len(self.district_ids))
         ):
             raise ValueError("Coverage rules need a units x districts travel matrix.")
+
+    def _check_lifecycle(self) -> None:
+        """Reject lifecycle data the objective's arguments rely on (library callers; the service
+        validates requests before they get here)."""
+        assert self.wait is not None and self.turnout is not None
+        soon = np.isin(self.status, SOON_FREE)
+        if np.any(self.wait < 0) or np.any(self.turnout < 0):
+            raise ValueError("wait and turnout must not be negative.")
+        if np.any(self.wait[~soon] != 0):
+            raise ValueError("Only TRANSPORTING, AT_HOSPITAL and RETURNING units may wait.")
+        if np.any((self.commitment >= 0) & ~np.isin(self.status, COMMITTED)):
+            raise ValueError("Only EN_ROUTE and BUSY units may be committed to an incident.")
+        full, first = self.requirement_targets, self.first_unit_targets
+        assert full is not None and first is not None
+        if np.any(full < 0) or np.any(first < 0) or np.any((full > 0) & (first > full)):
+            raise ValueError("Targets must be >= 0, first-unit targets <= full-complement ones.")
+
+    @property
+    def from_rest(self) -> np.ndarray:
+        """Per unit: may be sent now from rest (free now, or soon free when allowed)."""
+        statuses = FREE_NOW + SOON_FREE if self.allow_soon_free else FREE_NOW
+        return np.isin(self.status, statuses)
+
+    @property
+    def delay(self) -> np.ndarray:
+        """Per unit: seconds added to travel when sent from rest (wait + turnout)."""
+        assert self.wait is not None and self.turnout is not None
+        return self.wait + self.turnout
 
     @property
     def n_units(self) -> int:
@@ -120,10 +197,14 @@ class AssignmentProblem:
         return tuple(sorted({int(p) for p in self.priorities[needy]}))
 
     def eta(self, unit: int, incident: int) -> int:
-        """Seconds until ``unit`` is at ``incident`` (0 for a BUSY unit already on that scene)."""
-        if self.status[unit] == UnitStatus.BUSY and self.commitment[unit] == incident:
+        """Seconds until ``unit`` is at ``incident``: 0 for a BUSY unit already on that scene,
+        travel for an EN_ROUTE unit (already rolling), else wait + travel + turnout."""
+        status = self.status[unit]
+        if status == UnitStatus.BUSY and self.commitment[unit] == incident:
             return 0
-        return int(self.travel[unit, incident])
+        if status == UnitStatus.EN_ROUTE:
+            return int(self.travel[unit, incident])
+        return int(self.travel[unit, incident]) + int(self.delay[unit])
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,13 +222,13 @@ class AssignmentPlan:
     @classmethod
     def empty(cls, problem: AssignmentProblem) -> AssignmentPlan:
         """Nothing new dispatched: committed units stay where they are and fill no slot."""
-        incident = np.where(problem.status == UnitStatus.AVAILABLE, -1, problem.commitment)
+        incident = np.where(np.isin(problem.status, COMMITTED), problem.commitment, -1)
         return cls(incident.astype(np.int64), np.full(problem.n_units, -1, dtype=np.int64))
 
 
 def _augment(
     unit: int,
-    caps: list[list[int]],
+    caps: dict[int, list[int]],
     need: dict[int, int],
     holders: dict[int, list[int]],
     slot: dict[int, int],
@@ -185,24 +266,26 @@ def committed_slots(problem: AssignmentProblem) -> np.ndarray:
     out = np.full(problem.n_units, -1, dtype=np.int64)
     status, commitment = problem.status, problem.commitment
     committed = np.flatnonzero(
-        (status != UnitStatus.AVAILABLE) & (commitment >= 0) & (commitment < problem.n_incidents)
+        np.isin(status, COMMITTED) & (commitment >= 0) & (commitment < problem.n_incidents)
     )
+    # The order (BUSY first, then ETA at its own incident, then index) in one numpy lexsort:
+    # a committed unit is BUSY (ETA 0 there) or EN_ROUTE (ETA = travel, already rolling).
+    at = commitment[committed]
+    busy = status[committed] == UnitStatus.BUSY
+    eta = np.where(busy, 0, problem.travel[committed, at])
+    committed = committed[np.lexsort((committed, eta, ~busy, at))]
+    at = commitment[committed]
+    wanted_caps = problem.unit_capabilities[committed] & (problem.requirements[at] > 0)
     by_incident: dict[int, list[int]] = {}
-    for u in committed.tolist():
-        by_incident.setdefault(int(commitment[u]), []).append(u)
-    caps: list[list[int]] = [[] for _ in range(problem.n_units)]
+    caps: dict[int, list[int]] = {}
+    for u, incident, flags in zip(
+        committed.tolist(), at.tolist(), wanted_caps.tolist(), strict=True
+    ):
+        by_incident.setdefault(incident, []).append(u)
+        caps[u] = [c for c, flag in enumerate(flags) if flag]
+    requirements = problem.requirements.tolist()
     for incident, units in by_incident.items():
-        wanted = problem.requirements[incident]
-        need = {int(c): int(wanted[c]) for c in np.flatnonzero(wanted > 0)}
-        for u in units:
-            caps[u] = [c for c in need if problem.unit_capabilities[u, c]]
-        units.sort(
-            key=lambda u, i=incident: (
-                0 if status[u] == UnitStatus.BUSY else 1,
-                problem.eta(u, i),
-                u,
-            )
-        )
+        need = {c: n for c, n in enumerate(requirements[incident]) if n > 0}
         holders: dict[int, list[int]] = {c: [] for c in need}
         slot: dict[int, int] = {}
         for u in units:

@@ -1,8 +1,9 @@
 """Why a requirement slot is unfilled, from cheap checks that are true of the plan.
 
 The checks run in order and the first that holds is the reason:
-no unit has the capability; every capable unit is committed (busy, or en route without the
-right to move there); every unit that could go is beyond max travel; every unit that could go
+no unit has the capability; every capable unit is committed (busy, en route without the
+right to move there, out of service, or soon free while soon-free units are not allowed);
+every unit that could go is beyond max travel; every unit that could go
 went to a strictly more urgent incident; otherwise the solver simply did not fill it (a
 heuristic plan, or units taken by equally or less urgent incidents).
 """
@@ -43,7 +44,7 @@ def unfilled_slots(
     """Every (incident, capability) with open slots and its reason, in incident order."""
     out: list[Unfilled] = []
     status, commitment = problem.status, problem.commitment
-    free = status == UnitStatus.AVAILABLE
+    free = problem.from_rest
     for i, c in zip(*np.nonzero(problem.requirements > 0), strict=True):
         i, c = int(i), int(c)
         missing = int(problem.requirements[i, c]) - filled.get((i, c), 0)

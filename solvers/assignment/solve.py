@@ -26,7 +26,7 @@ from solvers.assignment.greedy import solve_greedy
 from solvers.assignment.levels import components
 from solvers.assignment.linear import StageResult, stage_model
 from solvers.assignment.milp import milp_engine, solve_stage_milp, solve_staged_milp
-from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
+from solvers.assignment.model import FREE_NOW, AssignmentPlan, AssignmentProblem
 from solvers.assignment.reasons import Unfilled, unfilled_slots
 from solvers.assignment.stages import Restriction, restriction_of
 from solvers.budget import Deadline
@@ -174,7 +174,7 @@ def _coverage_can_improve(
     without running CP-SAT.
     """
     assert problem.unit_to_district is not None
-    dispatched = (problem.status == UnitStatus.AVAILABLE) & (plan.incident >= 0)
+    dispatched = np.isin(problem.status, FREE_NOW) & (plan.incident >= 0)
     optional = dispatched.copy()
     optional[restriction.must_use_units] = False
     if not optional.any():

@@ -7,6 +7,13 @@ most urgent priority), fix its optimum as a constraint, solve the next level, an
 filled slots per priority, slots within target per priority, weighted response, coverage
 shortfall and churn. Work-limited (deterministic time, one worker), so it gives the same answer
 on a loaded machine, only later; every stage must end OPTIMAL.
+
+The unit lifecycle is restated here too: AVAILABLE and AT_POST units go from where they are,
+TRANSPORTING / AT_HOSPITAL / RETURNING only with the soon-free switch on, OUT_OF_SERVICE never;
+a unit sent from rest arrives after wait + travel + turnout. Each filled slot is judged on its
+requirement's full-complement target; a requirement with a first-unit target F meets it when
+``max over its units of [eta <= F]`` is 1 (a max-equality, not the solvers' lead/rest split).
+Per priority, first-unit targets met come before slots within target.
 """
 
 from __future__ import annotations
@@ -56,7 +63,8 @@ def must_fill(problem: AssignmentProblem) -> set[int]:
         slots = [int(v) for v in problem.requirements[x]]
         members = []
         for u in range(problem.n_units):
-            if problem.status[u] == UnitStatus.AVAILABLE or problem.commitment[u] != x:
+            committed = problem.status[u] in (UnitStatus.BUSY, UnitStatus.EN_ROUTE)
+            if not committed or problem.commitment[u] != x:
                 continue
             caps = [c for c, n in enumerate(slots) if n > 0 and problem.unit_capabilities[u, c]]
             if caps:
@@ -71,6 +79,10 @@ def must_fill(problem: AssignmentProblem) -> set[int]:
     return out
 
 
+_FREE_NOW = (UnitStatus.AVAILABLE, UnitStatus.AT_POST)
+_SOON = (UnitStatus.TRANSPORTING, UnitStatus.AT_HOSPITAL, UnitStatus.RETURNING)
+
+
 def _options(problem: AssignmentProblem) -> list[_Option]:
     """Every (unit, incident, capability) the contract allows, with its ETA and churn."""
     out = []
@@ -80,8 +92,11 @@ def _options(problem: AssignmentProblem) -> list[_Option]:
         for i in range(problem.n_incidents):
             eta, moved = int(problem.travel[u, i]), 0
             reach = problem.max_travel == 0 or eta <= problem.max_travel
-            if status == UnitStatus.AVAILABLE:
+            if status in _FREE_NOW or (status in _SOON and problem.allow_soon_free):
                 allowed = reach
+                eta += int(problem.wait[u]) + int(problem.turnout[u])
+            elif status in _SOON or status == UnitStatus.OUT_OF_SERVICE:
+                allowed = False
             elif status == UnitStatus.BUSY:
                 allowed, eta = i == home, 0
             elif home < 0 or home >= problem.n_incidents:
@@ -136,29 +151,68 @@ def reference(problem: AssignmentProblem) -> Reference:
     prio = problem.priorities
     needy = problem.requirements.sum(axis=1) > 0
     levels = sorted({int(p) for p in prio[needy]})
-    unfilled, late = [], []
+    unfilled = []
     filled_at = {}
     for p in levels:
         at = [x[k] for k, o in enumerate(options) if prio[o.incident] == p]
         required = int(problem.requirements[prio == p].sum())
         filled_at[p] = -lex.minimise(-sum(at))
         unfilled.append(required - filled_at[p])
+    timely = []
     for p in levels:
-        on_time = [
-            x[k]
-            for k, o in enumerate(options)
-            if prio[o.incident] == p
-            and (problem.targets[o.incident] == 0 or o.eta <= problem.targets[o.incident])
-        ]
-        late.append(filled_at[p] + lex.minimise(-sum(on_time)))
+        first, targets = _first_met(problem, options, x, lex.model, p)
+        if targets:
+            timely.append(targets + lex.minimise(-first))
+        timely.append(filled_at[p] + lex.minimise(-_within(problem, options, x, p)))
     top = max((int(p) for p in prio), default=1)
     response = lex.minimise(
         sum((top + 1 - int(prio[o.incident])) * o.eta * x[k] for k, o in enumerate(options))
     )
     shortfall = lex.minimise(_shortfall(problem, options, x, lex.model))
     churn = lex.minimise(sum(o.moved * x[k] for k, o in enumerate(options)))
-    key = (tuple(unfilled), tuple(late), response, shortfall, churn)
+    key = (tuple(unfilled), tuple(timely), response, shortfall, churn)
     return Reference(key, _plan(problem, options, [lex.solver.boolean_value(v) for v in x]))
+
+
+def _within(
+    problem: AssignmentProblem, options: list[_Option], x: list, p: int
+) -> cp_model.LinearExprT:
+    """Filled slots of priority ``p`` reached within their full-complement target (0: none)."""
+    chosen = []
+    for k, o in enumerate(options):
+        full = int(problem.requirement_targets[o.incident, o.capability])
+        if problem.priorities[o.incident] == p and (full == 0 or o.eta <= full):
+            chosen.append(x[k])
+    return sum(chosen)
+
+
+def _first_met(
+    problem: AssignmentProblem, options: list[_Option], x: list, model: cp_model.CpModel, p: int
+) -> tuple[cp_model.LinearExprT, int]:
+    """Requirements of priority ``p`` whose first-unit target is met, and how many have one."""
+    met: cp_model.LinearExprT = 0
+    targets = 0
+    for i, c in zip(*np.nonzero(problem.requirements), strict=True):
+        first = int(problem.first_unit_targets[i, c])
+        if problem.priorities[i] != p or first == 0:
+            continue
+        targets += 1
+        fast = [
+            x[k]
+            for k, o in enumerate(options)
+            if (o.incident, o.capability) == (i, c) and o.eta <= first
+        ]
+        met += _any(model, fast)
+    return met, targets
+
+
+def _any(model: cp_model.CpModel, chosen: list) -> cp_model.LinearExprT:
+    """A bool equal to "some of ``chosen`` is used" (0 when there is none)."""
+    if not chosen:
+        return 0
+    flag = model.new_bool_var("any")
+    model.add_max_equality(flag, chosen)
+    return flag
 
 
 def _shortfall(
@@ -171,7 +225,7 @@ def _shortfall(
         counted = [
             u
             for u in range(problem.n_units)
-            if problem.status[u] == UnitStatus.AVAILABLE
+            if problem.status[u] in _FREE_NOW
             and problem.unit_capabilities[u, rule.capability]
             and problem.unit_to_district[u, rule.district] <= rule.max_travel
         ]
@@ -184,7 +238,8 @@ def _shortfall(
 
 def _plan(problem: AssignmentProblem, options: list[_Option], chosen: list[bool]) -> AssignmentPlan:
     """Committed units stay put unless chosen elsewhere; free units go where chosen."""
-    incident = np.where(problem.status == UnitStatus.AVAILABLE, -1, problem.commitment)
+    committed = np.isin(problem.status, (UnitStatus.BUSY, UnitStatus.EN_ROUTE))
+    incident = np.where(committed, problem.commitment, -1)
     capability = np.full(problem.n_units, -1, dtype=np.int64)
     for option, used in zip(options, chosen, strict=True):
         if used:

@@ -26,7 +26,7 @@ from dispatch._proto.dispatch.v1 import common_pb2 as dispatch_dot_v1_dot_common
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x64ispatch/v1/emergency.proto\x12\x0b\x64ispatch.v1\x1a\x18\x64ispatch/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x02\n\x04Unit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x61gency\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x03 \x03(\t\x12(\n\x06status\x18\x04 \x01(\x0e\x32\x18.dispatch.v1.Unit.Status\x12\x1b\n\x13\x63urrent_incident_id\x18\x05 \x01(\t\x12\x15\n\rhome_district\x18\x06 \x01(\t\x12%\n\x08position\x18\x32 \x01(\x0b\x32\x13.dispatch.v1.LatLng\"G\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\r\n\tAVAILABLE\x10\x01\x12\x0c\n\x08\x45N_ROUTE\x10\x02\x12\x08\n\x04\x42USY\x10\x03\"0\n\x0bRequirement\x12\x12\n\ncapability\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"\xb2\x01\n\x08Incident\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12\x10\n\x08\x64istrict\x18\x03 \x01(\t\x12.\n\x0crequirements\x18\x04 \x03(\x0b\x32\x18.dispatch.v1.Requirement\x12\x1f\n\x17response_target_seconds\x18\x05 \x01(\x05\x12%\n\x08position\x18\x32 \x01(\x0b\x32\x13.dispatch.v1.LatLng\"f\n\x0c\x43overageRule\x12\x13\n\x0b\x64istrict_id\x18\x01 \x01(\t\x12\x12\n\ncapability\x18\x02 \x01(\t\x12\x11\n\tmin_units\x18\x03 \x01(\x05\x12\x1a\n\x12max_travel_seconds\x18\x04 \x01(\x05\"\xcd\x03\n\x12\x41ssignUnitsRequest\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12*\n\x07options\x18\x03 \x01(\x0b\x32\x19.dispatch.v1.SolveOptions\x12\x31\n\rhorizon_start\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12 \n\x05units\x18\x05 \x03(\x0b\x32\x11.dispatch.v1.Unit\x12(\n\tincidents\x18\x06 \x03(\x0b\x32\x15.dispatch.v1.Incident\x12\x33\n\x10unit_to_incident\x18\x07 \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\x12\x14\n\x0c\x64istrict_ids\x18\x08 \x03(\t\x12\x33\n\x10unit_to_district\x18\t \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\x12\x31\n\x0e\x63overage_rules\x18\n \x03(\x0b\x32\x19.dispatch.v1.CoverageRule\x12\x1a\n\x12max_travel_seconds\x18\x0b \x01(\x05\x12\x1a\n\x12\x61llow_reassignment\x18\x0c \x01(\x08\"\x90\x01\n\x0eUnitAssignment\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x12\n\ncapability\x18\x02 \x01(\t\x12\x13\n\x0b\x65ta_seconds\x18\x03 \x01(\x05\x12\x15\n\rwithin_target\x18\x04 \x01(\x08\x12\x19\n\x11\x61lready_committed\x18\x05 \x01(\x08\x12\x12\n\nreassigned\x18\x06 \x01(\x08\"\x98\x02\n\x0cUnfilledSlot\x12\x12\n\ncapability\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x12\x30\n\x06reason\x18\x03 \x01(\x0e\x32 .dispatch.v1.UnfilledSlot.Reason\"\xb2\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x1b\n\x17NO_UNIT_WITH_CAPABILITY\x10\x01\x12\x1f\n\x1b\x41LL_CAPABLE_UNITS_COMMITTED\x10\x02\x12\x1c\n\x18TAKEN_BY_HIGHER_PRIORITY\x10\x03\x12\x1a\n\x16\x42\x45YOND_MAX_TRAVEL_TIME\x10\x04\x12\x18\n\x14NOT_FILLED_BY_SOLVER\x10\x05\"\xe0\x01\n\x12IncidentAssignment\x12\x13\n\x0bincident_id\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12*\n\x05units\x18\x03 \x03(\x0b\x32\x1b.dispatch.v1.UnitAssignment\x12+\n\x08unfilled\x18\x04 \x03(\x0b\x32\x19.dispatch.v1.UnfilledSlot\x12\x15\n\rfully_staffed\x18\x05 \x01(\x08\x12\x1c\n\x14last_arrival_seconds\x18\x06 \x01(\x05\x12\x15\n\rwithin_target\x18\x07 \x01(\x08\"Q\n\x0cReassignment\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x18\n\x10\x66rom_incident_id\x18\x02 \x01(\t\x12\x16\n\x0eto_incident_id\x18\x03 \x01(\t\"w\n\x0e\x43overageStatus\x12\x13\n\x0b\x64istrict_id\x18\x01 \x01(\t\x12\x12\n\ncapability\x18\x02 \x01(\t\x12\x16\n\x0erequired_units\x18\x03 \x01(\x05\x12\x17\n\x0f\x61vailable_units\x18\x04 \x01(\x05\x12\x0b\n\x03met\x18\x05 \x01(\x08\"\x88\x02\n\x0bPriorityKpi\x12\x10\n\x08priority\x18\x01 \x01(\x05\x12\x11\n\tincidents\x18\x02 \x01(\x05\x12\x15\n\rfully_staffed\x18\x03 \x01(\x05\x12\x1b\n\x13share_within_target\x18\x04 \x01(\x01\x12\x1d\n\x15mean_response_seconds\x18\x05 \x01(\x01\x12\x1c\n\x14max_response_seconds\x18\x06 \x01(\x05\x12\r\n\x05slots\x18\x07 \x01(\x05\x12\x14\n\x0cslots_filled\x18\x08 \x01(\x05\x12\x1b\n\x13slots_within_target\x18\t \x01(\x05\x12!\n\x19share_slots_within_target\x18\n \x01(\x01\"\xba\x01\n\x0e\x41ssignmentKpis\x12\x11\n\tincidents\x18\x01 \x01(\x05\x12\x15\n\rfully_staffed\x18\x02 \x01(\x05\x12\x1b\n\x13share_within_target\x18\x03 \x01(\x01\x12-\n\x0b\x62y_priority\x18\x04 \x03(\x0b\x32\x18.dispatch.v1.PriorityKpi\x12\x18\n\x10units_dispatched\x18\x05 \x01(\x05\x12\x18\n\x10units_reassigned\x18\x06 \x01(\x05\"\xa4\x02\n\x13\x41ssignUnitsResponse\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12*\n\nsolve_info\x18\x03 \x01(\x0b\x32\x16.dispatch.v1.SolveInfo\x12\x32\n\tincidents\x18\x04 \x03(\x0b\x32\x1f.dispatch.v1.IncidentAssignment\x12\x30\n\rreassignments\x18\x05 \x03(\x0b\x32\x19.dispatch.v1.Reassignment\x12-\n\x08\x63overage\x18\x06 \x03(\x0b\x32\x1b.dispatch.v1.CoverageStatus\x12)\n\x04kpis\x18\x07 \x01(\x0b\x32\x1b.dispatch.v1.AssignmentKpisb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x64ispatch/v1/emergency.proto\x12\x0b\x64ispatch.v1\x1a\x18\x64ispatch/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x03\n\x04Unit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x61gency\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x03 \x03(\t\x12(\n\x06status\x18\x04 \x01(\x0e\x32\x18.dispatch.v1.Unit.Status\x12\x1b\n\x13\x63urrent_incident_id\x18\x05 \x01(\t\x12\x15\n\rhome_district\x18\x06 \x01(\t\x12%\n\x08position\x18\x32 \x01(\x0b\x32\x13.dispatch.v1.LatLng\x12\x17\n\x0fturnout_seconds\x18\n \x01(\x05\x12\x1c\n\x0f\x66ree_at_seconds\x18\x0b \x01(\x05H\x00\x88\x01\x01\x12\x18\n\x10\x66ree_location_id\x18\x0c \x01(\t\"\x9a\x01\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\r\n\tAVAILABLE\x10\x01\x12\x0c\n\x08\x45N_ROUTE\x10\x02\x12\x08\n\x04\x42USY\x10\x03\x12\x0b\n\x07\x41T_POST\x10\x04\x12\x10\n\x0cTRANSPORTING\x10\x05\x12\x0f\n\x0b\x41T_HOSPITAL\x10\x06\x12\r\n\tRETURNING\x10\x07\x12\x12\n\x0eOUT_OF_SERVICE\x10\x08\x42\x12\n\x10_free_at_seconds\"t\n\x0bRequirement\x12\x12\n\ncapability\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x12\x1f\n\x17response_target_seconds\x18\x03 \x01(\x05\x12!\n\x19\x66irst_unit_target_seconds\x18\x04 \x01(\x05\"\xb2\x01\n\x08Incident\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12\x10\n\x08\x64istrict\x18\x03 \x01(\t\x12.\n\x0crequirements\x18\x04 \x03(\x0b\x32\x18.dispatch.v1.Requirement\x12\x1f\n\x17response_target_seconds\x18\x05 \x01(\x05\x12%\n\x08position\x18\x32 \x01(\x0b\x32\x13.dispatch.v1.LatLng\"f\n\x0c\x43overageRule\x12\x13\n\x0b\x64istrict_id\x18\x01 \x01(\t\x12\x12\n\ncapability\x18\x02 \x01(\t\x12\x11\n\tmin_units\x18\x03 \x01(\x05\x12\x1a\n\x12max_travel_seconds\x18\x04 \x01(\x05\"\xe8\x04\n\x12\x41ssignUnitsRequest\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12*\n\x07options\x18\x03 \x01(\x0b\x32\x19.dispatch.v1.SolveOptions\x12\x31\n\rhorizon_start\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12 \n\x05units\x18\x05 \x03(\x0b\x32\x11.dispatch.v1.Unit\x12(\n\tincidents\x18\x06 \x03(\x0b\x32\x15.dispatch.v1.Incident\x12\x33\n\x10unit_to_incident\x18\x07 \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\x12\x14\n\x0c\x64istrict_ids\x18\x08 \x03(\t\x12\x33\n\x10unit_to_district\x18\t \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\x12\x31\n\x0e\x63overage_rules\x18\n \x03(\x0b\x32\x19.dispatch.v1.CoverageRule\x12\x1a\n\x12max_travel_seconds\x18\x0b \x01(\x05\x12\x1a\n\x12\x61llow_reassignment\x18\x0c \x01(\x08\x12\x1d\n\x15\x61llow_soon_free_units\x18\x14 \x01(\x08\x12\x14\n\x0clocation_ids\x18\x15 \x03(\t\x12\x37\n\x14location_to_incident\x18\x16 \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\x12+\n\x07move_up\x18\x1e \x01(\x0b\x32\x1a.dispatch.v1.MoveUpRequest\"\xbf\x01\n\x0eUnitAssignment\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x12\n\ncapability\x18\x02 \x01(\t\x12\x13\n\x0b\x65ta_seconds\x18\x03 \x01(\x05\x12\x15\n\rwithin_target\x18\x04 \x01(\x08\x12\x19\n\x11\x61lready_committed\x18\x05 \x01(\x08\x12\x12\n\nreassigned\x18\x06 \x01(\x08\x12\x14\n\x0cwait_seconds\x18\x07 \x01(\x05\x12\x17\n\x0fturnout_seconds\x18\x08 \x01(\x05\"\x98\x02\n\x0cUnfilledSlot\x12\x12\n\ncapability\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x12\x30\n\x06reason\x18\x03 \x01(\x0e\x32 .dispatch.v1.UnfilledSlot.Reason\"\xb2\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x1b\n\x17NO_UNIT_WITH_CAPABILITY\x10\x01\x12\x1f\n\x1b\x41LL_CAPABLE_UNITS_COMMITTED\x10\x02\x12\x1c\n\x18TAKEN_BY_HIGHER_PRIORITY\x10\x03\x12\x1a\n\x16\x42\x45YOND_MAX_TRAVEL_TIME\x10\x04\x12\x18\n\x14NOT_FILLED_BY_SOLVER\x10\x05\"\xe0\x01\n\x12IncidentAssignment\x12\x13\n\x0bincident_id\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12*\n\x05units\x18\x03 \x03(\x0b\x32\x1b.dispatch.v1.UnitAssignment\x12+\n\x08unfilled\x18\x04 \x03(\x0b\x32\x19.dispatch.v1.UnfilledSlot\x12\x15\n\rfully_staffed\x18\x05 \x01(\x08\x12\x1c\n\x14last_arrival_seconds\x18\x06 \x01(\x05\x12\x15\n\rwithin_target\x18\x07 \x01(\x08\"Q\n\x0cReassignment\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x18\n\x10\x66rom_incident_id\x18\x02 \x01(\t\x12\x16\n\x0eto_incident_id\x18\x03 \x01(\t\"w\n\x0e\x43overageStatus\x12\x13\n\x0b\x64istrict_id\x18\x01 \x01(\t\x12\x12\n\ncapability\x18\x02 \x01(\t\x12\x16\n\x0erequired_units\x18\x03 \x01(\x05\x12\x17\n\x0f\x61vailable_units\x18\x04 \x01(\x05\x12\x0b\n\x03met\x18\x05 \x01(\x08\"\xc4\x02\n\x0bPriorityKpi\x12\x10\n\x08priority\x18\x01 \x01(\x05\x12\x11\n\tincidents\x18\x02 \x01(\x05\x12\x15\n\rfully_staffed\x18\x03 \x01(\x05\x12\x1b\n\x13share_within_target\x18\x04 \x01(\x01\x12\x1d\n\x15mean_response_seconds\x18\x05 \x01(\x01\x12\x1c\n\x14max_response_seconds\x18\x06 \x01(\x05\x12\r\n\x05slots\x18\x07 \x01(\x05\x12\x14\n\x0cslots_filled\x18\x08 \x01(\x05\x12\x1b\n\x13slots_within_target\x18\t \x01(\x05\x12!\n\x19share_slots_within_target\x18\n \x01(\x01\x12\x1a\n\x12\x66irst_unit_targets\x18\x0b \x01(\x05\x12\x1e\n\x16\x66irst_unit_targets_met\x18\x0c \x01(\x05\"\xba\x01\n\x0e\x41ssignmentKpis\x12\x11\n\tincidents\x18\x01 \x01(\x05\x12\x15\n\rfully_staffed\x18\x02 \x01(\x05\x12\x1b\n\x13share_within_target\x18\x03 \x01(\x01\x12-\n\x0b\x62y_priority\x18\x04 \x03(\x0b\x32\x18.dispatch.v1.PriorityKpi\x12\x18\n\x10units_dispatched\x18\x05 \x01(\x05\x12\x18\n\x10units_reassigned\x18\x06 \x01(\x05\"\xd0\x02\n\x13\x41ssignUnitsResponse\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12*\n\nsolve_info\x18\x03 \x01(\x0b\x32\x16.dispatch.v1.SolveInfo\x12\x32\n\tincidents\x18\x04 \x03(\x0b\x32\x1f.dispatch.v1.IncidentAssignment\x12\x30\n\rreassignments\x18\x05 \x03(\x0b\x32\x19.dispatch.v1.Reassignment\x12-\n\x08\x63overage\x18\x06 \x03(\x0b\x32\x1b.dispatch.v1.CoverageStatus\x12)\n\x04kpis\x18\x07 \x01(\x0b\x32\x1b.dispatch.v1.AssignmentKpis\x12*\n\x07move_up\x18\x1e \x01(\x0b\x32\x19.dispatch.v1.MoveUpAnswer\"9\n\x04Post\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x08position\x18\x32 \x01(\x0b\x32\x13.dispatch.v1.LatLng\"9\n\nZoneDemand\x12\x13\n\x0b\x64istrict_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61lls_per_hour\x18\x02 \x01(\x01\",\n\x08UnitPost\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\"\xf6\x02\n\rMoveUpRequest\x12 \n\x05posts\x18\x01 \x03(\x0b\x32\x11.dispatch.v1.Post\x12&\n\x05zones\x18\x02 \x03(\x0b\x32\x17.dispatch.v1.ZoneDemand\x12\x33\n\x10post_to_district\x18\x03 \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\x12/\n\x0cunit_to_post\x18\x04 \x01(\x0b\x32\x19.dispatch.v1.TravelMatrix\x12)\n\nunit_posts\x18\x05 \x03(\x0b\x32\x15.dispatch.v1.UnitPost\x12\x1f\n\x17\x63overage_radius_seconds\x18\x06 \x01(\x05\x12\x15\n\rbusy_fraction\x18\x07 \x01(\x01\x12\x11\n\tmove_cost\x18\x08 \x01(\x01\x12\x11\n\tmax_moves\x18\t \x01(\x05\x12\x18\n\x10max_move_seconds\x18\n \x01(\x05\x12\x12\n\ncapability\x18\x0b \x01(\t\"]\n\x0eMoveUpCoverage\x12\x1f\n\x17\x65xpected_calls_per_hour\x18\x01 \x01(\x01\x12\r\n\x05share\x18\x02 \x01(\x01\x12\x1b\n\x13\x64istricts_uncovered\x18\x03 \x01(\x05\"_\n\nRelocation\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66rom_post_id\x18\x02 \x01(\t\x12\x12\n\nto_post_id\x18\x03 \x01(\t\x12\x16\n\x0etravel_seconds\x18\x04 \x01(\x05\"\xa3\x02\n\x0cMoveUpAnswer\x12\x34\n\x0f\x62\x65\x66ore_dispatch\x18\x01 \x01(\x0b\x32\x1b.dispatch.v1.MoveUpCoverage\x12\x33\n\x0e\x61\x66ter_dispatch\x18\x02 \x01(\x0b\x32\x1b.dispatch.v1.MoveUpCoverage\x12\x30\n\x0b\x61\x66ter_moves\x18\x03 \x01(\x0b\x32\x1b.dispatch.v1.MoveUpCoverage\x12,\n\x0brelocations\x18\x04 \x03(\x0b\x32\x17.dispatch.v1.Relocation\x12\x1c\n\x14total_calls_per_hour\x18\x05 \x01(\x01\x12*\n\nsolve_info\x18\x06 \x01(\x0b\x32\x16.dispatch.v1.SolveInfob\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,33 +34,47 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dispatch.v1.emergency_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_UNIT']._serialized_start=104
-  _globals['_UNIT']._serialized_end=366
-  _globals['_UNIT_STATUS']._serialized_start=295
-  _globals['_UNIT_STATUS']._serialized_end=366
-  _globals['_REQUIREMENT']._serialized_start=368
-  _globals['_REQUIREMENT']._serialized_end=416
-  _globals['_INCIDENT']._serialized_start=419
-  _globals['_INCIDENT']._serialized_end=597
-  _globals['_COVERAGERULE']._serialized_start=599
-  _globals['_COVERAGERULE']._serialized_end=701
-  _globals['_ASSIGNUNITSREQUEST']._serialized_start=704
-  _globals['_ASSIGNUNITSREQUEST']._serialized_end=1165
-  _globals['_UNITASSIGNMENT']._serialized_start=1168
-  _globals['_UNITASSIGNMENT']._serialized_end=1312
-  _globals['_UNFILLEDSLOT']._serialized_start=1315
-  _globals['_UNFILLEDSLOT']._serialized_end=1595
-  _globals['_UNFILLEDSLOT_REASON']._serialized_start=1417
-  _globals['_UNFILLEDSLOT_REASON']._serialized_end=1595
-  _globals['_INCIDENTASSIGNMENT']._serialized_start=1598
-  _globals['_INCIDENTASSIGNMENT']._serialized_end=1822
-  _globals['_REASSIGNMENT']._serialized_start=1824
-  _globals['_REASSIGNMENT']._serialized_end=1905
-  _globals['_COVERAGESTATUS']._serialized_start=1907
-  _globals['_COVERAGESTATUS']._serialized_end=2026
-  _globals['_PRIORITYKPI']._serialized_start=2029
-  _globals['_PRIORITYKPI']._serialized_end=2293
-  _globals['_ASSIGNMENTKPIS']._serialized_start=2296
-  _globals['_ASSIGNMENTKPIS']._serialized_end=2482
-  _globals['_ASSIGNUNITSRESPONSE']._serialized_start=2485
-  _globals['_ASSIGNUNITSRESPONSE']._serialized_end=2777
+  _globals['_UNIT']._serialized_end=551
+  _globals['_UNIT_STATUS']._serialized_start=377
+  _globals['_UNIT_STATUS']._serialized_end=531
+  _globals['_REQUIREMENT']._serialized_start=553
+  _globals['_REQUIREMENT']._serialized_end=669
+  _globals['_INCIDENT']._serialized_start=672
+  _globals['_INCIDENT']._serialized_end=850
+  _globals['_COVERAGERULE']._serialized_start=852
+  _globals['_COVERAGERULE']._serialized_end=954
+  _globals['_ASSIGNUNITSREQUEST']._serialized_start=957
+  _globals['_ASSIGNUNITSREQUEST']._serialized_end=1573
+  _globals['_UNITASSIGNMENT']._serialized_start=1576
+  _globals['_UNITASSIGNMENT']._serialized_end=1767
+  _globals['_UNFILLEDSLOT']._serialized_start=1770
+  _globals['_UNFILLEDSLOT']._serialized_end=2050
+  _globals['_UNFILLEDSLOT_REASON']._serialized_start=1872
+  _globals['_UNFILLEDSLOT_REASON']._serialized_end=2050
+  _globals['_INCIDENTASSIGNMENT']._serialized_start=2053
+  _globals['_INCIDENTASSIGNMENT']._serialized_end=2277
+  _globals['_REASSIGNMENT']._serialized_start=2279
+  _globals['_REASSIGNMENT']._serialized_end=2360
+  _globals['_COVERAGESTATUS']._serialized_start=2362
+  _globals['_COVERAGESTATUS']._serialized_end=2481
+  _globals['_PRIORITYKPI']._serialized_start=2484
+  _globals['_PRIORITYKPI']._serialized_end=2808
+  _globals['_ASSIGNMENTKPIS']._serialized_start=2811
+  _globals['_ASSIGNMENTKPIS']._serialized_end=2997
+  _globals['_ASSIGNUNITSRESPONSE']._serialized_start=3000
+  _globals['_ASSIGNUNITSRESPONSE']._serialized_end=3336
+  _globals['_POST']._serialized_start=3338
+  _globals['_POST']._serialized_end=3395
+  _globals['_ZONEDEMAND']._serialized_start=3397
+  _globals['_ZONEDEMAND']._serialized_end=3454
+  _globals['_UNITPOST']._serialized_start=3456
+  _globals['_UNITPOST']._serialized_end=3500
+  _globals['_MOVEUPREQUEST']._serialized_start=3503
+  _globals['_MOVEUPREQUEST']._serialized_end=3877
+  _globals['_MOVEUPCOVERAGE']._serialized_start=3879
+  _globals['_MOVEUPCOVERAGE']._serialized_end=3972
+  _globals['_RELOCATION']._serialized_start=3974
+  _globals['_RELOCATION']._serialized_end=4069
+  _globals['_MOVEUPANSWER']._serialized_start=4072
+  _globals['_MOVEUPANSWER']._serialized_end=4363
 # @@protoc_insertion_point(module_scope)
