@@ -42,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
         help="the server under 8/32/64 concurrent callers (benchmarks.load; load --help)",
     )
+    sub.add_parser(
+        "dayreplay",
+        add_help=False,
+        help="a city day re-planned at every arrival, three policies (dayreplay --help)",
+    )
+    sub.add_parser(
+        "bignight",
+        add_help=False,
+        help="2,000-20,000-stop nights decomposed on Ray vs one solve (bignight --help)",
+    )
     return parser
 
 
@@ -52,6 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.load import main as load_main
 
         return load_main(argv[1:])
+    if argv[:1] == ["dayreplay"]:  # its own options (instance, arrivals, budgets)
+        from benchmarks.dayreplay import main as dayreplay_main
+
+        return dayreplay_main(argv[1:])
+    if argv[:1] == ["bignight"]:  # its own options (sizes, Ray address, workers)
+        from benchmarks.bignight.run import main as bignight_main
+
+        return bignight_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "list":
         return _list(args)
@@ -161,6 +179,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         out.mkdir(parents=True, exist_ok=True)
         _append(out / RUNS, {**machine.environment(argv), "suite": "latency", "seed": args.seed})
         run_latency(out, quick=args.quick, seed=args.seed, bench_dir=bench_dir)
+    if "dispatchsim" in args.suites:
+        from benchmarks.dispatchsim.run import run_dispatchsim
+
+        run_dispatchsim(out, args.seed, args.quick, argv)
     if "assign" in args.suites:
         try:
             from benchmarks.assign import main as assign_main

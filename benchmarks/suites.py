@@ -146,4 +146,6 @@ OTHER_SUITES = {
     "latency": "AssignUnits latency over gRPC on loopback, idle vs. routing workers busy",
     "city": "Generated city requests (12): maintenance (skills, two windows, lunch) and"
     " sanitation (capacity, disposal sites), 100/200/400 stops (benchmarks.city)",
+    "dispatchsim": "A day of emergency calls in a generated city: closest idle vs AssignUnits vs"
+    " AssignUnits with move-up, 5 seeds from --seed (benchmarks.dispatchsim)",
 }

@@ -261,6 +261,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             job_workers=args.job_workers,
             store_path=args.store,
             store_quota_bytes=args.store_quota,
+            store_lease_seconds=args.store_lease,
+            ray_address=args.ray_address,  # cluster
+            ray_min_stops=args.ray_min_stops,
+            ray_part_stops=args.ray_part_stops,
             log_level=args.log_level,
             grace_seconds=args.grace,
             # admission
@@ -341,13 +345,36 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--workers", type=int, help="routing worker processes (default 1)")
     serve.add_argument("--job-workers", type=int, help="plan jobs solved at once (default 1)")
-    serve.add_argument("--store", help="plan job SQLite file (default ./var/dispatch.sqlite3)")
+    serve.add_argument(
+        "--store",
+        help="plan job store: a SQLite file (default ./var/dispatch.sqlite3), or a "
+        "postgresql://USER@HOST:PORT/DB URL shared by several replicas (env DISPATCH_STORE)",
+    )
+    serve.add_argument(
+        "--store-lease",
+        type=float,
+        metavar="SECONDS",
+        help="PostgreSQL store: a running job's lease; a dead replica's job is taken over after "
+        "it (default 30; env DISPATCH_STORE_LEASE_SECONDS)",
+    )
     serve.add_argument(
         "--store-quota",
         type=_size_arg,
         metavar="SIZE",
         help="bytes the job store may hold, e.g. 2GiB; CreatePlanJob beyond it is refused with "
         "RESOURCE_EXHAUSTED; 0: no quota (default 2GiB; env DISPATCH_STORE_QUOTA_BYTES)",
+    )
+    serve.add_argument(
+        "--ray-address",
+        help="plan jobs of --ray-min-stops stops or more are decomposed and solved on Ray: "
+        "'local' starts Ray here, HOST:PORT joins a cluster; unreachable: the server does not "
+        "start (needs the ray extra; env DISPATCH_RAY_ADDRESS)",
+    )
+    serve.add_argument(
+        "--ray-min-stops", type=int, metavar="N", help="stops from which a job goes to Ray (1000)"
+    )
+    serve.add_argument(
+        "--ray-part-stops", type=int, metavar="N", help="stops per part at most on Ray (500)"
     )
     serve.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ERROR")
     serve.add_argument("--grace", type=float, help="seconds in-flight calls get at shutdown")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from dispatch.security.settings import check_fields
 from dispatch.security.settings import env_overrides as security_env_overrides
@@ -13,6 +14,7 @@ from dispatch.security.settings import env_overrides as security_env_overrides
 #: (varints of large values), with durations and distances both present.
 DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_T = TypeVar("_T")
 
 
 # admission
@@ -54,6 +56,23 @@ def _flag(env: Mapping[str, str], name: str) -> bool | None:
     if value in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{name} must be 1 or 0 (true/false), got {value!r}")
+
+
+def _parsed(
+    env: Mapping[str, str], name: str, parse: Callable[[str], _T], expected: str = ""
+) -> _T | None:
+    """An environment variable read by ``parse``; None when unset or empty. A value ``parse``
+    refuses is a ValueError naming the variable: "must be ``expected``" when given, else the
+    reason ``parse`` gave (a byte size explains its own format)."""
+    value = env.get(name)
+    if not value:
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        if expected:
+            raise ValueError(f"{name} must be {expected}, got {value!r}") from exc
+        raise ValueError(f"{name}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -110,6 +129,17 @@ class ServerConfig:
     #: Bytes the plan job store may hold in use (2 GiB); a CreatePlanJob that would pass it is
     #: RESOURCE_EXHAUSTED. 0: no quota.
     store_quota_bytes: int = 2 * 1024**3
+    #: Seconds a replica's lease on a running job lasts unless renewed (PostgreSQL store only):
+    #: how long the job of a replica that died waits before another replica takes it over.
+    store_lease_seconds: float = 30.0
+    # cluster
+    #: Ray for big plan jobs (``dispatch.cluster``): "" = none, "local" = a Ray started in this
+    #: process, or HOST:PORT of a running cluster; an unreachable one stops the server starting.
+    ray_address: str = ""
+    #: Plan jobs with at least this many stops are decomposed and solved on Ray.
+    ray_min_stops: int = 1_000
+    #: Stops per part at most when a job is decomposed (a depot's stops are clustered above it).
+    ray_part_stops: int = 500
 
     def __post_init__(self) -> None:
         if self.routing_workers < 1:
@@ -135,6 +165,12 @@ class ServerConfig:
         check_fields(self)  # security
         if self.store_quota_bytes < 0:  # store
             raise ValueError("store_quota_bytes must not be negative (0: no quota)")
+        if not 0 < self.store_lease_seconds < float("inf"):  # store (NaN fails too)
+            raise ValueError("store_lease_seconds must be a positive number of seconds")
+        if self.ray_min_stops < 1:  # cluster
+            raise ValueError("ray_min_stops must be at least 1")
+        if self.ray_part_stops < 1:  # cluster
+            raise ValueError("ray_part_stops must be at least 1")
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(
                 f"log level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}"
@@ -155,28 +191,20 @@ class ServerConfig:
     ) -> ServerConfig:
         """Read DISPATCH_ADDRESS, DISPATCH_WORKERS, DISPATCH_JOB_WORKERS, DISPATCH_STORE,
         DISPATCH_LOG_LEVEL, DISPATCH_MAX_INFLIGHT_ASSIGN, DISPATCH_MAX_INFLIGHT_BYTES,
-        DISPATCH_METRICS_ADDRESS, DISPATCH_TRACING, DISPATCH_STORE_QUOTA_BYTES over ``base``
+        DISPATCH_METRICS_ADDRESS, DISPATCH_TRACING, DISPATCH_STORE_QUOTA_BYTES,
+        DISPATCH_STORE_LEASE_SECONDS, DISPATCH_RAY_ADDRESS over ``base``
         (flags override the result, see ``dispatch.cli``)."""
         env = os.environ if env is None else env
         config = base or cls()
 
         def integer(name: str) -> int | None:
-            value = env.get(name)
-            if value is None or value == "":
-                return None
-            try:
-                return int(value)
-            except ValueError as exc:
-                raise ValueError(f"{name} must be an integer, got {value!r}") from exc
+            return _parsed(env, name, int, "an integer")
+
+        def number(name: str) -> float | None:  # store
+            return _parsed(env, name, float, "a number")
 
         def size(name: str) -> int | None:  # admission
-            value = env.get(name)
-            if not value:
-                return None
-            try:
-                return parse_size(value)
-            except ValueError as exc:
-                raise ValueError(f"{name}: {exc}") from exc
+            return _parsed(env, name, parse_size)
 
         return config.with_overrides(
             address=env.get("DISPATCH_ADDRESS") or None,
@@ -192,6 +220,9 @@ class ServerConfig:
             tracing=_flag(env, "DISPATCH_TRACING"),
             # store
             store_quota_bytes=size("DISPATCH_STORE_QUOTA_BYTES"),
+            store_lease_seconds=number("DISPATCH_STORE_LEASE_SECONDS"),
+            # cluster
+            ray_address=env.get("DISPATCH_RAY_ADDRESS") or None,
             # security: DISPATCH_TLS_*, DISPATCH_AUTH_TOKENS, DISPATCH_JWT_*, DISPATCH_INSECURE
             **security_env_overrides(env),
         )

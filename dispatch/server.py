@@ -26,6 +26,8 @@ from dispatch._proto.dispatch.v1 import dispatch_service_pb2
 from dispatch.admission import Admission, AdmissionLimits
 from dispatch.config import ServerConfig
 from dispatch.interceptors import CallInterceptor, CallObserver, refusal_reporter
+from dispatch.jobs.shared import SharedJobService
+from dispatch.jobs.store_pg import is_postgres_url
 from dispatch.metrics import JOB_ANSWERS, Metrics, MetricsEndpoint, routing_service
 from dispatch.routing import RoutingService
 from dispatch.security.serving import ServerSecurity
@@ -119,14 +121,24 @@ def _build_jobs(
     job_service_class = getattr(jobs_package, "JobService", None)
     if job_service_class is None or config.job_workers == 0:
         return None
+    if is_postgres_url(config.store_path):  # replicas share the queue (dispatch.jobs.shared)
+        job_service_class = SharedJobService
     # The store creates its folder itself: one it cannot create makes the job RPCs UNAVAILABLE
     # instead of stopping the whole server.
     kwargs: dict[str, Any] = {"store_quota_bytes": config.store_quota_bytes}
+    if job_service_class is SharedJobService:
+        kwargs["lease_seconds"] = config.store_lease_seconds
     job_routing = routing
     if "owns_routing" in inspect.signature(job_service_class).parameters:
         job_routing = routing_service(metrics, "jobs", config.job_workers, JOB_ANSWERS)
         kwargs["owns_routing"] = True
     try:
+        if config.ray_address:  # big requests' parts on Ray (dispatch.cluster); refuse if down
+            from dispatch.cluster.routing import ClusterRouting
+
+            job_routing = ClusterRouting(
+                job_routing, config.ray_address, config.ray_min_stops, config.ray_part_stops
+            )
         return job_service_class(
             store_path=config.store_path,
             routing=job_routing,

@@ -1,0 +1,153 @@
+"""Run part jobs as Ray tasks: one CPU each, retried, progress as each part finishes.
+
+``connect("local", cpus)`` starts a Ray inside this process (tests, one machine);
+``connect("HOST:PORT")`` joins a running cluster. An address nobody answers is refused at once
+with :class:`ClusterUnavailableError` naming it: ``ray.init`` itself keeps retrying an
+unreachable GCS for minutes, so the address is probed with a plain TCP connect first.
+
+The large problem is put into Ray's object store once per run (coordinates, or the caller's
+matrices, which workers on the same node then read without a copy); each task builds only its
+part's sub-matrix (``solvers.routing.decompose.part_problem``). A task that raises, or whose
+worker dies, is retried ``retries`` times by Ray; after that the run raises
+:class:`~solvers.routing.decompose.PartFailedError` naming the part, and the parts still
+running are cancelled.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from solvers.errors import CancelledError, DispatchError
+from solvers.routing.decompose import LargeProblem, PartFailedError, PartJob, PartResult, solve_part
+
+#: Seconds to wait for a TCP answer from a cluster address before refusing it.
+PROBE_SECONDS = 3.0
+#: Object store of a local Ray: the default (30 % of RAM) is too greedy on a shared machine.
+LOCAL_OBJECT_STORE_BYTES = 512 * 1024 * 1024
+
+#: Seconds between looks at the cancel flag while parts run.
+WAIT_SECONDS = 0.5
+
+PartTask = Callable[[LargeProblem, PartJob], PartResult]
+
+
+class ClusterUnavailableError(DispatchError):
+    """Ray is missing or the cluster cannot be reached: the caller must not start half-way."""
+
+
+def connect(address: str, cpus: int | None = None) -> int:
+    """Connect this process to Ray (``local`` starts one here); returns the cluster's CPUs."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ClusterUnavailableError(
+            "Ray is not installed; install the ray extra: pip install 'city-dispatch[ray]'"
+        ) from exc
+    if address != "local":
+        _probe(address)
+    if ray.is_initialized():
+        return int(ray.cluster_resources().get("CPU", 1))
+    if address == "local":
+        ray.init(
+            num_cpus=cpus,
+            include_dashboard=False,
+            object_store_memory=LOCAL_OBJECT_STORE_BYTES,
+            logging_level="WARNING",
+            log_to_driver=False,
+        )
+    else:
+        try:
+            ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+        except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ...
+            raise ClusterUnavailableError(f"Ray cluster at {address}: {exc}") from exc
+    return int(ray.cluster_resources().get("CPU", 1))
+
+
+def shutdown() -> None:
+    """Disconnect from Ray (and stop a local one)."""
+    import ray
+
+    ray.shutdown()
+
+
+def _probe(address: str) -> None:
+    """Refuse an address whose head does not accept a TCP connection within PROBE_SECONDS."""
+    target = address.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise ClusterUnavailableError(
+            f"Ray address {address!r} is not HOST:PORT, ray://HOST:PORT or 'local'"
+        )
+    try:
+        with socket.create_connection((host, int(port)), timeout=PROBE_SECONDS):
+            pass
+    except OSError as exc:
+        raise ClusterUnavailableError(f"Ray cluster at {address} is unreachable: {exc}") from exc
+
+
+class RayRunner:
+    """A :class:`~solvers.routing.decompose.PartRunner` on the connected Ray cluster."""
+
+    def __init__(
+        self,
+        workers: int,
+        retries: int = 1,
+        task: PartTask = solve_part,
+        is_cancelled: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._workers = max(1, workers)
+        self.retries = retries
+        self.task = task
+        self.is_cancelled = is_cancelled
+
+    @property
+    def workers(self) -> int:
+        """Parts that run at the same time (the cluster's CPUs, one per task)."""
+        return self._workers
+
+    def run(
+        self,
+        large: LargeProblem,
+        jobs: Sequence[PartJob],
+        on_done: Callable[[PartResult], None] | None = None,
+    ) -> list[PartResult]:
+        """Every job as a Ray task; results in job order, ``on_done`` as each arrives."""
+        import ray
+
+        remote = ray.remote(num_cpus=1, max_retries=self.retries, retry_exceptions=True)(_run_task)
+        problem = ray.put(large)
+        pending: dict[Any, int] = {
+            remote.remote(self.task, problem, job): i for i, job in enumerate(jobs)
+        }
+        results: list[PartResult | None] = [None] * len(jobs)
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_SECONDS)
+            if self.is_cancelled():
+                for other in pending:
+                    ray.cancel(other, force=True)
+                raise CancelledError("the decomposed solve was cancelled")
+            for ref in ready:
+                i = pending.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as exc:  # RayTaskError, WorkerCrashedError, ...
+                    for other in pending:
+                        ray.cancel(other, force=True)
+                    raise PartFailedError(jobs[i].part.name, _cause(exc)) from exc
+                results[i] = result
+                if on_done is not None:
+                    on_done(result)
+        return [r for r in results if r is not None]
+
+
+def _run_task(task: PartTask, large: LargeProblem, job: PartJob) -> PartResult:
+    """The body of a Ray task (module level, so workers import it by reference)."""
+    return task(large, job)
+
+
+def _cause(exc: Exception) -> str:
+    """The first line of the task's own error (Ray wraps it in a long traceback)."""
+    cause = getattr(exc, "cause", None) or exc
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"

@@ -1,0 +1,117 @@
+"""Travel times as a function, so a big night never needs its whole matrix in one place.
+
+A 20,000-stop night has a 400-million-cell matrix (1.6 GB as int32, 3.2 GB as the int64 the
+solvers use, twice that with distances): it does not fit in one protobuf message (2 GB) or a
+gRPC message (the server's receive limit), and building it to cut 40 parts out of it wastes
+minutes. Decomposition therefore reads travel through :class:`TravelModel`: ``block(rows,
+cols)`` gives the seconds (and metres) between two sets of locations, and every consumer asks
+only for the blocks it needs: a part's own sub-matrix, k cluster centres against the stops, the
+legs of one route for the whole-plan check.
+
+Two models:
+
+* :class:`MatrixTravel` slices matrices the caller already has (a request that carried one).
+* :class:`CoordinateTravel` computes road-like times from planar coordinates in metres (the
+  benchmark's generated cities; a routing engine's table service could stand behind the same
+  protocol): Manhattan metres times a detour factor plus an access leg, driven at 30 km/h on
+  short hops rising to 40 km/h on long arcs, as in ``benchmarks/city/geometry.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+#: Detour of the street network over the Manhattan distance.
+DETOUR = 1.25
+#: Metres added to every arc: leaving a kerb and finding the address.
+ACCESS_M = 150.0
+SLOW_KMH = 30.0
+FAST_KMH = 40.0
+#: Arc length (metres) from which the fast speed applies.
+ARTERIAL_M = 6_000.0
+
+
+class TravelModel(Protocol):
+    """Seconds and metres between any two sets of locations, for one travel profile."""
+
+    @property
+    def n_locations(self) -> int:
+        """Number of locations the model knows."""
+        ...
+
+    @property
+    def n_profiles(self) -> int:
+        """Number of travel profiles (vehicle types with their own times)."""
+        ...
+
+    def block(
+        self, profile: int, rows: np.ndarray, cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(seconds, metres or None) int64 arrays of shape (len(rows), len(cols))."""
+        ...
+
+
+@dataclass(frozen=True, eq=False)
+class MatrixTravel:
+    """Blocks cut from full matrices (one per profile); metres may be None per profile."""
+
+    durations: tuple[np.ndarray, ...]
+    distances: tuple[np.ndarray | None, ...]
+
+    @property
+    def n_locations(self) -> int:
+        """Side of the matrices."""
+        return int(self.durations[0].shape[0])
+
+    @property
+    def n_profiles(self) -> int:
+        """One profile per duration matrix."""
+        return len(self.durations)
+
+    def block(
+        self, profile: int, rows: np.ndarray, cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The sub-matrices rows x cols, as int64 copies."""
+        index = np.ix_(rows, cols)
+        seconds = np.asarray(self.durations[profile][index], dtype=np.int64)
+        metres = self.distances[profile]
+        return seconds, None if metres is None else np.asarray(metres[index], dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class CoordinateTravel:
+    """Road-like times from planar points in metres; ``speed_factors`` scale time per profile.
+
+    Deterministic and symmetric, so a leg costs the same in whichever part or check asks.
+    """
+
+    points: np.ndarray
+    speed_factors: tuple[float, ...] = (1.0,)
+
+    @property
+    def n_locations(self) -> int:
+        """Number of points."""
+        return int(self.points.shape[0])
+
+    @property
+    def n_profiles(self) -> int:
+        """One profile per speed factor."""
+        return len(self.speed_factors)
+
+    def block(
+        self, profile: int, rows: np.ndarray, cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Seconds and metres between the rows' and the columns' points (0 to itself)."""
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        a, b = self.points[rows], self.points[cols]
+        manhattan = np.abs(a[:, None, 0] - b[None, :, 0]) + np.abs(a[:, None, 1] - b[None, :, 1])
+        metres = manhattan * DETOUR + ACCESS_M
+        kmh = SLOW_KMH + (FAST_KMH - SLOW_KMH) * np.minimum(1.0, metres / ARTERIAL_M)
+        seconds = metres / (kmh / 3.6) / self.speed_factors[profile]
+        same = rows[:, None] == cols[None, :]
+        seconds = np.where(same, 0.0, np.rint(seconds)).astype(np.int64)
+        metres = np.where(same, 0.0, np.rint(metres)).astype(np.int64)
+        return seconds, metres
