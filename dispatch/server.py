@@ -8,7 +8,6 @@ so in-flight calls finish, then the job service and the routing workers.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import weakref
@@ -114,9 +113,9 @@ def _build_jobs(
     """The JobService, or None when job_workers is 0 or this build has none (job RPCs then
     answer UNIMPLEMENTED).
 
-    Jobs get a RoutingService of their own (``job_workers`` processes) when the JobService can
-    own one: sharing the PlanRoutes pool would let a nightly job hold the worker a blocking
-    PlanRoutes caller waits for, and let PlanRoutes calls eat a job's budget.
+    Jobs get a RoutingService of their own (``job_workers`` processes): sharing the PlanRoutes
+    pool would let a nightly job hold the worker a blocking PlanRoutes caller waits for, and let
+    PlanRoutes calls eat a job's budget.
     """
     job_service_class = getattr(jobs_package, "JobService", None)
     if job_service_class is None or config.job_workers == 0:
@@ -128,10 +127,8 @@ def _build_jobs(
     kwargs: dict[str, Any] = {"store_quota_bytes": config.store_quota_bytes}
     if job_service_class is SharedJobService:
         kwargs["lease_seconds"] = config.store_lease_seconds
-    job_routing = routing
-    if "owns_routing" in inspect.signature(job_service_class).parameters:
-        job_routing = routing_service(metrics, "jobs", config.job_workers, JOB_ANSWERS)
-        kwargs["owns_routing"] = True
+    job_routing = routing_service(metrics, "jobs", config.job_workers, JOB_ANSWERS)
+    kwargs["owns_routing"] = True
     try:
         if config.ray_address:  # big requests' parts on Ray (dispatch.cluster); refuse if down
             from dispatch.cluster.routing import ClusterRouting

@@ -111,7 +111,7 @@ class JobService:
             raise ValueError("queue_limit must not be negative")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self.store = JobStore(store_path, quota_bytes=store_quota_bytes)
+        self.store = self._make_store(store_path, store_quota_bytes)
         self.routing = routing
         self.workers = workers
         self.queue_limit = queue_limit
@@ -128,6 +128,10 @@ class JobService:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._started = False
+
+    def _make_store(self, store_path: str, quota_bytes: int) -> JobStore:
+        """The store the jobs live in: a SQLite file here (``SharedJobService``: PostgreSQL)."""
+        return JobStore(store_path, quota_bytes=quota_bytes)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from dispatch.jobs.errors import StoreUnavailableError
 from dispatch.jobs.outcome import Ending, RunningJob, log_failure
 from dispatch.jobs.service import JobService, _now_ns
 from dispatch.jobs.store_pg import DEFAULT_LEASE_SECONDS, Claim, PostgresJobStore
 from dispatch.jobs.watch import SOLUTION_IMPROVED, STATE_CHANGED
-from dispatch.routing import RoutingService
 from solvers.errors import DispatchError
 
 log = logging.getLogger(__name__)
@@ -38,30 +38,26 @@ class SharedJobService(JobService):
     """``JobService`` whose slots take jobs from a PostgreSQL store shared with other replicas;
     ``lease_seconds`` is how long a dead replica's job waits before it is taken over."""
 
+    store: PostgresJobStore
+
     def __init__(
         self,
-        store_path: str,
-        routing: RoutingService,
-        workers: int,
-        queue_limit: int,
-        max_attempts: int = 3,
-        retention_days: float = 30,
-        *,
+        *args: Any,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         poll_interval: float = 1.0,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            store_path, routing, workers, queue_limit, max_attempts, retention_days, **kwargs
-        )
-        self.store: PostgresJobStore = PostgresJobStore(  # type: ignore[assignment]
-            store_path, self.store.quota_bytes, lease_seconds=lease_seconds
-        )
+        """``args`` and ``kwargs`` are ``JobService``'s."""
+        self.lease_seconds = lease_seconds
+        super().__init__(*args, **kwargs)
         self.store.add_lease_listener(self._lease_lost)
         self.poll_interval = poll_interval
         #: Runs whose lease went elsewhere, by job id (the object: a later run is not one).
         self._lost: dict[str, RunningJob] = {}
         self._down_since: float | None = None
+
+    def _make_store(self, store_path: str, quota_bytes: int) -> PostgresJobStore:
+        return PostgresJobStore(store_path, quota_bytes, lease_seconds=self.lease_seconds)
 
     def start(self) -> None:
         """Open the store (StoreUnavailableError when the database is unreachable: the server

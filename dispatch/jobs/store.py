@@ -10,7 +10,8 @@ one fsync per commit, is paid only on job events: progress is written at most ev
 
 One connection is shared by all threads behind a lock; transactions are a handful of row writes,
 so the lock is held for milliseconds. Opening, locking and checking the file is
-``dispatch.jobs.store_file``; tables and migrations are ``dispatch.jobs.schema``.
+``dispatch.jobs.store_file``; tables and migrations are ``dispatch.jobs.schema``; the reads
+and writes it shares with the PostgreSQL store are ``dispatch.jobs.store_sql``.
 
 A store that fails (corruption or an I/O error found while serving) records its ``problem``,
 tells its listeners (the server turns the jobs health entry NOT_SERVING) and answers every later
@@ -19,34 +20,18 @@ call with StoreUnusableError (UNAVAILABLE) instead of touching the file again.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from dispatch._proto.dispatch.v1 import jobs_pb2, routing_pb2
+from dispatch._proto.dispatch.v1 import jobs_pb2
 from dispatch.jobs import schema
-from dispatch.jobs.errors import (
-    JobNotFoundError,
-    JobStoreFullError,
-    StoreUnavailableError,
-    StoreUnusableError,
-)
+from dispatch.jobs.errors import StoreUnavailableError, StoreUnusableError
 from dispatch.jobs.recovery import Recovery, recover_jobs
-from dispatch.jobs.rows import (
-    ALL_JOBS,
-    COLUMNS,
-    JobQuery,
-    encode_token,
-    list_query,
-    row_to_job,
-    timestamp,
-)
 from dispatch.jobs.store_file import (
     StoreFile,
     give_back_free_pages,
@@ -54,19 +39,21 @@ from dispatch.jobs.store_file import (
     used_bytes,
 )
 
-log = logging.getLogger(__name__)
+# The states and the digest belong to both stores (dispatch.jobs.store_sql); callers import them
+# from here, the SQLite store being the default one.
+from dispatch.jobs.store_sql import ACTIVE_STATES as ACTIVE_STATES
+from dispatch.jobs.store_sql import CANCELLED as CANCELLED
+from dispatch.jobs.store_sql import FAILED as FAILED
+from dispatch.jobs.store_sql import FINAL_STATES as FINAL_STATES
+from dispatch.jobs.store_sql import PAYLOAD_DROPPED_STATES as PAYLOAD_DROPPED_STATES
+from dispatch.jobs.store_sql import QUEUED as QUEUED
+from dispatch.jobs.store_sql import RUNNING as RUNNING
+from dispatch.jobs.store_sql import SUCCEEDED as SUCCEEDED
+from dispatch.jobs.store_sql import SqlJobStore, StateChange
+from dispatch.jobs.store_sql import State as State
+from dispatch.jobs.store_sql import request_digest as request_digest
 
-State = jobs_pb2.PlanJob.State
-QUEUED = jobs_pb2.PlanJob.QUEUED
-RUNNING = jobs_pb2.PlanJob.RUNNING
-SUCCEEDED = jobs_pb2.PlanJob.SUCCEEDED
-FAILED = jobs_pb2.PlanJob.FAILED
-CANCELLED = jobs_pb2.PlanJob.CANCELLED
-FINAL_STATES = frozenset({SUCCEEDED, FAILED, CANCELLED})
-ACTIVE_STATES = frozenset({QUEUED, RUNNING})
-#: Jobs whose request bytes are deleted when they end: nothing will ever read them again (no plan
-#: to advise on, nothing to rerun), and they were what filled stores with cancelled 100 MB jobs.
-PAYLOAD_DROPPED_STATES = frozenset({FAILED, CANCELLED})
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = schema.SCHEMA_VERSION
 
@@ -74,12 +61,7 @@ SCHEMA_VERSION = schema.SCHEMA_VERSION
 _BROKEN_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_CANTOPEN")
 
 
-def request_digest(request: routing_pb2.PlanRoutesRequest) -> str:
-    """A fingerprint of a request body, to tell a retry from a reused request_id."""
-    return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
-
-
-class JobStore:
+class JobStore(SqlJobStore):
     """Jobs, their owners, state history, progress and results in one SQLite database.
 
     ``quota_bytes`` (0: none) bounds the bytes the database holds in use; a new job that would
@@ -185,113 +167,35 @@ class JobStore:
         except StoreUnavailableError:
             log.warning("job store %s: free pages not given back", self.path, exc_info=True)
 
-    def used_bytes(self) -> int:
+    def _used_bytes(self, conn: sqlite3.Connection) -> int:
         """Bytes the database holds in use (its pages minus free ones; the WAL not counted)."""
-        with self._read() as conn:
-            return used_bytes(conn)
+        return used_bytes(conn)
 
     # -- writes ----------------------------------------------------------------------------
 
-    def insert_or_get(
-        self,
-        job_id: str,
-        request: routing_pb2.PlanRoutesRequest,
-        now_ns: int,
-        queue_limit: int | None = None,
-        *,
-        owner: str = "",
-    ) -> tuple[str, str, bool]:
-        """Create a QUEUED job of ``owner`` unless that owner already used the request_id.
+    def _history(
+        self, conn: sqlite3.Connection, job_id: str, state: State, now_ns: int, reason: str
+    ) -> None:
+        conn.execute(
+            "INSERT INTO history (job_id, state, time_ns, reason) VALUES (?, ?, ?, ?)",
+            (job_id, state, now_ns, reason),
+        )
 
-        Returns ``(job_id, stored_digest, created)``; when the owner's request_id is already taken
-        the existing job's id and digest come back with ``created`` False, so the caller decides
-        between a retry and a conflict. Request ids are per owner: another principal's job never
-        answers for this one. ``queue_limit`` (checked in the same transaction) makes the insert
-        return ``("", "", False)`` when that many jobs are already QUEUED; a job that would take
-        the store past ``quota_bytes`` raises JobStoreFullError.
-        """
-        digest = request_digest(request)
-        payload = request.SerializeToString()
-        with self._tx() as conn:
-            row = conn.execute(
-                "SELECT job_id, request_digest FROM jobs WHERE owner = ? AND request_id = ?",
-                (owner, request.request_id),
-            ).fetchone()
-            if row is not None:
-                return row[0], row[1], False
-            if queue_limit is not None:
-                queued = conn.execute(
-                    "SELECT COUNT(*) FROM jobs WHERE state = ?", (QUEUED,)
-                ).fetchone()[0]
-                if queued >= queue_limit:
-                    return "", "", False
-            if self.quota_bytes:
-                used = used_bytes(conn)
-                if used + len(payload) > self.quota_bytes:
-                    raise JobStoreFullError(self.quota_bytes, used, len(payload))
-            conn.execute(
-                "INSERT INTO jobs (job_id, owner, request_id, label, state, create_ns, request, "
-                "request_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, owner, request.request_id, request.label, QUEUED, now_ns, payload, digest),
-            )
-            conn.execute(
-                "INSERT INTO history (job_id, state, time_ns, reason) VALUES (?, ?, ?, ?)",
-                (job_id, QUEUED, now_ns, "created"),
-            )
-            return job_id, digest, True
-
-    def transition(
-        self,
-        job_id: str,
-        to_state: State,
-        now_ns: int,
-        reason: str,
-        from_states: Iterable[State],
-        *,
-        error_message: str | None = None,
-        result: routing_pb2.PlanRoutesResponse | None = None,
-        progress: jobs_pb2.PlanJobProgress | None = None,
-    ) -> bool:
-        """Move a job to ``to_state`` if it is in one of ``from_states``; False otherwise.
-
-        The check and the write share one transaction, so a cancel and a finishing worker can
-        race without one overwriting the other's final state. Entering RUNNING counts an attempt
-        and sets start_time; entering a final state sets end_time; entering CANCELLED or FAILED
-        deletes the request bytes (the row, its history and state stay).
-        """
-        froms = tuple(int(s) for s in from_states)
-        sets = ["state = ?"]
-        args: list[object] = [to_state]
-        if to_state == RUNNING:
-            sets += ["attempts = attempts + 1", "start_ns = ?", "end_ns = NULL"]
-            args.append(now_ns)
-        if to_state in FINAL_STATES:
-            sets.append("end_ns = ?")
-            args.append(now_ns)
-        if to_state in PAYLOAD_DROPPED_STATES:
-            sets.append("request = NULL")
-        if error_message is not None:
-            sets.append("error_message = ?")
-            args.append(error_message)
-        if result is not None:
-            sets.append("result = ?")
-            args.append(result.SerializeToString())
-        if progress is not None:
-            sets.append("progress = ?")
-            args.append(progress.SerializeToString())
+    def _apply_transition(self, change: StateChange) -> bool:
+        """One conditional UPDATE: the state check is its WHERE clause. Request bytes dropped
+        by the move are given back to the file system after the commit."""
+        froms = tuple(change.froms)
         placeholders = ", ".join("?" for _ in froms)
         with self._tx() as conn:
             cur = conn.execute(
-                f"UPDATE jobs SET {', '.join(sets)} WHERE job_id = ? AND state IN ({placeholders})",
-                (*args, job_id, *froms),
+                f"UPDATE jobs SET {', '.join(change.sets)} WHERE job_id = ? "
+                f"AND state IN ({placeholders})",
+                (*change.args, change.job_id, *froms),
             )
             if cur.rowcount == 0:
                 return False
-            conn.execute(
-                "INSERT INTO history (job_id, state, time_ns, reason) VALUES (?, ?, ?, ?)",
-                (job_id, to_state, now_ns, reason),
-            )
-        if to_state in PAYLOAD_DROPPED_STATES:
+            self._history(conn, change.job_id, change.to_state, change.now_ns, change.reason)
+        if change.to_state in PAYLOAD_DROPPED_STATES:
             self._give_back_space()
         return True
 
@@ -302,47 +206,6 @@ class JobStore:
                 "UPDATE jobs SET progress = ? WHERE job_id = ? AND state = ?",
                 (progress.SerializeToString(), job_id, RUNNING),
             )
-
-    def resubmit(
-        self,
-        job_id: str,
-        request: routing_pb2.PlanRoutesRequest,
-        now_ns: int,
-        reason: str,
-        queue_limit: int | None = None,
-    ) -> bool:
-        """Queue a FAILED or CANCELLED job again, for its request submitted again.
-
-        A new series of attempts: attempts, times, error, progress and result are cleared and the
-        request bytes (dropped when the job ended) are stored again; the history keeps it all.
-        False when the job is no longer FAILED or CANCELLED, or ``queue_limit`` jobs are QUEUED
-        already; past ``quota_bytes`` raises JobStoreFullError, as a new job would.
-        """
-        payload = request.SerializeToString()
-        with self._tx() as conn:
-            if queue_limit is not None:
-                queued = conn.execute(
-                    "SELECT COUNT(*) FROM jobs WHERE state = ?", (QUEUED,)
-                ).fetchone()[0]
-                if queued >= queue_limit:
-                    return False
-            if self.quota_bytes:
-                used = used_bytes(conn)
-                if used + len(payload) > self.quota_bytes:
-                    raise JobStoreFullError(self.quota_bytes, used, len(payload))
-            cur = conn.execute(
-                "UPDATE jobs SET state = ?, attempts = 0, start_ns = NULL, end_ns = NULL, "
-                "error_message = '', progress = NULL, result = NULL, request = ? "
-                "WHERE job_id = ? AND state IN (?, ?)",
-                (QUEUED, payload, job_id, FAILED, CANCELLED),
-            )
-            if cur.rowcount == 0:
-                return False
-            conn.execute(
-                "INSERT INTO history (job_id, state, time_ns, reason) VALUES (?, ?, ?, ?)",
-                (job_id, QUEUED, now_ns, reason),
-            )
-            return True
 
     def recover(self, now_ns: int, max_attempts: int) -> Recovery:
         """Requeue every job the previous server left QUEUED or RUNNING, or fail it for good
@@ -370,90 +233,3 @@ class JobStore:
         if ids:
             self._give_back_space()
         return len(ids)
-
-    # -- reads -----------------------------------------------------------------------------
-
-    def get(
-        self, job_id: str, include_request: bool = False, include_result: bool = True
-    ) -> jobs_pb2.PlanJob:
-        """The job as a PlanJob message, with its full history; JobNotFoundError if absent."""
-        extra = ", result" if include_result else ", NULL"
-        extra += ", request" if include_request else ", NULL"
-        with self._read() as conn:
-            row = conn.execute(
-                f"SELECT {COLUMNS}{extra} FROM jobs WHERE job_id = ?", (job_id,)
-            ).fetchone()
-            if row is None:
-                raise JobNotFoundError(job_id)
-            history = conn.execute(
-                "SELECT state, time_ns, reason FROM history WHERE job_id = ? ORDER BY seq",
-                (job_id,),
-            ).fetchall()
-        job = row_to_job(row[:10])
-        if row[10] is not None:
-            job.result.ParseFromString(row[10])
-        if row[11] is not None:
-            job.request.ParseFromString(row[11])
-        for state, time_ns, reason in history:
-            job.history.add(state=state, time=timestamp(time_ns), reason=reason)
-        return job
-
-    def get_request(self, job_id: str) -> routing_pb2.PlanRoutesRequest:
-        """The stored request of a job; empty once dropped (the job ended CANCELLED or FAILED)."""
-        payload = self._column(job_id, "request")
-        request = routing_pb2.PlanRoutesRequest()
-        if payload is not None:
-            request.ParseFromString(payload)
-        return request
-
-    def owner_of(self, job_id: str) -> str:
-        """The principal that created the job ('' without authentication)."""
-        return self._column(job_id, "owner")
-
-    def state(self, job_id: str) -> State:
-        """Only the current state (cheap)."""
-        return self._column(job_id, "state")
-
-    def _column(self, job_id: str, column: str) -> Any:
-        """One column of one job (a name from this module, never from a caller)."""
-        with self._read() as conn:
-            row = conn.execute(
-                f"SELECT {column} FROM jobs WHERE job_id = ?",
-                (job_id,),
-            ).fetchone()
-        if row is None:
-            raise JobNotFoundError(job_id)
-        return row[0]
-
-    def queued_ids(self) -> list[str]:
-        """Ids of QUEUED jobs, oldest first (the order they run in)."""
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT job_id FROM jobs WHERE state = ? ORDER BY create_ns, job_id", (QUEUED,)
-            ).fetchall()
-        return [r[0] for r in rows]
-
-    def count(self, state: State) -> int:
-        """How many jobs are in ``state``."""
-        with self._read() as conn:
-            return conn.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0]
-
-    def list(
-        self, query: JobQuery = ALL_JOBS, owner: str | None = None
-    ) -> jobs_pb2.ListPlanJobsResponse:
-        """A page of jobs newest first, without request, result or history; only ``owner``'s
-        jobs unless it is None.
-
-        The token encodes the (create time, job id) of the last job returned, so pages stay
-        consistent while new jobs are created (they sort before the cursor).
-        """
-        sql, args, size = list_query(query, owner)
-        with self._read() as conn:
-            rows = conn.execute(sql, args).fetchall()
-        response = jobs_pb2.ListPlanJobsResponse()
-        for row in rows[:size]:
-            response.jobs.append(row_to_job(row))
-        if len(rows) > size:
-            last = rows[size - 1]
-            response.next_page_token = encode_token(last[4], last[0])
-        return response

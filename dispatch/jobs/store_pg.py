@@ -24,35 +24,25 @@ import re
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from dispatch._proto.dispatch.v1 import jobs_pb2, routing_pb2
-from dispatch.jobs.errors import (
-    JobStoreFullError,
-    StoreUnavailableError,
-    StoreUnusableError,
-)
+from dispatch._proto.dispatch.v1 import jobs_pb2
+from dispatch.jobs.errors import StoreUnavailableError, StoreUnusableError
 from dispatch.jobs.recovery import Recovery
-from dispatch.jobs.store import (
+from dispatch.jobs.store_pg_reads import PostgresReads, release_lease
+from dispatch.jobs.store_pg_schema import CREATE_LOCK, migrate
+from dispatch.jobs.store_sql import (
     CANCELLED,
     FAILED,
     FINAL_STATES,
     QUEUED,
     RUNNING,
     State,
-    request_digest,
+    StateChange,
 )
-from dispatch.jobs.store_pg_reads import (
-    PostgresReads,
-    queued_count,
-    release_lease,
-    state_sets,
-    used_bytes,
-)
-from dispatch.jobs.store_pg_schema import CREATE_LOCK, migrate
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +80,8 @@ class PostgresJobStore(PostgresReads):
     dead replica's job waits before another replica takes it over."""
 
     shared = True
+    placeholder = "%s"
+    requeue_clears = ", lease_owner = NULL, lease_expires = NULL"
 
     def __init__(
         self,
@@ -221,45 +213,18 @@ class PostgresJobStore(PostgresReads):
                     f"Job store {self.path} error ({type(exc).__name__}: {reason}); retry later."
                 ) from exc
 
+    def _tx(self) -> AbstractContextManager[Any]:
+        return self._session(True)
+
+    def _read(self) -> AbstractContextManager[Any]:
+        return self._session(False)
+
     # -- writes ----------------------------------------------------------------------------
 
-    def insert_or_get(
-        self,
-        job_id: str,
-        request: routing_pb2.PlanRoutesRequest,
-        now_ns: int,
-        queue_limit: int | None = None,
-        *,
-        owner: str = "",
-    ) -> tuple[str, str, bool]:
-        """As ``JobStore.insert_or_get``; creates on all replicas take turns (an advisory
-        transaction lock), so the queue limit and request-id idempotency hold across them."""
-        digest = request_digest(request)
-        payload = request.SerializeToString()
-        with self._session(True) as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (CREATE_LOCK,))
-            row = conn.execute(
-                "SELECT job_id, request_digest FROM jobs WHERE owner = %s AND request_id = %s",
-                (owner, request.request_id),
-            ).fetchone()
-            if row is not None:
-                return row[0], row[1], False
-            if queue_limit is not None and queued_count(conn) >= queue_limit:
-                return "", "", False
-            self._check_quota(conn, len(payload))
-            conn.execute(
-                "INSERT INTO jobs (job_id, owner, request_id, label, state, create_ns, request, "
-                "request_digest) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (job_id, owner, request.request_id, request.label, QUEUED, now_ns, payload, digest),
-            )
-            self._history(conn, job_id, QUEUED, now_ns, "created")
-            return job_id, digest, True
-
-    def _check_quota(self, conn: Any, incoming: int) -> None:
-        if self.quota_bytes:
-            used = used_bytes(conn)
-            if used + incoming > self.quota_bytes:
-                raise JobStoreFullError(self.quota_bytes, used, incoming)
+    def _serialise_creates(self, conn: Any) -> None:
+        """Creates and resubmits on all replicas take turns (an advisory transaction lock), so
+        the queue limit and request-id idempotency hold across them."""
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (CREATE_LOCK,))
 
     def _history(self, conn: Any, job_id: str, state: State, now_ns: int, reason: str) -> None:
         conn.execute(
@@ -268,22 +233,11 @@ class PostgresJobStore(PostgresReads):
             (job_id, int(state), now_ns, reason, self.replica),
         )
 
-    def transition(
-        self,
-        job_id: str,
-        to_state: State,
-        now_ns: int,
-        reason: str,
-        from_states: Iterable[State],
-        *,
-        error_message: str | None = None,
-        result: routing_pb2.PlanRoutesResponse | None = None,
-        progress: jobs_pb2.PlanJobProgress | None = None,
-    ) -> bool:
-        """As ``JobStore.transition``, with the lease: entering RUNNING takes it (refused while
-        another replica's reservation or lease is alive), leaving RUNNING releases it, and only
-        the holder may end a RUNNING job other than by cancelling it."""
-        froms = {int(s) for s in from_states}
+    def _apply_transition(self, change: StateChange) -> bool:
+        """With the lease: entering RUNNING takes it (refused while another replica's
+        reservation or lease is alive), leaving RUNNING releases it, and only the holder may end
+        a RUNNING job other than by cancelling it."""
+        job_id, to_state = change.job_id, change.to_state
         with self._session(True) as conn:
             row = conn.execute(
                 "SELECT state, attempts, lease_owner, "
@@ -291,7 +245,7 @@ class PostgresJobStore(PostgresReads):
                 "WHERE job_id = %s FOR UPDATE",
                 (job_id,),
             ).fetchone()
-            if row is None or row[0] not in froms:
+            if row is None or row[0] not in change.froms:
                 return False
             state, attempts, holder, expired = row
             mine = holder == self.replica
@@ -299,18 +253,20 @@ class PostgresJobStore(PostgresReads):
                 return False  # the lease went to another replica: its ending is not ours
             if to_state == RUNNING and holder is not None and not mine and not expired:
                 return False  # reserved or run by another replica
-            sets, args = state_sets(to_state, now_ns, error_message, result, progress)
+            sets, args = [*change.sets], [*change.args]
             if to_state == RUNNING:
                 sets += [
-                    "lease_owner = %s",
-                    "lease_expires = clock_timestamp() + make_interval(secs => %s)",
+                    "lease_owner = ?",
+                    "lease_expires = clock_timestamp() + make_interval(secs => ?)",
                 ]
                 args += [self.replica, self.lease_seconds]
             else:
                 sets += ["lease_owner = NULL", "lease_expires = NULL"]
-            conn.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE job_id = %s", (*args, job_id))
+            self._execute(
+                conn, f"UPDATE jobs SET {', '.join(sets)} WHERE job_id = ?", (*args, job_id)
+            )
             if state == RUNNING:
-                release_lease(conn, job_id, reason)
+                release_lease(conn, job_id, change.reason)
             if to_state == RUNNING:
                 conn.execute(
                     "INSERT INTO job_leases (job_id, attempt, replica, taken_at, renewed_at, "
@@ -318,7 +274,7 @@ class PostgresJobStore(PostgresReads):
                     "lease_expires FROM jobs WHERE job_id = %s",  # the very expiry of the job row
                     (attempts + 1, self.replica, job_id),
                 )
-            self._history(conn, job_id, to_state, now_ns, reason)
+            self._history(conn, job_id, to_state, change.now_ns, change.reason)
         with self._lock:
             if to_state == RUNNING:
                 self._held.add(job_id)
@@ -334,32 +290,6 @@ class PostgresJobStore(PostgresReads):
                 "AND lease_owner = %s",
                 (progress.SerializeToString(), job_id, RUNNING, self.replica),
             )
-
-    def resubmit(
-        self,
-        job_id: str,
-        request: routing_pb2.PlanRoutesRequest,
-        now_ns: int,
-        reason: str,
-        queue_limit: int | None = None,
-    ) -> bool:
-        """As ``JobStore.resubmit``."""
-        payload = request.SerializeToString()
-        with self._session(True) as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (CREATE_LOCK,))
-            if queue_limit is not None and queued_count(conn) >= queue_limit:
-                return False
-            self._check_quota(conn, len(payload))
-            cur = conn.execute(
-                "UPDATE jobs SET state = %s, attempts = 0, start_ns = NULL, end_ns = NULL, "
-                "error_message = '', progress = NULL, result = NULL, request = %s, "
-                "lease_owner = NULL, lease_expires = NULL WHERE job_id = %s AND state IN (%s, %s)",
-                (QUEUED, payload, job_id, FAILED, CANCELLED),
-            )
-            if cur.rowcount == 0:
-                return False
-            self._history(conn, job_id, QUEUED, now_ns, reason)
-            return True
 
     def claim(self, now_ns: int, max_attempts: int) -> Claim:
         """Reserve the oldest QUEUED job for this replica, after putting the jobs of dead
