@@ -16,11 +16,18 @@ running are cancelled.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from solvers.errors import CancelledError, DispatchError
-from solvers.routing.decompose import LargeProblem, PartFailedError, PartJob, PartResult, solve_part
+from solvers.routing.decompose import (
+    LargeProblem,
+    PartFailedError,
+    PartJob,
+    PartResult,
+    PartRunner,
+    solve_part,
+)
 
 #: Seconds to wait for a TCP answer from a cluster address before refusing it.
 PROBE_SECONDS = 3.0
@@ -87,7 +94,7 @@ def _probe(address: str) -> None:
         raise ClusterUnavailableError(f"Ray cluster at {address} is unreachable: {exc}") from exc
 
 
-class RayRunner:
+class RayRunner(PartRunner):
     """A :class:`~solvers.routing.decompose.PartRunner` on the connected Ray cluster."""
 
     def __init__(
@@ -107,13 +114,10 @@ class RayRunner:
         """Parts that run at the same time (the cluster's CPUs, one per task)."""
         return self._workers
 
-    def run(
-        self,
-        large: LargeProblem,
-        jobs: Sequence[PartJob],
-        on_done: Callable[[PartResult], None] | None = None,
-    ) -> list[PartResult]:
-        """Every job as a Ray task; results in job order, ``on_done`` as each arrives."""
+    def finished(
+        self, large: LargeProblem, jobs: Sequence[PartJob]
+    ) -> Iterator[tuple[int, PartResult]]:
+        """Every job as a Ray task; each index and result as the task returns."""
         import ray
 
         remote = ray.remote(num_cpus=1, max_retries=self.retries, retry_exceptions=True)(_run_task)
@@ -121,7 +125,6 @@ class RayRunner:
         pending: dict[Any, int] = {
             remote.remote(self.task, problem, job): i for i, job in enumerate(jobs)
         }
-        results: list[PartResult | None] = [None] * len(jobs)
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_SECONDS)
             if self.is_cancelled():
@@ -136,10 +139,7 @@ class RayRunner:
                     for other in pending:
                         ray.cancel(other, force=True)
                     raise PartFailedError(jobs[i].part.name, _cause(exc)) from exc
-                results[i] = result
-                if on_done is not None:
-                    on_done(result)
-        return [r for r in results if r is not None]
+                yield i, result
 
 
 def _run_task(task: PartTask, large: LargeProblem, job: PartJob) -> PartResult:

@@ -22,7 +22,7 @@ from typing import Any
 
 from dispatch._proto.dispatch.v1 import routing_pb2
 from dispatch.cluster.ray_runner import RayRunner, connect, shutdown
-from dispatch.routing import RoutingCheckpoint, RoutingProgress
+from dispatch.routing import RoutingProgress
 from dispatch.wire.routing import options_from_request, problem_from_request
 from dispatch.wire.routing_answer import response_from_outcome
 from solvers.budget import Deadline
@@ -61,20 +61,19 @@ class ClusterRouting:
         return getattr(self.inner, name)
 
     def plan_routes(
-        self,
-        request: routing_pb2.PlanRoutesRequest,
-        deadline: Deadline,
-        is_cancelled: Callable[[], bool] = lambda: False,
-        on_progress: Callable[[RoutingProgress], None] | None = None,
-        on_checkpoint: Callable[[RoutingCheckpoint], None] | None = None,
-        on_late: Callable[[], None] | None = None,
+        self, request: routing_pb2.PlanRoutesRequest, deadline: Deadline, **callbacks: Any
     ) -> routing_pb2.PlanRoutesResponse:
-        """The inner service's answer, or the decomposed one for a big request."""
+        """The inner service's answer, or the decomposed one for a big request.
+
+        ``callbacks`` are the keyword callbacks of the inner ``RoutingService.plan_routes``,
+        passed on as given, so that signature lives in one place; the decomposed path reads
+        ``is_cancelled`` and ``on_progress`` (it has no checkpoint and no late answer: the
+        stitched plan is the answer).
+        """
         if len(request.stops) < self.min_stops:
-            return self.inner.plan_routes(
-                request, deadline, is_cancelled, on_progress, on_checkpoint, on_late
-            )
-        runner = RayRunner(self.cpus, is_cancelled=is_cancelled)
+            return self.inner.plan_routes(request, deadline, **callbacks)
+        runner = RayRunner(self.cpus, is_cancelled=callbacks.get("is_cancelled", lambda: False))
+        on_progress = callbacks.get("on_progress")
         return solve_on_cluster(request, deadline, runner, self.part_stops, on_progress)
 
     def close(self) -> None:

@@ -293,7 +293,9 @@ def _kpis(k: AssignmentKpis) -> emergency_pb2.AssignmentKpis:
     )
 
 
-def _solve_info(report: SolveReport, wall_seconds: float) -> common_pb2.SolveInfo:
+def solve_info(report: SolveReport, wall_seconds: float) -> common_pb2.SolveInfo:
+    """The SolveInfo of an assignment-family answer (AssignUnits, MoveUp): every field read off
+    the solver's report, so both RPCs describe their solve the same way."""
     info = common_pb2.SolveInfo(
         solver=enums.SOLVER[report.family],
         engine=report.engine,
@@ -306,6 +308,8 @@ def _solve_info(report: SolveReport, wall_seconds: float) -> common_pb2.SolveInf
             common_pb2.ObjectiveTerm(name=name, value=value)
             for name, value in report.objective_terms.items()
         ],
+        degraded=report.degraded,
+        degraded_reason=report.degraded_reason,
     )
     if report.bound is not None:
         info.best_bound = report.bound
@@ -325,7 +329,7 @@ def to_response(
     return emergency_pb2.AssignUnitsResponse(
         label=request.label,
         request_id=request.request_id,
-        solve_info=_solve_info(result.report, wall_seconds),
+        solve_info=solve_info(result.report, wall_seconds),
         incidents=_incidents(request, problem, result, k),
         reassignments=[
             emergency_pb2.Reassignment(

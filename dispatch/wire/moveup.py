@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2
-from dispatch.wire import enums
-from dispatch.wire.durations import duration
+from dispatch._proto.dispatch.v1 import emergency_pb2
+from dispatch.wire.emergency import solve_info
 from dispatch.wire.matrices import durations
 from solvers.assignment import AssignmentPlan
 from solvers.assignment.moveup import MoveUpProblem
 from solvers.assignment.moveup_check import MoveUpEvaluation
 from solvers.assignment.moveup_solve import MoveUpResult
-from solvers.status import SolveReport
 
 __all__ = ["FREE_NOW", "to_moveup_answer", "to_moveup_problem"]
 
@@ -83,29 +81,6 @@ def _coverage(value: float, total: float, uncovered: int) -> emergency_pb2.MoveU
     )
 
 
-def _solve_info(report: SolveReport, wall_seconds: float) -> common_pb2.SolveInfo:
-    info = common_pb2.SolveInfo(
-        solver=enums.SOLVER[report.family],
-        engine=report.engine,
-        status=enums.STATUS[report.status],
-        objective=report.objective,
-        wall_time=duration(wall_seconds),
-        fallback_reason=report.fallback_reason,
-        verified=True,
-        objective_terms=[
-            common_pb2.ObjectiveTerm(name=name, value=value)
-            for name, value in report.objective_terms.items()
-        ],
-        degraded=report.degraded,
-        degraded_reason=report.degraded_reason,
-    )
-    if report.bound is not None:
-        info.best_bound = report.bound
-    if report.gap is not None:
-        info.gap = report.gap
-    return info
-
-
 def to_moveup_answer(
     problem: MoveUpProblem, result: MoveUpResult, wall_seconds: float
 ) -> emergency_pb2.MoveUpAnswer:
@@ -128,5 +103,5 @@ def to_moveup_answer(
             for m in result.moves
         ],
         total_calls_per_hour=total,
-        solve_info=_solve_info(result.report, wall_seconds),
+        solve_info=solve_info(result.report, wall_seconds),
     )

@@ -60,6 +60,8 @@ vehicle, START or END inside a route) raise :class:`~solvers.errors.InvalidProbl
 
 from __future__ import annotations
 
+from collections.abc import Container, Sequence
+
 from solvers.errors import FieldProblem, InvalidProblemError
 from solvers.routing.locks import churn_cost, route_lock_violations
 from solvers.routing.plan import (
@@ -72,7 +74,7 @@ from solvers.routing.plan import (
     VisitKind,
     VisitTiming,
 )
-from solvers.routing.problem import RoutingProblem, Vehicle
+from solvers.routing.problem import RoutingProblem, Stop, Vehicle
 from solvers.routing.route_simulation import RouteSim, add_violation, default_departure
 
 __all__ = [
@@ -83,6 +85,7 @@ __all__ = [
     "rank",
     "route_violations",
     "skipped_mandatory",
+    "unserved_stops",
 ]
 
 #: Names of the objective terms, in the order answers list them.
@@ -144,22 +147,9 @@ def evaluate(problem: RoutingProblem, plan: RoutingPlan) -> PlanEvaluation:
         distance_cost += vehicle.cost_per_km * evaluation.travel_metres / 1000.0
         window_cost += sum(t.time_window_cost for t in evaluation.visits)
 
-    skip_penalty = 0.0
     served = frozenset(i for i, n in enumerate(times_served) if n)
-    for index, stop in enumerate(problem.stops):
-        if index in served:
-            continue
-        if stop.optional:
-            skip_penalty += stop.skip_penalty
-        elif index not in plan.skipped:
-            all_violations.append(
-                Violation(
-                    ViolationType.MISSING_MANDATORY_STOP,
-                    ref=index,
-                    kind=VisitKind.STOP,
-                    detail=f"Mandatory stop {stop.id} is in no route.",
-                )
-            )
+    skip_penalty, missing = unserved_stops(problem.stops, served, plan.skipped)
+    all_violations.extend(missing)
     evaluation = PlanEvaluation(
         routes=tuple(routes),
         violations=tuple(all_violations),
@@ -176,6 +166,35 @@ def evaluate(problem: RoutingProblem, plan: RoutingPlan) -> PlanEvaluation:
     if problem.replan is not None:  # a re-plan prices its churn (solvers.routing.locks)
         evaluation.cost_terms["churn_cost"] = churn_cost(problem, evaluation)[0]
     return evaluation
+
+
+def unserved_stops(
+    stops: Sequence[Stop], served: frozenset[int], skipped: Container[int]
+) -> tuple[float, list[Violation]]:
+    """The plan-wide rule on the stops no route serves: an optional one costs its skip penalty,
+    a mandatory one without a skip reason is MISSING_MANDATORY_STOP (in stop order).
+    ``skipped`` holds the stops the plan gives a skip reason for (the plan's ``skipped``).
+
+    One place for the rule, shared with the decomposed whole-plan check
+    (``solvers.routing.decompose.whole_check``), which checks route by route and applies it once.
+    """
+    penalty = 0.0
+    missing: list[Violation] = []
+    for index, stop in enumerate(stops):
+        if index in served:
+            continue
+        if stop.optional:
+            penalty += stop.skip_penalty
+        elif index not in skipped:
+            missing.append(
+                Violation(
+                    ViolationType.MISSING_MANDATORY_STOP,
+                    ref=index,
+                    kind=VisitKind.STOP,
+                    detail=f"Mandatory stop {stop.id} is in no route.",
+                )
+            )
+    return penalty, missing
 
 
 def _evaluate_route(

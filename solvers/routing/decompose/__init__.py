@@ -1,7 +1,7 @@
 """Big nights: a problem too large for one solve, cut into parts, solved, stitched, checked.
 
 Pure (no cluster, no service): ``dispatch.cluster`` runs the parts on Ray through the
-:class:`PartRunner` protocol; :class:`InlineRunner` runs them here. See ``driver.py`` for the
+:class:`PartRunner` base class; :class:`InlineRunner` runs them here. See ``driver.py`` for the
 steps and ``travel.py`` for why travel is read as blocks, never as one whole matrix.
 """
 

@@ -15,9 +15,9 @@ parts one after another here (tests, the single-process baseline); the Ray runne
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from solvers.budget import Deadline
 from solvers.errors import DispatchError
@@ -96,13 +96,17 @@ def solve_part(large: LargeProblem, job: PartJob) -> PartResult:
     )
 
 
-class PartRunner(Protocol):
-    """Runs a batch of independent part jobs; results in job order."""
+class PartRunner(ABC):
+    """Runs a batch of independent part jobs; results in job order.
+
+    An executor says only how the jobs run (:meth:`finished`); the order of the results and the
+    ``on_done`` calls are kept here, so every executor reports the same way.
+    """
 
     @property
+    @abstractmethod
     def workers(self) -> int:
         """How many parts run at the same time (for budgeting waves)."""
-        ...
 
     def run(
         self,
@@ -112,10 +116,22 @@ class PartRunner(Protocol):
     ) -> list[PartResult]:
         """Every job's result, ``on_done`` called as each finishes; PartFailedError if one
         cannot be solved."""
-        ...
+        results: list[PartResult | None] = [None] * len(jobs)
+        for i, result in self.finished(large, jobs):
+            results[i] = result
+            if on_done is not None:
+                on_done(result)
+        return [r for r in results if r is not None]
+
+    @abstractmethod
+    def finished(
+        self, large: LargeProblem, jobs: Sequence[PartJob]
+    ) -> Iterator[tuple[int, PartResult]]:
+        """Each job's index and result as it finishes, in any order; PartFailedError naming
+        the part when one cannot be solved."""
 
 
-class InlineRunner:
+class InlineRunner(PartRunner):
     """Parts one after another in this process (no cluster)."""
 
     @property
@@ -123,20 +139,13 @@ class InlineRunner:
         """One part at a time."""
         return 1
 
-    def run(
-        self,
-        large: LargeProblem,
-        jobs: Sequence[PartJob],
-        on_done: Callable[[PartResult], None] | None = None,
-    ) -> list[PartResult]:
+    def finished(
+        self, large: LargeProblem, jobs: Sequence[PartJob]
+    ) -> Iterator[tuple[int, PartResult]]:
         """Solve each job here, in order."""
-        results = []
-        for job in jobs:
+        for i, job in enumerate(jobs):
             try:
                 result = solve_part(large, job)
             except Exception as exc:  # the job names the part, whatever the cause
                 raise PartFailedError(job.part.name, f"{type(exc).__name__}: {exc}") from exc
-            if on_done is not None:
-                on_done(result)
-            results.append(result)
-        return results
+            yield i, result

@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from solvers.errors import FieldProblem, InvalidProblemError
-from solvers.routing.checker import COST_TERMS, evaluate
+from solvers.routing.checker import COST_TERMS, evaluate, unserved_stops
 from solvers.routing.decompose.large import LargeProblem, Part, part_problem, to_local
 from solvers.routing.plan import (
+    PlanEvaluation,
     RouteEvaluation,
     RoutingPlan,
     Violation,
@@ -26,24 +27,12 @@ from solvers.routing.plan import (
 
 
 @dataclass(frozen=True)
-class WholeEvaluation:
-    """The checker's verdict on a whole large plan (stop refs are global indices)."""
+class WholeEvaluation(PlanEvaluation):
+    """The checker's verdict on a whole large plan, in the checker's own result type.
 
-    violations: tuple[Violation, ...]
-    cost_terms: dict[str, float]
-    routes: tuple[RouteEvaluation, ...]  # refs inside are route-local: use for totals only
-    served: frozenset[int]
-    skipped: frozenset[int]
-
-    @property
-    def feasible(self) -> bool:
-        """True when no rule is broken anywhere."""
-        return not self.violations
-
-    @property
-    def cost(self) -> float:
-        """Total objective."""
-        return float(sum(self.cost_terms.values()))
+    Violations, ``served`` and ``skipped`` use global stop indices; the refs inside ``routes``
+    are route-local (each route was checked on its own small problem): use them for totals only.
+    """
 
     @property
     def travel_seconds(self) -> int:
@@ -74,20 +63,8 @@ def check_whole(large: LargeProblem, plan: RoutingPlan) -> WholeEvaluation:
         routes.extend(local.routes)
         violations.extend(_global(part, v) for v in local.violations)
     served = frozenset(i for i, n in enumerate(times) if n)
-    for index, stop in enumerate(large.stops):
-        if index in served:
-            continue
-        if stop.optional:
-            terms["skip_penalty"] += stop.skip_penalty
-        elif index not in plan.skipped:
-            violations.append(
-                Violation(
-                    ViolationType.MISSING_MANDATORY_STOP,
-                    ref=index,
-                    kind=VisitKind.STOP,
-                    detail=f"Mandatory stop {stop.id} is in no route.",
-                )
-            )
+    terms["skip_penalty"], missing = unserved_stops(large.stops, served, plan.skipped)
+    violations.extend(missing)
     return WholeEvaluation(
         violations=tuple(violations),
         cost_terms=terms,
