@@ -6,9 +6,9 @@ busy loops beside the server, measured in the loaded test runs) it took long eno
 fixed 10 % margin let a 2 s call miss its gRPC deadline. A fixed larger share would waste
 search time on every quiet call. So each workload remembers how far past its solve deadline its
 recent answers left the handler, and the margin covers the slowest of them with room to spare.
-Before a method has such a history (the first calls of a server), the fixed share grows with the
-machine's load per core: on a machine running twice as many processes as it has cores, what
-follows the solve takes about twice as long (measured: 2 s PlanRoutes calls beside two busy
+The fixed share also grows with the machine's load per core, which covers the first calls of a
+server too, before any history: on a machine running twice as many processes as it has cores,
+what follows the solve takes about twice as long (measured: 2 s PlanRoutes calls beside two busy
 loops left 0.19-0.29 s after their solve deadline, against 0.2 s kept back, and the first call
 of a fresh server missed its gRPC deadline). It never takes more than half of the time left:
 an answer must still have time to be found.
