@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from dispatch.security.settings import check_fields
 from dispatch.security.settings import env_overrides as security_env_overrides
+from solvers import budget
 
 #: 128 MiB: a 2000 x 2000 travel matrix is 16 MB as bytes and up to ~80 MB as a repeated field
 #: (varints of large values), with durations and distances both present.
@@ -23,11 +24,7 @@ def _default_inflight_assign_units() -> int:
     and shares its GIL, so more at once makes every call and health check slower (measured at
     64 callers on 2 cores, one ad hoc run, not committed: health p50 7 ms with 2 in flight,
     31 ms with 4, 135 ms with 8)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(2, cores)
+    return max(2, budget.usable_cores())
 
 
 #: 512 MiB of request bodies held by admitted calls at once (four maximal messages).

@@ -107,9 +107,7 @@ class ServerHandle:
 _HANDLES: weakref.WeakKeyDictionary[grpc.Server, ServerHandle] = weakref.WeakKeyDictionary()
 
 
-def _build_jobs(
-    config: ServerConfig, routing: RoutingService, metrics: Metrics | None = None
-) -> Any | None:
+def _build_jobs(config: ServerConfig, metrics: Metrics | None = None) -> Any | None:
     """The JobService, or None when job_workers is 0 or this build has none (job RPCs then
     answer UNIMPLEMENTED).
 
@@ -120,15 +118,13 @@ def _build_jobs(
     job_service_class = getattr(jobs_package, "JobService", None)
     if job_service_class is None or config.job_workers == 0:
         return None
-    if is_postgres_url(config.store_path):  # replicas share the queue (dispatch.jobs.shared)
-        job_service_class = SharedJobService
     # The store creates its folder itself: one it cannot create makes the job RPCs UNAVAILABLE
     # instead of stopping the whole server.
     kwargs: dict[str, Any] = {"store_quota_bytes": config.store_quota_bytes}
-    if job_service_class is SharedJobService:
+    if is_postgres_url(config.store_path):  # replicas share the queue (dispatch.jobs.shared)
+        job_service_class = SharedJobService
         kwargs["lease_seconds"] = config.store_lease_seconds
     job_routing = routing_service(metrics, "jobs", config.job_workers, JOB_ANSWERS)
-    kwargs["owns_routing"] = True
     try:
         if config.ray_address:  # big requests' parts on Ray (dispatch.cluster); refuse if down
             from dispatch.cluster.routing import ClusterRouting
@@ -141,11 +137,11 @@ def _build_jobs(
             routing=job_routing,
             workers=config.job_workers,
             queue_limit=config.job_queue_limit,
+            owns_routing=True,
             **kwargs,
         )
     except BaseException:
-        if job_routing is not routing:
-            job_routing.close()
+        job_routing.close()
         raise
 
 
@@ -234,7 +230,7 @@ def start(config: ServerConfig | None = None, *, tracer_provider: Any = None) ->
     jobs = None
     endpoint = None
     try:
-        jobs = _build_jobs(config, routing, metrics)
+        jobs = _build_jobs(config, metrics)
         servicer = DispatchServicer(routing, jobs, config.long_call_limit)
         health_servicer = _add_services(server, servicer, security.reflection)
         port = _bind(server, security, config.address)

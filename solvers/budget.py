@@ -42,6 +42,14 @@ def load_per_core() -> float:
     (reading plans back, checking, answering) takes longer by about that factor.
     """
     try:
-        return os.getloadavg()[0] / max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
+        return os.getloadavg()[0] / usable_cores()
+    except OSError:
         return 0.0
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS has one, else all)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

@@ -108,6 +108,8 @@ class RayRunner(PartRunner):
         self.retries = retries
         self.task = task
         self.is_cancelled = is_cancelled
+        #: The problem in Ray's object store: put once per problem, not once per round.
+        self._stored: tuple[LargeProblem, Any] | None = None
 
     @property
     def workers(self) -> int:
@@ -121,7 +123,9 @@ class RayRunner(PartRunner):
         import ray
 
         remote = ray.remote(num_cpus=1, max_retries=self.retries, retry_exceptions=True)(_run_task)
-        problem = ray.put(large)
+        if self._stored is None or self._stored[0] is not large:
+            self._stored = (large, ray.put(large))
+        problem = self._stored[1]
         pending: dict[Any, int] = {
             remote.remote(self.task, problem, job): i for i, job in enumerate(jobs)
         }

@@ -146,7 +146,7 @@ class PostgresJobStore(PostgresReads):
             import psycopg
         except ImportError as exc:
             raise StoreUnavailableError(
-                f"Job store {self.path} needs psycopg: pip install 'dispatch[postgres]'"
+                f"Job store {self.path} needs psycopg: pip install 'city-dispatch[postgres]'"
             ) from exc
         try:
             return psycopg.connect(self.url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT)

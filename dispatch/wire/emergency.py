@@ -36,6 +36,7 @@ from solvers.assignment import (
     UnfilledReason,
 )
 from solvers.assignment.kpis import Arrival, AssignmentKpis, kpis
+from solvers.assignment.model import COMMITTED, SOON_FREE
 from solvers.status import SolveReport
 
 UNFILLED_REASON = enums.to_proto(UnfilledReason, emergency_pb2.UnfilledSlot.Reason)
@@ -64,14 +65,6 @@ def _capabilities(
     return capabilities
 
 
-_COMMITTED = (emergency_pb2.Unit.EN_ROUTE, emergency_pb2.Unit.BUSY)
-_SOON_FREE = (
-    emergency_pb2.Unit.TRANSPORTING,
-    emergency_pb2.Unit.AT_HOSPITAL,
-    emergency_pb2.Unit.RETURNING,
-)
-
-
 def _commitment(
     request: emergency_pb2.AssignUnitsRequest, status: np.ndarray, current: tuple[str, ...]
 ) -> np.ndarray:
@@ -82,7 +75,7 @@ def _commitment(
         dtype=np.int64,
         count=len(current),
     )
-    return np.where(np.isin(status, _COMMITTED), at, -1)
+    return np.where(np.isin(status, COMMITTED), at, -1)
 
 
 def _unit_columns(
@@ -129,7 +122,7 @@ def _lifecycle(
     """Travel and wait per unit: with soon-free units allowed, their rows of ``travel`` are
     replaced (in a copy) by their free place's row of ``location_to_incident``."""
     wait = np.zeros(len(status), dtype=np.int64)
-    soon = np.flatnonzero(np.isin(status, _SOON_FREE)).tolist()
+    soon = np.flatnonzero(np.isin(status, SOON_FREE)).tolist()
     if not soon or not request.allow_soon_free_units:
         return travel, wait
     travel = travel.copy()
@@ -203,7 +196,7 @@ def to_problem(request: emergency_pb2.AssignUnitsRequest) -> AssignmentProblem:
         incident_ids=tuple(incident.id for incident in incidents),
         capabilities=tuple(capabilities),
         unit_capabilities=unit_caps,
-        status=status.copy(),
+        status=status,
         commitment=_commitment(request, status, current),
         priorities=np.array([incident.priority for incident in incidents], dtype=np.int64),
         targets=targets,

@@ -14,14 +14,12 @@ from dispatch._proto.dispatch.v1 import emergency_pb2
 from dispatch.wire.emergency import solve_info
 from dispatch.wire.matrices import durations
 from solvers.assignment import AssignmentPlan
+from solvers.assignment.model import FREE_NOW
 from solvers.assignment.moveup import MoveUpProblem
 from solvers.assignment.moveup_check import MoveUpEvaluation
 from solvers.assignment.moveup_solve import MoveUpResult
 
-__all__ = ["FREE_NOW", "to_moveup_answer", "to_moveup_problem"]
-
-#: Statuses of units that are free now: they cover districts and may be moved.
-FREE_NOW = (emergency_pb2.Unit.AVAILABLE, emergency_pb2.Unit.AT_POST)
+__all__ = ["to_moveup_answer", "to_moveup_problem"]
 
 
 def _members(request: emergency_pb2.AssignUnitsRequest) -> np.ndarray:

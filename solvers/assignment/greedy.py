@@ -32,7 +32,7 @@ def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
     # Per capability, the units that have it and may be sent (ascending index); ``free`` marks
     # those not yet taken. Each slot looks only at its capability's units: one gather, one
     # argmin (argsort for several slots), so a tie still goes to the lowest unit index.
-    free = problem.from_rest.copy()
+    free = problem.from_rest  # a fresh array on every read
     members = [
         np.flatnonzero(problem.unit_capabilities[:, c] & free)
         for c in range(problem.unit_capabilities.shape[1])

@@ -32,9 +32,10 @@ def solve_greedy_moveup(problem: MoveUpProblem) -> list[Move]:
     reps = np.array([members[0] for members in classes], dtype=np.int64)
     left = np.array([len(members) for members in classes], dtype=np.int64)
     allowed = candidate_pairs(problem)[reps]
-    class_cover = problem.unit_covers()[reps].astype(np.int64)
+    covers = problem.unit_covers()
+    class_cover = covers[reps].astype(np.int64)
     post_cover = problem.post_covers().astype(np.int64)
-    counts = problem.unit_covers()[problem.idle.astype(bool)].sum(axis=0).astype(np.int64)
+    counts = covers[problem.idle.astype(bool)].sum(axis=0).astype(np.int64)
     demand = problem.demand.astype(np.float64)
     table = coverage_table(problem.busy_fraction, problem.n_units + 1)
     travel = problem.unit_to_post[reps]

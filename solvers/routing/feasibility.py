@@ -173,13 +173,13 @@ class _Trip:
     def some_departure_fits(self) -> bool:
         """Whether some departure in the shift meets every window and time limit."""
         served = self.there + self.stop.service_duration
+        windows = hard_windows(self.stop)
         for way in self.ways:
             # Bounds every feasible departure meets, whatever it waits for.
             latest = self.vehicle.shift.end - served - way.drive - way.rest
             if way.opening is not None:
                 latest = min(latest, way.opening.end - served - way.drive)
             # The latest departure of each piece (see the module docstring).
-            windows = hard_windows(self.stop)
             departures = {min(latest, w.end - self.there) for w in windows} or {latest}
             for departure in departures:
                 if departure >= self.vehicle.shift.start and self._fits_leaving_at(departure, way):

@@ -146,7 +146,7 @@ class RoutingProblem:
         if any(len(s.demands) < n_dims for s in self.stops):
             padded = tuple(_with_demands(s, n_dims) for s in self.stops)
             object.__setattr__(self, "stops", padded)
-        object.__setattr__(self, "eligible", _eligibility(self.stops, self.vehicles))
+        object.__setattr__(self, "eligible", eligibility(self.stops, self.vehicles))
 
     def eligible_vehicles(self, stop: int) -> tuple[int, ...]:
         """Vehicles that may serve a stop by skills and allowed vehicles (indices, ascending)."""
@@ -173,7 +173,7 @@ def _with_demands(stop: Stop, n_dims: int) -> Stop:
     return replace(stop, demands=demands)
 
 
-def _eligibility(stops: tuple[Stop, ...], vehicles: tuple[Vehicle, ...]) -> np.ndarray:
+def eligibility(stops: tuple[Stop, ...], vehicles: tuple[Vehicle, ...]) -> np.ndarray:
     """Stops x vehicles compatibility, computed once per distinct (skills, allowed) rule.
 
     City requests have thousands of stops but a handful of skill sets, so grouping keeps this

@@ -18,7 +18,7 @@ from solvers.routing.plan import (
     VisitTiming,
 )
 from solvers.routing.problem import RoutingProblem, TimeWindow, Vehicle
-from solvers.routing.soft_windows import soft_start, soft_window, visit_terms
+from solvers.routing.soft_windows import price, soft_start, soft_window, visit_terms
 
 
 def add_violation(timings: list[VisitTiming], index: int, violation: Violation) -> None:
@@ -268,7 +268,7 @@ class RouteSim:
                 self.daily_first_over[d] = index
         self.stops += 1
         end = start + stop.service_duration
-        terms = visit_terms(stop.time_windows, start)
+        terms = price(soft, start) if soft is not None else visit_terms(stop.time_windows, start)
         self._served(visit, stop.location, (ready, start, end), (travel, metres), violations, terms)
         return end
 

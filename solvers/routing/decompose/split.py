@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from solvers.routing.decompose.large import LargeProblem, Part
+from solvers.routing.problem import eligibility as problem_eligibility
 
 #: Stops per part above which a depot group is clustered.
 MAX_PART_STOPS = 500
@@ -51,21 +52,7 @@ def split(large: LargeProblem, max_part_stops: int = MAX_PART_STOPS, seed: int =
 
 def eligibility(large: LargeProblem) -> np.ndarray:
     """Stops x vehicles: the vehicle has the stop's skills and is among its allowed ones."""
-    out = np.zeros((len(large.stops), len(large.vehicles)), dtype=bool)
-    rows: dict[tuple, np.ndarray] = {}
-    for i, stop in enumerate(large.stops):
-        key = (stop.required_skills, stop.allowed_vehicles)
-        if key not in rows:
-            rows[key] = np.array(
-                [
-                    stop.required_skills <= v.skills
-                    and (stop.allowed_vehicles is None or k in stop.allowed_vehicles)
-                    for k, v in enumerate(large.vehicles)
-                ],
-                dtype=bool,
-            )
-        out[i] = rows[key]
-    return out
+    return problem_eligibility(large.stops, large.vehicles)
 
 
 def capped_assign(cost: np.ndarray, caps: np.ndarray) -> np.ndarray:
