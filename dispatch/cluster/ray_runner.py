@@ -57,19 +57,33 @@ def connect(address: str, cpus: int | None = None) -> int:
     if ray.is_initialized():
         return int(ray.cluster_resources().get("CPU", 1))
     if address == "local":
-        ray.init(
-            num_cpus=cpus,
-            include_dashboard=False,
-            object_store_memory=LOCAL_OBJECT_STORE_BYTES,
-            logging_level="WARNING",
-            log_to_driver=False,
-        )
+        _start_local(ray, cpus)
     else:
         try:
             ray.init(address=address, logging_level="WARNING", log_to_driver=False)
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ...
             raise ClusterUnavailableError(f"Ray cluster at {address}: {exc}") from exc
     return int(ray.cluster_resources().get("CPU", 1))
+
+
+def _start_local(ray: Any, cpus: int | None) -> None:
+    """Start Ray in this process, trying twice: its GCS or raylet now and then misses its own
+    start-up timeout on a 2-core machine (about 1 start in 3 here, RuntimeError or a plain
+    Exception from Ray); a second start usually comes up."""
+    for attempt in (1, 2):
+        try:
+            ray.init(
+                num_cpus=cpus,
+                include_dashboard=False,
+                object_store_memory=LOCAL_OBJECT_STORE_BYTES,
+                logging_level="WARNING",
+                log_to_driver=False,
+            )
+            return
+        except Exception as exc:  # Ray raises RuntimeError or a bare Exception here
+            ray.shutdown()
+            if attempt == 2:
+                raise ClusterUnavailableError(f"a local Ray did not start: {exc}") from exc
 
 
 def shutdown() -> None:
