@@ -11,13 +11,14 @@ may serve which stop: engines read these, never re-derive them, so all of them a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
 from solvers.errors import FieldProblem, InvalidProblemError
 from solvers.routing.locks import Replan
 from solvers.routing.soft_windows import shape_problems as soft_window_problems
+from solvers.routing.travel_periods import TravelPeriods
 
 UNLIMITED = 2**31 - 1  # seconds; an "open" horizon that still fits OR-Tools int64 arithmetic
 
@@ -114,8 +115,58 @@ class Facility:
     unload_duration: int = 0
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class FleetAndWork:
+    """Vehicles, stops and facilities over some locations, and how loads are counted.
+
+    Shared by :class:`RoutingProblem` (travel as matrices) and the decomposition's
+    ``LargeProblem`` (travel read through a model), so both name and check the fleet and the
+    work the same way. Keyword-only, so each subclass's own leading fields stay positional.
+    """
+
+    vehicles: tuple[Vehicle, ...]
+    stops: tuple[Stop, ...]
+    facilities: tuple[Facility, ...] = ()
+    dimensions: tuple[str, ...] = ()
+    minimize_vehicles_first: bool = False
+    label: str = ""
+
+    def fleet_and_work(self) -> dict[str, object]:
+        """These fields by name, to build another problem over the same fleet and work."""
+        return {f.name: getattr(self, f.name) for f in fields(FleetAndWork)}
+
+    def index_problems(self, n_locations: int, n_profiles: int) -> list[FieldProblem]:
+        """Every location, profile, load-vector or vehicle index that points nowhere."""
+        n, n_dims, n_vehicles = n_locations, len(self.dimensions), len(self.vehicles)
+        out = []
+        for k, v in enumerate(self.vehicles):
+            if not (0 <= v.start < n and 0 <= v.end < n):
+                out.append(FieldProblem(f"vehicles[{k}]", "start or end location out of range"))
+            if not 0 <= v.profile < n_profiles:
+                out.append(FieldProblem(f"vehicles[{k}].profile", "no such travel matrix"))
+            for name in ("capacities", "daily_capacities"):
+                limits = getattr(v, name)
+                if limits is not None and len(limits) > n_dims:
+                    out.append(
+                        FieldProblem(f"vehicles[{k}].{name}", "more entries than dimensions")
+                    )
+        for i, s in enumerate(self.stops):
+            if not 0 <= s.location < n:
+                out.append(FieldProblem(f"stops[{i}].location", "out of range"))
+            if len(s.demands) > n_dims:
+                out.append(FieldProblem(f"stops[{i}].demands", "more entries than dimensions"))
+            if s.allowed_vehicles is not None and any(
+                not 0 <= k < n_vehicles for k in s.allowed_vehicles
+            ):
+                out.append(FieldProblem(f"stops[{i}].allowed_vehicles", "no such vehicle"))
+        for f, facility in enumerate(self.facilities):
+            if not 0 <= facility.location < n:
+                out.append(FieldProblem(f"facilities[{f}].location", "out of range"))
+        return out
+
+
 @dataclass(frozen=True, eq=False)
-class RoutingProblem:
+class RoutingProblem(FleetAndWork):
     """Everything a routing solver needs.
 
     ``durations[k]`` and ``distances[k]`` are square int64 matrices over ``location_ids`` for
@@ -127,14 +178,12 @@ class RoutingProblem:
     location_ids: tuple[str, ...]
     durations: tuple[np.ndarray, ...]
     distances: tuple[np.ndarray | None, ...]
-    vehicles: tuple[Vehicle, ...]
-    stops: tuple[Stop, ...]
-    facilities: tuple[Facility, ...] = ()
-    dimensions: tuple[str, ...] = ()
-    minimize_vehicles_first: bool = False
-    label: str = ""
     #: Locks and churn cost of a re-plan (solvers.routing.locks); None = a plan from scratch.
     replan: Replan | None = None
+    #: Time-of-day travel (solvers.routing.travel_periods), one entry per profile (None: that
+    #: profile's ``durations`` is exact all day); () = none. With periods, ``durations[k]`` is the
+    #: engines' planning matrix (an upper bound) and :meth:`travel_at` is exact.
+    travel_periods: tuple[TravelPeriods | None, ...] = ()
     #: eligible[i, k]: vehicle k has stop i's skills and is among its allowed vehicles.
     eligible: np.ndarray = field(init=False, repr=False)
 
@@ -160,6 +209,14 @@ class RoutingProblem:
     def travel(self, vehicle: int, a: int, b: int) -> int:
         """Travel seconds from location a to b for a vehicle."""
         return int(self.durations[self.vehicles[vehicle].profile][a, b])
+
+    def travel_at(self, vehicle: int, a: int, b: int, t: int) -> int:
+        """Exact travel seconds from a to b for a vehicle leaving at ``t`` (time of day aware)."""
+        profile = self.vehicles[vehicle].profile
+        periods = self.travel_periods[profile] if self.travel_periods else None
+        if periods is None:
+            return int(self.durations[profile][a, b])
+        return periods.travel(a, b, t)
 
     def distance(self, vehicle: int, a: int, b: int) -> int:
         """Travel metres from location a to b for a vehicle (0 without distances)."""
@@ -206,30 +263,23 @@ def _shape_problems(p: RoutingProblem) -> list[FieldProblem]:
     """
     n = len(p.location_ids)
     out = _matrix_problems(p, n)
-    n_profiles, n_dims, n_vehicles = len(p.durations), len(p.dimensions), len(p.vehicles)
-    for k, v in enumerate(p.vehicles):
-        if not (0 <= v.start < n and 0 <= v.end < n):
-            out.append(FieldProblem(f"vehicles[{k}]", "start or end location out of range"))
-        if not 0 <= v.profile < n_profiles:
-            out.append(FieldProblem(f"vehicles[{k}].profile", "no such travel matrix"))
-        for name in ("capacities", "daily_capacities"):
-            limits = getattr(v, name)
-            if limits is not None and len(limits) > n_dims:
-                out.append(FieldProblem(f"vehicles[{k}].{name}", "more entries than dimensions"))
-    for i, s in enumerate(p.stops):
-        if not 0 <= s.location < n:
-            out.append(FieldProblem(f"stops[{i}].location", "out of range"))
-        if len(s.demands) > n_dims:
-            out.append(FieldProblem(f"stops[{i}].demands", "more entries than dimensions"))
-        if s.allowed_vehicles is not None and any(
-            not 0 <= k < n_vehicles for k in s.allowed_vehicles
-        ):
-            out.append(FieldProblem(f"stops[{i}].allowed_vehicles", "no such vehicle"))
-    for f, facility in enumerate(p.facilities):
-        if not 0 <= facility.location < n:
-            out.append(FieldProblem(f"facilities[{f}].location", "out of range"))
+    out.extend(p.index_problems(n, len(p.durations)))
     out.extend(soft_window_problems(p))
+    out.extend(_period_problems(p, n))
     return out
+
+
+def _period_problems(p: RoutingProblem, n: int) -> list[FieldProblem]:
+    """Time-of-day periods: none, or one entry per profile over the same locations."""
+    if not p.travel_periods:
+        return []
+    if len(p.travel_periods) != len(p.durations):
+        return [FieldProblem("travel_periods", "one entry (or None) per duration matrix")]
+    return [
+        FieldProblem(f"travel_periods[{k}]", f"matrices over {periods.size} locations, not {n}")
+        for k, periods in enumerate(p.travel_periods)
+        if periods is not None and periods.size != n
+    ]
 
 
 def _matrix_problems(p: RoutingProblem, n: int) -> list[FieldProblem]:

@@ -17,11 +17,11 @@ import numpy as np
 from solvers.errors import FieldProblem, InvalidProblemError
 from solvers.routing.decompose.travel import MatrixTravel, TravelModel
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, VisitKind
-from solvers.routing.problem import Facility, RoutingProblem, Stop, Vehicle
+from solvers.routing.problem import FleetAndWork, RoutingProblem, Stop
 
 
 @dataclass(frozen=True, eq=False)
-class LargeProblem:
+class LargeProblem(FleetAndWork):
     """Vehicles, stops and facilities over ``location_ids``; travel read through ``travel``.
 
     ``points`` (n x 2, any planar unit) lets the splitter cluster on positions; without them it
@@ -30,12 +30,6 @@ class LargeProblem:
 
     location_ids: tuple[str, ...]
     travel: TravelModel
-    vehicles: tuple[Vehicle, ...]
-    stops: tuple[Stop, ...]
-    facilities: tuple[Facility, ...] = ()
-    dimensions: tuple[str, ...] = ()
-    minimize_vehicles_first: bool = False
-    label: str = ""
     points: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -45,17 +39,7 @@ class LargeProblem:
             problems.append(FieldProblem("travel", f"{self.travel.n_locations} locations, not {n}"))
         if self.points is not None and np.shape(self.points) != (n, 2):
             problems.append(FieldProblem("points", f"shape {np.shape(self.points)}, not {(n, 2)}"))
-        for k, v in enumerate(self.vehicles):
-            if not (0 <= v.start < n and 0 <= v.end < n):
-                problems.append(FieldProblem(f"vehicles[{k}]", "start or end out of range"))
-            if not 0 <= v.profile < self.travel.n_profiles:
-                problems.append(FieldProblem(f"vehicles[{k}].profile", "no such travel profile"))
-        for i, s in enumerate(self.stops):
-            if not 0 <= s.location < n:
-                problems.append(FieldProblem(f"stops[{i}].location", "out of range"))
-        for f, facility in enumerate(self.facilities):
-            if not 0 <= facility.location < n:
-                problems.append(FieldProblem(f"facilities[{f}].location", "out of range"))
+        problems.extend(self.index_problems(n, self.travel.n_profiles))
         if problems:
             raise InvalidProblemError(problems)
 
@@ -70,16 +54,12 @@ class LargeProblem:
         """
         if getattr(problem, "replan", None) is not None:
             raise InvalidProblemError(FieldProblem("replan", "a re-plan is not decomposed"))
+        travel = MatrixTravel(problem.durations, problem.distances)
         return cls(
             location_ids=problem.location_ids,
-            travel=MatrixTravel(problem.durations, problem.distances),
-            vehicles=problem.vehicles,
-            stops=problem.stops,
-            facilities=problem.facilities,
-            dimensions=problem.dimensions,
-            minimize_vehicles_first=problem.minimize_vehicles_first,
-            label=problem.label,
+            travel=travel,
             points=points,
+            **problem.fleet_and_work(),
         )
 
 

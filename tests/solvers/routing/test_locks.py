@@ -50,7 +50,7 @@ def city(n_vehicles: int = 2, seed: int = 1, **vehicle_fields) -> RoutingProblem
     )
     stops = tuple(Stop(f"s{i}", i + 1, service_duration=60) for i in range(N_STOPS))
     ids = tuple(f"L{i}" for i in range(N_STOPS + 1))
-    return RoutingProblem(ids, (durations,), (None,), vehicles, stops)
+    return RoutingProblem(ids, (durations,), (None,), vehicles=vehicles, stops=stops)
 
 
 def stops(*refs: int) -> tuple[PlannedVisit, ...]:

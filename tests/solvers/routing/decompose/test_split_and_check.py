@@ -109,3 +109,12 @@ def test_a_large_problem_with_a_bad_reference_is_refused() -> None:
     with pytest.raises(InvalidProblemError) as caught:
         replace(large, facilities=(broken,))
     assert [p.path for p in caught.value.problems] == ["facilities[0].location"]
+
+
+def test_a_large_problem_checks_its_fleet_like_a_routing_problem() -> None:
+    """A stop allowed a vehicle that does not exist is refused, as RoutingProblem refuses it."""
+    large = night(20)
+    broken = replace(large.stops[0], allowed_vehicles=frozenset({len(large.vehicles)}))
+    with pytest.raises(InvalidProblemError) as caught:
+        replace(large, stops=(broken, *large.stops[1:]))
+    assert [p.path for p in caught.value.problems] == ["stops[0].allowed_vehicles"]

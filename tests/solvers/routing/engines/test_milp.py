@@ -345,8 +345,8 @@ def test_solving_prints_nothing_on_stdout():
         "from solvers.routing.problem import *\n"
         "import numpy as np\n"
         "d = np.array([[0, 5], [5, 0]])\n"
-        "p = RoutingProblem(('a', 'b'), (d,), (None,), (Vehicle('v', 0, 0, TimeWindow(0, 99)),),"
-        " (Stop('s', 1),))\n"
+        "p = RoutingProblem(('a', 'b'), (d,), (None,),"
+        " vehicles=(Vehicle('v', 0, 0, TimeWindow(0, 99)),), stops=(Stop('s', 1),))\n"
         "solve_alone(milp.MilpEngine(), p, Deadline.after(10))\n"
     )
     result = subprocess.run(
