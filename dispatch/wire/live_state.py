@@ -124,7 +124,8 @@ def with_live_state(
         int(live.churn.eta_tolerance_seconds),
     )
     owner, start = _reference(problem, timelines)
-    return apply_live_state(problem, states, Replan(tuple(locks), churn, owner, start))
+    # The vehicles are live already; this pass only pins the locks and settles the prefixes.
+    return apply_live_state(now, [], Replan(tuple(locks), churn, owner, start))
 
 
 def unkept_lock_messages(

@@ -67,10 +67,14 @@ def solve_moveup_cpsat(
     hint: list[Move] | None = None,
     seed: int = 0,
     workers: int = 1,
+    model: MoveModel | None = None,
 ) -> ExactMoveUp:
-    """Solve exactly within ``time_limit`` s; SolverFailedError when CP-SAT raises."""
+    """Solve exactly within ``time_limit`` s; SolverFailedError when CP-SAT raises.
+
+    ``model``: the problem's ``build_model`` when the caller has it already (after HiGHS).
+    """
     try:
-        model = build_model(problem)
+        model = model or build_model(problem)
         cp, xs = _cp_model(model)
         hinted = _hint(model, hint or [])
         for k, var in enumerate(xs):

@@ -75,9 +75,14 @@ def _lp(model: MoveModel) -> highspy.HighsLp:
     return lp
 
 
-def solve_moveup_milp(problem: MoveUpProblem, time_limit: float, seed: int = 0) -> ExactMoveUp:
-    """Solve exactly within ``time_limit`` s; SolverFailedError when HiGHS raises or errs."""
-    model = build_model(problem)
+def solve_moveup_milp(
+    problem: MoveUpProblem, time_limit: float, seed: int = 0, model: MoveModel | None = None
+) -> ExactMoveUp:
+    """Solve exactly within ``time_limit`` s; SolverFailedError when HiGHS raises or errs.
+
+    ``model``: the problem's ``build_model`` when the caller has it already.
+    """
+    model = model or build_model(problem)
     if model.n_pairs == 0:
         return ExactMoveUp([], Status.OPTIMAL, model.constant / SCALE)
     try:

@@ -18,6 +18,7 @@ from solvers.assignment.moveup_check import MoveUpEvaluation, check_moves
 from solvers.assignment.moveup_cpsat import ExactMoveUp, solve_moveup_cpsat
 from solvers.assignment.moveup_greedy import solve_greedy_moveup
 from solvers.assignment.moveup_milp import solve_moveup_milp
+from solvers.assignment.moveup_model import MoveModel, build_model
 from solvers.budget import Deadline
 from solvers.errors import PlanRejectedError, SolverFailedError
 from solvers.status import SolveReport, SolverFamily, Status, relative_gap
@@ -70,12 +71,16 @@ def _report(
     )
 
 
-def _milp(problem: MoveUpProblem, limit: float, hint: list[Move], seed: int) -> ExactMoveUp:
-    return solve_moveup_milp(problem, limit, seed=seed)
+def _milp(
+    problem: MoveUpProblem, model: MoveModel, limit: float, hint: list[Move], seed: int
+) -> ExactMoveUp:
+    return solve_moveup_milp(problem, limit, seed=seed, model=model)
 
 
-def _cp_sat(problem: MoveUpProblem, limit: float, hint: list[Move], seed: int) -> ExactMoveUp:
-    return solve_moveup_cpsat(problem, limit, hint=hint, seed=seed)
+def _cp_sat(
+    problem: MoveUpProblem, model: MoveModel, limit: float, hint: list[Move], seed: int
+) -> ExactMoveUp:
+    return solve_moveup_cpsat(problem, limit, hint=hint, seed=seed, model=model)
 
 
 #: (engine name, fault name, solve function), in the order they are tried.
@@ -100,6 +105,7 @@ def solve_moveup(
             greedy, greedy_eval, _report("none", Status.OPTIMAL, greedy_eval, start)
         )
     reasons: list[str] = []
+    model = build_model(problem)  # once: CP-SAT reuses it when HiGHS fails or runs out of time
     for name, fault, engine in _ENGINES:
         limit = deadline.share(1.0, reserve)
         if limit < _MIN_EXACT_SECONDS:
@@ -108,7 +114,7 @@ def solve_moveup(
         try:
             if fault in faults:
                 raise SolverFailedError(f"{name}: injected fault")
-            exact = engine(problem, limit, greedy, seed)
+            exact = engine(problem, model, limit, greedy, seed)
             if exact.status == Status.NO_SOLUTION_FOUND:
                 raise SolverFailedError(f"{name}: no solution within {limit:.3f} s")
             exact_eval = check_moves(problem, exact.moves)
