@@ -36,15 +36,28 @@ class Deadline:
 
 
 def load_per_core() -> float:
-    """One-minute load average per core this process may use (0 where the OS does not say).
+    """Processes competing for the cores this process may use, per core (0 where unknown).
 
-    Above 1 the machine runs more processes than it has cores, and everything after a search
-    (reading plans back, checking, answering) takes longer by about that factor.
+    The larger of the one-minute load average and the tasks runnable right now (less this one):
+    the average lags a load that has just started by tens of seconds, and the first calls after
+    it are the ones that need the wider margin. Above 1 the machine runs more processes than it
+    has cores, and everything after a search (reading plans back, checking, answering) takes
+    longer by about that factor.
     """
     try:
-        return os.getloadavg()[0] / usable_cores()
+        average = os.getloadavg()[0]
     except OSError:
-        return 0.0
+        average = 0.0
+    return max(average, float(runnable_now() - 1)) / usable_cores()
+
+
+def runnable_now() -> int:
+    """Tasks runnable on the machine at this instant (Linux ``/proc/loadavg``; else 0)."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return int(f.read().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def usable_cores() -> int:
