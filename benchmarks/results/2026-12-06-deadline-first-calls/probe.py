@@ -29,8 +29,13 @@ for i in range(int(sys.argv[2])):
     began = time.monotonic()
     try:
         answer = stub.PlanRoutes(request, timeout=2.0)
-        outcome = "OK " + answer.solve_info.engine + (" DEGRADED" if answer.solve_info.degraded else "")
+        outcome = (
+            "OK " + answer.solve_info.engine + (" DEGRADED" if answer.solve_info.degraded else "")
+        )
     except grpc.RpcError as error:
         outcome = error.code().name
-    print(f"{TREE.name} call {i}: load/core {load:.2f} {time.monotonic() - began:.3f} s {outcome}", flush=True)
+    print(
+        f"{TREE.name} call {i}: load/core {load:.2f} {time.monotonic() - began:.3f} s {outcome}",
+        flush=True,
+    )
 handle.shutdown(grace=0.5)
