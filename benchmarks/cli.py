@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
         help="a city day re-planned at every arrival, three policies (dayreplay --help)",
     )
     sub.add_parser(
+        "rushhour",
+        add_help=False,
+        help="plans with rush-hour travel times vs one all-day matrix (rushhour --help)",
+    )
+    sub.add_parser(
         "bignight",
         add_help=False,
         help="2,000-20,000-stop nights decomposed on Ray vs one solve (bignight --help)",
@@ -66,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.dayreplay import main as dayreplay_main
 
         return dayreplay_main(argv[1:])
+    if argv[:1] == ["rushhour"]:  # its own options (instances, budget, rush factor)
+        from benchmarks.rushhour import main as rushhour_main
+
+        return rushhour_main(argv[1:])
     if argv[:1] == ["bignight"]:  # its own options (sizes, Ray address, workers)
         from benchmarks.bignight.run import main as bignight_main
 

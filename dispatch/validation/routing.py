@@ -33,6 +33,7 @@ from dispatch.validation.coordinates import check_routing_coordinates
 from dispatch.validation.live_state import check_live_state
 from dispatch.validation.reference_plan import check_reference_plan, check_reference_size
 from dispatch.validation.soft_windows import check_soft_window, reject_soft_fields
+from dispatch.validation.travel_periods import check_travel_periods, period_types
 
 _VISIT_KINDS = {routing_pb2.Visit.STOP, routing_pb2.Visit.FACILITY, routing_pb2.Visit.BREAK}
 
@@ -103,7 +104,8 @@ def _shape(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
     check_ids(problems, "facilities", [f.id for f in request.facilities], "facility")
     check_names(problems, "load_dimensions", request.load_dimensions, "load dimension")
     shape = f"{n} x {n} locations"
-    check_matrix(problems, "travel", request.travel, n, n, shape)
+    timed = period_types(request)  # their drives are timed by periods: durations optional
+    check_matrix(problems, "travel", request.travel, n, n, shape, required="" not in timed)
     seen: set[str] = set()
     for i, typed in enumerate(request.vehicle_type_matrices):
         path = f"vehicle_type_matrices[{i}]"
@@ -111,7 +113,8 @@ def _shape(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
         empty = f"Vehicle type matrix {i} names no vehicle type."
         twice = f"Duplicate vehicle type: {show(name)}."
         _check_first_use(problems, f"{path}.vehicle_type", name, seen, empty, twice)
-        check_matrix(problems, f"{path}.travel", typed.travel, n, n, shape)
+        required = name not in timed
+        check_matrix(problems, f"{path}.travel", typed.travel, n, n, shape, required=required)
 
 
 def _check_first_use(
@@ -365,6 +368,7 @@ def collect_plan_routes(request: routing_pb2.PlanRoutesRequest, problems: Proble
     check_plan(request, request.initial_routes, "initial_routes", problems)
     check_reference_plan(request, problems)
     check_live_state(request, problems)
+    check_travel_periods(request, problems)
 
 
 def validate_plan_routes(request: routing_pb2.PlanRoutesRequest, prefix: str = "") -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
-from dispatch.wire import enums, matrices
+from dispatch.wire import enums, matrices, travel_periods
 from dispatch.wire.live_state import with_live_state
 from solvers.errors import FieldProblem, InvalidProblemError
 from solvers.routing.plan import (
@@ -161,9 +161,12 @@ def problem_from_request(request: routing_pb2.PlanRoutesRequest, path: str = "")
     )
     if problems:
         raise InvalidProblemError(problems)
+    periods = travel_periods.periods_by_profile(
+        request, types, travel_periods.horizon_end(vehicles)
+    )
     problem = RoutingProblem(
         location_ids=tuple(request.location_ids),
-        durations=tuple(durations),
+        durations=tuple(travel_periods.planning_durations(durations, periods, vehicles)),
         distances=tuple(distances),
         vehicles=vehicles,
         stops=stops,
@@ -173,6 +176,7 @@ def problem_from_request(request: routing_pb2.PlanRoutesRequest, path: str = "")
             request.objective.mode == routing_pb2.RoutingObjective.MIN_VEHICLES_THEN_COST
         ),
         label=request.label,
+        travel_periods=periods,
     )
     return with_live_state(request, problem)  # a re-plan during the day (live_state.proto)
 

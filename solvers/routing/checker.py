@@ -46,6 +46,10 @@ Rules, as the contract (routing.proto) states them and as decided where it is si
   (``Vehicle.initial_load``) is in the first trip's load. The churn cost term (``churn_cost``,
   only in re-plans) prices stops on another vehicle than in the reference plan and minutes of
   ETA shift beyond the tolerance.
+* Time-of-day travel (``travel_periods``). Each drive takes the time the periods give for
+  leaving the previous place when its visit ends (``RoutingProblem.travel_at``: speeds change
+  at period boundaries, Ichoua-Gendreau-Potvin; leaving later never arrives earlier). Breaks
+  taken during a drive do not change its driving seconds. Without periods: the matrix entry.
 * Duration runs from departure to arrival at the end location, waiting and breaks included, and
   equals travel + service + wait + break seconds exactly. Visit ``arrival`` is when the vehicle
   is ready at the visit (the drive and any breaks of the leg done); ``wait`` is the idle time

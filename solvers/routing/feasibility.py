@@ -31,6 +31,9 @@ best one. Checking that one departure per window (one in all without windows) de
 The checker's default departure (latest without arriving home later than leaving at shift
 start) stays in the first piece, so a stop kept here may need a planned later departure.
 
+With time-of-day travel (``solvers.routing.travel_periods``) every drive here is the shortest
+over the matrices of the periods in force during the profile's shifts: a lower bound again.
+
 Only the stop itself is considered: a stop that passes may still be impossible together with
 the others. Driver breaks are not accounted for: a break only delays what follows it, so a stop
 rejected here is certainly impossible; one that passes may still fail because of a break, and
@@ -40,13 +43,15 @@ is SKIPPED_FOR_COST when optional and NO_CAPACITY_LEFT when mandatory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from solvers.routing.plan import SkipReason
 from solvers.routing.problem import RoutingProblem, Stop, TimeWindow, Vehicle
 from solvers.routing.shortest_drives import shortest_drives
 from solvers.routing.soft_windows import hard_windows
+from solvers.routing.travel_periods import bounded_durations
 
 __all__ = ["explain", "impossibility", "prefilter"]
 
@@ -100,6 +105,28 @@ def impossibility(problem: RoutingProblem, stop: int) -> SkipReason | None:
     return SkipReason.CANNOT_MEET_TIME_WINDOW
 
 
+#: Per problem with time-of-day travel, the same problem on per-arc shortest period drives.
+_OPTIMISTIC: weakref.WeakKeyDictionary[RoutingProblem, RoutingProblem] = weakref.WeakKeyDictionary()
+
+
+def _optimistic(problem: RoutingProblem) -> RoutingProblem:
+    """The problem whose drives are lower bounds of every exact drive (itself without periods).
+
+    With time-of-day travel ``durations`` is the engines' upper bound; a pre-check on it would
+    rule out stops that a drive outside rush hour reaches in time.
+    """
+    if not problem.travel_periods:
+        return problem
+    lower = _OPTIMISTIC.get(problem)
+    if lower is None:
+        durations = bounded_durations(
+            problem.travel_periods, problem.durations, problem.vehicles, upper=False
+        )
+        lower = replace(problem, durations=durations, travel_periods=())
+        _OPTIMISTIC[problem] = lower
+    return lower
+
+
 def _fits(stop: Stop, vehicle: Vehicle) -> bool:
     for limits in (vehicle.capacities, vehicle.daily_capacities):
         if limits is None:
@@ -141,7 +168,7 @@ def _legs(problem: RoutingProblem, k: int, stop: Stop) -> tuple[int, tuple[_WayH
     """Shortest seconds from vehicle k's start to the stop, and every way home: direct unless
     the stop's load must be unloaded, and through each facility (matrices need not be metric: a
     detour may be the faster road)."""
-    vehicle, drives = problem.vehicles[k], shortest_drives(problem)
+    vehicle, drives = problem.vehicles[k], shortest_drives(_optimistic(problem))
     profile, end = vehicle.profile, vehicle.end
     ways = []
     if not (problem.facilities and any(d > 0 for d in stop.demands)):

@@ -29,6 +29,7 @@ from solvers.routing.locks import declined_features
 from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
 from solvers.routing.problem import RoutingProblem
 from solvers.routing.repair import repair_outcome
+from solvers.routing.travel_periods import PLANNING_NOTE, timed_exactly
 from solvers.status import SolveReport, SolverFamily, Status, relative_gap
 
 log = logging.getLogger(__name__)
@@ -333,7 +334,10 @@ class Portfolio:
         for stop, reason in self.excluded.items():
             skipped.setdefault(stop, reason)
         plan = RoutingPlan(routes=result.plan.routes, skipped=skipped)
-        evaluation = evaluate(self.problem, plan)
+        if self.problem.travel_periods:  # planned on the approximation: the checker re-times
+            plan, evaluation = timed_exactly(plan, partial(evaluate, self.problem))
+        else:
+            evaluation = evaluate(self.problem, plan)
         if not evaluation.feasible:
             error = PlanRejectedError([v.detail or v.type.value for v in evaluation.violations])
             log.error("%s plan rejected by the checker: %s", result.engine, error)
@@ -348,11 +352,14 @@ class Portfolio:
         self, family: SolverFamily, result: EngineResult, evaluation: PlanEvaluation
     ) -> SolveReport:
         cost = evaluation.cost
-        bound = result.bound
+        bound, status = result.bound, result.status
+        if self.problem.travel_periods:  # the engine's proof was about the approximation
+            bound = None
+            status = Status.FEASIBLE if status is Status.OPTIMAL else status
         return SolveReport(
             family=family,
             engine=result.engine,
-            status=result.status,
+            status=status,
             objective=cost,
             bound=bound,
             gap=relative_gap(cost, bound) if bound is not None else None,
@@ -364,11 +371,13 @@ class Portfolio:
         )
 
     def _strategy(self, result: EngineResult) -> str:
-        """The engine's strategy, and why PyVRP, the stronger engine, was not run if it was not."""
-        if not self._pyvrp_declined:
-            return result.strategy
-        declined = "PyVRP not run (it cannot model " + "; ".join(self._pyvrp_declined) + ")"
-        return "; ".join(part for part in (result.strategy, declined) if part)
+        """The engine's strategy, why PyVRP, the stronger engine, was not run if it was not,
+        and that the plan was made on approximate time-of-day travel and re-timed exactly."""
+        declined = ""
+        if self._pyvrp_declined:
+            declined = "PyVRP not run (it cannot model " + "; ".join(self._pyvrp_declined) + ")"
+        periods = PLANNING_NOTE if self.problem.travel_periods else ""
+        return "; ".join(part for part in (result.strategy, declined, periods) if part)
 
     def _fallback_reason(self, engine: str) -> str:
         return "; ".join(self.failures) + (f"; used {engine}" if self.failures else "")

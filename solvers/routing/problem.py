@@ -18,6 +18,7 @@ import numpy as np
 from solvers.errors import FieldProblem, InvalidProblemError
 from solvers.routing.locks import Replan
 from solvers.routing.soft_windows import shape_problems as soft_window_problems
+from solvers.routing.travel_periods import TravelPeriods
 
 UNLIMITED = 2**31 - 1  # seconds; an "open" horizon that still fits OR-Tools int64 arithmetic
 
@@ -179,6 +180,10 @@ class RoutingProblem(FleetAndWork):
     distances: tuple[np.ndarray | None, ...]
     #: Locks and churn cost of a re-plan (solvers.routing.locks); None = a plan from scratch.
     replan: Replan | None = None
+    #: Time-of-day travel (solvers.routing.travel_periods), one entry per profile (None: that
+    #: profile's ``durations`` is exact all day); () = none. With periods, ``durations[k]`` is the
+    #: engines' planning matrix (an upper bound) and :meth:`travel_at` is exact.
+    travel_periods: tuple[TravelPeriods | None, ...] = ()
     #: eligible[i, k]: vehicle k has stop i's skills and is among its allowed vehicles.
     eligible: np.ndarray = field(init=False, repr=False)
 
@@ -202,8 +207,17 @@ class RoutingProblem(FleetAndWork):
         return len(self.dimensions)
 
     def travel(self, vehicle: int, a: int, b: int) -> int:
-        """Travel seconds from location a to b for a vehicle."""
+        """Travel seconds from location a to b for a vehicle (with time-of-day periods the
+        engines' planning bound; the checker times drives with :meth:`travel_at`)."""
         return int(self.durations[self.vehicles[vehicle].profile][a, b])
+
+    def travel_at(self, vehicle: int, a: int, b: int, t: int) -> int:
+        """Exact travel seconds from a to b for a vehicle leaving at ``t`` (time of day aware)."""
+        profile = self.vehicles[vehicle].profile
+        periods = self.travel_periods[profile] if self.travel_periods else None
+        if periods is None:
+            return int(self.durations[profile][a, b])
+        return periods.travel(a, b, t)
 
     def distance(self, vehicle: int, a: int, b: int) -> int:
         """Travel metres from location a to b for a vehicle (0 without distances)."""
@@ -252,7 +266,21 @@ def _shape_problems(p: RoutingProblem) -> list[FieldProblem]:
     out = _matrix_problems(p, n)
     out.extend(p.index_problems(n, len(p.durations)))
     out.extend(soft_window_problems(p))
+    out.extend(_period_problems(p, n))
     return out
+
+
+def _period_problems(p: RoutingProblem, n: int) -> list[FieldProblem]:
+    """Time-of-day periods: none, or one entry per profile over the same locations."""
+    if not p.travel_periods:
+        return []
+    if len(p.travel_periods) != len(p.durations):
+        return [FieldProblem("travel_periods", "one entry (or None) per duration matrix")]
+    return [
+        FieldProblem(f"travel_periods[{k}]", f"matrices over {periods.size} locations, not {n}")
+        for k, periods in enumerate(p.travel_periods)
+        if periods is not None and periods.size != n
+    ]
 
 
 def _matrix_problems(p: RoutingProblem, n: int) -> list[FieldProblem]:

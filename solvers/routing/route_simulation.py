@@ -149,9 +149,11 @@ class RouteSim:
         """Drive origin -> target from ``free_at`` with breaks on the way.
 
         Returns the time the vehicle is ready at the target and the seconds and metres of the
-        drive still to go after the last break (the travel of the target visit).
+        drive still to go after the last break (the travel of the target visit). With
+        time-of-day travel the drive takes what leaving at ``free_at`` takes (the checker's
+        rule; breaks on the way do not change it).
         """
-        remaining = self.problem.travel(self.v, origin, target)
+        remaining = self.problem.travel_at(self.v, origin, target, free_at)
         metres = self.problem.distance(self.v, origin, target)
         t = free_at
         for visit in breaks:
@@ -382,7 +384,8 @@ def default_departure(problem: RoutingProblem, route: RoutePlan, times_served: l
     Leaving later by d moves visit i by max(0, d - waits up to i), so the route can leave later
     by the total wait, as long as no visit is pushed past the end of its window (forward time
     slack, Savelsbergh 1992). Minimises the route duration for the plan's order and is verified
-    by simulation; with planned start times only the wait at the first visit is removed.
+    by simulation; with planned start times only the wait at the first visit is removed. With
+    time-of-day travel that one is verified too (a later drive may be slower).
     """
     vehicle = problem.vehicles[route.vehicle]
     base = vehicle.shift.start
@@ -390,6 +393,11 @@ def default_departure(problem: RoutingProblem, route: RoutePlan, times_served: l
     count_first = sum(len(t.violations) for t in first)
     undo_served(route, times_served)
     simple = base + first[1].wait
+    if problem.travel_periods and simple != base:  # leaving later may drive at other speeds
+        trial, end_trial = RouteSim(problem, route, times_served).run(simple)
+        undo_served(route, times_served)
+        if end_trial != end_first or sum(len(t.violations) for t in trial) > count_first:
+            simple = base
     if any(v.start is not None for v in route.visits):
         return simple
     delay: int | None = None

@@ -105,6 +105,30 @@ class VehicleTypeMatrix(_message.Message):
     travel: _common_pb2.TravelMatrix
     def __init__(self, vehicle_type: _Optional[str] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ...) -> None: ...
 
+class TravelPeriod(_message.Message):
+    __slots__ = ("start", "end", "start_time_of_day", "end_time_of_day", "travel")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_OF_DAY_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_OF_DAY_FIELD_NUMBER: _ClassVar[int]
+    TRAVEL_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    start_time_of_day: str
+    end_time_of_day: str
+    travel: _common_pb2.TravelMatrix
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., start_time_of_day: _Optional[str] = ..., end_time_of_day: _Optional[str] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ...) -> None: ...
+
+class TravelPeriods(_message.Message):
+    __slots__ = ("vehicle_type", "time_zone", "periods")
+    VEHICLE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    PERIODS_FIELD_NUMBER: _ClassVar[int]
+    vehicle_type: str
+    time_zone: str
+    periods: _containers.RepeatedCompositeFieldContainer[TravelPeriod]
+    def __init__(self, vehicle_type: _Optional[str] = ..., time_zone: _Optional[str] = ..., periods: _Optional[_Iterable[_Union[TravelPeriod, _Mapping]]] = ...) -> None: ...
+
 class RoutingObjective(_message.Message):
     __slots__ = ("mode",)
     class Mode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
@@ -136,7 +160,7 @@ class PlannedRoute(_message.Message):
     def __init__(self, vehicle_id: _Optional[str] = ..., visits: _Optional[_Iterable[_Union[PlannedVisit, _Mapping]]] = ...) -> None: ...
 
 class PlanRoutesRequest(_message.Message):
-    __slots__ = ("label", "request_id", "options", "horizon_start", "workload", "location_ids", "travel", "vehicle_type_matrices", "load_dimensions", "vehicles", "stops", "facilities", "objective", "initial_routes", "location_coordinates", "reference_plan", "live_state")
+    __slots__ = ("label", "request_id", "options", "horizon_start", "workload", "location_ids", "travel", "vehicle_type_matrices", "load_dimensions", "vehicles", "stops", "facilities", "objective", "initial_routes", "location_coordinates", "reference_plan", "live_state", "travel_periods")
     LABEL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +178,7 @@ class PlanRoutesRequest(_message.Message):
     LOCATION_COORDINATES_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_PLAN_FIELD_NUMBER: _ClassVar[int]
     LIVE_STATE_FIELD_NUMBER: _ClassVar[int]
+    TRAVEL_PERIODS_FIELD_NUMBER: _ClassVar[int]
     label: str
     request_id: str
     options: _common_pb2.SolveOptions
@@ -171,7 +196,8 @@ class PlanRoutesRequest(_message.Message):
     location_coordinates: _containers.RepeatedCompositeFieldContainer[_common_pb2.LatLng]
     reference_plan: ReferencePlan
     live_state: _live_state_pb2.LiveState
-    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[_common_pb2.SolveOptions, _Mapping]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workload: _Optional[_Union[Workload, str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ..., vehicle_type_matrices: _Optional[_Iterable[_Union[VehicleTypeMatrix, _Mapping]]] = ..., load_dimensions: _Optional[_Iterable[str]] = ..., vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ..., stops: _Optional[_Iterable[_Union[Stop, _Mapping]]] = ..., facilities: _Optional[_Iterable[_Union[Facility, _Mapping]]] = ..., objective: _Optional[_Union[RoutingObjective, _Mapping]] = ..., initial_routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ..., location_coordinates: _Optional[_Iterable[_Union[_common_pb2.LatLng, _Mapping]]] = ..., reference_plan: _Optional[_Union[ReferencePlan, _Mapping]] = ..., live_state: _Optional[_Union[_live_state_pb2.LiveState, _Mapping]] = ...) -> None: ...
+    travel_periods: _containers.RepeatedCompositeFieldContainer[TravelPeriods]
+    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[_common_pb2.SolveOptions, _Mapping]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workload: _Optional[_Union[Workload, str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ..., vehicle_type_matrices: _Optional[_Iterable[_Union[VehicleTypeMatrix, _Mapping]]] = ..., load_dimensions: _Optional[_Iterable[str]] = ..., vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ..., stops: _Optional[_Iterable[_Union[Stop, _Mapping]]] = ..., facilities: _Optional[_Iterable[_Union[Facility, _Mapping]]] = ..., objective: _Optional[_Union[RoutingObjective, _Mapping]] = ..., initial_routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ..., location_coordinates: _Optional[_Iterable[_Union[_common_pb2.LatLng, _Mapping]]] = ..., reference_plan: _Optional[_Union[ReferencePlan, _Mapping]] = ..., live_state: _Optional[_Union[_live_state_pb2.LiveState, _Mapping]] = ..., travel_periods: _Optional[_Iterable[_Union[TravelPeriods, _Mapping]]] = ...) -> None: ...
 
 class Violation(_message.Message):
     __slots__ = ("type", "id", "amount", "detail")
