@@ -183,7 +183,8 @@ def _add_store_flags(serve: argparse.ArgumentParser) -> None:
         "--ray-address",
         help="plan jobs of --ray-min-stops stops or more are decomposed and solved on Ray: "
         "'local' starts Ray here, HOST:PORT joins a cluster; unreachable: the server does not "
-        "start (needs the ray extra; env DISPATCH_RAY_ADDRESS)",
+        "start (needs the ray extra; env DISPATCH_RAY_ADDRESS); 'inline' solves the parts one "
+        "after another in this process without Ray (tests and trials only)",
     )
     serve.add_argument(
         "--ray-min-stops", type=int, metavar="N", help="stops from which a job goes to Ray (1000)"

@@ -147,15 +147,20 @@ def _build_jobs(config: ServerConfig, metrics: Metrics | None = None) -> Any | N
 
 def _report_jobs_health(jobs: Any, health_servicer: health.HealthServicer) -> None:
     """JOBS_HEALTH_NAME is SERVING while the job store is usable and NOT_SERVING from the moment
-    it is not (found damaged at start or while serving) until a restart."""
-
-    def on_problem(problem: str) -> None:
-        health_servicer.set(JOBS_HEALTH_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
-
-    jobs.store.add_problem_listener(on_problem)
+    it is not (found damaged at start or while serving) until a restart; on a shared store
+    (PostgreSQL) also NOT_SERVING while the database is unreachable, and SERVING again once it
+    answers (``store.reachable``, probed every poll interval by the job service)."""
     status = health_pb2.HealthCheckResponse
-    serving = jobs.store.problem is None
-    health_servicer.set(JOBS_HEALTH_NAME, status.SERVING if serving else status.NOT_SERVING)
+    store = jobs.store
+
+    def report(*_: object) -> None:
+        serving = store.problem is None and getattr(store, "reachable", True)
+        health_servicer.set(JOBS_HEALTH_NAME, status.SERVING if serving else status.NOT_SERVING)
+
+    store.add_problem_listener(report)
+    if hasattr(store, "add_reachability_listener"):
+        store.add_reachability_listener(report)
+    report()
 
 
 def _grpc_server(

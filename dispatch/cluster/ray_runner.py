@@ -86,6 +86,15 @@ def _start_local(ray: Any, cpus: int | None) -> None:
                 raise ClusterUnavailableError(f"a local Ray did not start: {exc}") from exc
 
 
+def is_connected() -> bool:
+    """Whether this process is connected to a Ray already (False when Ray is not installed)."""
+    try:
+        import ray
+    except ImportError:
+        return False
+    return bool(ray.is_initialized())
+
+
 def shutdown() -> None:
     """Disconnect from Ray (and stop a local one)."""
     import ray

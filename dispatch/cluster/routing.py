@@ -2,10 +2,15 @@
 
 :class:`ClusterRouting` wraps the job service's own RoutingService: a request with at least
 ``min_stops`` stops is decomposed (``solvers.routing.decompose``) and its parts run as Ray tasks;
-smaller ones go to the worker pool as before. The job service does not change: it calls
-``plan_routes`` and receives progress and the answer the same way. Progress is one
-RoutingProgress per finished part (``solutions_found`` counts finished parts, the objective is
-the driving seconds of the parts so far), so ``WatchPlanJob`` streams as parts finish.
+smaller ones go to the worker pool as before. The job service calls ``plan_routes`` and
+receives progress and the answer the same way. Progress is one :class:`PartProgress` per
+finished part (a RoutingProgress that also names the part and counts the parts done and known;
+``solutions_found`` counts the phase's finished parts, the objective is the driving seconds of
+the first pass's parts so far): the job service records it in ``PlanJobProgress.parts_done``,
+``parts_total`` and ``finished_parts`` and ``WatchPlanJob`` sends one PART_FINISHED per part.
+
+The address ``inline`` solves the parts one after another in the server process, with no Ray:
+for tests and trials only (a part's solve holds the GIL there, so other calls wait).
 
 The request still carries its full matrix (the contract has no other travel source), so what
 fits in one request fits here: the limit is the server's receive limit and protobuf's 2 GB
@@ -17,26 +22,67 @@ one that breaks a rule fails the job instead of being answered.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from dispatch._proto.dispatch.v1 import routing_pb2
-from dispatch.cluster.ray_runner import RayRunner, connect, shutdown
+from dispatch.cluster.ray_runner import RayRunner, connect, is_connected, shutdown
 from dispatch.routing import RoutingProgress
 from dispatch.wire.routing import options_from_request, problem_from_request
 from dispatch.wire.routing_answer import response_from_outcome
 from solvers.budget import Deadline
-from solvers.errors import SolverFailedError
+from solvers.errors import CancelledError, SolverFailedError
 from solvers.routing.checker import evaluate
-from solvers.routing.decompose import DecomposeOptions, LargeProblem, PartResult, solve_decomposed
+from solvers.routing.decompose import (
+    DecomposeOptions,
+    InlineRunner,
+    LargeProblem,
+    PartJob,
+    PartResult,
+    PartRunner,
+    solve_decomposed,
+)
 from solvers.routing.decompose.split import MAX_PART_STOPS
 from solvers.routing.solve import SolveOutcome
+from solvers.routing.travel_periods import PLANNING_NOTE, timed_exactly
 from solvers.status import SolveReport, SolverFamily, Status
 
 #: Requests with at least this many stops go to the cluster by default.
 MIN_STOPS = 1_000
 #: Share of the budget kept for the whole-plan check and the answer.
 MARGIN = 0.05
+#: ``--ray-address`` value that runs the parts in this process, without Ray (tests, trials).
+INLINE = "inline"
+
+
+@dataclass(frozen=True)
+class PartProgress(RoutingProgress):
+    """The progress report of one finished part of a decomposed solve."""
+
+    #: The part's name (``PartResult.name``).
+    part: str = ""
+    #: Parts finished so far in this solve, all phases together.
+    parts_done: int = 0
+    #: Parts known so far: the first pass's, plus each border round's from its first result.
+    parts_total: int = 0
+
+
+class _InlineParts(InlineRunner):
+    """Parts one after another here, stopping between parts once the job is cancelled."""
+
+    def __init__(self, is_cancelled: Callable[[], bool]) -> None:
+        self.is_cancelled = is_cancelled
+
+    def finished(
+        self, large: LargeProblem, jobs: Sequence[PartJob]
+    ) -> Iterator[tuple[int, PartResult]]:
+        """The inline runner's results, with a look at the cancel flag before each part."""
+        for i, job in enumerate(jobs):
+            if self.is_cancelled():
+                raise CancelledError("the decomposed solve was cancelled")
+            yield from ((i, result) for _, result in super().finished(large, [job]))
 
 
 class ClusterRouting:
@@ -54,7 +100,10 @@ class ClusterRouting:
         self.address = address
         self.min_stops = min_stops
         self.part_stops = part_stops
-        self.cpus = connect(address, cpus)  # ClusterUnavailableError: refuse to start
+        #: A local Ray this service started (and stops); one already running is left running.
+        self.owns_ray = address == "local" and not is_connected()
+        # ClusterUnavailableError: refuse to start.
+        self.cpus = 1 if address == INLINE else connect(address, cpus)
 
     def __getattr__(self, name: str) -> Any:
         """Everything else (pool, evaluate_plan, ...) is the inner service's."""
@@ -72,21 +121,26 @@ class ClusterRouting:
         """
         if len(request.stops) < self.min_stops:
             return self.inner.plan_routes(request, deadline, **callbacks)
-        runner = RayRunner(self.cpus, is_cancelled=callbacks.get("is_cancelled", lambda: False))
+        is_cancelled = callbacks.get("is_cancelled", lambda: False)
+        runner: PartRunner = (
+            _InlineParts(is_cancelled)
+            if self.address == INLINE
+            else RayRunner(self.cpus, is_cancelled=is_cancelled)
+        )
         on_progress = callbacks.get("on_progress")
         return solve_on_cluster(request, deadline, runner, self.part_stops, on_progress)
 
     def close(self) -> None:
-        """Close the inner service; stop the Ray this process started."""
+        """Close the inner service; stop the local Ray it started."""
         self.inner.close()
-        if self.address == "local":
+        if self.owns_ray:
             shutdown()
 
 
 def solve_on_cluster(
     request: routing_pb2.PlanRoutesRequest,
     deadline: Deadline,
-    runner: RayRunner,
+    runner: PartRunner,
     part_stops: int = MAX_PART_STOPS,
     on_progress: Callable[[RoutingProgress], None] | None = None,
 ) -> routing_pb2.PlanRoutesResponse:
@@ -95,34 +149,48 @@ def solve_on_cluster(
     problem = problem_from_request(request)
     seed = options_from_request(request, problem).seed
     travel = [0]
+    totals: dict[str, int] = {}  # parts per phase, known from each phase's first result
 
     def part_done(phase: str, done: int, total: int, result: PartResult) -> None:
         travel[0] += result.travel_seconds if phase == "part" else 0
+        totals[phase] = total
         if on_progress is not None:
             used = len(result.plan.routes)
-            on_progress(RoutingProgress(done, travel[0], used, time.monotonic() - started))
+            elapsed = time.monotonic() - started
+            finished = sum(totals.values()) - total + done
+            on_progress(
+                PartProgress(
+                    done, travel[0], used, elapsed, result.name, finished, sum(totals.values())
+                )
+            )
 
     seconds = deadline.remaining() * (1 - MARGIN)
     options = DecomposeOptions(max_part_stops=part_stops, seed=seed)
     outcome = solve_decomposed(
         LargeProblem.from_problem(problem), seconds, runner, options, part_done
     )
-    evaluation = evaluate(problem, outcome.plan)
+    plan = outcome.plan
+    if problem.travel_periods:  # parts planned on the slowest period: re-time exactly
+        plan, evaluation = timed_exactly(plan, partial(evaluate, problem))
+    else:
+        evaluation = evaluate(problem, plan)
     if not evaluation.feasible:
         first = "; ".join(v.detail for v in evaluation.violations[:3])
         raise SolverFailedError(
             f"the stitched plan broke {len(evaluation.violations)} rules: {first}"
         )
     engines = sorted({r.engine for r in outcome.results})
+    where = "in process" if isinstance(runner, InlineRunner) else "on Ray"
     report = SolveReport(
         family=SolverFamily.PYVRP,
-        engine=f"decomposed on Ray: {len(outcome.parts)} parts ({', '.join(engines)})",
+        engine=f"decomposed {where}: {len(outcome.parts)} parts ({', '.join(engines)})",
         status=Status.FEASIBLE,
         objective=evaluation.cost,
         wall_time=time.monotonic() - started,
         objective_terms=dict(evaluation.cost_terms),
-        strategy="split by depot and clusters, parts in parallel, borders re-solved",
+        strategy="split by depot and clusters, parts in parallel, borders re-solved"
+        + (f"; {PLANNING_NOTE}" if problem.travel_periods else ""),
         timings=dict(outcome.timings),
     )
-    checked = SolveOutcome(outcome.plan, report, evaluation)
+    checked = SolveOutcome(plan, report, evaluation)
     return response_from_outcome(request, problem, checked, time.monotonic() - started)

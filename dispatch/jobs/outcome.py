@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, routing_pb2
+from dispatch.cluster.routing import PartProgress
 from dispatch.jobs.store import CANCELLED, FAILED, QUEUED, SUCCEEDED, State
 from dispatch.routing import RoutingCheckpoint, RoutingProgress
 from dispatch.wire.durations import duration
@@ -73,10 +74,15 @@ class RunningJob:
     last_saved: float = 0.0
 
     def searched(self, update: RoutingProgress) -> None:
-        """The search found a better solution: count it (its objective is not the checker's)."""
+        """The search found a better solution (count it: its objective is not the checker's),
+        or a decomposed solve finished a part."""
         progress = _copy(self.progress)
         progress.solutions_found = max(progress.solutions_found, update.solutions_found)
         progress.elapsed.CopyFrom(duration(update.elapsed_seconds))
+        if isinstance(update, PartProgress):  # a part of a decomposed solve: count and name it
+            progress.parts_done = update.parts_done
+            progress.parts_total = update.parts_total
+            progress.finished_parts.append(update.part)
         self.progress = progress
 
     def checked(self, checkpoint: RoutingCheckpoint) -> None:

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 from dispatch._proto.dispatch.v1 import jobs_pb2, routing_pb2
+from dispatch.cluster.routing import PartProgress
 from dispatch.jobs.errors import (
     JobNotFoundError,
     JobQueueFullError,
@@ -44,7 +45,7 @@ from dispatch.jobs.store import (
     State,
     request_digest,
 )
-from dispatch.jobs.watch import SOLUTION_IMPROVED, STATE_CHANGED, WatchHub
+from dispatch.jobs.watch import PART_FINISHED, SOLUTION_IMPROVED, STATE_CHANGED, WatchHub
 from dispatch.routing import RoutingCheckpoint, RoutingProgress, RoutingService
 from dispatch.security.principal import Principal, current_principal, may_see
 from dispatch.validation import limits
@@ -60,10 +61,7 @@ DEFAULT_TIME_BUDGET = 10.0
 # A job never solves longer than validation lets any request ask for (one hour), so a budget that
 # passed validation is honoured as asked.
 MAX_TIME_BUDGET = float(limits.MAX_TIME_BUDGET_SECONDS)
-
-
-def _now_ns() -> int:
-    return time.time_ns()
+_now_ns = time.time_ns  # wall clock: job times are shown to people and kept across restarts
 
 
 def job_time_budget(request: routing_pb2.PlanRoutesRequest) -> float:
@@ -397,7 +395,10 @@ class JobService:
 
         def searched(update: RoutingProgress) -> None:
             running.searched(update)
-            self._save_progress(job_id, running)
+            part = isinstance(update, PartProgress)  # saved at once: other replicas follow parts
+            self._save_progress(job_id, running, every_time=part)
+            if part:
+                self.watches.publish(job_id, PART_FINISHED)
 
         def checked(checkpoint: RoutingCheckpoint) -> None:
             running.checked(checkpoint)
@@ -416,9 +417,10 @@ class JobService:
             ),
         )
 
-    def _save_progress(self, job_id: str, running: RunningJob) -> None:
-        """Write the live progress at most every ``progress_interval`` seconds (best effort)."""
-        if not running.due_for_save(self.progress_interval):
+    def _save_progress(self, job_id: str, running: RunningJob, every_time: bool = False) -> None:
+        """Write the live progress (best effort) at most every ``progress_interval`` seconds,
+        or now when ``every_time`` (a finished part: each solves for a second or more)."""
+        if not running.due_for_save(0.0 if every_time else self.progress_interval):
             return
         try:
             self.store.save_progress(job_id, running.progress)

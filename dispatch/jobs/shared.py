@@ -131,8 +131,12 @@ class SharedJobService(JobService):
         super()._finish(job_id, running, ending)
 
     def _poll_watched(self) -> None:
-        """Give watchers of jobs solved on other replicas their state changes and progress."""
+        """Probe the database (``store.ping``, so ``store.reachable`` and the jobs health entry
+        follow it within ``poll_interval`` even with no job call), and give watchers of jobs
+        solved on other replicas their state changes and progress."""
         while not self._stopping.wait(self.poll_interval):
+            if not self.store.ping():
+                continue
             for job_id in self.watches.watched_ids():
                 if job_id not in self._running:
                     self.watches.publish(job_id, SOLUTION_IMPROVED)

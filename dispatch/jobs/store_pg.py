@@ -14,6 +14,11 @@ from the heartbeat, which calls the lease listeners so the service stops that so
 Lease times use the database's clock (``clock_timestamp()``), so replicas' clocks need not agree.
 One connection per store, behind a lock, in autocommit mode with explicit transactions. A lost
 connection makes that call StoreUnavailableError (UNAVAILABLE) and the next call reconnects.
+
+``reachable`` says whether the database answered the last call: a lost or refused connection
+turns it false, the next call that gets through turns it true again, and the reachability
+listeners hear each change (the server drives the jobs health entry from them; the job service
+calls ``ping`` every poll interval, so the entry follows the database without any job call).
 """
 
 from __future__ import annotations
@@ -104,6 +109,9 @@ class PostgresJobStore(PostgresReads):
         self.problem: str | None = None
         self._listeners: list[Callable[[str], None]] = []
         self._lease_listeners: list[Callable[[str], None]] = []
+        self._reach_listeners: list[Callable[[bool], None]] = []
+        #: Whether the database answered the last call (see the module docstring).
+        self.reachable = True
         self._lock = threading.RLock()
         self._conn: Any = None
         self._opened = False
@@ -185,10 +193,37 @@ class PostgresJobStore(PostgresReads):
         (another replica cancelled it, or took it over after the lease expired)."""
         self._lease_listeners.append(listener)
 
+    def add_reachability_listener(self, listener: Callable[[bool], None]) -> None:
+        """Call ``listener(reachable)`` each time the database is lost or answers again (quick
+        listeners only: they run in the caller's thread, with the store's lock held)."""
+        self._reach_listeners.append(listener)
+
+    def ping(self) -> bool:
+        """One round trip to the database (reconnecting if needed); returns ``reachable``."""
+        try:
+            with self._session(False) as conn:
+                conn.execute("SELECT 1")
+        except StoreUnavailableError:
+            pass
+        return self.reachable
+
+    def _set_reachable(self, reachable: bool) -> None:
+        """Record whether the database answered; tell the listeners when that changed."""
+        if reachable == self.reachable:
+            return
+        self.reachable = reachable
+        if reachable:
+            log.info("job store %s: reachable again", self.path)
+        else:
+            log.error("job store %s: unreachable", self.path)
+        for listener in list(self._reach_listeners):
+            listener(reachable)
+
     @contextmanager
     def _session(self, transaction: bool) -> Iterator[Any]:
         """The connection (reconnecting after a loss), in a transaction when asked; psycopg
-        errors become StoreUnavailableError, and a broken connection is dropped."""
+        errors become StoreUnavailableError, and a broken connection is dropped (the database
+        is then unreachable until a call gets through)."""
         import psycopg
 
         with self._lock:
@@ -196,7 +231,11 @@ class PostgresJobStore(PostgresReads):
                 raise StoreUnavailableError("The job store is closed.")
             try:
                 if self._conn is None or self._conn.closed:
-                    self._conn = self._connect()
+                    try:
+                        self._conn = self._connect()
+                    except StoreUnavailableError:
+                        self._set_reachable(False)
+                        raise
                 if transaction:
                     with self._conn.transaction():
                         yield self._conn
@@ -208,10 +247,12 @@ class PostgresJobStore(PostgresReads):
                 ):
                     self._conn.close()
                     self._conn = None
+                    self._set_reachable(False)
                 reason = " ".join(str(exc).split())
                 raise StoreUnavailableError(
                     f"Job store {self.path} error ({type(exc).__name__}: {reason}); retry later."
                 ) from exc
+            self._set_reachable(True)
 
     def _tx(self) -> AbstractContextManager[Any]:
         return self._session(True)

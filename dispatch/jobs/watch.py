@@ -1,8 +1,13 @@
 """Watch streams of plan jobs: who follows which job, fan-out of events, the follow loop.
 
 Each open stream holds a server thread, so their number is bounded. A stream gets the job's
-current state first, then state changes and improving checked plans (each with the checker's
-objective, the number the answer reports), and ends after a final state.
+current state first, then state changes, improving checked plans (each with the checker's
+objective, the number the answer reports) and finished parts of a decomposed job, and ends after
+a final state.
+
+Events are derived from the job as read, not taken on trust from whoever published: a part event
+is sent for each name ``progress.finished_parts`` gained since the last event, so a replica that
+follows a job by polling (several parts between two reads) still sends one event per part.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from dispatch.jobs.errors import TooManyWatchersError
 from dispatch.jobs.store import FINAL_STATES
 from solvers.errors import DispatchError
 
-__all__ = ["SOLUTION_IMPROVED", "STATE_CHANGED", "WatchHub", "WatchStream"]
+__all__ = ["PART_FINISHED", "SOLUTION_IMPROVED", "STATE_CHANGED", "WatchHub", "WatchStream"]
 
 STATE_CHANGED = jobs_pb2.PlanJobEvent.STATE_CHANGED
 SOLUTION_IMPROVED = jobs_pb2.PlanJobEvent.SOLUTION_IMPROVED
+PART_FINISHED = jobs_pb2.PlanJobEvent.PART_FINISHED
 
 _Inbox = queue.SimpleQueue[jobs_pb2.PlanJobEvent]
 
@@ -119,6 +125,8 @@ class WatchHub:
             yield jobs_pb2.PlanJobEvent(kind=STATE_CHANGED, job=first)
             last_state = first.state
             last_plans = first.progress.plans_checked
+            last_parts = len(first.progress.finished_parts)
+            last_attempt = first.attempts
             next_resync = time.monotonic() + resync
             while last_state not in FINAL_STATES:
                 if not is_active() or self.ended.is_set():
@@ -132,13 +140,24 @@ class WatchHub:
                     next_resync = time.monotonic() + resync
                     event = jobs_pb2.PlanJobEvent(kind=STATE_CHANGED, job=self._snapshot(job_id))
                 job = event.job
-                if job.state != last_state:
-                    event = jobs_pb2.PlanJobEvent(kind=STATE_CHANGED, job=job)
-                elif event.kind != SOLUTION_IMPROVED or job.progress.plans_checked <= last_plans:
-                    continue  # duplicate of something already sent
-                # A new attempt (after a requeue) counts its checked plans from zero again.
-                last_state = job.state
-                last_plans = job.progress.plans_checked
-                yield event
+                # A new attempt (after a requeue) counts its plans and parts from zero again.
+                new_attempt = job.attempts != last_attempt
+                parts = [
+                    jobs_pb2.PlanJobEvent(kind=PART_FINISHED, job=job, part=part)
+                    for part in job.progress.finished_parts[0 if new_attempt else last_parts :]
+                ]
+                if job.state != last_state or new_attempt:
+                    change = jobs_pb2.PlanJobEvent(kind=STATE_CHANGED, job=job)
+                    # An attempt's parts come after it starts and before it ends.
+                    events_now = [change, *parts] if new_attempt else [*parts, change]
+                    last_plans = job.progress.plans_checked
+                elif event.kind == SOLUTION_IMPROVED and job.progress.plans_checked > last_plans:
+                    events_now = [*parts, event]
+                    last_plans = job.progress.plans_checked
+                else:
+                    events_now = parts  # nothing else new: a duplicate of what was sent
+                last_state, last_attempt = job.state, job.attempts
+                last_parts = len(job.progress.finished_parts)
+                yield from events_now
         finally:
             self._unsubscribe(job_id, events)

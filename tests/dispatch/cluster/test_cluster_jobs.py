@@ -23,9 +23,11 @@ Job = jobs_pb2.PlanJob
 FINAL = (Job.SUCCEEDED, Job.FAILED, Job.CANCELLED)
 
 
-def test_a_big_job_is_solved_in_parts_on_ray(make_server: Callable[..., ServerHandle]) -> None:
-    """A 200-stop job (Ray from 100 stops, parts of 60) succeeds verified; parts done show as
-    progress while it runs."""
+def test_a_big_job_is_solved_in_parts_on_ray(
+    make_server: Callable[..., ServerHandle], local_ray: int
+) -> None:
+    """A 200-stop job (Ray from 100 stops, parts of 60; the session's local Ray) succeeds
+    verified; parts done show as progress while it runs."""
     server = make_server(ray_address="local", ray_min_stops=100, ray_part_stops=60)
     request = build("city-san-200-1").request
     request.options.time_budget.CopyFrom(duration(10.0))
@@ -37,7 +39,7 @@ def test_a_big_job_is_solved_in_parts_on_ray(make_server: Callable[..., ServerHa
         while time.monotonic() < end:
             got = stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id=job.job_id), timeout=10)
             if got.state == Job.RUNNING:
-                parts_seen = max(parts_seen, got.progress.solutions_found)
+                parts_seen = max(parts_seen, got.progress.parts_done)
             if got.state in FINAL:
                 break
             time.sleep(0.2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ ray = pytest.importorskip("ray")
 
 from benchmarks.bignight.generate import night  # noqa: E402
 from dispatch.cluster import ClusterUnavailableError, RayRunner, connect  # noqa: E402
-from dispatch.cluster.ray_runner import shutdown  # noqa: E402
 from solvers.errors import CancelledError  # noqa: E402
 from solvers.routing.checker import evaluate  # noqa: E402
 from solvers.routing.decompose import (  # noqa: E402
@@ -31,12 +29,10 @@ from solvers.routing.decompose import (  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[int]:
-    """A local Ray with 2 CPUs for this module; the flaky tasks below travel by value."""
-    cpus = connect("local", 2)
+def cluster(local_ray: int) -> int:
+    """The session's local Ray (2 CPUs); the flaky tasks below travel by value."""
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    yield cpus
-    shutdown()
+    return local_ray
 
 
 class Flaky:

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from job_helpers import FINAL, sanitation, wait_for
 from postgres_server import PostgresServer, free_port
 
 from dispatch import client
 from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2
 from dispatch.config import ServerConfig
-from dispatch.server import start
+from dispatch.server import JOBS_HEALTH_NAME, SERVICE_NAME, start
 
 Job = jobs_pb2.PlanJob
 SERVING = re.compile(r"serving on (\S+) \(port (\d+)\)")
@@ -136,13 +137,22 @@ def test_unreachable_database_at_start_refuses_to_serve(postgres: object) -> Non
     assert "serving on" not in done.stdout
 
 
-@pytest.fixture
-def own_postgres(postgres: PostgresServer) -> Iterator[PostgresServer]:
-    """A PostgreSQL server of this test alone, so it can be stopped mid-test."""
+@pytest.fixture(scope="module")
+def _stoppable_postgres(postgres: PostgresServer) -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this module's own (one initdb), apart from the session's."""
     server = PostgresServer()
     server.start()
     yield server
     server.remove()
+
+
+@pytest.fixture
+def own_postgres(_stoppable_postgres: PostgresServer) -> PostgresServer:
+    """A PostgreSQL server the test may stop mid-test (running when the test begins; each test
+    uses a database of its own on it)."""
+    if not (_stoppable_postgres.data / "postmaster.pid").exists():
+        _stoppable_postgres.start()
+    return _stoppable_postgres
 
 
 def test_lost_database_makes_jobs_unavailable_not_emergency(
@@ -179,6 +189,35 @@ def test_lost_database_makes_jobs_unavailable_not_emergency(
         own_postgres.start()
         again = stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id=job.job_id), timeout=30)
         assert again.job_id == job.job_id
+    finally:
+        channel.close()
+        handle.shutdown(grace=0.5)
+
+
+def test_jobs_health_follows_the_database(own_postgres: PostgresServer, examples: dict) -> None:
+    """The jobs health entry turns NOT_SERVING while the database is stopped and SERVING once it
+    is back, with no job call made; the overall entries stay SERVING and AssignUnits answers."""
+    handle = start(ServerConfig(store_path=own_postgres.new_database(), job_workers=1))
+    channel = grpc.insecure_channel(handle.target)
+    health = health_pb2_grpc.HealthStub(channel)
+
+    def status(name: str) -> int:
+        request = health_pb2.HealthCheckRequest(service=name)
+        return health.Check(request, timeout=10).status
+
+    serving, down = (
+        health_pb2.HealthCheckResponse.SERVING,
+        health_pb2.HealthCheckResponse.NOT_SERVING,
+    )
+    try:
+        assert status(JOBS_HEALTH_NAME) == serving
+        own_postgres.stop()
+        wait_for(lambda: status(JOBS_HEALTH_NAME) == down, timeout=30, interval=0.1)
+        assert (status(""), status(SERVICE_NAME)) == (serving, serving)
+        answer = client.stub(channel).AssignUnits(examples["emergency"], timeout=30)
+        assert answer.incidents
+        own_postgres.start()
+        wait_for(lambda: status(JOBS_HEALTH_NAME) == serving, timeout=30, interval=0.1)
     finally:
         channel.close()
         handle.shutdown(grace=0.5)

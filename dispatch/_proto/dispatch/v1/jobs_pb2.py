@@ -27,7 +27,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x64ispatch/v1/jobs.proto\x12\x0b\x64ispatch.v1\x1a\x19\x64ispatch/v1/routing.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x01\n\x0fPlanJobProgress\x12\x17\n\x0fsolutions_found\x18\x01 \x01(\x05\x12\x16\n\x0e\x62\x65st_objective\x18\x02 \x01(\x01\x12\x15\n\rvehicles_used\x18\x03 \x01(\x05\x12*\n\x07\x65lapsed\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x15\n\rplans_checked\x18\x05 \x01(\x05\x12\x15\n\rstopped_early\x18\x06 \x01(\x08\"y\n\x12PlanJobStateChange\x12)\n\x05state\x18\x01 \x01(\x0e\x32\x1a.dispatch.v1.PlanJob.State\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xc6\x04\n\x07PlanJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.dispatch.v1.PlanJob.State\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x08progress\x18\x08 \x01(\x0b\x32\x1c.dispatch.v1.PlanJobProgress\x12/\n\x06result\x18\t \x01(\x0b\x32\x1f.dispatch.v1.PlanRoutesResponse\x12\x15\n\rerror_message\x18\n \x01(\t\x12\x10\n\x08\x61ttempts\x18\x0b \x01(\x05\x12\x30\n\x07history\x18\x0c \x03(\x0b\x32\x1f.dispatch.v1.PlanJobStateChange\x12/\n\x07request\x18\r \x01(\x0b\x32\x1e.dispatch.v1.PlanRoutesRequest\"a\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\n\n\x06QUEUED\x10\x01\x12\x0b\n\x07RUNNING\x10\x02\x12\r\n\tSUCCEEDED\x10\x03\x12\n\n\x06\x46\x41ILED\x10\x04\x12\r\n\tCANCELLED\x10\x05\"G\n\x14\x43reatePlanJobRequest\x12/\n\x07request\x18\x01 \x01(\x0b\x32\x1e.dispatch.v1.PlanRoutesRequest\"<\n\x11GetPlanJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x17\n\x0finclude_request\x18\x02 \x01(\x08\"%\n\x13WatchPlanJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\xa7\x01\n\x0cPlanJobEvent\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.dispatch.v1.PlanJobEvent.Kind\x12!\n\x03job\x18\x02 \x01(\x0b\x32\x14.dispatch.v1.PlanJob\"F\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x11\n\rSTATE_CHANGED\x10\x01\x12\x15\n\x11SOLUTION_IMPROVED\x10\x02\"&\n\x14\x43\x61ncelPlanJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"w\n\x13ListPlanJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12*\n\x06states\x18\x03 \x03(\x0e\x32\x1a.dispatch.v1.PlanJob.State\x12\r\n\x05label\x18\x04 \x01(\t\"S\n\x14ListPlanJobsResponse\x12\"\n\x04jobs\x18\x01 \x03(\x0b\x32\x14.dispatch.v1.PlanJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x64ispatch/v1/jobs.proto\x12\x0b\x64ispatch.v1\x1a\x19\x64ispatch/v1/routing.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf4\x01\n\x0fPlanJobProgress\x12\x17\n\x0fsolutions_found\x18\x01 \x01(\x05\x12\x16\n\x0e\x62\x65st_objective\x18\x02 \x01(\x01\x12\x15\n\rvehicles_used\x18\x03 \x01(\x05\x12*\n\x07\x65lapsed\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x15\n\rplans_checked\x18\x05 \x01(\x05\x12\x15\n\rstopped_early\x18\x06 \x01(\x08\x12\x12\n\nparts_done\x18\x07 \x01(\x05\x12\x13\n\x0bparts_total\x18\x08 \x01(\x05\x12\x16\n\x0e\x66inished_parts\x18\t \x03(\t\"y\n\x12PlanJobStateChange\x12)\n\x05state\x18\x01 \x01(\x0e\x32\x1a.dispatch.v1.PlanJob.State\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xc6\x04\n\x07PlanJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.dispatch.v1.PlanJob.State\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x08progress\x18\x08 \x01(\x0b\x32\x1c.dispatch.v1.PlanJobProgress\x12/\n\x06result\x18\t \x01(\x0b\x32\x1f.dispatch.v1.PlanRoutesResponse\x12\x15\n\rerror_message\x18\n \x01(\t\x12\x10\n\x08\x61ttempts\x18\x0b \x01(\x05\x12\x30\n\x07history\x18\x0c \x03(\x0b\x32\x1f.dispatch.v1.PlanJobStateChange\x12/\n\x07request\x18\r \x01(\x0b\x32\x1e.dispatch.v1.PlanRoutesRequest\"a\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\n\n\x06QUEUED\x10\x01\x12\x0b\n\x07RUNNING\x10\x02\x12\r\n\tSUCCEEDED\x10\x03\x12\n\n\x06\x46\x41ILED\x10\x04\x12\r\n\tCANCELLED\x10\x05\"G\n\x14\x43reatePlanJobRequest\x12/\n\x07request\x18\x01 \x01(\x0b\x32\x1e.dispatch.v1.PlanRoutesRequest\"<\n\x11GetPlanJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x17\n\x0finclude_request\x18\x02 \x01(\x08\"%\n\x13WatchPlanJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\xc8\x01\n\x0cPlanJobEvent\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.dispatch.v1.PlanJobEvent.Kind\x12!\n\x03job\x18\x02 \x01(\x0b\x32\x14.dispatch.v1.PlanJob\x12\x0c\n\x04part\x18\x03 \x01(\t\"Y\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x11\n\rSTATE_CHANGED\x10\x01\x12\x15\n\x11SOLUTION_IMPROVED\x10\x02\x12\x11\n\rPART_FINISHED\x10\x03\"&\n\x14\x43\x61ncelPlanJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"w\n\x13ListPlanJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12*\n\x06states\x18\x03 \x03(\x0e\x32\x1a.dispatch.v1.PlanJob.State\x12\r\n\x05label\x18\x04 \x01(\t\"S\n\x14ListPlanJobsResponse\x12\"\n\x04jobs\x18\x01 \x03(\x0b\x32\x14.dispatch.v1.PlanJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,27 +35,27 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dispatch.v1.jobs_pb2', _glo
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PLANJOBPROGRESS']._serialized_start=132
-  _globals['_PLANJOBPROGRESS']._serialized_end=311
-  _globals['_PLANJOBSTATECHANGE']._serialized_start=313
-  _globals['_PLANJOBSTATECHANGE']._serialized_end=434
-  _globals['_PLANJOB']._serialized_start=437
-  _globals['_PLANJOB']._serialized_end=1019
-  _globals['_PLANJOB_STATE']._serialized_start=922
-  _globals['_PLANJOB_STATE']._serialized_end=1019
-  _globals['_CREATEPLANJOBREQUEST']._serialized_start=1021
-  _globals['_CREATEPLANJOBREQUEST']._serialized_end=1092
-  _globals['_GETPLANJOBREQUEST']._serialized_start=1094
-  _globals['_GETPLANJOBREQUEST']._serialized_end=1154
-  _globals['_WATCHPLANJOBREQUEST']._serialized_start=1156
-  _globals['_WATCHPLANJOBREQUEST']._serialized_end=1193
-  _globals['_PLANJOBEVENT']._serialized_start=1196
-  _globals['_PLANJOBEVENT']._serialized_end=1363
-  _globals['_PLANJOBEVENT_KIND']._serialized_start=1293
-  _globals['_PLANJOBEVENT_KIND']._serialized_end=1363
-  _globals['_CANCELPLANJOBREQUEST']._serialized_start=1365
-  _globals['_CANCELPLANJOBREQUEST']._serialized_end=1403
-  _globals['_LISTPLANJOBSREQUEST']._serialized_start=1405
-  _globals['_LISTPLANJOBSREQUEST']._serialized_end=1524
-  _globals['_LISTPLANJOBSRESPONSE']._serialized_start=1526
-  _globals['_LISTPLANJOBSRESPONSE']._serialized_end=1609
+  _globals['_PLANJOBPROGRESS']._serialized_end=376
+  _globals['_PLANJOBSTATECHANGE']._serialized_start=378
+  _globals['_PLANJOBSTATECHANGE']._serialized_end=499
+  _globals['_PLANJOB']._serialized_start=502
+  _globals['_PLANJOB']._serialized_end=1084
+  _globals['_PLANJOB_STATE']._serialized_start=987
+  _globals['_PLANJOB_STATE']._serialized_end=1084
+  _globals['_CREATEPLANJOBREQUEST']._serialized_start=1086
+  _globals['_CREATEPLANJOBREQUEST']._serialized_end=1157
+  _globals['_GETPLANJOBREQUEST']._serialized_start=1159
+  _globals['_GETPLANJOBREQUEST']._serialized_end=1219
+  _globals['_WATCHPLANJOBREQUEST']._serialized_start=1221
+  _globals['_WATCHPLANJOBREQUEST']._serialized_end=1258
+  _globals['_PLANJOBEVENT']._serialized_start=1261
+  _globals['_PLANJOBEVENT']._serialized_end=1461
+  _globals['_PLANJOBEVENT_KIND']._serialized_start=1372
+  _globals['_PLANJOBEVENT_KIND']._serialized_end=1461
+  _globals['_CANCELPLANJOBREQUEST']._serialized_start=1463
+  _globals['_CANCELPLANJOBREQUEST']._serialized_end=1501
+  _globals['_LISTPLANJOBSREQUEST']._serialized_start=1503
+  _globals['_LISTPLANJOBSREQUEST']._serialized_end=1622
+  _globals['_LISTPLANJOBSRESPONSE']._serialized_start=1624
+  _globals['_LISTPLANJOBSRESPONSE']._serialized_end=1707
 # @@protoc_insertion_point(module_scope)

@@ -13,20 +13,26 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class PlanJobProgress(_message.Message):
-    __slots__ = ("solutions_found", "best_objective", "vehicles_used", "elapsed", "plans_checked", "stopped_early")
+    __slots__ = ("solutions_found", "best_objective", "vehicles_used", "elapsed", "plans_checked", "stopped_early", "parts_done", "parts_total", "finished_parts")
     SOLUTIONS_FOUND_FIELD_NUMBER: _ClassVar[int]
     BEST_OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
     VEHICLES_USED_FIELD_NUMBER: _ClassVar[int]
     ELAPSED_FIELD_NUMBER: _ClassVar[int]
     PLANS_CHECKED_FIELD_NUMBER: _ClassVar[int]
     STOPPED_EARLY_FIELD_NUMBER: _ClassVar[int]
+    PARTS_DONE_FIELD_NUMBER: _ClassVar[int]
+    PARTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_PARTS_FIELD_NUMBER: _ClassVar[int]
     solutions_found: int
     best_objective: float
     vehicles_used: int
     elapsed: _duration_pb2.Duration
     plans_checked: int
     stopped_early: bool
-    def __init__(self, solutions_found: _Optional[int] = ..., best_objective: _Optional[float] = ..., vehicles_used: _Optional[int] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., plans_checked: _Optional[int] = ..., stopped_early: _Optional[bool] = ...) -> None: ...
+    parts_done: int
+    parts_total: int
+    finished_parts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, solutions_found: _Optional[int] = ..., best_objective: _Optional[float] = ..., vehicles_used: _Optional[int] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., plans_checked: _Optional[int] = ..., stopped_early: _Optional[bool] = ..., parts_done: _Optional[int] = ..., parts_total: _Optional[int] = ..., finished_parts: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PlanJobStateChange(_message.Message):
     __slots__ = ("state", "time", "reason")
@@ -103,20 +109,24 @@ class WatchPlanJobRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ...) -> None: ...
 
 class PlanJobEvent(_message.Message):
-    __slots__ = ("kind", "job")
+    __slots__ = ("kind", "job", "part")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         KIND_UNSPECIFIED: _ClassVar[PlanJobEvent.Kind]
         STATE_CHANGED: _ClassVar[PlanJobEvent.Kind]
         SOLUTION_IMPROVED: _ClassVar[PlanJobEvent.Kind]
+        PART_FINISHED: _ClassVar[PlanJobEvent.Kind]
     KIND_UNSPECIFIED: PlanJobEvent.Kind
     STATE_CHANGED: PlanJobEvent.Kind
     SOLUTION_IMPROVED: PlanJobEvent.Kind
+    PART_FINISHED: PlanJobEvent.Kind
     KIND_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
+    PART_FIELD_NUMBER: _ClassVar[int]
     kind: PlanJobEvent.Kind
     job: PlanJob
-    def __init__(self, kind: _Optional[_Union[PlanJobEvent.Kind, str]] = ..., job: _Optional[_Union[PlanJob, _Mapping]] = ...) -> None: ...
+    part: str
+    def __init__(self, kind: _Optional[_Union[PlanJobEvent.Kind, str]] = ..., job: _Optional[_Union[PlanJob, _Mapping]] = ..., part: _Optional[str] = ...) -> None: ...
 
 class CancelPlanJobRequest(_message.Message):
     __slots__ = ("job_id",)
