@@ -57,10 +57,12 @@ def test_sanitation_example_is_planned_and_verified(stub, examples) -> None:
     response = stub.PlanRoutes(request, timeout=60)
     info = response.solve_info
     assert info.verified
-    # AUTO's two primary engines; whichever found the better plan answers, not a fallback.
-    assert info.engine in ("ortools.routing", "pyvrp"), info.fallback_reason
-    # On a starved machine the deadline wins: the engine's best checked plan, flagged as late.
-    assert not info.degraded or "overran its deadline" in info.degraded_reason, info
+    # AUTO's two primary engines; whichever found the better plan answers. On a starved machine
+    # (load 10-20 on 2 cores seen) the deadline wins: the best checked plan the service had by
+    # then, which may be the constructed checkpoint, flagged as late.
+    late = info.degraded and "overran its deadline" in info.degraded_reason
+    assert info.engine in ("ortools.routing", "pyvrp") or late, info
+    assert not info.degraded or late, info
     assert info.status == common_pb2.FEASIBLE
     assert info.objective == pytest.approx(response.kpis.total_cost)
     assert info.objective == pytest.approx(sum(t.value for t in info.objective_terms))
