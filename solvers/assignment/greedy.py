@@ -37,31 +37,35 @@ def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
         np.flatnonzero(problem.unit_capabilities[:, c] & free)
         for c in range(problem.unit_capabilities.shape[1])
     ]
-    delay = problem.delay
-    order = np.lexsort((np.arange(n_incidents), problem.priorities)).tolist()
     far = np.iinfo(np.int64).max
+    travel, limit = problem.travel, problem.max_travel
+    delays = [problem.delay[m] for m in members]  # per capability, parallel to its members
+    order = np.lexsort((np.arange(n_incidents), problem.priorities)).tolist()
     for i in order:
         needs = remaining[i]
         wanted = np.flatnonzero(needs > 0).tolist()
         if not wanted:
             continue
-        travel = problem.travel[:, i]
-        row = travel + delay
-        if problem.max_travel > 0:
-            row = np.where(travel <= problem.max_travel, row, far)
         for c in wanted:
             candidates = members[c]
             if not len(candidates):
                 continue
-            distance = np.where(free[candidates], row[candidates], far)
+            # Only this capability's units: a gather of a few hundred, not a 2,000-unit column.
+            drive = travel[candidates, i]
+            distance = drive + delays[c]
+            usable = free[candidates] & (drive <= limit) if limit > 0 else free[candidates]
+            distance = np.where(usable, distance, far)
             need = int(needs[c])
             if need == 1:
-                picked = np.array([distance.argmin()])
+                best = int(distance.argmin())
+                if distance[best] == far:
+                    continue
+                units = candidates[best : best + 1]
             else:
                 picked = np.argsort(distance, kind="stable")[:need]
-            units = candidates[picked[distance[picked] < far]]
-            if not len(units):
-                continue
+                units = candidates[picked[distance[picked] < far]]
+                if not len(units):
+                    continue
             incident[units] = i
             capability[units] = c
             free[units] = False

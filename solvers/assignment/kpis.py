@@ -97,7 +97,18 @@ class AssignmentKpis:
     reassignments: tuple[Arrival, ...]
 
 
-def _arrivals(problem: AssignmentProblem, plan: AssignmentPlan) -> list[Arrival]:
+@dataclass(frozen=True)
+class _Columns:
+    """The arrivals as parallel numpy columns (unit order), for per-incident sums."""
+
+    incident: np.ndarray
+    eta: np.ndarray
+    fills: np.ndarray  # bool: fills a slot
+    within: np.ndarray  # bool
+    id_rank: np.ndarray  # rank of the unit's id among the arrivals', for the (eta, id) order
+
+
+def _arrivals(problem: AssignmentProblem, plan: AssignmentPlan) -> tuple[list[Arrival], _Columns]:
     """Every unit at an incident after the plan, in unit order. ``within_target`` compares a
     filling unit's ETA with its requirement's full-complement target, and a unit filling no
     slot with the incident's target (0 = none)."""
@@ -119,32 +130,58 @@ def _arrivals(problem: AssignmentProblem, plan: AssignmentPlan) -> list[Arrival]
     within = (target == 0) | (eta <= target)
     moved = np.where(rolling & (commitment != at), commitment, -1)
     columns = (units, at, filled, eta, within, committed_here, moved, waited, rolled)
-    return [Arrival(*row) for row in zip(*(c.tolist() for c in columns), strict=True)]
+    arrivals = [Arrival(*row) for row in zip(*(c.tolist() for c in columns), strict=True)]
+    # Rank of each arriving unit's id in Python's string order (numpy's fixed-width strings
+    # would drop trailing NUL characters).
+    names = [problem.unit_ids[u] for u in units.tolist()]
+    rank = {name: k for k, name in enumerate(sorted(names))}
+    ranks = np.array([rank[name] for name in names], dtype=np.int64)
+    return arrivals, _Columns(at, eta, filled >= 0, within, ranks)
 
 
-def _incident(problem: AssignmentProblem, arrivals: list[Arrival], unfilled: bool) -> IncidentKpis:
-    unit_ids = problem.unit_ids
-    ordered = tuple(sorted(arrivals, key=lambda a: (a.eta, unit_ids[a.unit])))
-    filling = [a for a in ordered if a.fills_slot]
-    return IncidentKpis(
-        arrivals=ordered,
-        fully_staffed=not unfilled,
-        last_arrival=max((a.eta for a in filling), default=0),
-        within_target=all(a.within_target for a in filling),
-    )
+def _incidents(
+    problem: AssignmentProblem, arrivals: list[Arrival], columns: _Columns, short: set[int]
+) -> tuple[IncidentKpis, ...]:
+    """Per incident, in request order: its arrivals by (eta, unit id), whether it is fully
+    staffed, the last filling unit's ETA (0 when none) and whether every filling unit is in
+    time. One numpy sort and per-incident reductions, not a sort per incident."""
+    n = problem.n_incidents
+    order = np.lexsort((columns.id_rank, columns.eta, columns.incident)).tolist()
+    counts = np.bincount(columns.incident, minlength=n).tolist()
+    fills = columns.fills
+    last = np.zeros(n, dtype=np.int64)
+    np.maximum.at(last, columns.incident[fills], columns.eta[fills])
+    late = np.bincount(columns.incident[fills & ~columns.within], minlength=n)
+    out, start = [], 0
+    for i, (count, latest, missed) in enumerate(
+        zip(counts, last.tolist(), late.tolist(), strict=True)
+    ):
+        ordered = tuple(arrivals[k] for k in order[start : start + count])
+        start += count
+        out.append(IncidentKpis(ordered, i not in short, latest, missed == 0))
+    return tuple(out)
 
 
 def _by_priority(
-    problem: AssignmentProblem, incidents: Sequence[IncidentKpis], evaluation: Evaluation
+    problem: AssignmentProblem,
+    incidents: Sequence[IncidentKpis],
+    columns: _Columns,
+    evaluation: Evaluation,
 ) -> tuple[PriorityKpis, ...]:
+    n = problem.n_incidents
+    fills = columns.fills
+    filling = np.bincount(columns.incident[fills], minlength=n).tolist()
+    eta_sum = np.zeros(n, dtype=np.int64)
+    np.add.at(eta_sum, columns.incident[fills], columns.eta[fills])
     rows: dict[int, list[int]] = {}  # priority -> [incidents, fully staffed, n, sum, max]
-    for p, incident in zip(problem.priorities.tolist(), incidents, strict=True):
-        filling = [a for a in incident.arrivals if a.fills_slot]
+    for p, incident, k, total in zip(
+        problem.priorities.tolist(), incidents, filling, eta_sum.tolist(), strict=True
+    ):
         row = rows.setdefault(p, [0, 0, 0, 0, 0])
         row[0] += 1
         row[1] += int(incident.fully_staffed)
-        row[2] += len(filling)
-        row[3] += sum(a.eta for a in filling)
+        row[2] += k
+        row[3] += total
         row[4] = max(row[4], incident.last_arrival)
     # Levels 1 and 2 as the checker counted them (priorities without slots have no level).
     checked = {
@@ -188,19 +225,16 @@ def kpis(
 ) -> AssignmentKpis:
     """The outcome of ``plan`` per incident, per priority and overall (``evaluation`` is the
     checker's for this plan: the slot counts and within-target shares come from it)."""
-    arrivals = _arrivals(problem, plan)
-    per_incident: list[list[Arrival]] = [[] for _ in range(problem.n_incidents)]
-    for arrival in arrivals:
-        per_incident[arrival.incident].append(arrival)
+    arrivals, columns = _arrivals(problem, plan)
     short = {slot.incident for slot in unfilled}
-    incidents = tuple(_incident(problem, found, i in short) for i, found in enumerate(per_incident))
+    incidents = _incidents(problem, arrivals, columns, short)
     filled, within = sum(evaluation.filled), sum(evaluation.within_target)
-    from_rest = problem.from_rest.tolist()
+    units = np.flatnonzero(plan.incident >= 0)
     return AssignmentKpis(
         incidents=incidents,
         fully_staffed=sum(incident.fully_staffed for incident in incidents),
         share_within_target=within / filled if filled else 0.0,
-        by_priority=_by_priority(problem, incidents, evaluation),
-        units_dispatched=sum(1 for a in arrivals if from_rest[a.unit]),
+        by_priority=_by_priority(problem, incidents, columns, evaluation),
+        units_dispatched=int(problem.from_rest[units].sum()),
         reassignments=tuple(a for a in arrivals if a.moved_from >= 0),
     )

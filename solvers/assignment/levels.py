@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from solvers.assignment.arcs import INT64_GUARD, Arcs
+from solvers.assignment.network import stable_order
 from solvers.errors import SolverFailedError
 
 CHURN = "churn"
@@ -96,7 +97,8 @@ class Pack:
 
 def n_used_bound(arcs: Arcs) -> int:
     """Most arcs any plan can use: one per unit with an arc, and no more than there are slots."""
-    return min(len(np.unique(arcs.unit)), int(arcs.group_count.sum()))
+    units = int(np.count_nonzero(np.bincount(arcs.unit))) if arcs.n_arcs else 0
+    return min(units, int(arcs.group_count.sum()))
 
 
 def components(arcs: Arcs, levels: tuple[int, ...]) -> list[Component]:
@@ -114,7 +116,7 @@ def components(arcs: Arcs, levels: tuple[int, ...]) -> list[Component]:
     biggest = int(arcs.response.max()) if n else 0
     out.append(Component(RESPONSE, every, arcs.response, n_used * biggest, n))
     moves = np.flatnonzero(arcs.moved == 1)
-    movers = len(np.unique(arcs.unit[moves]))
+    movers = int(np.count_nonzero(np.bincount(arcs.unit[moves]))) if len(moves) else 0
     out.append(Component(CHURN, moves, np.ones(len(moves), dtype=np.int64), movers, n))
     return out
 
@@ -126,14 +128,15 @@ def _per_rank(
     (rank, 0 for first-unit, 1 for late), name, arc indices, values, span). Span: at most one
     slot per unit, and no more than the slots of the groups the marked arcs enter."""
     chosen = np.flatnonzero(marked == 1)
-    chosen = chosen[np.argsort(arcs.rank[chosen], kind="stable")]  # grouped by rank, one sort
+    chosen = chosen[stable_order(arcs.rank[chosen], arcs.n_levels + 2)]  # grouped by rank
     order = 0 if name == "first" else 1
     out = []
     for chunk in np.split(chosen, np.flatnonzero(np.diff(arcs.rank[chosen])) + 1):
         if not len(chunk):
             continue
-        groups = np.unique(arcs.group[chunk])
-        span = min(len(np.unique(arcs.unit[chunk])), int(arcs.group_count[groups].sum()))
+        groups = np.flatnonzero(np.bincount(arcs.group[chunk]))
+        units = int(np.count_nonzero(np.bincount(arcs.unit[chunk])))
+        span = min(units, int(arcs.group_count[groups].sum()))
         values = np.full(len(chunk), value, dtype=np.int64)
         out.append(((int(arcs.rank[chunk[0]]), order), name, chunk, values, span))
     return out

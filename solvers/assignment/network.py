@@ -75,7 +75,7 @@ class Network:
 
 def build_network(problem: AssignmentProblem, arcs: Arcs) -> Network:
     """The unrestricted network of an arc set."""
-    units, unit_node = np.unique(arcs.unit, return_inverse=True)
+    units, unit_node = _present(arcs.unit, problem.n_units)
     n_units, n_groups = len(units), len(arcs.group_count)
     source, sink = 0, 1
     unit_base, group_base = 2, 2 + n_units
@@ -115,9 +115,33 @@ def build_network(problem: AssignmentProblem, arcs: Arcs) -> Network:
         units=units,
         arc_unit_node=unit_node.astype(np.int64),
         forced_node=forced,
-        by_head=np.argsort(head, kind="stable"),
-        by_tail=np.argsort(tail, kind="stable"),
+        by_head=stable_order(head, len(supply)),
+        by_tail=stable_order(tail, len(supply)),
     )
+
+
+def _present(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for integers in ``[0, bound)``, by counting
+    (about 20x faster at 36k arcs: this runs on every AssignUnits call)."""
+    present = np.bincount(values, minlength=bound) > 0
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present), rank[values].astype(np.int64)
+
+
+def stable_order(values: np.ndarray, bound: int) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` for integers in ``[0, bound)``: as 16-bit keys when
+    they fit, which numpy sorts by radix (8x faster at 40k arcs)."""
+    if bound <= np.iinfo(np.uint16).max:
+        return np.argsort(values.astype(np.uint16), kind="stable")
+    return np.argsort(values, kind="stable")
+
+
+def fix_unit_arcs(network: Network, index: np.ndarray) -> Network:
+    """The network with the unit -> group arcs ``index`` fixed at flow 0 (pricing's left-out
+    arcs: ``flow.py``). No solver sees a fixed arc; the potentials' rounds skip it too."""
+    upper = network.upper.copy()
+    upper[network.n_units + index] = network.lower[network.n_units + index]
+    return replace(network, upper=upper)
 
 
 def solve_network(network: Network, arc_cost: np.ndarray) -> np.ndarray:
@@ -131,17 +155,22 @@ def solve_network(network: Network, arc_cost: np.ndarray) -> np.ndarray:
     bounded = np.flatnonzero(network.lower)
     np.subtract.at(supply, network.tail[bounded], network.lower[bounded])
     np.add.at(supply, network.head[bounded], network.lower[bounded])
-    free = np.flatnonzero(network.lower < network.upper)
+    free = _live_arcs(network, supply)
     flows = network.lower.copy()
+    # Nodes that no live arc touches and that have no supply are left out, the rest renumbered.
+    kept = supply != 0
+    kept[network.tail[free]] = True
+    kept[network.head[free]] = True
+    number = np.cumsum(kept) - 1
     try:
         solver = min_cost_flow.SimpleMinCostFlow()
         solver.add_arcs_with_capacity_and_unit_cost(
-            network.tail[free].astype(np.int32),
-            network.head[free].astype(np.int32),
+            number[network.tail[free]].astype(np.int32),
+            number[network.head[free]].astype(np.int32),
             (network.upper - network.lower)[free],
             cost[free],
         )
-        solver.set_nodes_supplies(np.arange(network.n_nodes, dtype=np.int32), supply)
+        solver.set_nodes_supplies(np.arange(int(kept.sum()), dtype=np.int32), supply[kept])
         status = solver.solve()
         if status == solver.OPTIMAL and len(free):
             flows[free] += np.asarray(
@@ -152,6 +181,20 @@ def solve_network(network: Network, arc_cost: np.ndarray) -> np.ndarray:
     if status != solver.OPTIMAL:
         raise SolverFailedError(f"min_cost_flow ended with status {status}")
     return flows
+
+
+def _live_arcs(network: Network, supply: np.ndarray) -> np.ndarray:
+    """The arcs whose flow is not fixed, less the source arcs into dead ends: a unit node with
+    no free arc out and no supply of its own (after lower bounds) can only take flow 0, so its
+    source arc need not reach OR-Tools. With pricing most units are such dead ends, and fewer
+    arcs and nodes make the cost scaling faster."""
+    free = network.lower < network.upper
+    leaves = np.zeros(network.n_nodes, dtype=bool)
+    unit_arcs = network.unit_arcs
+    leaves[network.tail[unit_arcs][free[unit_arcs]]] = True
+    targets = network.head[: network.n_units]
+    free[: network.n_units] &= leaves[targets] | (supply[targets] != 0)
+    return np.flatnonzero(free)
 
 
 def potentials(
@@ -199,10 +242,16 @@ def restrict(
 ) -> Network | None:
     """The network whose feasible flows are exactly the flows optimal for ``arc_cost`` (None
     when the potentials were not found before ``stop``)."""
-    cost = network.full_cost(arc_cost)
-    dist = potentials(network, flow, cost, stop)
+    dist = potentials(network, flow, network.full_cost(arc_cost), stop)
     if dist is None:
         return None
+    return face(network, flow, arc_cost, dist)
+
+
+def face(network: Network, flow: np.ndarray, arc_cost: np.ndarray, dist: np.ndarray) -> Network:
+    """``restrict`` with the potentials ``dist`` already found (the pricing in ``flow.py``
+    reads the same potentials)."""
+    cost = network.full_cost(arc_cost)
     reduced = cost + dist[network.tail] - dist[network.head]
     lower = np.where(reduced < 0, network.upper, network.lower)
     upper = np.where(reduced > 0, network.lower, network.upper)

@@ -40,6 +40,11 @@ _log = logging.getLogger("solvers.assignment")
 #: and ~1.4x slower, measured interleaved, so the constant grew by that much to keep the same
 #: margin); below this budget the portfolio goes straight to greedy.
 _ORTOOLS_SECONDS_PER_PAIR = 3.5e-7
+#: Without coverage rules the flows are priced (flow.py: about a ninth of the arcs at 200 x
+#: 2000) and the solve took 0.55 to 0.6 of the time it took before, measured alternately with
+#: the unpriced code (benchmarks/results/2026-12-06-assign-latency-2, phases); the same margin
+#: on top.
+_PRICED_SECONDS_PER_PAIR = 2.5e-7
 _ORTOOLS_SECONDS_FIXED = 0.003
 #: PuLP builds its model in Python before any time limit applies: ~130 us per arc over the
 #: three or four stages (measured: 200 x 2000, 38k arcs, 5 s with HiGHS, 4 s with CBC; 50 x 300,
@@ -94,7 +99,8 @@ def _fault(settings: SolveSettings, engine: str) -> None:
 def estimated_ortools_seconds(problem: AssignmentProblem) -> float:
     """Expected time of the OR-Tools path, used to decide whether to try it at all."""
     pairs = problem.n_units * max(problem.n_incidents, 1)
-    return _ORTOOLS_SECONDS_FIXED + _ORTOOLS_SECONDS_PER_PAIR * pairs
+    per_pair = _ORTOOLS_SECONDS_PER_PAIR if problem.coverage_rules else _PRICED_SECONDS_PER_PAIR
+    return _ORTOOLS_SECONDS_FIXED + per_pair * pairs
 
 
 def _coverage_stage(

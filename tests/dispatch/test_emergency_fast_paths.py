@@ -1,6 +1,6 @@
 """AssignUnits' fast paths (issue #14 part 5) give the answers of the per-unit code: the
-validator's unit filter hides no problem, the one-pass conversion reads every unit the same,
-and a call whose deadline has passed still answers with a checked, flagged plan."""
+validator's unit and incident filters hide no problem, the one-pass conversion reads every unit
+the same, and a call whose deadline has passed still answers with a checked, flagged plan."""
 
 from __future__ import annotations
 
@@ -62,6 +62,51 @@ def test_unit_filter_hides_no_problem(message: emergency_pb2.AssignUnitsRequest)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(validation, "_suspect_units", lambda units, ids: list(range(len(units))))
         full = _unit_problems(message)
+    assert fast == full
+
+
+_TIMES = [0, 0, 0, 60, 240, -1, 2**31 - 1]
+
+
+@st.composite
+def incident_requests(draw: st.DrawFn) -> emergency_pb2.AssignUnitsRequest:
+    """Incidents with priorities, counts and targets in and out of range, empty capabilities,
+    first-unit targets above the full-complement one, and one capability asked twice with the
+    same or different targets."""
+    request = emergency_pb2.AssignUnitsRequest()
+    for i in range(draw(st.integers(1, 6))):
+        incident = request.incidents.add(
+            id=draw(st.sampled_from([f"i{i}", "", "x" * 300])),
+            priority=draw(st.sampled_from([1, 1, 1, 3, 0, -2, 1001])),
+            response_target_seconds=draw(st.sampled_from(_TIMES)),
+        )
+        for _ in range(draw(st.integers(0, 3))):
+            incident.requirements.add(
+                capability=draw(st.sampled_from(["ambulance", "ambulance", "engine", ""])),
+                count=draw(st.sampled_from([1, 1, 2, 0, -1, 10**6])),
+                response_target_seconds=draw(st.sampled_from(_TIMES)),
+                first_unit_target_seconds=draw(st.sampled_from(_TIMES)),
+            )
+    return request
+
+
+def _incident_problems(request: emergency_pb2.AssignUnitsRequest) -> list[tuple[str, str]]:
+    problems = Problems()
+    validation._incidents(request, problems)
+    return [(p.path, p.description) for p in problems.items]
+
+
+@settings(max_examples=100, deadline=None)
+@given(incident_requests())
+def test_incident_filter_hides_no_problem(message: emergency_pb2.AssignUnitsRequest) -> None:
+    """The incident checks on the filtered incidents find exactly what they find on every
+    incident: same field paths, same messages, same order."""
+    fast = _incident_problems(message)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            validation, "_suspect_incidents", lambda incidents: list(range(len(incidents)))
+        )
+        full = _incident_problems(message)
     assert fast == full
 
 

@@ -7,6 +7,7 @@ The references below are the previous per-unit implementations, kept here verbat
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -21,7 +22,9 @@ from solvers.assignment.arcs import build_arcs
 from solvers.assignment.checker import _must_fill
 from solvers.assignment.flow import solve_flow
 from solvers.assignment.greedy import solve_greedy
+from solvers.assignment.kpis import kpis
 from solvers.assignment.model import UnitStatus, committed_slots
+from solvers.assignment.reasons import unfilled_slots
 
 any_problem = st.one_of(problems(), problems(crowded=True), lifecycle_problems(max_units=8))
 
@@ -135,3 +138,52 @@ def test_flow_past_its_stop_keeps_the_first_phase_flagged() -> None:
     assert len(cut.stages) == 1
     assert cut.pending and not cut.complete
     check_plan(problem, cut.plan)
+
+
+def _reference_incident_kpis(
+    problem: AssignmentProblem, arrivals: list, short: set[int]
+) -> list[tuple[tuple, bool, int, bool]]:
+    """The previous per-incident loop: sort each incident's arrivals by (eta, unit id) in
+    Python, last filling ETA (0 if none), every filling unit within target."""
+    out = []
+    for i in range(problem.n_incidents):
+        mine = sorted(
+            (a for a in arrivals if a.incident == i),
+            key=lambda a: (a.eta, problem.unit_ids[a.unit]),
+        )
+        filling = [a for a in mine if a.capability >= 0]
+        last = max((a.eta for a in filling), default=0)
+        out.append((tuple(mine), i not in short, last, all(a.within_target for a in filling)))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(any_problem, st.booleans())
+def test_kpis_match_the_per_incident_loop(problem: AssignmentProblem, optimal: bool) -> None:
+    """The numpy per-incident and per-priority figures equal plain Python over the arrivals:
+    order by (eta, unit id), staffing, last arrival, in-time flags, per-priority sums. Unit ids
+    run against unit order, so an ETA tie is broken by id, not by index."""
+    ids = tuple(f"unit-{problem.n_units - u:03d}" for u in range(problem.n_units))
+    problem = dataclasses.replace(problem, unit_ids=ids)
+    plan = solve_flow(problem, build_arcs(problem)).plan if optimal else solve_greedy(problem)
+    evaluation = check_plan(problem, plan)
+    unfilled = unfilled_slots(problem, plan, evaluation.slots_filled)
+    k = kpis(problem, plan, unfilled, evaluation)
+    arrivals = [a for incident in k.incidents for a in incident.arrivals]
+    short = {slot.incident for slot in unfilled}
+    reference = _reference_incident_kpis(problem, arrivals, short)
+    got = [(x.arrivals, x.fully_staffed, x.last_arrival, x.within_target) for x in k.incidents]
+    assert got == reference
+    for row in k.by_priority:
+        mine = [
+            x
+            for p, x in zip(problem.priorities.tolist(), k.incidents, strict=True)
+            if p == row.priority
+        ]
+        etas = [a.eta for x in mine for a in x.arrivals if a.capability >= 0]
+        assert row.incidents == len(mine)
+        assert row.fully_staffed == sum(x.fully_staffed for x in mine)
+        assert row.mean_response_seconds == (sum(etas) / len(etas) if etas else 0.0)
+        assert row.max_response_seconds == max((x.last_arrival for x in mine), default=0)
+    dispatched = [a for a in arrivals if problem.from_rest[a.unit]]
+    assert k.units_dispatched == len(dispatched)
