@@ -1,27 +1,35 @@
-"""Day replay (issue #13, "Measured"): one maintenance day re-planned at every arrival.
+"""Day replay (issue #13, "Measured"): one maintenance or sanitation day re-planned at every
+arrival.
 
-``python -m benchmarks dayreplay [--instance city-maint-100-1] [--arrivals 15] [--seed 7]
-[--morning 10] [--budget 5] [--freeze 1800]``
+``python -m benchmarks dayreplay [--instance city-maint-100-1[,city-san-100-1...]]
+[--arrivals 15] [--seed 7[,8,...]] [--morning 10] [--budget 5] [--freeze 1800]``
 
 A generated city (``benchmarks.city``) with every crew at 60 per hour of route duration. The
 morning plan knows all work orders but ``--arrivals`` mandatory ones, which arrive over the day
-by a Poisson process (08:00-14:00); at 11:00 the crew with the most work left breaks down.
-Three policies run the same day, each keeping its own plan:
+by a Poisson process from 1 h to 7 h after the first shift starts (08:00-14:00 for the
+maintenance crews, 07:00-13:00 for the sanitation trucks); 4 h after it (11:00, 10:00) the crew
+with the most work left breaks down.
+Sanitation trucks carry their load: what they collected and have on board goes into their live
+state, and their unloads are part of the plan they drive. Every instance and seed is one day;
+three policies run each day, each keeping its own plan:
 
-* ``replan``: at every event, a full PlanRoutes from the crews' live state (no locks, no churn
-  cost: only where each crew is, since when it is free, and what it has done);
-* ``locks``: the same request plus ``live_state.freeze`` (the next ``--freeze`` seconds of the
-  plan the crews have kept in sequence, the rest free) and a churn cost (20 per stop moved, 1
-  per minute of ETA shift beyond 10 minutes);
+* ``replan``: at every event, a full PlanRoutes from the crews' live state, from scratch (no
+  reference plan, no locks, no churn cost: only where each crew is, since when it is free, what
+  it carries and what it has done);
+* ``locks``: the same request plus the plan the crews have (``reference_plan``, which the
+  service searches from), ``live_state.freeze`` (the next ``--freeze`` seconds of that plan
+  kept in sequence, the rest free) and a churn cost (20 per stop moved, 1 per minute of ETA
+  shift beyond 10 minutes);
 * ``insert``: insertion advice only (the best verified option for each new order, and for each
   order of the broken-down crew), no re-plan.
 
 Between events the crews drive their current plan: work whose service starts before the event
 is done. Reported per policy: stops served by the end of the day, travel (the checker's driving
-seconds of the routes as driven), lateness (0: windows are hard), churn against the plan the
-crews had (stops moved to another crew, sum and max |ETA shift| of the stops still planned),
-lock violations (frozen stops not kept at the head of their crew's route in order, checked here
-independently of the service's checker) and latency per decision (p50 / p99 / max).
+seconds of the routes as driven), lateness (the checker's seconds past a window's end of the
+visits as driven; the generated windows are hard, so 0 unless a rule broke), churn against the
+plan the crews had (stops moved to another crew, sum and max |ETA shift| of the stops still
+planned), lock violations (frozen stops not kept at the head of their crew's route in order,
+checked here independently of the service's checker) and latency per decision (p50 / p99 / max).
 """
 
 from __future__ import annotations
@@ -52,6 +60,11 @@ COST_PER_HOUR = 60.0
 MOVE_COST = 20.0  # per stop moved to another crew: 20 minutes of a crew's time
 SHIFT_COST = 1.0  # per minute of ETA shift beyond 10 minutes
 Visit = routing_pb2.Visit
+_KINDS = {
+    VisitKind.STOP: Visit.STOP,
+    VisitKind.BREAK: Visit.BREAK,
+    VisitKind.FACILITY: Visit.FACILITY,
+}
 
 
 @dataclass
@@ -63,6 +76,8 @@ class Planned:
     location: str
     start: int
     end: int
+    lateness: int = 0
+    demand: tuple[int, ...] = ()
 
 
 @dataclass
@@ -73,8 +88,11 @@ class Crew:
     free_from: int
     departed: int | None = None
     done: list[str] = field(default_factory=list)
+    driven: list[tuple[int, str]] = field(default_factory=list)  # stops and unloads, in order
     breaks_taken: set[str] = field(default_factory=set)
     plan: list[Planned] = field(default_factory=list)
+    on_board: list[int] = field(default_factory=list)
+    collected: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -92,6 +110,7 @@ class Day:
     lock_violations: int = 0
     unkept: int = 0
     skipped_new: int = 0
+    lateness: int = 0
 
 
 def _instance(name: str) -> routing_pb2.PlanRoutesRequest:
@@ -104,15 +123,17 @@ def _instance(name: str) -> routing_pb2.PlanRoutesRequest:
 def _arrivals(
     request: routing_pb2.PlanRoutesRequest, count: int, seed: int
 ) -> list[tuple[int, routing_pb2.Stop]]:
-    """``count`` mandatory orders arriving by a Poisson process over 08:00-14:00."""
+    """``count`` mandatory orders arriving by a Poisson process over 1 h to 7 h after the first
+    shift starts."""
     rng = np.random.default_rng(seed)
     mandatory = [s for s in request.stops if not s.optional]
     picked = rng.choice(len(mandatory), size=count, replace=False)
-    times, t = [], 8 * H
+    first = min(v.shift.start for v in request.vehicles)
+    times, t = [], first + 1 * H
     rate = count / (6 * H)
     while len(times) < count:
         t += rng.exponential(1 / rate)
-        times.append(min(int(t), 14 * H))
+        times.append(min(int(t), first + 7 * H))
     return sorted(zip(times, (mandatory[i] for i in picked), strict=True), key=lambda x: x[0])
 
 
@@ -126,15 +147,16 @@ def _read_plan(problem: RoutingProblem, evaluation: PlanEvaluation, day: Day, no
         for t in route.visits:
             if t.kind is VisitKind.START and (crew.departed is None or crew.departed >= now):
                 crew.departed = crew.free_from = t.start  # not left yet: leaves as now planned
-            if t.kind in (VisitKind.STOP, VisitKind.BREAK):
-                name = (
-                    problem.stops[t.ref].id
-                    if t.kind is VisitKind.STOP
-                    else vehicle.breaks[t.ref].id
-                )
-                kind = Visit.STOP if t.kind is VisitKind.STOP else Visit.BREAK
+            if t.kind in _KINDS:
+                kind, name, demand = _KINDS[t.kind], "", ()
+                if t.kind is VisitKind.STOP:
+                    name, demand = problem.stops[t.ref].id, problem.stops[t.ref].demands
+                elif t.kind is VisitKind.BREAK:
+                    name = vehicle.breaks[t.ref].id
+                else:
+                    name = problem.facilities[t.ref].id
                 location = problem.location_ids[t.location]
-                crew.plan.append(Planned(kind, name, location, t.start, t.end))
+                crew.plan.append(Planned(kind, name, location, t.start, t.end, t.lateness, demand))
 
 
 def _drive_until(day: Day, now: int) -> None:
@@ -144,11 +166,27 @@ def _drive_until(day: Day, now: int) -> None:
             visit = crew.plan.pop(0)
             if visit.kind == Visit.STOP:
                 crew.done.append(visit.id)
+                crew.driven.append((Visit.STOP, visit.id))
                 day.open_stops.pop(visit.id, None)
                 crew.location = visit.location
+                day.lateness += visit.lateness
+                crew.on_board = _added(crew.on_board, visit.demand)
+                crew.collected = _added(crew.collected, visit.demand)
+            elif visit.kind == Visit.FACILITY:
+                crew.driven.append((Visit.FACILITY, visit.id))
+                crew.location = visit.location
+                crew.on_board = [0] * len(crew.on_board)
             else:
                 crew.breaks_taken.add(visit.id)
             crew.free_from = visit.end
+
+
+def _added(load: list[int], demand: tuple[int, ...]) -> list[int]:
+    size = max(len(load), len(demand))
+    return [
+        (load[d] if d < len(load) else 0) + (demand[d] if d < len(demand) else 0)
+        for d in range(size)
+    ]
 
 
 def _request(
@@ -173,6 +211,8 @@ def _request(
             continue  # still at its yard: starts as planned, but not before now
         state = live.vehicles.add(vehicle_id=vehicle.id, stops_done=len(crew.done))
         state.location_id = crew.location
+        state.load_on_board.extend(crew.on_board)
+        state.load_collected.extend(crew.collected)
         # On its way to its next visit since it left the last one; idle ones leave now.
         state.free_from = crew.free_from if crew.plan else max(now, crew.free_from)
         state.free_from = min(state.free_from, vehicle.shift.end)
@@ -278,6 +318,8 @@ def _event(
         _insert(day, base, new, now)
     else:
         request = _request(base, day, now, day.policy == "locks", args.freeze)
+        if day.policy == "replan":
+            request.ClearField("reference_plan")  # a re-plan from scratch
         _solve(day, request, args.budget, now)
     _account(day, before, frozen)
 
@@ -285,22 +327,32 @@ def _event(
 def _driven_travel(base: routing_pb2.PlanRoutesRequest, day: Day) -> tuple[int, int]:
     """(stops served, driving seconds) of the routes as the crews drove them."""
     problem = problem_from_request(base)
-    index = {s.id: i for i, s in enumerate(problem.stops)}
+    index = {
+        Visit.STOP: {s.id: i for i, s in enumerate(problem.stops)},
+        Visit.FACILITY: {f.id: i for i, f in enumerate(problem.facilities)},
+    }
+    kinds = {Visit.STOP: VisitKind.STOP, Visit.FACILITY: VisitKind.FACILITY}
     served = travel = 0
     for k, vehicle in enumerate(problem.vehicles):
-        stops = day.crews[vehicle.id].done
-        if not stops:
+        driven = day.crews[vehicle.id].driven
+        if not driven:
             continue
-        visits = tuple(PlannedVisit(VisitKind.STOP, index[i]) for i in stops)
+        visits = tuple(PlannedVisit(kinds[kind], index[kind][i]) for kind, i in driven)
         travel += evaluate_route(problem, RoutePlan(k, visits)).travel_seconds
-        served += len(stops)
+        served += sum(1 for kind, _ in driven if kind == Visit.STOP)
     return served, travel
 
 
+#: The morning plan of each day, shared by the policies (a solve on the wall clock differs from
+#: run to run, and the policies must start the day from the same plan to be compared).
+_MORNING: dict[tuple[str, int, int, float], PlanEvaluation] = {}
+
+
 def replay(policy: str, args: argparse.Namespace) -> dict[str, object]:
-    """One policy's day; its figures."""
-    base = _instance(args.instance)
-    arrivals = _arrivals(base, args.arrivals, args.seed)
+    """One policy's day (``args.instance``, ``args.seed``: one of each); its figures."""
+    instance, seed = args.instance, int(args.seed)
+    base = _instance(instance)
+    arrivals = _arrivals(base, args.arrivals, seed)
     later = {stop.id for _, stop in arrivals}
     morning = [s for s in base.stops if s.id not in later]
     locations = {v.id: v.start_location_id for v in base.vehicles}
@@ -311,12 +363,16 @@ def replay(policy: str, args: argparse.Namespace) -> dict[str, object]:
     del first.stops[:]
     first.stops.extend(morning)
     problem = problem_from_request(first)
-    outcome = solve_checked(
-        problem, Deadline.after(args.morning), RoutingOptions(solver=SolverFamily.ORTOOLS, seed=1)
-    )
-    _read_plan(problem, outcome.evaluation, day, 0)
+    key = (instance, seed, args.arrivals, args.morning)
+    if key not in _MORNING:
+        options = RoutingOptions(solver=SolverFamily.ORTOOLS, seed=1)
+        _MORNING[key] = solve_checked(problem, Deadline.after(args.morning), options).evaluation
+    _read_plan(problem, _MORNING[key], day, 0)
     events: list[tuple[int, str | None]] = [(t, stop.id) for t, stop in arrivals]
-    events.append((args.breakdown, None))
+    breakdown = args.breakdown
+    if breakdown is None:
+        breakdown = min(v.shift.start for v in base.vehicles) + 4 * H
+    events.append((breakdown, None))
     by_id = {stop.id: stop for _, stop in arrivals}
     for now, stop_id in sorted(events, key=lambda e: e[0]):
         _drive_until(day, now)
@@ -336,10 +392,12 @@ def replay(policy: str, args: argparse.Namespace) -> dict[str, object]:
     served, travel = _driven_travel(base, day)
     lat = sorted(day.latencies)
     return {
+        "instance": instance,
+        "seed": seed,
         "policy": policy,
         "served": served,
         "travel_s": travel,
-        "lateness_s": 0,
+        "lateness_s": day.lateness,
         "moved": day.moved,
         "eta_shift_total_s": day.shifted,
         "eta_shift_max_s": day.shift_max,
@@ -356,18 +414,31 @@ def replay(policy: str, args: argparse.Namespace) -> dict[str, object]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the three policies on the same day; print one table row each."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks dayreplay")
-    parser.add_argument("--instance", default="city-maint-100-1")
+    parser.add_argument("--instance", default="city-maint-100-1", help="comma-separated")
     parser.add_argument("--arrivals", type=int, default=15)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", default="7", help="comma-separated arrival seeds")
     parser.add_argument("--morning", type=float, default=10.0, help="seconds for the first plan")
     parser.add_argument("--budget", type=float, default=5.0, help="seconds per re-plan")
     parser.add_argument("--freeze", type=int, default=1800, help="freeze horizon, seconds")
-    parser.add_argument("--breakdown", type=int, default=11 * H, help="crew breakdown time")
+    parser.add_argument(
+        "--breakdown",
+        type=int,
+        default=None,
+        help="crew breakdown time (4 h after the first shift)",
+    )
     parser.add_argument("--policies", default=",".join(POLICIES))
     args = parser.parse_args(argv)
     columns = None
-    for policy in args.policies.split(","):
-        row = replay(policy, args)
+    days = [
+        (instance, int(seed), policy)
+        for instance in args.instance.split(",")
+        for seed in args.seed.split(",")
+        for policy in args.policies.split(",")
+    ]
+    for instance, seed, policy in days:
+        row = replay(
+            policy, argparse.Namespace(**{**vars(args), "instance": instance, "seed": seed})
+        )
         if columns is None:
             columns = list(row)
             print("| " + " | ".join(columns) + " |")

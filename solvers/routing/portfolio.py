@@ -28,6 +28,7 @@ from solvers.routing.engines.pyvrp import PyvrpEngine
 from solvers.routing.locks import declined_features
 from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
 from solvers.routing.problem import RoutingProblem
+from solvers.routing.reference_start import has_reference
 from solvers.routing.repair import repair_outcome
 from solvers.routing.travel_periods import PLANNING_NOTE, timed_exactly
 from solvers.status import SolveReport, SolverFamily, Status, relative_gap
@@ -131,8 +132,10 @@ def ortools_companion(problem: RoutingProblem, excluded: dict[int, SkipReason]) 
     constructed start; 277 and 444 better from the constructed start; at 804 insertion needs a
     sixth truck and at 1932 it leaves 578 stops out, so it would lose every time above). Above
     it both search from the constructed start, with guided local search penalties of different
-    strength.
+    strength. A re-plan: this core searches from the reference plan, the other from scratch.
     """
+    if has_reference(problem):
+        return {"reference_start": False}
     if not problem.facilities:
         return {"metaheuristic": "gls"}
     n_stops = len(problem.stops) - len(excluded)

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 from solvers.budget import Deadline
 from solvers.errors import SolverFailedError
 from solvers.routing.break_clock import Clock, common_breaks
 from solvers.routing.engine import Engine, EngineOptions, EngineResult, Improvement, PhaseTimer
-from solvers.routing.engines.pyvrp.data import problem_data
+from solvers.routing.engines.pyvrp.data import Layout, problem_data
 from solvers.routing.engines.pyvrp.features import kept_stops, unsupported_features
 from solvers.routing.engines.pyvrp.readback import plan_from, relaxed
-from solvers.routing.plan import RoutingPlan
+from solvers.routing.plan import RoutingPlan, VisitKind
 from solvers.routing.problem import RoutingProblem
+from solvers.routing.reference_start import has_reference, reference_start
 from solvers.status import SolverFamily
 
 __all__ = ["DETERMINISTIC_ITERATIONS", "PyvrpEngine"]
 
 #: Iterations of a deterministic run (the clock is ignored then).
 DETERMINISTIC_ITERATIONS = 2000
+#: Share of the budget a re-plan may spend building its start from the reference plan.
+REFERENCE_SHARE = 0.25
 
 
 class _Stop:
@@ -54,11 +59,12 @@ class PyvrpEngine(Engine):
 
     ``options.deterministic`` stops after ``DETERMINISTIC_ITERATIONS`` instead of at the
     deadline; ``options.settings["max_iterations"]`` sets that limit explicitly (and applies
-    whatever ``deterministic`` says). Other settings keys and ``options.start`` are ignored:
-    PyVRP builds its own initial population. Improvements found on the way are reported to
-    ``options.on_solution`` with PyVRP's cost in objective units (the relaxation's, breaks cut
-    out) and no plan, since PyVRP's stopping criterion sees only the cost; the final plan
-    follows when the search returns.
+    whatever ``deterministic`` says). Other settings keys are ignored. The search starts from
+    ``options.start``, or for a re-plan from its reference plan with the new stops inserted
+    (``solvers.routing.reference_start``), else from PyVRP's own. Improvements found on the
+    way are reported to ``options.on_solution`` with PyVRP's cost in objective units (the
+    relaxation's, breaks cut out) and no plan, since PyVRP's stopping criterion sees only the
+    cost; the final plan follows when the search returns.
     """
 
     family = SolverFamily.PYVRP
@@ -76,6 +82,12 @@ class PyvrpEngine(Engine):
             max_iterations = DETERMINISTIC_ITERATIONS
         timer = PhaseTimer()
         sink = options.on_solution
+        start = options.start
+        if start is None and has_reference(problem):
+            clock = Deadline(math.inf) if options.deterministic else deadline
+            with timer("reference"):
+                share = Deadline(time.monotonic() + clock.share(REFERENCE_SHARE))
+                start = reference_start(problem, options.exclude, share)
         plan, cost = _solve(
             problem,
             deadline,
@@ -84,6 +96,7 @@ class PyvrpEngine(Engine):
             max_iterations,  # type: ignore[arg-type]
             None if sink is None else lambda cost, _: sink(Improvement(cost, 0)),
             timer,
+            start,
         )
         if sink is not None:
             sink(Improvement(cost, len(plan.routes), plan))
@@ -98,6 +111,7 @@ def _solve(
     max_iterations: int | None,
     on_improvement: Callable[[float, float], None] | None,
     timer: PhaseTimer,
+    start: RoutingPlan | None = None,
 ) -> tuple[RoutingPlan, float]:
     """The plan, and PyVRP's own (scaled) cost of it."""
     try:
@@ -130,6 +144,7 @@ def _solve(
             collect_stats=False,
             display=False,
             params=SolveParams(),
+            initial_solution=None if start is None else _initial(pyvrp, data, layout, start),
         )
     best = result.best
     if not best.is_feasible():
@@ -137,3 +152,35 @@ def _solve(
     with timer("finish"):
         plan = plan_from(pyvrp, problem, best, keep, exclude, layout, clock)
     return plan, float(result.cost()) / layout.scale
+
+
+def _initial(pyvrp: Any, data: Any, layout: Layout, start: RoutingPlan) -> Any | None:
+    """``start`` as a PyVRP solution (None when PyVRP rejects it: it then builds its own).
+
+    Stops become their first client copy, unloads their reload depot; breaks are not in the
+    model (its clock has none) and the last unload is the virtual end's, so both are left out.
+    Stops or vehicles the model does not have are dropped.
+    """
+    client_of: dict[int, int] = {}
+    for client, stop in enumerate(layout.client_stop):
+        client_of.setdefault(stop, client)
+    type_of = {k: t for t, members in enumerate(layout.members) for k in members}
+    routes = []
+    for route in start.routes:
+        if route.vehicle not in type_of:
+            continue
+        activities = []
+        for visit in route.visits:
+            if visit.kind is VisitKind.STOP and visit.ref in client_of:
+                activities.append(pyvrp.Activity(pyvrp.ActivityType.CLIENT, client_of[visit.ref]))
+            elif visit.kind is VisitKind.FACILITY:
+                depot = layout.first_facility + visit.ref
+                activities.append(pyvrp.Activity(pyvrp.ActivityType.DEPOT, depot))
+        while activities and activities[-1].type == pyvrp.ActivityType.DEPOT:
+            activities.pop()  # the last unload is the virtual end's
+        if any(a.type == pyvrp.ActivityType.CLIENT for a in activities):
+            routes.append(pyvrp.Route(data, activities, type_of[route.vehicle]))
+    try:
+        return pyvrp.Solution(data, routes)
+    except (RuntimeError, ValueError, IndexError):
+        return None
