@@ -175,7 +175,7 @@ def replenish() -> None:
 
 def _start() -> Callable[[Parent], None]:
     """Child entry: import every engine before the job arrives, so that a standby is warm."""
-    from solvers.routing.portfolio import engine_for
+    from solvers.routing.engine_choice import engine_for
 
     for family in FAMILIES:
         engine_for(family)
@@ -186,7 +186,7 @@ def _start() -> Callable[[Parent], None]:
 
 def _solve(parent: Parent) -> None:
     """Child body: solve the one job, streaming improving plans, then the result or failure."""
-    from solvers.routing.portfolio import engine_for  # imported already by _start
+    from solvers.routing.engine_choice import engine_for  # imported already by _start
 
     try:
         job = parent.receive()

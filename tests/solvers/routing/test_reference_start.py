@@ -11,6 +11,7 @@ from solvers.budget import Deadline
 from solvers.routing.break_clock import Clock
 from solvers.routing.checker import evaluate, evaluate_route, route_violations
 from solvers.routing.engine import EngineOptions
+from solvers.routing.engine_choice import ortools_companion
 from solvers.routing.engines.ortools.search import OrtoolsSettings, solve
 from solvers.routing.engines.pyvrp.data import problem_data
 from solvers.routing.engines.pyvrp.engine import PyvrpEngine, _initial
@@ -18,7 +19,6 @@ from solvers.routing.engines.pyvrp.features import kept_stops
 from solvers.routing.live import VehicleState, apply_live_state
 from solvers.routing.locks import Churn, Level, Lock, Replan
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, VisitKind
-from solvers.routing.portfolio import ortools_companion
 from solvers.routing.problem import Facility, RoutingProblem, Stop, TimeWindow, Vehicle
 from solvers.routing.reference_start import reference_start
 

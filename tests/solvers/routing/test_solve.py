@@ -14,14 +14,10 @@ from dispatch.wire.routing import problem_from_request
 from solvers.budget import Deadline
 from solvers.routing.checker import evaluate
 from solvers.routing.engine import EngineResult
+from solvers.routing.engine_choice import INSERTION_COMPANION_UP_TO, ortools_companion
 from solvers.routing.engines.ortools import CONSTRUCT_ONLY_ABOVE, OrtoolsSettings
 from solvers.routing.plan import RoutingPlan, SkipReason, VisitKind
-from solvers.routing.portfolio import (
-    INSERTION_COMPANION_UP_TO,
-    Portfolio,
-    RoutingOptions,
-    ortools_companion,
-)
+from solvers.routing.portfolio import Portfolio, RoutingOptions
 from solvers.routing.problem import Break, Facility, RoutingProblem, TimeWindow
 from solvers.routing.solve import solve, solve_checked
 from solvers.status import SolverFamily, Status
