@@ -106,3 +106,21 @@ def examples() -> dict[str, object]:
 def example_json(name: str) -> dict[str, object]:
     """The raw JSON dict of one example (for tests that mutate JSON rather than messages)."""
     return json.loads((ROOT / "examples" / f"{name}.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def local_ray() -> Iterator[int]:
+    """A local Ray with 2 CPUs, started once per test process; yields its CPU count.
+
+    A local Ray start costs 7-12 s on a 2-core machine and is the step most exposed to load (its
+    GCS or raylet start-up), so every Ray test shares one start; servers started with
+    ``ray_address="local"`` reuse it and leave it running (``ClusterRouting.owns_ray``). Skips
+    where the ``ray`` extra is not installed.
+    """
+    pytest.importorskip("ray")
+    from dispatch.cluster import connect
+    from dispatch.cluster.ray_runner import shutdown
+
+    cpus = connect("local", 2)
+    yield cpus
+    shutdown()

@@ -13,7 +13,8 @@ SERVE_COMMAND = (
     "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/dispatch serve --examples"
 )
 TEST_COMMAND = (
-    "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[test]'"
+    " && .venv/bin/python -m pytest -n 2 --dist loadfile"
 )
 
 

@@ -1,7 +1,7 @@
 """Ray and PostgreSQL together: a server on a shared store solves a big job in parts on Ray.
 
-Skipped where Ray is not installed (CI's test extra does not install it: its local start is too
-slow and unreliable on small machines); runs where the ``ray`` extra is installed.
+Skipped where Ray is not installed; CI's test extra installs it. It shares the session's local
+Ray (``local_ray`` in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ Job = jobs_pb2.PlanJob
 Event = jobs_pb2.PlanJobEvent
 
 
-def test_a_big_job_on_a_shared_store_is_solved_on_ray(pg_url: str) -> None:
+def test_a_big_job_on_a_shared_store_is_solved_on_ray(pg_url: str, local_ray: int) -> None:
     """`--store postgresql://...` with a local Ray: a 200-stop job (Ray from 100 stops, parts
     of 60) ends SUCCEEDED with a verified plan serving or skipping every stop, stored in
     PostgreSQL, and its watch stream has one PART_FINISHED per part."""
