@@ -124,7 +124,10 @@ class Portfolio:
         """
         if self.on_checkpoint is None:
             return
-        options = EngineOptions(exclude=frozenset(self.excluded))
+        # Deterministic mode: the construction ignores the clock, so this checkpoint is too.
+        options = EngineOptions(
+            exclude=frozenset(self.excluded), deterministic=self.options.deterministic
+        )
         try:
             found = engine_for(SolverFamily.GREEDY).solve(self.problem, self.deadline, options)
         except SolverFailedError:
