@@ -15,6 +15,17 @@ of the plan and the request and asked back in as a new stop:
 * ``exhaustive``: every candidate route verified by the checker, no bounds (the reference the
   pruned search must equal; its keys are compared on every trial).
 
+With ``--job`` (the default), the same server also makes the live plan as a plan job (the
+constructive heuristic, or ``--solve`` seconds of AUTO), and each trial asks it one question
+twice, side by side: a copy of the chosen stop under a new id (a second order at the same
+address) inserted into the job's plan,
+
+* ``job-inline``: with the job's request and plan sent inline (what ``rpc`` measures);
+* ``job-id``: naming the job by ``job_id``: the server's live-plan cache answers every call
+  but the first (the first, a miss that reads and builds the job's plan, is shown apart).
+
+Both answers must be equal (wall time aside); that is counted on every trial.
+
 Prints one line per instance and mode: p50 / p90 / p99 / max in milliseconds.
 """
 
@@ -28,7 +39,7 @@ from collections.abc import Sequence
 from benchmarks.assign.server import server_process
 from benchmarks.city.generate import build
 from dispatch import client
-from dispatch._proto.dispatch.v1 import replanning_pb2, routing_pb2
+from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, replanning_pb2, routing_pb2
 from dispatch.wire import enums
 from dispatch.wire.routing import problem_from_request
 from solvers.budget import Deadline
@@ -119,7 +130,82 @@ def _rpc_request(
     )
 
 
-def run(instance: str, trials: int, solve_seconds: float, stub) -> None:
+def _job(stub, request: routing_pb2.PlanRoutesRequest, solve_seconds: float) -> jobs_pb2.PlanJob:
+    """The live plan as a SUCCEEDED plan job, read back with its request."""
+    job_request = routing_pb2.PlanRoutesRequest()
+    job_request.CopyFrom(request)
+    job_request.request_id = f"insertion-latency-{time.time_ns()}"
+    job_request.options.solver = common_pb2.AUTO if solve_seconds > 0 else common_pb2.GREEDY
+    job_request.options.time_budget.FromMilliseconds(int(max(solve_seconds, 5.0) * 1000))
+    job = stub.CreatePlanJob(jobs_pb2.CreatePlanJobRequest(request=job_request), timeout=60)
+    watch = jobs_pb2.WatchPlanJobRequest(job_id=job.job_id)
+    final = list(stub.WatchPlanJob(watch, timeout=solve_seconds + 600))[-1].job
+    if final.state != jobs_pb2.PlanJob.SUCCEEDED:
+        raise RuntimeError(f"the live-plan job ended {jobs_pb2.PlanJob.State.Name(final.state)}")
+    get = jobs_pb2.GetPlanJobRequest(job_id=job.job_id, include_request=True)
+    return stub.GetPlanJob(get, timeout=60)
+
+
+def _job_routes(job: jobs_pb2.PlanJob) -> list[routing_pb2.PlannedRoute]:
+    """The job's plan as the caller would send it back (START and END dropped)."""
+    return [
+        routing_pb2.PlannedRoute(
+            vehicle_id=r.vehicle_id,
+            visits=[
+                routing_pb2.PlannedVisit(kind=v.kind, id=v.id)
+                for v in r.visits
+                if v.kind in enums.VISIT_KIND_IN
+            ],
+        )
+        for r in job.result.routes
+        if r.visits
+    ]
+
+
+def _timed_answer(stub, message: replanning_pb2.AdviseInsertionRequest) -> tuple[float, bytes]:
+    """Seconds for one AdviseInsertion call, and its answer without the wall time."""
+    started = time.perf_counter()
+    answer = stub.AdviseInsertion(message, timeout=10)
+    elapsed = time.perf_counter() - started
+    answer.ClearField("wall_time")
+    return elapsed, answer.SerializeToString(deterministic=True)
+
+
+def run_job(
+    instance: str, request: routing_pb2.PlanRoutesRequest, chosen: Sequence[int], solve: float, stub
+) -> None:
+    """The live plan as a job: inline against job_id (cached), same questions, side by side."""
+    job = _job(stub, request, solve)
+    routes = _job_routes(job)
+    served = sum(1 for r in routes for v in r.visits if v.kind == routing_pb2.Visit.STOP)
+    print(f"{instance} as plan job {job.job_id}: {served} stops served")
+    times: dict[str, list[float]] = {"job-inline": [], "job-id": []}
+    first_call, equal = None, 0
+    for trial, stop in enumerate(chosen):
+        new = routing_pb2.Stop()
+        new.CopyFrom(request.stops[stop])
+        new.id = f"{new.id}-again-{trial}"
+        by_id = replanning_pb2.AdviseInsertionRequest(job_id=job.job_id, new_stops=[new])
+        inline = replanning_pb2.AdviseInsertionRequest(
+            problem=job.request, routes=routes, new_stops=[new]
+        )
+        # Alternate which form goes first, so neither always meets a warmer process.
+        pair = [("job-id", by_id), ("job-inline", inline)]
+        answers = {}
+        for mode, message in pair if trial % 2 else pair[::-1]:
+            elapsed, answers[mode] = _timed_answer(stub, message)
+            if mode == "job-id" and first_call is None:
+                first_call = elapsed  # the miss: read the job, build its plan, keep it
+            else:
+                times[mode].append(elapsed)
+        equal += answers["job-id"] == answers["job-inline"]
+    print(f"  job-id first call (cache miss) {first_call * 1000:6.1f} ms")
+    for mode, samples in times.items():
+        print(f"  {mode:10s} {_percentiles(samples)}")
+    print(f"  job-id answer equal to job-inline on {equal}/{len(chosen)} trials")
+
+
+def run(instance: str, trials: int, solve_seconds: float, stub, job: bool = True) -> None:
     """Measure one instance in every mode and print the figures."""
     request = build(instance).request
     problem = problem_from_request(request)
@@ -147,6 +233,8 @@ def run(instance: str, trials: int, solve_seconds: float, stub) -> None:
     for mode, samples in times.items():
         print(f"  {mode:10s} {_percentiles(samples)}")
     print(f"  pruned search equal to exhaustive on {trials - mismatches}/{trials} trials")
+    if job:
+        run_job(instance, request, chosen, solve_seconds, stub)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -155,11 +243,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--solve", type=float, default=0.0, help="seconds per live-plan solve")
     parser.add_argument("--instances", default=DEFAULT_INSTANCES)
+    parser.add_argument(
+        "--job",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure the live plan as a plan job: inline against job_id (cached)",
+    )
     args = parser.parse_args(argv)
     with server_process() as target, client.channel(target) as chan:
         stub = client.stub(chan)
         for instance in args.instances.split(","):
-            run(instance.strip(), args.trials, args.solve, stub)
+            run(instance.strip(), args.trials, args.solve, stub, args.job)
 
 
 if __name__ == "__main__":
