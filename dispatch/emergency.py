@@ -5,13 +5,15 @@ contract); the conversions and the answer's shape in ``dispatch.wire.emergency``
 ``DISPATCH_ASSIGN_FAULTS`` (comma-separated: ``min_cost_flow``, ``cp_sat``, ``milp``,
 ``moveup_cp_sat``) makes those engines fail on purpose, for fallback drills and tests. With
 ``move_up`` in the request, ``dispatch.wire.moveup`` and ``solvers.assignment.moveup_solve``
-recommend relocations after the checked dispatch.
+recommend relocations after the checked dispatch. A ``checkpoint`` from the service is called
+before each step, so a call whose caller has gone stops there (``dispatch.service.call_over``).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2
 from dispatch.wire.emergency import to_problem, to_response
@@ -42,15 +44,24 @@ def settings_from(options: common_pb2.SolveOptions, n_units: int) -> SolveSettin
     )
 
 
+def _go_on(step: str) -> None:
+    """The checkpoint of callers without a gRPC call (CLI, benchmarks): nothing stops them."""
+
+
 def assign_units(
-    request: emergency_pb2.AssignUnitsRequest, deadline: Deadline
+    request: emergency_pb2.AssignUnitsRequest,
+    deadline: Deadline,
+    checkpoint: Callable[[str], None] = _go_on,
 ) -> emergency_pb2.AssignUnitsResponse:
     """Solve a validated AssignUnits request before ``deadline`` (runs in the calling thread).
 
     Every returned plan has passed the independent checker (``SolveInfo.verified``).
+    ``checkpoint(step)`` is called before the steps after conversion ("solve", "answer",
+    "move_up") and raises to stop the call there.
     """
     start = time.perf_counter()
     problem = to_problem(request)
+    checkpoint("solve")
     settings = settings_from(request.options, problem.n_units)
     with_move_up = request.HasField("move_up")
     # The dispatch comes first; move-up gets what is left, at least MOVE_UP_SHARE of the budget.
@@ -58,8 +69,10 @@ def assign_units(
         Deadline(deadline.at - MOVE_UP_SHARE * deadline.remaining()) if with_move_up else deadline
     )
     result = solve(problem, solve_by, settings)
+    checkpoint("answer")
     response = to_response(request, problem, result, time.perf_counter() - start)
     if with_move_up:
+        checkpoint("move_up")
         response.move_up.CopyFrom(move_up(request, result.plan, deadline, settings))
     return response
 

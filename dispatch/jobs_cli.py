@@ -4,12 +4,12 @@ Answers are printed as protobuf canonical JSON with every field, like the rest o
 (``submit`` leaves zero values out, so a VALIDATE_ONLY dry run prints no job id at all);
 ``get`` and ``result`` also take ``--format table|summary`` (and ``result`` ``geojson``), with
 clock times from the job's request. ``watch`` draws one updating line on a terminal (elapsed,
-best objective, vehicles) and plain lines otherwise; it reconnects when the server restarts,
-because a nightly job outlives any one connection. Exit status, as for the rest of
-``dispatch``: 0 success (for ``watch`` and ``result``: the job SUCCEEDED); 1 the request was
-rejected (invalid, queue full, request_id reused); 2 usage; 3 the call could not be answered
-(not found, server unreachable, ..., or for ``result`` the job has not finished yet); 4 the
-job ended FAILED or CANCELLED.
+best objective, vehicles; parts done for a job solved in parts) and plain lines otherwise; it
+reconnects when the server restarts, because a nightly job outlives any one connection. Exit
+status, as for the rest of ``dispatch``: 0 success (for ``watch`` and ``result``: the job
+SUCCEEDED); 1 the request was rejected (invalid, queue full, request_id reused); 2 usage; 3 the
+call could not be answered (not found, server unreachable, ..., or for ``result`` the job has not
+finished yet); 4 the job ended FAILED or CANCELLED.
 """
 
 from __future__ import annotations
@@ -350,7 +350,8 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def progress_line(job: jobs_pb2.PlanJob, now_ns: int | None = None) -> str:
-    """One line about a job: state, elapsed, best objective, vehicles, solutions found."""
+    """One line about a job: state, elapsed, best objective, vehicles, solutions found, and for
+    a job solved in parts (``parts_total`` > 0) "parts 3/8 (last: depot0-c2)"."""
     state = jobs_pb2.PlanJob.State.Name(job.state)
     if job.state == jobs_pb2.PlanJob.RUNNING and job.HasField("start_time"):
         now_ns = time.time_ns() if now_ns is None else now_ns
@@ -365,6 +366,11 @@ def progress_line(job: jobs_pb2.PlanJob, now_ns: int | None = None) -> str:
             f"vehicles {job.progress.vehicles_used}",
             f"solutions {job.progress.solutions_found}",
         ]
+    if job.progress.parts_total:
+        split = f"parts {job.progress.parts_done}/{job.progress.parts_total}"
+        if job.progress.finished_parts:
+            split += f" (last: {job.progress.finished_parts[-1]})"
+        parts.append(split)
     if job.progress.stopped_early:
         parts.append("stopped early")
     if job.attempts > 1:

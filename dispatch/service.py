@@ -10,6 +10,7 @@ parse them themselves (``dispatch.decoding``): grpcio never sees an undecodable 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from dispatch._proto.dispatch.v1 import (
 )
 from dispatch.answer_margin import AnswerMargin
 from dispatch.decoding import RawRequestHandler
-from dispatch.errors import QueueFullError
+from dispatch.errors import DispatchError, QueueFullError
 from dispatch.jobs.rows import JobQuery
 from dispatch.routing import RoutingService
 from dispatch.wire import durations
@@ -45,6 +46,67 @@ SERVICE = dispatch_service_pb2.DESCRIPTOR.services_by_name["DispatchService"]
 #: A gRPC call without a deadline reports a huge time_remaining(); treat anything beyond a day
 #: as "no deadline".
 _NO_DEADLINE = 86_400.0
+
+_log = logging.getLogger("dispatch.service")
+
+#: Called with the name of the step a solving call is about to start ("validation",
+#: "conversion", then the workload's own: "solve", "answer", "move_up"); raises
+#: :class:`CallOverError` when the call should not go on.
+Checkpoint = Callable[[str], None]
+
+
+class CallOverError(DispatchError):
+    """The call's deadline has passed or its caller cancelled it, before ``step``: the step and all
+    after it are skipped. Ends the call with ``code`` (DEADLINE_EXCEEDED or CANCELLED), which no
+    caller reads any more but the call's log line and metrics show."""
+
+    def __init__(self, code: grpc.StatusCode, step: str) -> None:
+        self.code = code
+        self.step = step
+        why = "its deadline passed" if code == grpc.StatusCode.DEADLINE_EXCEEDED else "cancelled"
+        super().__init__(f"the call was stopped before {step}: {why}")
+
+
+def call_over(context: grpc.ServicerContext) -> grpc.StatusCode | None:
+    """DEADLINE_EXCEEDED once the call's deadline has passed, CANCELLED once its caller has gone
+    (cancelled, disconnected), None while an answer can still reach the caller.
+
+    The deadline is read first: grpcio cancels a call when its deadline passes, so an inactive
+    call past its deadline timed out rather than being cancelled. A short deadline that has not
+    passed is not over: that call gets the best answer that fits (``solve_deadline``).
+    """
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    if not context.is_active():
+        return grpc.StatusCode.CANCELLED
+    return None
+
+
+def checkpoint_for(method: str, request: Any, context: grpc.ServicerContext) -> Checkpoint:
+    """The checkpoint of one call: raises CallOverError, with one log line, once it is over."""
+
+    def checkpoint(step: str) -> None:
+        code = call_over(context)
+        if code is None:
+            return
+        _log.info(
+            "%s stopped before %s: %s",
+            method,
+            step,
+            code.name,
+            extra={
+                "event": "call_stopped",
+                "method": method,
+                "stopped_before": step,
+                "code": code.name,
+                "request_id": request.request_id,
+                "label": request.label,
+            },
+        )
+        raise CallOverError(code, step)
+
+    return checkpoint
 
 
 def solve_deadline(
@@ -150,16 +212,25 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         budget: float,
         validate: Callable[[Any], None],
         unsolved: Callable[[], Any],
-        solve: Callable[[Deadline], Any],
+        solve: Callable[[Deadline, Checkpoint], Any],
     ) -> Any:
         """Every solving call: the deadline is fixed before validating (validation and
         conversion spend from the same budget), VALIDATE_ONLY answers ``unsolved()``, and the
-        answer's delay past its solve deadline feeds the method's margin."""
+        answer's delay past its solve deadline feeds the method's margin. A call that is over
+        (``call_over``) before validation, before conversion or before a step ``solve`` checks
+        is ended DEADLINE_EXCEEDED or CANCELLED without doing the rest."""
         deadline = self._deadline(method, request.options, budget, context)
-        validate(request)
-        if _validate_only(request.options):
-            return unsolved()
-        return self._answered(method, deadline, _echo(solve(deadline), request))
+        checkpoint = checkpoint_for(method, request, context)
+        try:
+            checkpoint("validation")
+            validate(request)
+            if _validate_only(request.options):
+                return unsolved()
+            checkpoint("conversion")
+            response = solve(deadline, checkpoint)
+        except CallOverError as over:
+            context.abort(over.code, str(over))  # raises; the call wrapper logs the code
+        return self._answered(method, deadline, _echo(response, request))
 
     def AssignUnits(
         self, request: emergency_pb2.AssignUnitsRequest, context: grpc.ServicerContext
@@ -172,7 +243,7 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
             DEFAULT_EMERGENCY_BUDGET,
             validation.validate_assign_units,
             lambda: _not_solved(emergency_pb2.AssignUnitsResponse, request, start),
-            lambda deadline: emergency.assign_units(request, deadline),
+            lambda deadline, checkpoint: emergency.assign_units(request, deadline, checkpoint),
         )
 
     def PlanRoutes(
@@ -180,7 +251,8 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
     ) -> routing_pb2.PlanRoutesResponse:
         start = time.perf_counter()
 
-        def solve(deadline: Deadline) -> routing_pb2.PlanRoutesResponse:
+        def solve(deadline: Deadline, _checkpoint: Checkpoint) -> routing_pb2.PlanRoutesResponse:
+            # The worker converts and solves; it stops when the caller goes (is_cancelled).
             with self._long_call("PlanRoutes"):
                 return self._routing.plan_routes(
                     request, deadline, is_cancelled=lambda: not context.is_active()
@@ -215,7 +287,7 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
             DEFAULT_ADVICE_BUDGET,
             validation.validate_advise_insertion,
             lambda: _keys_only(replanning_pb2.AdviseInsertionResponse, request),
-            lambda deadline: replanning.advise_insertion(request, deadline, self._jobs),
+            lambda deadline, _: replanning.advise_insertion(request, deadline, self._jobs),
         )
 
     def _job_service(self) -> Any:

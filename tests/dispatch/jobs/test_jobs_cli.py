@@ -133,6 +133,18 @@ def test_progress_line_says_a_plan_was_stopped_early() -> None:
     assert "stopped early" in progress_line(job, now_ns=0)
 
 
+def test_progress_line_shows_parts_of_a_decomposed_job() -> None:
+    """A job solved in parts says how many are done and which finished last; a job solved
+    whole (parts_total 0) says nothing about parts."""
+    job = Job(job_id="abc", state=Job.RUNNING)
+    job.progress.parts_done = 2
+    job.progress.parts_total = 5
+    job.progress.finished_parts.extend(["depot0-c2", "depot1-c0"])
+    assert "parts 2/5 (last: depot1-c0)" in progress_line(job, now_ns=0)
+    whole = Job(job_id="abc", state=Job.RUNNING)
+    assert "parts" not in progress_line(whole, now_ns=0)
+
+
 def test_watch_on_a_terminal_redraws_one_line(
     served: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
