@@ -42,6 +42,7 @@ from dispatch import client
 from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, replanning_pb2, routing_pb2
 from dispatch.wire import enums
 from dispatch.wire.routing import problem_from_request
+from dispatch.wire.routing_answer import planned_routes_of
 from solvers.budget import Deadline
 from solvers.routing.checker import evaluate_route, route_violations
 from solvers.routing.engines.construct import greedy_plan
@@ -146,22 +147,6 @@ def _job(stub, request: routing_pb2.PlanRoutesRequest, solve_seconds: float) -> 
     return stub.GetPlanJob(get, timeout=60)
 
 
-def _job_routes(job: jobs_pb2.PlanJob) -> list[routing_pb2.PlannedRoute]:
-    """The job's plan as the caller would send it back (START and END dropped)."""
-    return [
-        routing_pb2.PlannedRoute(
-            vehicle_id=r.vehicle_id,
-            visits=[
-                routing_pb2.PlannedVisit(kind=v.kind, id=v.id)
-                for v in r.visits
-                if v.kind in enums.VISIT_KIND_IN
-            ],
-        )
-        for r in job.result.routes
-        if r.visits
-    ]
-
-
 def _timed_answer(stub, message: replanning_pb2.AdviseInsertionRequest) -> tuple[float, bytes]:
     """Seconds for one AdviseInsertion call, and its answer without the wall time."""
     started = time.perf_counter()
@@ -176,7 +161,7 @@ def run_job(
 ) -> None:
     """The live plan as a job: inline against job_id (cached), same questions, side by side."""
     job = _job(stub, request, solve)
-    routes = _job_routes(job)
+    routes = planned_routes_of(job.result.routes)
     served = sum(1 for r in routes for v in r.visits if v.kind == routing_pb2.Visit.STOP)
     print(f"{instance} as plan job {job.job_id}: {served} stops served")
     times: dict[str, list[float]] = {"job-inline": [], "job-id": []}

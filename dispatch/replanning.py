@@ -29,10 +29,10 @@ from typing import Any
 from dispatch._proto.dispatch.v1 import jobs_pb2, replanning_pb2, routing_pb2
 from dispatch.errors import FailedPreconditionError
 from dispatch.validation.replanning import check_new_stops
-from dispatch.wire import enums
 from dispatch.wire.durations import duration
 from dispatch.wire.replanning import advice_messages
 from dispatch.wire.routing import planned_routes, problem_from_request, stops_from_messages
+from dispatch.wire.routing_answer import planned_routes_of
 from solvers.budget import Deadline
 from solvers.routing import insertion
 from solvers.routing.plan import RoutingPlan
@@ -116,21 +116,6 @@ def job_plan_cache(jobs: Any) -> LivePlanCache:
         return cache
 
 
-def _job_routes(job: jobs_pb2.PlanJob) -> list[routing_pb2.PlannedRoute]:
-    """A finished job's plan as routes (START and END dropped)."""
-    return [
-        routing_pb2.PlannedRoute(
-            vehicle_id=route.vehicle_id,
-            visits=[
-                routing_pb2.PlannedVisit(kind=visit.kind, id=visit.id)
-                for visit in route.visits
-                if visit.kind in enums.VISIT_KIND_IN
-            ],
-        )
-        for route in job.result.routes
-    ]
-
-
 def _read_job(jobs: Any, job_id: str, include_request: bool) -> jobs_pb2.PlanJob:
     """The job through the job service (its access check), which must have SUCCEEDED."""
     job = jobs.get(job_id, include_request=include_request)
@@ -161,7 +146,9 @@ def _job_plan(jobs: Any | None, job_id: str) -> LivePlan:
     request = routing_pb2.PlanRoutesRequest()
     request.CopyFrom(job.request)  # a message of its own: the entry does not keep the job's
     problem = problem_from_request(request)
-    entry = LivePlan(request, problem, planned_routes(problem, _job_routes(job)))
+    entry = LivePlan(
+        request, problem, planned_routes(problem, planned_routes_of(job.result.routes))
+    )
     cache.put(job_id, entry)
     return entry
 

@@ -223,3 +223,19 @@ def response_from_outcome(
             unkept_lock_messages(problem, evaluation, dict(outcome.plan.skipped))
         )
     return response
+
+
+def planned_routes_of(routes: Sequence[routing_pb2.Route]) -> list[routing_pb2.PlannedRoute]:
+    """An answer's routes as a caller sends them back (EvaluatePlan, a reference plan,
+    AdviseInsertion): each vehicle's visits in order, START and END left out."""
+    return [
+        routing_pb2.PlannedRoute(
+            vehicle_id=route.vehicle_id,
+            visits=[
+                routing_pb2.PlannedVisit(kind=visit.kind, id=visit.id)
+                for visit in route.visits
+                if visit.kind in enums.VISIT_KIND_IN
+            ],
+        )
+        for route in routes
+    ]

@@ -25,8 +25,8 @@ from dispatch.examples import read_text as examples_text
 from dispatch.replanning import LivePlan, LivePlanCache, job_plan_cache
 from dispatch.security.credentials import ClientSecurity
 from dispatch.security.tokens import hash_token
-from dispatch.wire import enums
 from dispatch.wire.routing import problem_from_request
+from dispatch.wire.routing_answer import planned_routes_of
 from solvers.routing.plan import RoutingPlan
 
 TIMEOUT = 60.0
@@ -102,17 +102,7 @@ def test_a_cache_hit_answers_what_the_first_call_and_the_inline_plan_answer(
     job = stub.GetPlanJob(
         jobs_pb2.GetPlanJobRequest(job_id=job_id, include_request=True), timeout=TIMEOUT
     )
-    routes = [
-        routing_pb2.PlannedRoute(
-            vehicle_id=r.vehicle_id,
-            visits=[
-                routing_pb2.PlannedVisit(kind=v.kind, id=v.id)
-                for v in r.visits
-                if v.kind in enums.VISIT_KIND_IN
-            ],
-        )
-        for r in job.result.routes
-    ]
+    routes = planned_routes_of(job.result.routes)
     inline = replanning_pb2.AdviseInsertionRequest(
         label="who",
         request_id="c-1",
