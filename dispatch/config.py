@@ -132,6 +132,7 @@ class ServerConfig:
     # cluster
     #: Ray for big plan jobs (``dispatch.cluster``): "" = none, "local" = a Ray started in this
     #: process, or HOST:PORT of a running cluster; an unreachable one stops the server starting.
+    #: "inline" solves the parts one after another in this process, without Ray (tests, trials).
     ray_address: str = ""
     #: Plan jobs with at least this many stops are decomposed and solved on Ray.
     ray_min_stops: int = 1_000

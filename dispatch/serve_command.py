@@ -22,6 +22,8 @@ from dispatch.examples import read_text as read_example
 from dispatch.security.cli_flags import add_serve_flags, client_security, serve_overrides
 from dispatch.security.settings import SecurityConfigError
 
+_D = ServerConfig  # its field defaults are the flags' defaults, stated once
+
 
 def run_examples(
     target: str, out: object = None, security: client.ClientSecurity | None = None
@@ -138,8 +140,12 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--address", help=f"HOST:PORT to bind (default {DEFAULT_TARGET}; port 0 picks a free one)"
     )
-    serve.add_argument("--workers", type=int, help="routing worker processes (default 1)")
-    serve.add_argument("--job-workers", type=int, help="plan jobs solved at once (default 1)")
+    serve.add_argument(
+        "--workers", type=int, help=f"routing worker processes (default {_D.routing_workers})"
+    )
+    serve.add_argument(
+        "--job-workers", type=int, help=f"plan jobs solved at once (default {_D.job_workers})"
+    )
     _add_store_flags(serve)
     serve.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ERROR")
     serve.add_argument("--grace", type=float, help="seconds in-flight calls get at shutdown")
@@ -170,14 +176,15 @@ def _add_store_flags(serve: argparse.ArgumentParser) -> None:
         type=float,
         metavar="SECONDS",
         help="PostgreSQL store: a running job's lease; a dead replica's job is taken over after "
-        "it (default 30; env DISPATCH_STORE_LEASE_SECONDS)",
+        f"it (default {_D.store_lease_seconds:g}; env DISPATCH_STORE_LEASE_SECONDS)",
     )
     serve.add_argument(
         "--store-quota",
         type=_size_arg,
         metavar="SIZE",
         help="bytes the job store may hold, e.g. 2GiB; CreatePlanJob beyond it is refused with "
-        "RESOURCE_EXHAUSTED; 0: no quota (default 2GiB; env DISPATCH_STORE_QUOTA_BYTES)",
+        f"RESOURCE_EXHAUSTED; 0: no quota (default {_D.store_quota_bytes // 1024**3}GiB; "
+        "env DISPATCH_STORE_QUOTA_BYTES)",
     )
     serve.add_argument(
         "--ray-address",
@@ -187,10 +194,16 @@ def _add_store_flags(serve: argparse.ArgumentParser) -> None:
         "after another in this process without Ray (tests and trials only)",
     )
     serve.add_argument(
-        "--ray-min-stops", type=int, metavar="N", help="stops from which a job goes to Ray (1000)"
+        "--ray-min-stops",
+        type=int,
+        metavar="N",
+        help=f"stops from which a job goes to Ray ({_D.ray_min_stops})",
     )
     serve.add_argument(
-        "--ray-part-stops", type=int, metavar="N", help="stops per part at most on Ray (500)"
+        "--ray-part-stops",
+        type=int,
+        metavar="N",
+        help=f"stops per part at most on Ray ({_D.ray_part_stops})",
     )
 
 
