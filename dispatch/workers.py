@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from dispatch import logs
 from solvers import errors as solver_errors
 from solvers.processes import (
     Child,
@@ -101,8 +102,16 @@ class PoolClosedError(solver_errors.DispatchError):
     retry_after = RESPAWN_SECONDS
 
 
-def _start_worker(handler_path: str, warm_up: str | None) -> Callable[[Parent], None]:
-    """Worker entry (in the child): import the handler and warm up once, before any job."""
+def _start_worker(
+    handler_path: str, warm_up: str | None, log_level: str = "WARNING"
+) -> Callable[[Parent], None]:
+    """Worker entry (in the child): log as the server does, import the handler and warm up
+    once, before any job.
+
+    The child writes to the server's stderr; without its own JSON handler a solver's warning
+    there (a degraded answer) came out as a bare text line among the server's JSON lines.
+    """
+    logs.configure(log_level)
     handler = load_entry(handler_path)
     if warm_up is not None:
         load_entry(warm_up)()
@@ -179,8 +188,9 @@ class WorkerPool:
         self.handler = handler
         self.warm_up = warm_up
         self.grace_seconds = grace_seconds
+        level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
         self._spec = ChildSpec(
-            "dispatch.workers:_start_worker", (handler, warm_up), niceness=WORKER_NICENESS
+            "dispatch.workers:_start_worker", (handler, warm_up, level), niceness=WORKER_NICENESS
         )
         self._lock = threading.Condition()
         self._closed = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 import time
@@ -231,3 +232,15 @@ def test_workers_die_with_a_killed_server(tmp_path) -> None:
     finally:
         if host.poll() is None:
             host.kill()
+
+
+def test_a_workers_log_records_are_json_lines(make_pool, capfd) -> None:
+    """A warning logged in the worker process reaches the server's stderr as one JSON line
+    (a degraded routing answer was once a bare text line among the server's JSON lines)."""
+    pool = make_pool("warn")
+    assert pool.run(b"xyz", time.monotonic() + 30) == b"xyz"
+    pool.close()
+    lines = [line for line in capfd.readouterr().err.splitlines() if "degraded answer" in line]
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["level"] == "WARNING" and "degraded answer xyz" in record["message"]

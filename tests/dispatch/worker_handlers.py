@@ -54,3 +54,11 @@ def crash(payload: bytes, deadline_at: float, emit: Callable[[object], None]) ->
 def invalid(payload: bytes, deadline_at: float, emit: Callable[[object], None]) -> bytes:
     """Reject the input with a field path, as request conversion does."""
     raise InvalidProblemError([FieldProblem("stops[2].location_id", "unknown location 'x'")])
+
+
+def warn(payload: bytes, deadline_at: float, emit: Callable[[object], None]) -> bytes:
+    """Log a warning (as a solver does for a degraded answer), then answer the payload."""
+    import logging
+
+    logging.getLogger("solvers.routing.portfolio").warning("degraded answer %s", payload.decode())
+    return payload
