@@ -112,8 +112,10 @@ def test_late_answer_replaces_an_overrunning_worker(make_pool) -> None:
     pool = make_pool("overrun", grace=30.0)
     (old,) = pool.pids()
     seen: list[object] = []
-    late = LateAnswer(time.monotonic() + 0.5, lambda: b"best so far")
-    answer = pool.run(b"", time.monotonic() + 0.4, on_progress=seen.append, late=late)
+    # Seconds, not tenths: a worker still starting up beside two busy loops had not taken the
+    # job by 0.5 s (the late answer then came first, correctly, but proved nothing here).
+    late = LateAnswer(time.monotonic() + 5.0, lambda: b"best so far")
+    answer = pool.run(b"", time.monotonic() + 4.9, on_progress=seen.append, late=late)
     assert answer == b"best so far"
     assert seen == [old]  # the worker did start the job
     assert _wait_gone(old)
