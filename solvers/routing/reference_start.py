@@ -33,6 +33,7 @@ starts from a feasible plan. Engine-independent: the OR-Tools search reads it as
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 
 from solvers.budget import Deadline
@@ -42,7 +43,10 @@ from solvers.routing.multitrip import finish_route
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
 from solvers.routing.problem import UNLIMITED, RoutingProblem
 
-__all__ = ["has_reference", "reference_routes", "reference_start"]
+__all__ = ["BUDGET_SHARE", "budgeted_start", "has_reference", "reference_routes", "reference_start"]
+
+#: Share of what is left of a re-plan's budget that building its start may take.
+BUDGET_SHARE = 0.25
 
 
 def has_reference(problem: RoutingProblem) -> bool:
@@ -52,6 +56,17 @@ def has_reference(problem: RoutingProblem) -> bool:
     insertion, which the engines' own first solutions do faster."""
     replan = problem.replan
     return replan is not None and bool(replan.reference_vehicle)
+
+
+def budgeted_start(
+    problem: RoutingProblem, exclude: Collection[int], deadline: Deadline, deterministic: bool
+) -> RoutingPlan | None:
+    """:func:`reference_start` within ``BUDGET_SHARE`` of what is left of ``deadline``; in
+    deterministic mode all it needs, so the start does not depend on the clock."""
+    if not has_reference(problem):
+        return None
+    clock = Deadline(math.inf) if deterministic else deadline
+    return reference_start(problem, exclude, Deadline.after(clock.share(BUDGET_SHARE)))
 
 
 def reference_start(

@@ -22,7 +22,7 @@ from solvers.routing.engines.ortools.model import COST_SCALE, BuiltModel, build
 from solvers.routing.engines.ortools.readback import current_plan, initial_routes, read_plan
 from solvers.routing.plan import RoutingPlan, VisitKind
 from solvers.routing.problem import RoutingProblem
-from solvers.routing.reference_start import has_reference, reference_start
+from solvers.routing.reference_start import budgeted_start, has_reference
 
 #: Above this many stops (with facilities) only the constructed start is searched from.
 CONSTRUCT_ONLY_ABOVE = 200
@@ -32,8 +32,6 @@ METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic
 _BOOL_FALSE = 3  # OptionalBoolean.BOOL_FALSE in routing_parameters.proto
 #: Seconds kept back from every search phase for OR-Tools to wind down in.
 _RESERVE = 0.05
-#: Share of the budget a re-plan may spend building its start from the reference plan.
-REFERENCE_SHARE = 0.25
 #: Share of the budget for the search from a reference start that leaves mandatory stops out
 #: (the rest searches from scratch).
 REFERENCE_WHEN_INCOMPLETE = 0.5
@@ -182,10 +180,9 @@ def solve(
     progress = _Progress(on_solution, settings.plan_every)
     initial, label = settings.initial, "warm_start"
     if initial is None and settings.reference_start and has_reference(problem):
-        clock = Deadline(math.inf) if settings.deterministic else deadline
         with timer("reference"):
-            share = Deadline(time.monotonic() + clock.share(REFERENCE_SHARE))
-            initial, label = reference_start(problem, settings.exclude, share), "reference"
+            initial = budgeted_start(problem, settings.exclude, deadline, settings.deterministic)
+            label = "reference"
     with timer("build"):
         built = build(problem, settings.exclude)
     n_stops = len(built.layout.node_stop)
@@ -269,7 +266,7 @@ def _reference_or_scratch(
     (one order unserved all day) while a re-plan from scratch served it.
     """
     problem = built.problem
-    share = Deadline(time.monotonic() + deadline.remaining() * REFERENCE_WHEN_INCOMPLETE)
+    share = Deadline.after(deadline.remaining() * REFERENCE_WHEN_INCOMPLETE)
     first = _search(built, share, settings, start, progress, "reference", rescue=False)
     second = _search(build(problem, settings.exclude), deadline, settings, None, progress)
     runs = [r for r in (first, second) if r.assignment is not None]
@@ -315,7 +312,7 @@ def _both_starts(
 ) -> _Run:
     """Insertion for 60% of the budget, then the constructed start on a fresh model; the run
     with the lower objective."""
-    half = Deadline(time.monotonic() + deadline.remaining() * 0.6)
+    half = Deadline.after(deadline.remaining() * 0.6)
     with timer("search"):
         first = _search(built, half, settings, None, progress)
     with timer("build"):

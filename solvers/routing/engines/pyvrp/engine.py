@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,15 +15,13 @@ from solvers.routing.engines.pyvrp.features import kept_stops, unsupported_featu
 from solvers.routing.engines.pyvrp.readback import plan_from, relaxed
 from solvers.routing.plan import RoutingPlan, VisitKind
 from solvers.routing.problem import RoutingProblem
-from solvers.routing.reference_start import has_reference, reference_start
+from solvers.routing.reference_start import budgeted_start, has_reference
 from solvers.status import SolverFamily
 
 __all__ = ["DETERMINISTIC_ITERATIONS", "PyvrpEngine"]
 
 #: Iterations of a deterministic run (the clock is ignored then).
 DETERMINISTIC_ITERATIONS = 2000
-#: Share of the budget a re-plan may spend building its start from the reference plan.
-REFERENCE_SHARE = 0.25
 
 
 class _Stop:
@@ -84,10 +81,8 @@ class PyvrpEngine(Engine):
         sink = options.on_solution
         start = options.start
         if start is None and has_reference(problem):
-            clock = Deadline(math.inf) if options.deterministic else deadline
             with timer("reference"):
-                share = Deadline(time.monotonic() + clock.share(REFERENCE_SHARE))
-                start = reference_start(problem, options.exclude, share)
+                start = budgeted_start(problem, options.exclude, deadline, options.deterministic)
         plan, cost = _solve(
             problem,
             deadline,
