@@ -50,11 +50,20 @@ CACHED_JOBS = 4
 @dataclass(frozen=True)
 class LivePlan:
     """A live plan ready for advice: the request it came from (the new stops' references are
-    resolved in it), its problem and its plan. Shared between calls: never mutated."""
+    resolved in it), its problem, its plan, and the plan checked and indexed (what every call
+    on it shares). Shared between calls: never mutated."""
 
     request: routing_pb2.PlanRoutesRequest
     problem: RoutingProblem
     plan: RoutingPlan
+    indexed: insertion.LivePlanIndex
+
+    @classmethod
+    def build(
+        cls, request: routing_pb2.PlanRoutesRequest, problem: RoutingProblem, plan: RoutingPlan
+    ) -> LivePlan:
+        """The live plan with its routes checked and indexed."""
+        return cls(request, problem, plan, insertion.index_live_plan(problem, plan))
 
 
 class LivePlanCache:
@@ -146,7 +155,7 @@ def _job_plan(jobs: Any | None, job_id: str) -> LivePlan:
     request = routing_pb2.PlanRoutesRequest()
     request.CopyFrom(job.request)  # a message of its own: the entry does not keep the job's
     problem = problem_from_request(request)
-    entry = LivePlan(
+    entry = LivePlan.build(
         request, problem, planned_routes(problem, planned_routes_of(job.result.routes))
     )
     cache.put(job_id, entry)
@@ -156,7 +165,7 @@ def _job_plan(jobs: Any | None, job_id: str) -> LivePlan:
 def _inline_plan(request: replanning_pb2.AdviseInsertionRequest) -> LivePlan:
     """The live plan the request carries (validated already), built for this call only."""
     problem = problem_from_request(request.problem, path="problem.")
-    return LivePlan(request.problem, problem, planned_routes(problem, request.routes))
+    return LivePlan.build(request.problem, problem, planned_routes(problem, request.routes))
 
 
 def advise_insertion(
@@ -183,6 +192,7 @@ def advise_insertion(
         deadline,
         max_options=request.max_options or insertion.DEFAULT_OPTIONS,
         several_per_vehicle=request.several_per_vehicle,
+        indexed=live.indexed,
     )
     stops, broken = advice_messages(extended, advice)
     return replanning_pb2.AdviseInsertionResponse(

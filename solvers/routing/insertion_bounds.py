@@ -215,9 +215,12 @@ class PlanIndex:
         """Entry index of each slot."""
         return np.asarray([self.offset[s.vehicle] + s.position for s in slots], dtype=np.int64)
 
-    def screen(self, stop: int, slots: Sequence[Slot]) -> Screen:
-        """Rule out places and bound the rest, for ``stop`` at each of ``slots``."""
-        problem = self.problem
+    def screen(self, problem: RoutingProblem, stop: int, slots: Sequence[Slot]) -> Screen:
+        """Rule out places and bound the rest, for ``stop`` at each of ``slots``.
+
+        ``problem`` is the index's own or the same one with new stops appended (the entries
+        read only the vehicles, facilities, matrices and the live stops, which it shares).
+        """
         s = problem.stops[stop]
         idx = self.entries(slots)
         c = {name: column[idx] for name, column in self.cols.items()}

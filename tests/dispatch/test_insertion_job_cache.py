@@ -185,7 +185,7 @@ def test_a_cached_job_is_still_refused_to_other_principals(
 def entry() -> LivePlan:
     """A live plan (the maintenance example, no routes): the LRU never looks inside entries."""
     request = client.parse_request(EXAMPLES["maintenance"], examples_text("maintenance"))
-    return LivePlan(request, problem_from_request(request), RoutingPlan(()))
+    return LivePlan.build(request, problem_from_request(request), RoutingPlan(()))
 
 
 _KEYS = st.sampled_from(["a", "b", "c", "d", "e", "f"])

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from solvers.budget import Deadline
 from solvers.routing.checker import evaluate, evaluate_route, route_violations
 from solvers.routing.engines.construct import greedy_plan
-from solvers.routing.insertion import Cause, advise
+from solvers.routing.insertion import Cause, advise, index_live_plan
 from solvers.routing.plan import RoutePlan, RoutingPlan, SkipReason, VisitKind
 from solvers.routing.problem import Facility, RoutingProblem, TimeWindow
 from solvers.routing.repair import insertion_slots, slot_routes
@@ -245,6 +245,31 @@ def test_pruning_returns_what_verifying_every_place_would(case, k, several) -> N
     p, live, new = case
     got = [o.key[:3] for o in _advise_for(p, live, new, k, several).options]
     assert got == _exhaustive(p, live, new, k, several)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_live_plans(), st.integers(1, 4), st.booleans())
+def test_a_plan_indexed_once_advises_as_one_indexed_per_call(case, k, several) -> None:
+    """The live plan is indexed once on its problem; a call that appends a new stop (a second
+    order at the taken-out stop's place) gets exactly the advice of a call that indexes the
+    plan itself, options, reasons and counts alike."""
+    p, live, new = case
+    extended = replace(p, stops=(*p.stops, replace(p.stops[new], id="again")))
+    asked = [len(p.stops)]
+    once = advise(extended, live, asked, LONG, k, several, indexed=index_live_plan(p, live))
+    assert once == advise(extended, live, asked, LONG, k, several)
+
+
+def test_an_index_of_another_plan_is_refused() -> None:
+    """An index is only valid for the plan it was built from: anything else is a caller's bug
+    and raises, rather than advising from the wrong routes."""
+    p = problem((stop("a", 1), stop("b", 3), stop("new", 2)))
+    indexed = index_live_plan(p, plan(route(0, ("S", 0))))
+    other = plan(route(0, ("S", 1)))
+    with pytest.raises(ValueError, match="not this plan"):
+        advise(p, other, [2], LONG, indexed=indexed)
+    with pytest.raises(ValueError, match="not this plan"):
+        advise(replace(p, vehicles=(vehicle("w"),)), indexed.plan, [2], LONG, indexed=indexed)
 
 
 def _advise_for(p: RoutingProblem, live: RoutingPlan, new: int, k: int, several: bool):
