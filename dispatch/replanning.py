@@ -19,6 +19,7 @@ converted per call.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import weakref
@@ -38,7 +39,15 @@ from solvers.routing import insertion
 from solvers.routing.plan import RoutingPlan
 from solvers.routing.problem import RoutingProblem
 
-__all__ = ["CACHED_JOBS", "LivePlan", "LivePlanCache", "advise_insertion", "job_plan_cache"]
+__all__ = [
+    "CACHED_JOBS",
+    "InlineLookup",
+    "InlinePlans",
+    "LivePlan",
+    "LivePlanCache",
+    "advise_insertion",
+    "job_plan_cache",
+]
 
 #: Live plans kept per job service. An entry holds the job's request message and its built
 #: problem, so its matrices twice (measured at 400 stops: 1.3 MB of request and 2.6 MB of
@@ -162,6 +171,53 @@ def _job_plan(jobs: Any | None, job_id: str) -> LivePlan:
     return entry
 
 
+@dataclass(frozen=True)
+class InlineLookup:
+    """An inline live plan's content key, and its built plan when the cache holds it."""
+
+    key: str
+    entry: LivePlan | None
+
+
+class InlinePlans:
+    """Inline live plans already validated and built, by a digest of their bytes.
+
+    Why: a dispatcher's system that keeps its own plan sends it with every question, the same
+    bytes until the plan changes; validating and building 400 stops costs more than the advice.
+    The key is a digest of the problem and the routes (deterministic serialisation, so equal
+    messages give equal bytes), so a hit is exactly the plan validated and built before: no
+    principal learns anything from it that it did not send. Costs a digest per call (measured
+    at 400 stops, 1.3 MB: 3-8 ms) against validation and building (about 25 ms).
+    """
+
+    def __init__(self, size: int = CACHED_JOBS) -> None:
+        self.cache = LivePlanCache(size)
+
+    def lookup(self, request: replanning_pb2.AdviseInsertionRequest) -> InlineLookup | None:
+        """The request's key and cached plan; None when the plan is not inline (a job_id)."""
+        if not request.HasField("problem"):
+            return None
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (request.problem, *request.routes):
+            data = part.SerializeToString(deterministic=True)
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+        key = digest.hexdigest()
+        return InlineLookup(key, self.cache.get(key))
+
+    def plan(self, request: replanning_pb2.AdviseInsertionRequest, found: InlineLookup) -> LivePlan:
+        """The cached plan, or the request's built (validated already) and kept."""
+        if found.entry is not None:
+            return found.entry
+        problem = problem_from_request(request.problem, path="problem.")
+        routes = planned_routes(problem, request.routes)
+        problem_message = routing_pb2.PlanRoutesRequest()
+        problem_message.CopyFrom(request.problem)  # the entry must not keep the call's message
+        entry = LivePlan.build(problem_message, problem, routes)
+        self.cache.put(found.key, entry)
+        return entry
+
+
 def _inline_plan(request: replanning_pb2.AdviseInsertionRequest) -> LivePlan:
     """The live plan the request carries (validated already), built for this call only."""
     problem = problem_from_request(request.problem, path="problem.")
@@ -169,16 +225,21 @@ def _inline_plan(request: replanning_pb2.AdviseInsertionRequest) -> LivePlan:
 
 
 def advise_insertion(
-    request: replanning_pb2.AdviseInsertionRequest, deadline: Deadline, jobs: Any | None = None
+    request: replanning_pb2.AdviseInsertionRequest,
+    deadline: Deadline,
+    jobs: Any | None = None,
+    inline: tuple[InlinePlans, InlineLookup] | None = None,
 ) -> replanning_pb2.AdviseInsertionResponse:
-    """Advise a validated request. ``jobs`` is the job service, needed only for ``job_id``.
+    """Advise a validated request. ``jobs`` is the job service, needed only for ``job_id``;
+    ``inline``, the server's inline-plan cache and this request's lookup in it (without it, an
+    inline plan is built for this call only).
 
     Raises NotFoundError (no such job, or another principal's), FailedPreconditionError (the
     job has no plan yet), InvalidProblemError (new stops that do not fit the job's problem).
     """
     started = time.perf_counter()
     if request.HasField("problem"):
-        live = _inline_plan(request)
+        live = inline[0].plan(request, inline[1]) if inline else _inline_plan(request)
     else:
         live = _job_plan(jobs, request.job_id)
         check_new_stops(live.request, request.new_stops)

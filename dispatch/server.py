@@ -56,6 +56,8 @@ class ServerHandle:
     tracer: tracing.CallTracer | None = None
     #: The admission limits' state (calls and request bytes in flight, refusals).
     admission: Admission | None = None
+    #: The DispatchService servicer (its inline-plan cache, for tests and reports).
+    servicer: DispatchServicer | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -259,7 +261,17 @@ def start(config: ServerConfig | None = None, *, tracer_provider: Any = None) ->
                 part.close()
         raise
     handle = ServerHandle(
-        server, port, config, health_servicer, routing, jobs, metrics, endpoint, tracer, admission
+        server,
+        port,
+        config,
+        health_servicer,
+        routing,
+        jobs,
+        metrics,
+        endpoint,
+        tracer,
+        admission,
+        servicer,
     )
     _HANDLES[server] = handle
     _log.info("serving on %s (port %d)", config.address, port)

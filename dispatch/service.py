@@ -176,6 +176,8 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self._routing = routing
         self._jobs = jobs
         self._long_calls = threading.BoundedSemaphore(long_call_limit)
+        #: Inline live plans of AdviseInsertion, validated and built (replanning.InlinePlans).
+        self.inline_plans = replanning.InlinePlans()
         self._margins = {
             method: AnswerMargin() for method in ("AssignUnits", "PlanRoutes", "AdviseInsertion")
         }
@@ -280,14 +282,26 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self, request: replanning_pb2.AdviseInsertionRequest, context: grpc.ServicerContext
     ) -> replanning_pb2.AdviseInsertionResponse:
         # Cheap (checker simulations, no OR-Tools): answered in this thread, like EvaluatePlan.
+        # An inline live plan sent before, byte for byte, is validated and built already.
+        found: list[replanning.InlineLookup | None] = [None]
+
+        def validate(message: replanning_pb2.AdviseInsertionRequest) -> None:
+            found[0] = self.inline_plans.lookup(message)
+            checked = found[0] is not None and found[0].entry is not None
+            validation.validate_advise_insertion(message, live_plan_checked=checked)
+
+        def solve(deadline: Deadline, _: Checkpoint) -> replanning_pb2.AdviseInsertionResponse:
+            inline = (self.inline_plans, found[0]) if found[0] is not None else None
+            return replanning.advise_insertion(request, deadline, self._jobs, inline)
+
         return self._solving_call(
             "AdviseInsertion",
             request,
             context,
             DEFAULT_ADVICE_BUDGET,
-            validation.validate_advise_insertion,
+            validate,
             lambda: _keys_only(replanning_pb2.AdviseInsertionResponse, request),
-            lambda deadline, _: replanning.advise_insertion(request, deadline, self._jobs),
+            solve,
         )
 
     def _job_service(self) -> Any:

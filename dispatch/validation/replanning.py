@@ -42,10 +42,17 @@ MAX_NEW_STOPS = 20
 MAX_OPTIONS = 50
 
 
-def validate_advise_insertion(request: replanning_pb2.AdviseInsertionRequest) -> None:
-    """Raise RequestTooLargeError or InvalidProblemError (every problem, up to 100), else return."""
+def validate_advise_insertion(
+    request: replanning_pb2.AdviseInsertionRequest, live_plan_checked: bool = False
+) -> None:
+    """Raise RequestTooLargeError or InvalidProblemError (every problem, up to 100), else return.
+
+    ``live_plan_checked``: the inline problem and routes are, byte for byte, ones that passed
+    this validation before (the server's inline-plan cache), so only the rest is checked.
+    """
     inline = request.HasField("problem")
-    if inline:
+    checked = inline and live_plan_checked
+    if inline and not checked:
         check_size(request.problem, "problem.")
         check_plan_size(request.routes, "routes")
     limits.check_count("new_stops", len(request.new_stops), MAX_NEW_STOPS, "new stops")
@@ -59,7 +66,7 @@ def validate_advise_insertion(request: replanning_pb2.AdviseInsertionRequest) ->
     problems = Problems()
     check_options(problems, "options", request.options)
     _check_source(request, inline, problems)
-    if inline:
+    if inline and not checked:
         nested = Problems("problem.")
         collect_plan_routes(request.problem, nested)
         problems.items += nested.items

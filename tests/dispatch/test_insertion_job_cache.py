@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch import client
+from dispatch import client, replanning
 from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, replanning_pb2, routing_pb2
 from dispatch.examples import EXAMPLES
 from dispatch.examples import read_text as examples_text
@@ -27,6 +27,7 @@ from dispatch.security.credentials import ClientSecurity
 from dispatch.security.tokens import hash_token
 from dispatch.wire.routing import problem_from_request
 from dispatch.wire.routing_answer import planned_routes_of
+from solvers.budget import Deadline
 from solvers.routing.plan import RoutingPlan
 
 TIMEOUT = 60.0
@@ -176,6 +177,78 @@ def test_a_cached_job_is_still_refused_to_other_principals(
     finally:
         for chan in channels:
             chan.close()
+
+
+# -- inline live plans ----------------------------------------------------------------------------
+
+
+def _inline(
+    stub, request: routing_pb2.PlanRoutesRequest, *stops: routing_pb2.Stop
+) -> replanning_pb2.AdviseInsertionRequest:
+    """The example's constructed plan, inline, with ``stops`` to advise."""
+    plan = stub.PlanRoutes(_greedy(request), timeout=TIMEOUT)
+    return replanning_pb2.AdviseInsertionRequest(
+        label="who",
+        request_id="i-1",
+        problem=request,
+        routes=planned_routes_of(plan.routes),
+        new_stops=stops,
+        max_options=8,
+    )
+
+
+def _greedy(request: routing_pb2.PlanRoutesRequest) -> routing_pb2.PlanRoutesRequest:
+    out = routing_pb2.PlanRoutesRequest()
+    out.CopyFrom(request)
+    out.options.solver = common_pb2.GREEDY
+    return out
+
+
+def test_an_inline_plan_sent_again_is_answered_from_the_cache_alike(
+    server, stub, maintenance
+) -> None:
+    """The same inline plan twice (another new stop the second time): the second call is a
+    hit, and its answer is the answer of a server that builds the plan afresh."""
+    cache = server.servicer.inline_plans.cache
+    request = _inline(stub, maintenance, _new_stop(maintenance))
+    first = stub.AdviseInsertion(request, timeout=TIMEOUT)
+    hits = cache.hits
+    again = replanning_pb2.AdviseInsertionRequest()
+    again.CopyFrom(request)
+    again.new_stops[0].service_duration = 600
+    answer = stub.AdviseInsertion(again, timeout=TIMEOUT)
+    assert cache.hits == hits + 1
+    assert first.advice[0].options and answer.advice[0].options
+    fresh = replanning.advise_insertion(again, Deadline.after(TIMEOUT))
+    assert _without_wall_time(answer) == _without_wall_time(fresh)
+
+
+def test_a_changed_inline_plan_is_built_again(server, stub, maintenance) -> None:
+    """One route one stop shorter is another plan: a miss, whose answer is its own."""
+    cache = server.servicer.inline_plans.cache
+    request = _inline(stub, maintenance, _new_stop(maintenance))
+    stub.AdviseInsertion(request, timeout=TIMEOUT)
+    changed = replanning_pb2.AdviseInsertionRequest()
+    changed.CopyFrom(request)
+    route = next(r for r in changed.routes if len(r.visits) > 1)
+    del route.visits[-1]
+    misses = cache.misses
+    answer = stub.AdviseInsertion(changed, timeout=TIMEOUT)
+    assert cache.misses == misses + 1
+    fresh = replanning.advise_insertion(changed, Deadline.after(TIMEOUT))
+    assert _without_wall_time(answer) == _without_wall_time(fresh)
+
+
+def test_an_invalid_inline_plan_is_never_kept(server, stub, maintenance) -> None:
+    """A live plan that fails validation is refused every time it is sent (nothing cached
+    lets the second call skip its checks), with the field path."""
+    request = _inline(stub, maintenance, _new_stop(maintenance))
+    request.problem.vehicles[0].shift.end = -5  # before its start
+    for _ in range(2):
+        details = _failure(stub, request)
+        assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+        assert any(f.startswith("problem.vehicles[0]") for f in details.fields)
+    assert server.servicer.inline_plans.lookup(request).entry is None
 
 
 # -- the LRU -------------------------------------------------------------------------------------
