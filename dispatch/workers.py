@@ -217,14 +217,15 @@ class WorkerPool:
             while True:
                 if self._closed:
                     raise PoolClosedError("the routing service is shutting down; retry later")
-                worker = self._take_free(deadline_at)
-                if worker is not None:
-                    self._jobs += 1
-                    return worker, self._jobs
+                # Before taking a worker: a job sent and then cancelled costs the worker its life.
                 if is_cancelled():
                     raise solver_errors.CancelledError(
                         "cancelled while waiting for a routing worker"
                     )
+                worker = self._take_free(deadline_at)
+                if worker is not None:
+                    self._jobs += 1
+                    return worker, self._jobs
                 now = time.monotonic()
                 if now >= deadline_at:
                     raise WorkersBusyError(

@@ -166,6 +166,17 @@ def test_pool_is_bounded(make_pool) -> None:
     assert results[0] == results[1] == str(pool.pids()[0]).encode()
 
 
+def test_a_job_cancelled_before_it_starts_leaves_the_free_worker_alone(make_pool) -> None:
+    """A caller gone before its job took a worker gets CancelledError, and the free worker is
+    neither sent the job nor killed for it: the same process serves the next job."""
+    pool = make_pool("echo")
+    before = pool.pids()
+    with pytest.raises(CancelledError):
+        pool.run(b"abc", time.monotonic() + 30, is_cancelled=lambda: True)
+    assert pool.pids() == before
+    assert pool.run(b"abc", time.monotonic() + 30) == b"cba"
+
+
 def test_waiting_for_a_busy_pool_respects_the_deadline(make_pool) -> None:
     """When every worker stays busy past a job's deadline, that job gives up instead of hanging
     (WorkersBusyError: retryable, RESOURCE_EXHAUSTED)."""
