@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dispatch._proto.dispatch.v1 import emergency_pb2
+import numpy as np
+
+from dispatch._proto.dispatch.v1 import common_pb2, emergency_pb2
 from dispatch.validation import common, limits
 from dispatch.validation.common import Problems, show
 from dispatch.validation.coordinates import check_emergency_positions
 from dispatch.validation.moveup import check_move_up, check_move_up_size
+from dispatch.wire.emergency_read import UnitRead, hand_over, read_units
 
 _EN_ROUTE = emergency_pb2.Unit.EN_ROUTE
 _OUT_OF_SERVICE = emergency_pb2.Unit.OUT_OF_SERVICE
@@ -16,7 +19,7 @@ _SOON_FREE = frozenset(
     (emergency_pb2.Unit.TRANSPORTING, emergency_pb2.Unit.AT_HOSPITAL, emergency_pb2.Unit.RETURNING)
 )
 #: Statuses a unit with no lifecycle data can have without any per-unit problem.
-_CLEAN_STATUSES = (
+_CLEAN_STATUSES = sorted(
     frozenset(emergency_pb2.Unit.Status.DESCRIPTOR.values_by_number) - {0} - _SOON_FREE
 )
 #: Turnout (crew to vehicle) takes a minute or two; an hour is surely a unit error.
@@ -60,14 +63,14 @@ def check_size(request: emergency_pb2.AssignUnitsRequest) -> None:
         )
 
 
-def _shape(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
+def _shape(request: emergency_pb2.AssignUnitsRequest, read: UnitRead, problems: Problems) -> None:
     """Things the solver cannot even index without: non-empty lists, ids, matrix shapes."""
     units, incidents = len(request.units), len(request.incidents)
     if not units:
         problems.add("units", "At least one unit is required.")
     if not incidents:
         problems.add("incidents", "At least one incident is required.")
-    common.check_ids(problems, "units", [u.id for u in request.units], "unit")
+    common.check_ids(problems, "units", read.ids, "unit")
     common.check_ids(problems, "incidents", [x.id for x in request.incidents], "incident")
     common.check_matrix(
         problems,
@@ -106,21 +109,30 @@ def _shape(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
         )
 
 
-def _semantics(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
+def _semantics(
+    request: emergency_pb2.AssignUnitsRequest, read: UnitRead, problems: Problems
+) -> None:
     """References, enums and value ranges, per the comments in emergency.proto."""
     common.check_options(problems, "options", request.options)
     if request.HasField("horizon_start"):
         common.check_timestamp(problems, "horizon_start", request.horizon_start)
-    for check in (_units, _incidents, _coverage_rules):
-        check(request, problems)
+    _units(request, problems, read)
+    for check in (_incidents, _coverage_rules):
         if problems.full:
             return
+        check(request, problems)
+    if problems.full:
+        return
     common.check_non_negative(
         problems, "max_travel_seconds", request.max_travel_seconds, "max_travel_seconds", "Request"
     )
 
 
-def _units(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> None:
+def _units(
+    request: emergency_pb2.AssignUnitsRequest, problems: Problems, read: UnitRead | None = None
+) -> None:
+    """The per-unit checks, on the units ``_suspect_units`` picks from ``read`` (default: a
+    fresh read of the request's units)."""
     incident_ids = {x.id: i for i, x in enumerate(request.incidents) if x.id}
     locations = (
         common.check_names(problems, "location_ids", request.location_ids, "location id")
@@ -128,7 +140,7 @@ def _units(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
         else {}
     )
     units = request.units
-    for i in _suspect_units(units, incident_ids):
+    for i in _suspect_units(read_units(units) if read is None else read, incident_ids):
         unit = units[i]
         path, owner = f"units[{i}]", f"Unit {show(unit.id)}"
         status = unit.status
@@ -171,41 +183,41 @@ def _units(request: emergency_pb2.AssignUnitsRequest, problems: Problems) -> Non
             return
 
 
-def _suspect_units(units: Sequence[emergency_pb2.Unit], incident_ids: dict[str, int]) -> list[int]:
+def _suspect_units(read: UnitRead, incident_ids: dict[str, int]) -> list[int]:
     """Indices of the units the per-unit checks of ``_units`` could find a problem with, in order.
 
     Why: those checks cost ~15 us per unit in Python (paths, owners, enum and string checks),
-    and AssignUnits is latency-bound at 2,000 units. One pass reads the few fields a clean unit
-    is judged by; the full checks then run only on units that may fail them, so every message
-    and field path is the one the full checks give. A unit is clean when its status is defined,
-    set and not soon-free; it has no lifecycle data; its capabilities are non-empty strings of at
-    most MAX_ID_LENGTH, at most MAX_STRINGS_PER_LIST of them; and its incident reference is
-    absent (not EN_ROUTE) or names a known incident (not OUT_OF_SERVICE).
+    and AssignUnits is latency-bound at 2,000 units. The shared read (``read_units``) holds the
+    few fields a clean unit is judged by, tested here in numpy; the full checks then run only on
+    units that may fail them, so every message and field path is the one the full checks give.
+    A unit is clean when its status is defined, set and not soon-free; it has no lifecycle data;
+    its capabilities are non-empty strings of at most MAX_ID_LENGTH, at most
+    MAX_STRINGS_PER_LIST of them; and its incident reference is absent (not EN_ROUTE) or names
+    a known incident (not OUT_OF_SERVICE).
     """
-    rows = [
-        (
-            u.status,
-            u.current_incident_id,
-            bool(u.turnout_seconds or u.free_location_id or u.HasField("free_at_seconds")),
-            tuple(u.capabilities),
-        )
-        for u in units
-    ]
-    bad_caps = {
-        caps
-        for caps in {row[3] for row in rows}
-        if len(caps) > limits.MAX_STRINGS_PER_LIST
-        or any(not x or len(x) > limits.MAX_ID_LENGTH for x in caps)
-    }
-    return [
-        i
-        for i, (status, incident, lifecycle, caps) in enumerate(rows)
-        if lifecycle
-        or status not in _CLEAN_STATUSES
-        or (status == _EN_ROUTE if not incident else status == _OUT_OF_SERVICE)
-        or (incident and incident not in incident_ids)
-        or caps in bad_caps
-    ]
+    bad_patterns = np.array(
+        [
+            len(caps) > limits.MAX_STRINGS_PER_LIST
+            or any(not x or len(x) > limits.MAX_ID_LENGTH for x in caps)
+            for caps in read.patterns
+        ],
+        dtype=bool,
+    )
+    status, named = read.status, read.has_incident
+    known = np.zeros(len(read), dtype=bool)
+    at = np.flatnonzero(named).tolist()
+    if at:
+        current = read.current
+        known[at] = [current[u] in incident_ids for u in at]
+    suspect = (
+        read.lifecycle
+        | ~np.isin(status, _CLEAN_STATUSES)
+        | np.where(named, status == _OUT_OF_SERVICE, status == _EN_ROUTE)
+        | (named & ~known)
+    )
+    if len(bad_patterns):
+        suspect |= bad_patterns[read.pattern]
+    return np.flatnonzero(suspect).tolist()
 
 
 def _lifecycle(
@@ -408,9 +420,12 @@ def validate_assign_units(request: emergency_pb2.AssignUnitsRequest, prefix: str
     if request.HasField("move_up"):
         check_move_up_size(request)
     problems = Problems(prefix)
-    _shape(request, problems)
-    _semantics(request, problems)
+    read = read_units(request.units)
+    _shape(request, read, problems)
+    _semantics(request, read, problems)
     check_emergency_positions(request, problems)
     if request.HasField("move_up"):
         check_move_up(request, problems)
     problems.raise_if_any()
+    if request.options.solving_mode != common_pb2.VALIDATE_ONLY:
+        hand_over(request, read)  # its conversion (next, in this thread) reads no unit again

@@ -102,7 +102,7 @@ class Arcs:
 def _nearest_enough(sub: np.ndarray, ok: np.ndarray, keep: int) -> np.ndarray:
     """Per column, the entries no farther than the ``keep``-th nearest allowed one (ties kept)."""
     far = np.iinfo(np.int64).max
-    masked = np.where(ok, sub, far)
+    masked = sub if ok.all() else np.where(ok, sub, far)
     threshold = np.partition(masked, keep - 1, axis=0)[keep - 1]
     return masked <= threshold[None, :]
 
@@ -266,7 +266,7 @@ def _capability_block(
     """Arcs from ``capable`` units to the ``incidents`` needing ``cap`` (None when there are
     none); ``keep_nearest`` prunes to that many nearest allowed units per incident (by
     response time). Units sent from rest add their wait and turnout; movers are rolling."""
-    travel = problem.travel[np.ix_(capable, incidents)]
+    travel = problem.travel[capable][:, incidents]  # 2x faster than np.ix_ on this shape
     ok = np.ones(travel.shape, dtype=bool)
     if problem.max_travel > 0:
         ok &= travel <= problem.max_travel
@@ -276,15 +276,17 @@ def _capability_block(
         ok &= problem.priorities[incidents][None, :] < from_priority[:, None]
     elif keep_nearest is not None:
         ok &= _nearest_enough(sub, ok, keep_nearest)
-    rows, cols = np.nonzero(ok)
-    if not len(rows):
+    # Row-major positions, as np.nonzero gives them, without its two index arrays.
+    flat = np.flatnonzero(ok)
+    if not len(flat):
         return None
-    n = len(rows)
+    rows, cols = np.divmod(flat, len(incidents))
+    n = len(flat)
     return (
         capable[rows],
         incidents[cols],
         np.full(n, cap, dtype=np.int64),
-        sub[rows, cols],
+        sub.ravel()[flat],
         np.full(n, is_move, dtype=np.int64),
         np.full(n, is_move, dtype=np.int64),
     )

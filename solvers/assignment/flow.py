@@ -125,7 +125,7 @@ def _left_out(problem: AssignmentProblem, arcs: Arcs, network: Network) -> np.nd
     # One key for the terms (response < 2**42 within the contract, so late and first-unit
     # weights of 2**43 and 2**44 keep the order).
     key = arcs.response + (arcs.late << 43) - (arcs.first << 44)
-    by_key = np.argsort(key, kind="stable")  # stable: the same choice on every CPU
+    by_key = _stable_argsort(key)  # stable: the same choice on every CPU
     order = by_key[stable_order(arcs.group[by_key], len(arcs.group_count))]  # lexsort, faster
     sizes = np.bincount(arcs.group, minlength=len(arcs.group_count))
     starts = np.cumsum(sizes) - sizes
@@ -135,6 +135,19 @@ def _left_out(problem: AssignmentProblem, arcs: Arcs, network: Network) -> np.nd
     out &= ~network.forced_node[network.arc_unit_node]
     out &= ~((arcs.committed == 1) & (arcs.moved == 0))
     return np.flatnonzero(out)
+
+
+def _stable_argsort(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")``, by sorting ``key * n + index`` when that fits int64:
+    the composite keys are unique, so any sort gives the stable order, and numpy's default sort
+    is about 2.5x faster than its stable one on int64 (36k arcs: 0.9 vs 2.2 ms)."""
+    n = len(key)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    low = int(key.min())
+    if (int(key.max()) - low + 1) * n >= 2**62:
+        return np.argsort(key, kind="stable")
+    return np.argsort((key - low) * n + np.arange(n, dtype=np.int64))
 
 
 @dataclass

@@ -29,33 +29,21 @@ def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
 
     if problem.n_units == 0:
         return AssignmentPlan(incident, capability)
-    # Per capability, the units that have it and may be sent (ascending index); ``free`` marks
-    # those not yet taken. Each slot looks only at its capability's units: one gather, one
-    # argmin (argsort for several slots), so a tie still goes to the lowest unit index.
+    # Per capability, the units that have it and may be sent (ascending index), and their
+    # response times (far beyond max travel) to the incidents needing it, one row per incident:
+    # each slot then reads one contiguous row and masks the units taken (``free``), so a tie
+    # still goes to the lowest unit index.
     free = problem.from_rest  # a fresh array on every read
-    members = [
-        np.flatnonzero(problem.unit_capabilities[:, c] & free)
-        for c in range(problem.unit_capabilities.shape[1])
-    ]
+    members, rows, row_of = _distance_rows(problem, free, remaining)
     far = np.iinfo(np.int64).max
-    travel, limit = problem.travel, problem.max_travel
-    delays = [problem.delay[m] for m in members]  # per capability, parallel to its members
     order = np.lexsort((np.arange(n_incidents), problem.priorities)).tolist()
+    open_slots = remaining.tolist()
     for i in order:
-        needs = remaining[i]
-        wanted = np.flatnonzero(needs > 0).tolist()
-        if not wanted:
-            continue
-        for c in wanted:
-            candidates = members[c]
-            if not len(candidates):
+        for c, need in enumerate(open_slots[i]):
+            if need <= 0 or not len(members[c]):
                 continue
-            # Only this capability's units: a gather of a few hundred, not a 2,000-unit column.
-            drive = travel[candidates, i]
-            distance = drive + delays[c]
-            usable = free[candidates] & (drive <= limit) if limit > 0 else free[candidates]
-            distance = np.where(usable, distance, far)
-            need = int(needs[c])
+            candidates = members[c]
+            distance = np.where(free[candidates], rows[c][row_of[c][i]], far)
             if need == 1:
                 best = int(distance.argmin())
                 if distance[best] == far:
@@ -64,10 +52,27 @@ def solve_greedy(problem: AssignmentProblem) -> AssignmentPlan:
             else:
                 picked = np.argsort(distance, kind="stable")[:need]
                 units = candidates[picked[distance[picked] < far]]
-                if not len(units):
-                    continue
             incident[units] = i
             capability[units] = c
             free[units] = False
-            needs[c] -= len(units)
     return AssignmentPlan(incident, capability)
+
+
+def _distance_rows(
+    problem: AssignmentProblem, free: np.ndarray, remaining: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray], list[dict[int, int]]]:
+    """Per capability: its sendable units, their response times (wait + travel + turnout; int64
+    max beyond max travel) as one row per incident with open slots of it, and incident -> row."""
+    far = np.iinfo(np.int64).max
+    members, rows, row_of = [], [], []
+    for c in range(problem.unit_capabilities.shape[1]):
+        units = np.flatnonzero(problem.unit_capabilities[:, c] & free)
+        needing = np.flatnonzero(remaining[:, c] > 0)
+        drive = problem.travel[units][:, needing]
+        distance = drive + problem.delay[units][:, None]
+        if problem.max_travel > 0:
+            distance[drive > problem.max_travel] = far
+        members.append(units)
+        rows.append(np.ascontiguousarray(distance.T))
+        row_of.append(dict(zip(needing.tolist(), range(len(needing)), strict=True)))
+    return members, rows, row_of

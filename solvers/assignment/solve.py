@@ -2,7 +2,8 @@
 
 Every plan passes the independent checker before it is returned; a solver that fails, finds
 nothing or produces a rejected plan hands over to the next one, and ``fallback_reason`` says
-why. The status is OPTIMAL only when a solver proved every level of the objective.
+why. The status is OPTIMAL only when a solver proved every level of the objective. An answer
+from a fallback, or from an exact engine that could not prove it optimal, is flagged degraded.
 
 Fault injection (documented for tests and drills): ``SolveSettings.faults`` names engines that
 fail on purpose through the same exception path a real failure takes: ``"min_cost_flow"``,
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -289,6 +291,28 @@ _CHAINS = {
     SolverFamily.GREEDY: (_greedy,),
 }
 _NAMES = {_ortools: "ortools", _milp: "milp", _greedy: "greedy"}
+#: The chain step whose engines answer for each family (CP-SAT and HiGHS/CBC stages inside
+#: ``_ortools`` keep its family unless the MILP engine answered).
+_FAMILY_STEP = {
+    SolverFamily.ORTOOLS: "ortools",
+    SolverFamily.MILP: "milp",
+    SolverFamily.GREEDY: "greedy",
+}
+
+
+def _degraded_reason(
+    first: Callable[[AssignmentProblem, Deadline, SolveSettings], _Attempt], attempt: _Attempt
+) -> str:
+    """Why the answer is weaker than the service normally gives (the contract's ``degraded``),
+    or "": a fallback answered (e.g. greedy because the deadline left no room for the flow),
+    or the chosen exact engine could not prove its plan optimal in time. Greedy asked for by
+    name is never degraded: FEASIBLE is all it claims."""
+    reasons = []
+    if _NAMES[first] != _FAMILY_STEP.get(attempt.family):
+        reasons.append(f"answered by the fallback {attempt.engine}")
+    elif first is not _greedy and attempt.status is not Status.OPTIMAL:
+        reasons.append(f"{attempt.engine} did not prove its plan optimal in time")
+    return "; ".join(reasons)
 
 
 def solve(
@@ -329,6 +353,9 @@ def solve(
     fallback = "; ".join(reasons + attempt.notes)
     if fallback:
         fallback = f"{fallback}; used {attempt.engine}"
+    degraded = _degraded_reason(chain[0], attempt)
+    if degraded:
+        _log.warning("degraded assignment answer (%s): %s", problem.label or "-", degraded)
     report = SolveReport(
         family=attempt.family,
         engine=attempt.engine,
@@ -339,6 +366,7 @@ def solve(
         wall_time=time.perf_counter() - start,
         fallback_reason=fallback,
         objective_terms=evaluation.terms(),
+        degraded_reason=degraded,
     )
     unfilled = unfilled_slots(problem, attempt.plan, evaluation.slots_filled)
     return AssignmentResult(attempt.plan, evaluation, unfilled, report)

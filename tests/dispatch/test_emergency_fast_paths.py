@@ -16,6 +16,7 @@ from dispatch.emergency import assign_units
 from dispatch.validation import emergency as validation
 from dispatch.validation.common import Problems
 from dispatch.wire.emergency import to_problem
+from dispatch.wire.emergency_read import hand_over, read_units
 from solvers.budget import Deadline
 
 _STATUSES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 99]
@@ -158,3 +159,77 @@ def test_call_past_its_deadline_answers_with_a_flagged_greedy_plan() -> None:
     assert answer.solve_info.status == common_pb2.FEASIBLE
     assert "skipped" in answer.solve_info.fallback_reason
     assert sum(len(x.units) for x in answer.incidents) > 0
+
+
+def test_conversion_uses_a_handed_over_read_once_and_for_its_request_only() -> None:
+    """Validation's read of the units is used by the conversion of that very request, once;
+    another request, even an equal copy, is read afresh."""
+    request = to_request(city_problem(4, 12, seed=1))
+    altered = emergency_pb2.AssignUnitsRequest()
+    altered.CopyFrom(request)
+    for unit in altered.units:
+        unit.status = emergency_pb2.Unit.OUT_OF_SERVICE
+    own = to_problem(request).status.tolist()
+    hand_over(request, read_units(altered.units))
+    copy = emergency_pb2.AssignUnitsRequest()
+    copy.CopyFrom(request)
+    assert to_problem(copy).status.tolist() == own
+    hand_over(request, read_units(altered.units))
+    assert to_problem(request).status.tolist() == [emergency_pb2.Unit.OUT_OF_SERVICE] * 12
+    assert to_problem(request).status.tolist() == own
+
+
+def test_validated_call_converts_like_a_fresh_read() -> None:
+    """Validating first (the service's path, which hands the read over) gives the same problem
+    as converting an unvalidated copy."""
+    request = to_request(city_problem(6, 40, seed=2))
+    copy = emergency_pb2.AssignUnitsRequest()
+    copy.CopyFrom(request)
+    validation.validate_assign_units(request)
+    handed, fresh = to_problem(request), to_problem(copy)
+    assert handed.unit_ids == fresh.unit_ids
+    for name in ("status", "commitment", "turnout", "unit_capabilities", "travel"):
+        assert getattr(handed, name).tolist() == getattr(fresh, name).tolist()
+
+
+@st.composite
+def requirement_requests(draw: st.DrawFn) -> emergency_pb2.AssignUnitsRequest:
+    """Incidents with repeated capabilities, zero and negative counts, and targets that agree
+    or not (the conversion does not rely on validation for its arithmetic)."""
+    request = emergency_pb2.AssignUnitsRequest()
+    for i in range(draw(st.integers(1, 5))):
+        incident = request.incidents.add(
+            id=f"i{i}", priority=1, response_target_seconds=draw(st.sampled_from([0, 600]))
+        )
+        for _ in range(draw(st.integers(0, 4))):
+            incident.requirements.add(
+                capability=draw(st.sampled_from(["ambulance", "engine", "tow"])),
+                count=draw(st.sampled_from([0, 1, 2, -1])),
+                response_target_seconds=draw(st.sampled_from([0, 240, 600])),
+                first_unit_target_seconds=draw(st.sampled_from([0, 60])),
+            )
+    return request
+
+
+@settings(max_examples=100, deadline=None)
+@given(requirement_requests())
+def test_requirements_convert_like_the_per_requirement_loop(
+    request: emergency_pb2.AssignUnitsRequest,
+) -> None:
+    """Slots add up, a requirement's non-zero full target and its first-unit target overwrite
+    earlier ones of its capability in request order, exactly as one loop over them does."""
+    problem = to_problem(request)
+    column = {name: c for c, name in enumerate(problem.capabilities)}
+    shape = problem.requirements.shape
+    slots, first = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
+    full = np.repeat(problem.targets.reshape(-1, 1), shape[1], axis=1)
+    for i, incident in enumerate(request.incidents):
+        for requirement in incident.requirements:
+            c = column[requirement.capability]
+            slots[i, c] += max(0, requirement.count)
+            if requirement.response_target_seconds:
+                full[i, c] = requirement.response_target_seconds
+            first[i, c] = requirement.first_unit_target_seconds
+    assert problem.requirements.tolist() == slots.tolist()
+    assert problem.requirement_targets.tolist() == full.tolist()
+    assert problem.first_unit_targets.tolist() == first.tolist()

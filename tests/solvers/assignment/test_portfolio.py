@@ -214,3 +214,30 @@ def test_same_problem_same_plan() -> None:
     assert first.report.engine == "ortools.cp_sat"
     assert first.plan.incident.tolist() == second.plan.incident.tolist()
     assert first.plan.capability.tolist() == second.plan.capability.tolist()
+
+
+def test_greedy_for_want_of_time_is_flagged_degraded() -> None:
+    """A deadline with no room for the flow gets the checked greedy plan, flagged degraded with
+    the cause (the contract: a fallback engine's answer is weaker than usual)."""
+    result = solve(city_problem(10, 50, seed=3), Deadline.after(-1.0))
+    assert result.report.engine == "greedy"
+    assert result.report.degraded
+    assert "fallback greedy" in result.report.degraded_reason
+
+
+def test_first_choice_answers_are_not_degraded() -> None:
+    """The proven flow answer, and greedy asked for by name, are what the caller asked for: not
+    degraded."""
+    problem = city_problem(10, 50, seed=3)
+    exact = solve(problem, Deadline.after(5))
+    chosen = solve(problem, Deadline.after(5), SolveSettings(family=SolverFamily.GREEDY))
+    assert exact.report.status is Status.OPTIMAL and not exact.report.degraded
+    assert chosen.report.engine == "greedy" and not chosen.report.degraded
+
+
+def test_milp_fallback_after_a_flow_failure_is_degraded() -> None:
+    """An injected min-cost-flow failure: the MILP's plan is optimal, but from a fallback."""
+    problem = city_problem(10, 50, seed=4)
+    result = solve(problem, Deadline.after(20), SolveSettings(faults=frozenset({"min_cost_flow"})))
+    assert result.report.engine in ("pulp.highs", "pulp.cbc")
+    assert result.report.degraded_reason == f"answered by the fallback {result.report.engine}"

@@ -20,7 +20,7 @@ from benchmarks.assign.scenarios import city_problem
 from solvers.assignment import AssignmentPlan, AssignmentProblem, check_plan
 from solvers.assignment.arcs import build_arcs
 from solvers.assignment.checker import _must_fill
-from solvers.assignment.flow import solve_flow
+from solvers.assignment.flow import _stable_argsort, solve_flow
 from solvers.assignment.greedy import solve_greedy
 from solvers.assignment.kpis import kpis
 from solvers.assignment.model import UnitStatus, committed_slots
@@ -187,3 +187,16 @@ def test_kpis_match_the_per_incident_loop(problem: AssignmentProblem, optimal: b
         assert row.max_response_seconds == max((x.last_arrival for x in mine), default=0)
     dispatched = [a for a in arrivals if problem.from_rest[a.unit]]
     assert k.units_dispatched == len(dispatched)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-5, 5), max_size=60)
+    | st.lists(st.integers(-(2**62), 2**62), max_size=20)
+    | st.lists(st.sampled_from([-(2**44), 0, 2**43, 2**43 + 7]), max_size=60)
+)
+def test_stable_argsort_is_numpys_stable_order(values: list[int]) -> None:
+    """Pricing's arc order (unique composite keys, or numpy's stable sort when they would not
+    fit int64) is exactly ``np.argsort(kind="stable")``: ties keep their index order."""
+    key = np.array(values, dtype=np.int64)
+    assert _stable_argsort(key).tolist() == np.argsort(key, kind="stable").tolist()
