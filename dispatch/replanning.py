@@ -14,7 +14,10 @@ of the last few jobs asked about are kept, built, in a small LRU per job service
 evicted, never invalidated. The job is still read on every call (without its request): the job
 service's access check, NOT_FOUND for another principal's job and for a job that is gone,
 applies to a cached plan exactly as to a fresh one; only the new stops are checked and
-converted per call.
+converted per call. Inline live plans are kept the same way, by a digest of their bytes
+(:class:`InlinePlans`). Each entry holds its plan checked and indexed
+(``insertion.index_live_plan``), so a call on a kept plan only screens and verifies places
+for its new stops.
 """
 
 from __future__ import annotations
