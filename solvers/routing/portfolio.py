@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 #: Run PyVRP on both cores (two seeds) when it models the request; see Portfolio._order.
 PYVRP_ON_BOTH_CORES = True
 
+#: Share of the time left that the first checkpoint's repair may take (see _first_checkpoint).
+FIRST_REPAIR_SHARE = 0.1
+
 #: on_progress(objective, vehicles_used, solutions_found) for each improving solution found.
 ProgressCallback = Callable[[float, int, int], None]
 
@@ -132,7 +135,20 @@ class Portfolio:
             found = engine_for(SolverFamily.GREEDY).solve(self.problem, self.deadline, options)
         except SolverFailedError:
             return
-        self._offer_checkpoint(self._checked(SolverFamily.GREEDY, found, fallback=False))
+        checked = self._checked(SolverFamily.GREEDY, found, fallback=False)
+        # If this ends up the answer (the worker overran), mandatory stops the construction
+        # left out would be a shortfall (on the 42-stop sanitation example it leaves 2 out
+        # with 2 trucks idle): repair it now, while there is time, not after the deadline.
+        repaired = repair_outcome(self.problem, checked, self._repair_deadline(), self.excluded)
+        self._offer_checkpoint(repaired)
+
+    def _repair_deadline(self) -> Deadline:
+        """A tenth of the time left for repairing the first checkpoint; the solve deadline in
+        deterministic mode, where the clock must not decide the plan (the repair is linear in
+        the stops it places and stops early only on huge requests)."""
+        if self.options.deterministic:
+            return self.deadline
+        return Deadline.after(max(0.0, self.deadline.remaining()) * FIRST_REPAIR_SHARE)
 
     def _order(self, beside: Companion | None) -> list[SolverFamily]:
         """Engines for this process, in order.

@@ -13,9 +13,10 @@ from benchmarks.readers.waste import read_waste
 from dispatch.wire.routing import problem_from_request
 from solvers.budget import Deadline
 from solvers.routing.checker import evaluate
-from solvers.routing.engine import EngineResult
+from solvers.routing.engine import EngineOptions, EngineResult
 from solvers.routing.engine_choice import INSERTION_COMPANION_UP_TO, ortools_companion
-from solvers.routing.engines.ortools import CONSTRUCT_ONLY_ABOVE, OrtoolsSettings
+from solvers.routing.engines.construct import greedy_plan
+from solvers.routing.engines.ortools import CONSTRUCT_ONLY_ABOVE, OrtoolsEngine, OrtoolsSettings
 from solvers.routing.plan import RoutingPlan, SkipReason, VisitKind
 from solvers.routing.portfolio import Portfolio, RoutingOptions
 from solvers.routing.problem import Break, Facility, RoutingProblem, TimeWindow
@@ -242,6 +243,33 @@ def test_sanitation_example_needs_a_second_trip_and_gets_it() -> None:
     assert outcome.evaluation.feasible
     assert outcome.evaluation.skipped == frozenset()
     assert max(r.trips for r in outcome.evaluation.routes) >= 2
+
+
+def test_the_first_checkpoint_serves_the_stops_the_construction_left_out() -> None:
+    """The constructed plan of the sanitation example leaves mandatory stops out with trucks
+    idle; the first checkpoint (what a late worker's answer falls back on) is that plan
+    repaired: every stop served, verified, and labelled as repaired."""
+    p = _sanitation_example()
+    assert greedy_plan(p).skipped  # the construction alone falls short
+    checkpoints = []
+    options = RoutingOptions(solver=SolverFamily.GREEDY)
+    solve_checked(p, Deadline.after(5.0), options, on_checkpoint=checkpoints.append)
+    first = checkpoints[0]
+    assert first.evaluation.feasible and first.evaluation.skipped == frozenset()
+    assert "repair" in first.report.strategy
+
+
+def test_ortools_searches_from_a_repaired_constructed_start() -> None:
+    """The construction leaves mandatory stops of the sanitation example out; OR-Tools'
+    constructed start is repaired before the search, so every plan of that search, from the
+    first on, serves every stop."""
+    p = _sanitation_example()
+    assert greedy_plan(p).skipped
+    seen: list = []
+    settings = {"plan_every": 0.0, "start": "construct"}
+    options = EngineOptions(on_solution=seen.append, settings=settings)
+    OrtoolsEngine().solve(p, Deadline.after(10.0), options)
+    assert seen and all(evaluate(p, i.plan).skipped == frozenset() for i in seen)
 
 
 def test_an_answer_from_a_fallback_engine_is_flagged_degraded() -> None:

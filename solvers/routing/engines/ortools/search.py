@@ -23,6 +23,7 @@ from solvers.routing.engines.ortools.readback import current_plan, initial_route
 from solvers.routing.plan import RoutingPlan, VisitKind
 from solvers.routing.problem import RoutingProblem
 from solvers.routing.reference_start import budgeted_start, has_reference
+from solvers.routing.repair import repair_skipped
 
 #: Above this many stops (with facilities) only the constructed start is searched from.
 CONSTRUCT_ONLY_ABOVE = 200
@@ -298,9 +299,21 @@ def _constructed(
     # Deterministic mode tries every construction setting, whatever the clock says.
     clock = None if settings.deterministic else deadline
     with timer("construct"):
-        return construct_best(
+        plan = construct_best(
             built.problem, built.eligible, list(built.layout.final_facility), clock
         )
+    with timer("repair"):
+        return repair_skipped(
+            built.problem, plan, _repair_clock(deadline, settings), settings.exclude
+        )
+
+
+def _repair_clock(deadline: Deadline, settings: OrtoolsSettings) -> Deadline:
+    """A tenth of the time left for repairing the constructed start (all of it when
+    deterministic, where the clock must not decide the start)."""
+    if settings.deterministic:
+        return deadline
+    return Deadline.after(max(0.0, deadline.remaining()) * 0.1)
 
 
 def _both_starts(
