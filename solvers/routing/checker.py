@@ -79,7 +79,12 @@ from solvers.routing.plan import (
     VisitTiming,
 )
 from solvers.routing.problem import RoutingProblem, Stop, Vehicle
-from solvers.routing.route_simulation import RouteSim, add_violation, default_departure
+from solvers.routing.route_simulation import (
+    Departure,
+    RouteSim,
+    add_violation,
+    chosen_departure,
+)
 
 __all__ = [
     "COST_TERMS",
@@ -205,13 +210,17 @@ def _evaluate_route(
     problem: RoutingProblem, route: RoutePlan, times_served: list[int]
 ) -> RouteEvaluation:
     vehicle = problem.vehicles[route.vehicle]
-    sim = RouteSim(problem, route, times_served)
-    if route.departure is not None:
-        departure = route.departure
-    else:
-        departure = default_departure(problem, route, times_served)
+    chosen = (
+        Departure(route.departure, None)
+        if route.departure is not None
+        else chosen_departure(problem, route, times_served)
+    )
+    departure = chosen.at
+    if chosen.run is None:
         sim = RouteSim(problem, route, times_served)
-    timings, end_arrival = sim.run(departure)
+        timings, end_arrival = sim.run(departure)
+    else:
+        sim, timings, end_arrival = chosen.run
 
     duration = end_arrival - departure
     route_violations = _route_rule_violations(problem, vehicle, sim, departure, end_arrival)

@@ -121,6 +121,25 @@ def test_feasible_means_no_violation_anywhere(case):
 
 @SETTINGS
 @given(cases())
+def test_the_chosen_departure_evaluates_as_if_it_had_been_planned(case):
+    """The checker keeps the trial simulation at the departure it chooses rather than running
+    it again: the plan with those departures written in evaluates exactly the same, visits,
+    violations and costs alike (the fresh runs there are the reference)."""
+    p, plan = case
+    chosen = evaluate(p, plan)
+    used = [r for r in plan.routes if r.visits]  # the checker evaluates only these, in order
+    planned = RoutingPlan(
+        tuple(
+            replace(r, departure=e.visits[0].start) if r.departure is None else r
+            for r, e in zip(used, chosen.routes, strict=True)
+        ),
+        plan.skipped,
+    )
+    assert evaluate(p, planned) == chosen
+
+
+@SETTINGS
+@given(cases())
 def test_default_departure_is_never_worse_than_leaving_at_shift_start(case):
     """Without a planned departure the checker moves idle time to the depot: the route is never
     longer, never later home and never has more violations than leaving at shift start."""
