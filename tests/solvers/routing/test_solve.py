@@ -10,6 +10,7 @@ from checker_cases import route as route_of
 
 from benchmarks.readers.vrptw import read_vrptw
 from benchmarks.readers.waste import read_waste
+from benchmarks.suites import default_bench_dir
 from dispatch.wire.routing import problem_from_request
 from solvers.budget import Deadline
 from solvers.routing.checker import evaluate
@@ -23,7 +24,7 @@ from solvers.routing.problem import Break, Facility, RoutingProblem, TimeWindow
 from solvers.routing.solve import solve, solve_checked
 from solvers.status import SolverFamily, Status
 
-BENCH = Path(__file__).resolve().parents[3].parent / "shared" / "bench"
+BENCH = default_bench_dir()  # DISPATCH_BENCH_DIR, else ../shared/bench, as the benchmarks read it
 
 
 def _sanitation_example() -> RoutingProblem:
