@@ -190,7 +190,7 @@ class InlinePlans:
     The key is a digest of the problem and the routes (deterministic serialisation, so equal
     messages give equal bytes), so a hit is exactly the plan validated and built before: no
     principal learns anything from it that it did not send. Costs a digest per call (measured
-    at 400 stops, 1.3 MB: 3-8 ms) against validation and building (about 25 ms).
+    at 400 stops, 1.3 MB: 2-6 ms) against validation and building (about 25 ms).
     """
 
     def __init__(self, size: int = CACHED_JOBS) -> None:
@@ -200,7 +200,7 @@ class InlinePlans:
         """The request's key and cached plan; None when the plan is not inline (a job_id)."""
         if not request.HasField("problem"):
             return None
-        digest = hashlib.blake2b(digest_size=16)
+        digest = hashlib.sha256()  # hardware-accelerated: 0.9 ms at 1.3 MB, blake2b 1.9
         for part in (request.problem, *request.routes):
             data = part.SerializeToString(deterministic=True)
             digest.update(len(data).to_bytes(8, "little"))
