@@ -7,6 +7,10 @@ it needs the full matrix, so it is skipped with the reason above ``--single-max-
 Every plan is checked: decomposed ones route by route (``check_whole``), single ones by the
 checker on the full problem. Progress prints as each part finishes; one JSON row per solve
 goes to ``<out>/results.jsonl``, the machine to ``<out>/environment-<sizes>.json``.
+
+``--fixed-work`` makes every part do the same search whatever the worker count (``fixed_work``)
+so the wall times of ``--workers 1,2`` give the speed-up; ``--write-request`` writes a request
+file for ``dispatch jobs submit`` instead of solving (``request``: matrices or an estimate).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import machine
+from benchmarks.bignight.fixed_work import FixedWorkInline, fixed_work_part
 from benchmarks.bignight.generate import night
 from solvers.budget import Deadline
 from solvers.routing.decompose import (
@@ -30,6 +35,7 @@ from solvers.routing.decompose import (
     PartRunner,
     part_problem,
     solve_decomposed,
+    solve_part,
 )
 from solvers.routing.solve import RoutingOptions, solve_checked
 from solvers.status import SolverFamily
@@ -56,6 +62,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--single-max-stops", type=int, default=10_000, help="full matrix limit")
     p.add_argument("--max-part-stops", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--fixed-work",
+        action="store_true",
+        help="each part does a fixed search (PyVRP, 2,000 iterations), no border rounds: "
+        "the wall time of --workers 1,2 is a speed-up (budget ignored)",
+    )
     p.add_argument("--out", type=Path, default=None, help="results folder (rows appended)")
     p.add_argument(
         "--write-request",
@@ -63,6 +75,12 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FILE",
         help="write the first size as a PlanRoutesRequest JSON for dispatch jobs submit; no solve",
+    )
+    p.add_argument(
+        "--travel",
+        choices=("matrix", "estimate"),
+        default="matrix",
+        help="--write-request travel form: full matrices, or positions + a travel estimate",
     )
     return p
 
@@ -101,17 +119,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _decomposed_rows(large: LargeProblem, seconds: float, args: argparse.Namespace) -> list[dict]:
     """One decomposed solve per worker count (or one on the given cluster / in process)."""
+    suffix = "-fixed" if args.fixed_work else ""
     if args.ray_address == "none":
-        return [_decomposed(large, seconds, InlineRunner(), "inline", args)]
+        inline = FixedWorkInline() if args.fixed_work else InlineRunner()
+        return [_decomposed(large, seconds, inline, f"inline{suffix}", args)]
     from dispatch.cluster import RayRunner, connect
     from dispatch.cluster.ray_runner import shutdown
 
     counts = [int(w) for w in args.workers.split(",")] if args.ray_address == "local" else [0]
+    task = fixed_work_part if args.fixed_work else solve_part
     rows = []
     for count in counts:
         cpus = connect(args.ray_address, count or None)
         try:
-            rows.append(_decomposed(large, seconds, RayRunner(cpus), f"ray-{cpus}", args))
+            runner = RayRunner(cpus, task=task)
+            rows.append(_decomposed(large, seconds, runner, f"ray-{cpus}{suffix}", args))
         finally:
             shutdown()
     return rows
@@ -129,7 +151,11 @@ def _decomposed(
             f"skipped {r.skipped}, {r.wall_seconds:.1f} s{'' if r.improved else ' (kept)'}"
         )
 
-    options = DecomposeOptions(max_part_stops=args.max_part_stops, seed=args.seed)
+    options = DecomposeOptions(
+        max_part_stops=args.max_part_stops,
+        seed=args.seed,
+        border_share=0.0 if args.fixed_work else DecomposeOptions.border_share,
+    )
     outcome = solve_decomposed(large, seconds, runner, options, on_part=progress)
     ev = outcome.evaluation
     borders = [r for r in outcome.results if r.phase == "border"]
@@ -198,7 +224,8 @@ def _write_request(args: argparse.Namespace) -> int:
 
     size = int(args.sizes.split(",")[0])
     seconds = args.seconds or DEFAULT_SECONDS.get(size, size * 0.03)
-    request = to_request(night(size, args.index), seconds)
+    request = to_request(night(size, args.index), seconds, args.travel)
     args.write_request.write_text(json_format.MessageToJson(request) + "\n")
-    _say(f"{args.write_request}: {size} stops, {request.ByteSize() / 1e6:.0f} MB as protobuf")
+    mb = request.ByteSize() / 1e6
+    _say(f"{args.write_request}: {size} stops, {args.travel}, {mb:.1f} MB as protobuf")
     return 0

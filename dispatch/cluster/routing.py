@@ -12,11 +12,16 @@ the first pass's parts so far): the job service records it in ``PlanJobProgress.
 The address ``inline`` solves the parts one after another in the server process, with no Ray:
 for tests and trials only (a part's solve holds the GIL there, so other calls wait).
 
-The request still carries its full matrix (the contract has no other travel source), so what
-fits in one request fits here: the limit is the server's receive limit and protobuf's 2 GB
-(about 16,000 locations with int32 bytes for both seconds and metres). The stitched plan is
-checked by the checker on the whole problem before the answer is written, as every plan is;
-one that breaks a rule fails the job instead of being answered.
+Travel comes in one of two forms. A request with a matrix (``travel``) is decoded whole and
+sliced (``MatrixTravel``): what fits in one request fits here, up to the server's receive limit
+and protobuf's 2 GB (about 16,000 locations with int32 bytes for seconds and metres). A request
+with ``travel_estimate`` (positions and a road model, a few MB at 20,000 stops) is decomposed
+through the model itself (``CoordinateTravel`` on the projected positions): no matrix of the
+whole night is ever built, here or on a worker. Either way the stitched plan is checked before
+the answer is written, as every plan is (a matrix request by the checker on the whole problem,
+an estimate one route by route, ``evaluate_large``), and the answer is built from that check
+exactly as for any other solve; a plan that breaks a rule fails the job instead of being
+answered.
 """
 
 from __future__ import annotations
@@ -30,10 +35,11 @@ from typing import Any
 from dispatch._proto.dispatch.v1 import routing_pb2
 from dispatch.cluster.ray_runner import RayRunner, connect, is_connected, shutdown
 from dispatch.routing import RoutingProgress
-from dispatch.wire.routing import options_from_request, problem_from_request
+from dispatch.wire.routing import fleet_and_work_from_request, problem_from_request
 from dispatch.wire.routing_answer import response_from_outcome
+from dispatch.wire.travel_estimate import estimate_model
 from solvers.budget import Deadline
-from solvers.errors import CancelledError, SolverFailedError
+from solvers.errors import CancelledError, FieldProblem, InvalidProblemError, SolverFailedError
 from solvers.routing.checker import evaluate
 from solvers.routing.decompose import (
     DecomposeOptions,
@@ -44,7 +50,10 @@ from solvers.routing.decompose import (
     PartRunner,
     solve_decomposed,
 )
+from solvers.routing.decompose.global_routes import evaluate_large
 from solvers.routing.decompose.split import MAX_PART_STOPS
+from solvers.routing.plan import PlanEvaluation, RoutingPlan
+from solvers.routing.problem import RoutingProblem
 from solvers.routing.solve import SolveOutcome
 from solvers.routing.travel_periods import PLANNING_NOTE, timed_exactly
 from solvers.status import SolveReport, SolverFamily, Status
@@ -146,8 +155,7 @@ def solve_on_cluster(
 ) -> routing_pb2.PlanRoutesResponse:
     """Decompose, solve the parts on ``runner``, check the stitched plan, write the answer."""
     started = time.monotonic()
-    problem = problem_from_request(request)
-    seed = options_from_request(request, problem).seed
+    problem, large = _problems(request)
     travel = [0]
     totals: dict[str, int] = {}  # parts per phase, known from each phase's first result
 
@@ -165,20 +173,10 @@ def solve_on_cluster(
             )
 
     seconds = deadline.remaining() * (1 - MARGIN)
-    options = DecomposeOptions(max_part_stops=part_stops, seed=seed)
-    outcome = solve_decomposed(
-        LargeProblem.from_problem(problem), seconds, runner, options, part_done
-    )
-    plan = outcome.plan
-    if problem.travel_periods:  # parts planned on the slowest period: re-time exactly
-        plan, evaluation = timed_exactly(plan, partial(evaluate, problem))
-    else:
-        evaluation = evaluate(problem, plan)
-    if not evaluation.feasible:
-        first = "; ".join(v.detail for v in evaluation.violations[:3])
-        raise SolverFailedError(
-            f"the stitched plan broke {len(evaluation.violations)} rules: {first}"
-        )
+    options = DecomposeOptions(max_part_stops=part_stops, seed=int(request.options.seed))
+    outcome = solve_decomposed(large, seconds, runner, options, part_done)
+    plan, evaluation = _checked(problem, large, outcome.plan)
+    periods = problem is not None and bool(problem.travel_periods)
     engines = sorted({r.engine for r in outcome.results})
     where = "in process" if isinstance(runner, InlineRunner) else "on Ray"
     report = SolveReport(
@@ -189,8 +187,57 @@ def solve_on_cluster(
         wall_time=time.monotonic() - started,
         objective_terms=dict(evaluation.cost_terms),
         strategy="split by depot and clusters, parts in parallel, borders re-solved"
-        + (f"; {PLANNING_NOTE}" if problem.travel_periods else ""),
+        + (f"; {PLANNING_NOTE}" if periods else ""),
         timings=dict(outcome.timings),
     )
     checked = SolveOutcome(plan, report, evaluation)
-    return response_from_outcome(request, problem, checked, time.monotonic() - started)
+    # The answer reads ids (vehicles, stops, facilities, locations) and the evaluation only,
+    # which a LargeProblem has under the same names as a RoutingProblem.
+    named: Any = problem if problem is not None else large
+    return response_from_outcome(request, named, checked, time.monotonic() - started)
+
+
+def _problems(
+    request: routing_pb2.PlanRoutesRequest,
+) -> tuple[RoutingProblem | None, LargeProblem]:
+    """(the whole RoutingProblem, None with an estimate) and the LargeProblem to decompose."""
+    if request.HasField("travel_estimate"):
+        return None, large_from_estimate(request)
+    problem = problem_from_request(request)
+    return problem, LargeProblem.from_problem(problem)
+
+
+def _checked(
+    problem: RoutingProblem | None, large: LargeProblem, plan: RoutingPlan
+) -> tuple[RoutingPlan, PlanEvaluation]:
+    """The stitched plan (re-timed under travel periods) and its check; SolverFailedError when
+    it breaks a rule. Without a whole problem (an estimate) the check is route by route."""
+    if problem is None:  # the routes in the night's own indices, for the answer
+        evaluation: PlanEvaluation = evaluate_large(large, plan)
+    elif problem.travel_periods:  # parts planned on the slowest period: re-time exactly
+        plan, evaluation = timed_exactly(plan, partial(evaluate, problem))
+    else:
+        evaluation = evaluate(problem, plan)
+    if not evaluation.feasible:
+        first = "; ".join(v.detail for v in evaluation.violations[:3])
+        raise SolverFailedError(
+            f"the stitched plan broke {len(evaluation.violations)} rules: {first}"
+        )
+    return plan, evaluation
+
+
+def large_from_estimate(request: routing_pb2.PlanRoutesRequest) -> LargeProblem:
+    """A validated request with ``travel_estimate`` as a LargeProblem on its travel model.
+
+    The projected positions double as the splitter's points. A re-plan (live state or a
+    reference plan) is not decomposed, as ``LargeProblem.from_problem`` says for a matrix one.
+    """
+    for field in ("live_state", "reference_plan"):
+        if request.HasField(field):
+            why = "a re-plan is not decomposed: send it below the cluster size"
+            raise InvalidProblemError(FieldProblem(field, why))
+    travel, types = estimate_model(request)
+    work = fleet_and_work_from_request(request, types)
+    return LargeProblem(
+        location_ids=tuple(request.location_ids), travel=travel, points=travel.points, **work
+    )

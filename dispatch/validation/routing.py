@@ -33,6 +33,11 @@ from dispatch.validation.coordinates import check_routing_coordinates
 from dispatch.validation.live_state import check_live_state
 from dispatch.validation.reference_plan import check_reference_plan, check_reference_size
 from dispatch.validation.soft_windows import check_soft_window, reject_soft_fields
+from dispatch.validation.travel_estimate import (
+    check_materialisable,
+    check_travel_estimate,
+    location_limit,
+)
 from dispatch.validation.travel_periods import check_travel_periods, period_types
 
 _VISIT_KINDS = {routing_pb2.Visit.STOP, routing_pb2.Visit.FACILITY, routing_pb2.Visit.BREAK}
@@ -41,13 +46,12 @@ _VISIT_KINDS = {routing_pb2.Visit.STOP, routing_pb2.Visit.FACILITY, routing_pb2.
 def check_size(request: routing_pb2.PlanRoutesRequest, prefix: str = "") -> None:
     """Raise RequestTooLargeError for requests the service will not take in one call."""
     p = prefix
-    limits.check_count(
-        f"{p}location_ids", len(request.location_ids), limits.MAX_LOCATIONS, "locations"
-    )
+    most = location_limit(request)  # higher with a travel estimate: no matrix to carry
+    limits.check_count(f"{p}location_ids", len(request.location_ids), most, "locations")
     limits.check_count(
         f"{p}location_coordinates",
         len(request.location_coordinates),
-        limits.MAX_LOCATIONS,
+        most,
         "location coordinates",
     )
     limits.check_count(f"{p}stops", len(request.stops), limits.MAX_STOPS, "stops")
@@ -105,7 +109,8 @@ def _shape(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
     check_names(problems, "load_dimensions", request.load_dimensions, "load dimension")
     shape = f"{n} x {n} locations"
     timed = period_types(request)  # their drives are timed by periods: durations optional
-    check_matrix(problems, "travel", request.travel, n, n, shape, required="" not in timed)
+    required = "" not in timed and not request.HasField("travel_estimate")
+    check_matrix(problems, "travel", request.travel, n, n, shape, required=required)
     seen: set[str] = set()
     for i, typed in enumerate(request.vehicle_type_matrices):
         path = f"vehicle_type_matrices[{i}]"
@@ -162,8 +167,11 @@ def _vehicle_matrix(
     path: str,
     owner: str,
     problems: Problems,
-) -> common_pb2.TravelMatrix:
-    """The travel matrix this vehicle drives on (the shared one when its type has none)."""
+) -> common_pb2.TravelMatrix | None:
+    """The travel matrix this vehicle drives on (the shared one when its type has none); None
+    with a travel estimate (it has metres; its types are checked with it)."""
+    if request.HasField("travel_estimate"):
+        return None
     if not vehicle.vehicle_type:
         return request.travel
     typed = types.get(vehicle.vehicle_type)
@@ -179,7 +187,7 @@ def _vehicle_matrix(
 
 def _vehicle_costs(
     vehicle: routing_pb2.Vehicle,
-    matrix: common_pb2.TravelMatrix,
+    matrix: common_pb2.TravelMatrix | None,
     path: str,
     owner: str,
     problems: Problems,
@@ -191,7 +199,7 @@ def _vehicle_costs(
     for rate in ("cost_per_hour", "cost_per_km"):
         value = getattr(vehicle, rate)
         check_cost(problems, f"{path}.{rate}", value, rate, owner, limits.MAX_COST_RATE)
-    if vehicle.cost_per_km > 0 and not has_distances(matrix):
+    if vehicle.cost_per_km > 0 and matrix is not None and not has_distances(matrix):
         problems.add(
             f"{path}.cost_per_km",
             f"{owner} has a cost per km but its travel matrix has no distances.",
@@ -369,11 +377,13 @@ def collect_plan_routes(request: routing_pb2.PlanRoutesRequest, problems: Proble
     check_reference_plan(request, problems)
     check_live_state(request, problems)
     check_travel_periods(request, problems)
+    check_travel_estimate(request, problems)
 
 
 def validate_plan_routes(request: routing_pb2.PlanRoutesRequest, prefix: str = "") -> None:
     """Raise RequestTooLargeError or InvalidProblemError (every problem, up to 100), else return."""
     check_size(request, prefix)
+    check_materialisable(request, prefix)  # PlanRoutes never decomposes: it builds the matrix
     problems = Problems(prefix)
     collect_plan_routes(request, problems)
     problems.raise_if_any()
@@ -398,6 +408,7 @@ def validate_evaluate_plan(request: routing_pb2.EvaluatePlanRequest) -> None:
     problems = collect_wrapped(
         request, "problem", "EvaluatePlan needs the problem the plan is for."
     )
+    check_materialisable(request.problem, "problem.")
     check_plan_size(request.routes, "routes")
     plan_problems = Problems()
     check_plan(request.problem, request.routes, "routes", plan_problems)

@@ -8,11 +8,12 @@ problem the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from dispatch._proto.dispatch.v1 import common_pb2, routing_pb2
-from dispatch.wire import enums, matrices, travel_periods
+from dispatch.wire import enums, matrices, travel_estimate, travel_periods
 from dispatch.wire.live_state import with_live_state
 from solvers.errors import FieldProblem, InvalidProblemError
 from solvers.routing.plan import (
@@ -33,6 +34,7 @@ from solvers.routing.problem import (
 from solvers.routing.solve import RoutingOptions
 
 __all__ = [
+    "fleet_and_work_from_request",
     "initial_plan",
     "options_from_request",
     "planned_routes",
@@ -57,9 +59,12 @@ def _window(window: common_pb2.TimeWindow) -> TimeWindow:
 
 
 def _matrices(
-    request: routing_pb2.PlanRoutesRequest,
+    request: routing_pb2.PlanRoutesRequest, path: str = ""
 ) -> tuple[list[np.ndarray], list[np.ndarray | None], dict[str, int]]:
-    """Durations and distances (shared matrix first) and each vehicle type's profile index."""
+    """Durations and distances (shared matrix first) and each vehicle type's profile index;
+    built from ``travel_estimate`` when the request gives one instead of a matrix."""
+    if request.HasField("travel_estimate"):
+        return travel_estimate.estimate_matrices(request, path)
     n = len(request.location_ids)
     travel = [request.travel, *(typed.travel for typed in request.vehicle_type_matrices)]
     types = {typed.vehicle_type: k + 1 for k, typed in enumerate(request.vehicle_type_matrices)}
@@ -138,9 +143,30 @@ def problem_from_request(request: routing_pb2.PlanRoutesRequest, path: str = "")
     request is expected to be validated; references that still do not resolve raise
     InvalidProblemError rather than an internal error.
     """
+    durations, distances, types = _matrices(request, path)
+    work = fleet_and_work_from_request(request, types, path)
+    vehicles = work["vehicles"]
+    periods = travel_periods.periods_by_profile(
+        request, types, travel_periods.horizon_end(vehicles)
+    )
+    problem = RoutingProblem(
+        location_ids=tuple(request.location_ids),
+        durations=tuple(travel_periods.planning_durations(durations, periods, vehicles)),
+        distances=tuple(distances),
+        travel_periods=periods,
+        **work,
+    )
+    return with_live_state(request, problem)  # a re-plan during the day (live_state.proto)
+
+
+def fleet_and_work_from_request(
+    request: routing_pb2.PlanRoutesRequest, types: dict[str, int], path: str = ""
+) -> dict[str, Any]:
+    """The vehicles, stops, facilities and objective mode of a request, by FleetAndWork field
+    name: what a RoutingProblem and the decomposition's LargeProblem share. ``types`` maps a
+    vehicle type to its travel profile."""
     problems: list[FieldProblem] = []
     location = _location_lookup(request, path, problems)
-    durations, distances, types = _matrices(request)
     vehicle_index = {v.id: k for k, v in enumerate(request.vehicles)}
     vehicles = tuple(
         _vehicle(
@@ -161,24 +187,16 @@ def problem_from_request(request: routing_pb2.PlanRoutesRequest, path: str = "")
     )
     if problems:
         raise InvalidProblemError(problems)
-    periods = travel_periods.periods_by_profile(
-        request, types, travel_periods.horizon_end(vehicles)
-    )
-    problem = RoutingProblem(
-        location_ids=tuple(request.location_ids),
-        durations=tuple(travel_periods.planning_durations(durations, periods, vehicles)),
-        distances=tuple(distances),
-        vehicles=vehicles,
-        stops=stops,
-        facilities=facilities,
-        dimensions=tuple(request.load_dimensions),
-        minimize_vehicles_first=(
+    return {
+        "vehicles": vehicles,
+        "stops": stops,
+        "facilities": facilities,
+        "dimensions": tuple(request.load_dimensions),
+        "minimize_vehicles_first": (
             request.objective.mode == routing_pb2.RoutingObjective.MIN_VEHICLES_THEN_COST
         ),
-        label=request.label,
-        travel_periods=periods,
-    )
-    return with_live_state(request, problem)  # a re-plan during the day (live_state.proto)
+        "label": request.label,
+    }
 
 
 def stops_from_messages(

@@ -14,12 +14,18 @@ Two models:
 * :class:`CoordinateTravel` computes road-like times from planar coordinates in metres (the
   benchmark's generated cities; a routing engine's table service could stand behind the same
   protocol): Manhattan metres times a detour factor plus an access leg, driven at 30 km/h on
-  short hops rising to 40 km/h on long arcs, as in ``benchmarks/city/geometry.py``.
+  short hops rising to 40 km/h on long arcs, as in ``benchmarks/city/geometry.py``. Its
+  :class:`RoadModel` holds those parameters; :func:`project_wgs84` turns latitude/longitude
+  into the planar metres it reads, so a request that gives only positions (the contract's
+  ``TravelEstimate``) is the same model on projected points.
+
+:func:`materialise` builds the full matrices of a model, in row blocks, for problems small
+enough to have them (the ordinary solve, EvaluatePlan).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -81,6 +87,42 @@ class MatrixTravel:
         return seconds, None if metres is None else np.asarray(metres[index], dtype=np.int64)
 
 
+#: Mean Earth radius (metres) of the local projection.
+EARTH_RADIUS_M = 6_371_008.8
+
+
+@dataclass(frozen=True)
+class RoadModel:
+    """How plane metres become road metres and seconds (see :class:`CoordinateTravel`).
+
+    ``straight`` measures arcs as straight lines on the plane instead of Manhattan metres.
+    """
+
+    detour: float = DETOUR
+    access_m: float = ACCESS_M
+    slow_kmh: float = SLOW_KMH
+    fast_kmh: float = FAST_KMH
+    arterial_m: float = ARTERIAL_M
+    straight: bool = False
+
+
+def project_wgs84(latitudes: np.ndarray, longitudes: np.ndarray) -> np.ndarray:
+    """(n, 2) metres east and north of the points' mean, on a local equirectangular plane.
+
+    Longitudes are taken within 180 degrees of their circular mean, so a city across the
+    antimeridian stays one city. Good to well under 1 % at city and province scale, which is
+    far inside the uncertainty of an estimate from positions.
+    """
+    lat = np.radians(np.asarray(latitudes, dtype=np.float64))
+    lon = np.radians(np.asarray(longitudes, dtype=np.float64))
+    if lat.size == 0:
+        return np.zeros((0, 2))
+    lon0 = float(np.arctan2(np.sin(lon).mean(), np.cos(lon).mean()))
+    east = (lon - lon0 + np.pi) % (2 * np.pi) - np.pi
+    lat0 = float(lat.mean())
+    return np.stack([EARTH_RADIUS_M * np.cos(lat0) * east, EARTH_RADIUS_M * (lat - lat0)], axis=1)
+
+
 @dataclass(frozen=True, eq=False)
 class CoordinateTravel:
     """Road-like times from planar points in metres; ``speed_factors`` scale time per profile.
@@ -90,6 +132,7 @@ class CoordinateTravel:
 
     points: np.ndarray
     speed_factors: tuple[float, ...] = (1.0,)
+    road: RoadModel = field(default_factory=RoadModel)
 
     @property
     def n_locations(self) -> int:
@@ -107,11 +150,40 @@ class CoordinateTravel:
         """Seconds and metres between the rows' and the columns' points (0 to itself)."""
         rows, cols = np.asarray(rows), np.asarray(cols)
         a, b = self.points[rows], self.points[cols]
-        manhattan = np.abs(a[:, None, 0] - b[None, :, 0]) + np.abs(a[:, None, 1] - b[None, :, 1])
-        metres = manhattan * DETOUR + ACCESS_M
-        kmh = SLOW_KMH + (FAST_KMH - SLOW_KMH) * np.minimum(1.0, metres / ARTERIAL_M)
+        east = np.abs(a[:, None, 0] - b[None, :, 0])
+        north = np.abs(a[:, None, 1] - b[None, :, 1])
+        road = self.road
+        plane = np.hypot(east, north) if road.straight else east + north
+        metres = plane * road.detour + road.access_m
+        rise = np.minimum(1.0, metres / road.arterial_m)
+        kmh = road.slow_kmh + (road.fast_kmh - road.slow_kmh) * rise
         seconds = metres / (kmh / 3.6) / self.speed_factors[profile]
         same = rows[:, None] == cols[None, :]
         seconds = np.where(same, 0.0, np.rint(seconds)).astype(np.int64)
         metres = np.where(same, 0.0, np.rint(metres)).astype(np.int64)
         return seconds, metres
+
+
+def materialise(
+    travel: TravelModel, rows_per_block: int = 256
+) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """Full (durations, distances) matrices of every profile, computed a block of rows at a
+    time so the model's float temporaries stay small next to the int64 result."""
+    n = travel.n_locations
+    every = np.arange(n, dtype=np.int64)
+    durations: list[np.ndarray] = []
+    distances: list[np.ndarray | None] = []
+    for profile in range(travel.n_profiles):
+        seconds = np.empty((n, n), dtype=np.int64)
+        metres: np.ndarray | None = np.empty((n, n), dtype=np.int64)
+        for first in range(0, n, rows_per_block):
+            rows = every[first : first + rows_per_block]
+            block_s, block_m = travel.block(profile, rows, every)
+            seconds[rows] = block_s
+            if block_m is None:
+                metres = None
+            elif metres is not None:
+                metres[rows] = block_m
+        durations.append(seconds)
+        distances.append(metres)
+    return durations, distances

@@ -43,7 +43,7 @@ def test_a_big_job_is_solved_in_parts_on_ray(
             if got.state in FINAL:
                 break
             time.sleep(0.2)
-    assert got.state == Job.SUCCEEDED, got.state_reason
+    assert got.state == Job.SUCCEEDED, got.error_message
     info = got.result.solve_info
     assert info.verified
     assert "decomposed on Ray" in info.engine

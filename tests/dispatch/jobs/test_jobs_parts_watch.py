@@ -75,7 +75,7 @@ def test_each_finished_part_is_one_event_on_both_replicas(replicas: list[ServerH
     [lease] = replicas[0].jobs.store.leases(created.job_id)
     solver = next(i for i, r in enumerate(replicas) if r.jobs.store.replica == lease["replica"])
     done = streams[solver][-1].job
-    assert done.state == Job.SUCCEEDED, done.state_reason
+    assert done.state == Job.SUCCEEDED, done.error_message
     assert "decomposed in process" in done.result.solve_info.engine
     assert done.result.solve_info.verified
     names = list(done.progress.finished_parts)

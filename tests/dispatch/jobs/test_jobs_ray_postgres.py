@@ -46,7 +46,7 @@ def test_a_big_job_on_a_shared_store_is_solved_on_ray(pg_url: str, local_ray: in
             stored = stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id=job.job_id), timeout=30)
     finally:
         handle.shutdown(grace=0.5)
-    assert stored.state == Job.SUCCEEDED, stored.state_reason
+    assert stored.state == Job.SUCCEEDED, stored.error_message
     info = stored.result.solve_info
     assert info.verified and "decomposed on Ray" in info.engine
     served = {v.id for r in stored.result.routes for v in r.visits if v.kind == v.STOP}

@@ -105,6 +105,40 @@ class VehicleTypeMatrix(_message.Message):
     travel: _common_pb2.TravelMatrix
     def __init__(self, vehicle_type: _Optional[str] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ...) -> None: ...
 
+class TravelEstimate(_message.Message):
+    __slots__ = ("metric", "detour_factor", "access_metres", "slow_kmh", "fast_kmh", "arterial_metres", "vehicle_type_speeds")
+    class Metric(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        METRIC_UNSPECIFIED: _ClassVar[TravelEstimate.Metric]
+        MANHATTAN: _ClassVar[TravelEstimate.Metric]
+        STRAIGHT_LINE: _ClassVar[TravelEstimate.Metric]
+    METRIC_UNSPECIFIED: TravelEstimate.Metric
+    MANHATTAN: TravelEstimate.Metric
+    STRAIGHT_LINE: TravelEstimate.Metric
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    DETOUR_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    ACCESS_METRES_FIELD_NUMBER: _ClassVar[int]
+    SLOW_KMH_FIELD_NUMBER: _ClassVar[int]
+    FAST_KMH_FIELD_NUMBER: _ClassVar[int]
+    ARTERIAL_METRES_FIELD_NUMBER: _ClassVar[int]
+    VEHICLE_TYPE_SPEEDS_FIELD_NUMBER: _ClassVar[int]
+    metric: TravelEstimate.Metric
+    detour_factor: float
+    access_metres: float
+    slow_kmh: float
+    fast_kmh: float
+    arterial_metres: float
+    vehicle_type_speeds: _containers.RepeatedCompositeFieldContainer[VehicleTypeSpeed]
+    def __init__(self, metric: _Optional[_Union[TravelEstimate.Metric, str]] = ..., detour_factor: _Optional[float] = ..., access_metres: _Optional[float] = ..., slow_kmh: _Optional[float] = ..., fast_kmh: _Optional[float] = ..., arterial_metres: _Optional[float] = ..., vehicle_type_speeds: _Optional[_Iterable[_Union[VehicleTypeSpeed, _Mapping]]] = ...) -> None: ...
+
+class VehicleTypeSpeed(_message.Message):
+    __slots__ = ("vehicle_type", "speed_factor")
+    VEHICLE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SPEED_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    vehicle_type: str
+    speed_factor: float
+    def __init__(self, vehicle_type: _Optional[str] = ..., speed_factor: _Optional[float] = ...) -> None: ...
+
 class TravelPeriod(_message.Message):
     __slots__ = ("start", "end", "start_time_of_day", "end_time_of_day", "travel")
     START_FIELD_NUMBER: _ClassVar[int]
@@ -160,7 +194,7 @@ class PlannedRoute(_message.Message):
     def __init__(self, vehicle_id: _Optional[str] = ..., visits: _Optional[_Iterable[_Union[PlannedVisit, _Mapping]]] = ...) -> None: ...
 
 class PlanRoutesRequest(_message.Message):
-    __slots__ = ("label", "request_id", "options", "horizon_start", "workload", "location_ids", "travel", "vehicle_type_matrices", "load_dimensions", "vehicles", "stops", "facilities", "objective", "initial_routes", "location_coordinates", "reference_plan", "live_state", "travel_periods")
+    __slots__ = ("label", "request_id", "options", "horizon_start", "workload", "location_ids", "travel", "vehicle_type_matrices", "load_dimensions", "vehicles", "stops", "facilities", "objective", "initial_routes", "location_coordinates", "reference_plan", "live_state", "travel_periods", "travel_estimate")
     LABEL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -179,6 +213,7 @@ class PlanRoutesRequest(_message.Message):
     REFERENCE_PLAN_FIELD_NUMBER: _ClassVar[int]
     LIVE_STATE_FIELD_NUMBER: _ClassVar[int]
     TRAVEL_PERIODS_FIELD_NUMBER: _ClassVar[int]
+    TRAVEL_ESTIMATE_FIELD_NUMBER: _ClassVar[int]
     label: str
     request_id: str
     options: _common_pb2.SolveOptions
@@ -197,7 +232,8 @@ class PlanRoutesRequest(_message.Message):
     reference_plan: ReferencePlan
     live_state: _live_state_pb2.LiveState
     travel_periods: _containers.RepeatedCompositeFieldContainer[TravelPeriods]
-    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[_common_pb2.SolveOptions, _Mapping]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workload: _Optional[_Union[Workload, str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ..., vehicle_type_matrices: _Optional[_Iterable[_Union[VehicleTypeMatrix, _Mapping]]] = ..., load_dimensions: _Optional[_Iterable[str]] = ..., vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ..., stops: _Optional[_Iterable[_Union[Stop, _Mapping]]] = ..., facilities: _Optional[_Iterable[_Union[Facility, _Mapping]]] = ..., objective: _Optional[_Union[RoutingObjective, _Mapping]] = ..., initial_routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ..., location_coordinates: _Optional[_Iterable[_Union[_common_pb2.LatLng, _Mapping]]] = ..., reference_plan: _Optional[_Union[ReferencePlan, _Mapping]] = ..., live_state: _Optional[_Union[_live_state_pb2.LiveState, _Mapping]] = ..., travel_periods: _Optional[_Iterable[_Union[TravelPeriods, _Mapping]]] = ...) -> None: ...
+    travel_estimate: TravelEstimate
+    def __init__(self, label: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[_common_pb2.SolveOptions, _Mapping]] = ..., horizon_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workload: _Optional[_Union[Workload, str]] = ..., location_ids: _Optional[_Iterable[str]] = ..., travel: _Optional[_Union[_common_pb2.TravelMatrix, _Mapping]] = ..., vehicle_type_matrices: _Optional[_Iterable[_Union[VehicleTypeMatrix, _Mapping]]] = ..., load_dimensions: _Optional[_Iterable[str]] = ..., vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ..., stops: _Optional[_Iterable[_Union[Stop, _Mapping]]] = ..., facilities: _Optional[_Iterable[_Union[Facility, _Mapping]]] = ..., objective: _Optional[_Union[RoutingObjective, _Mapping]] = ..., initial_routes: _Optional[_Iterable[_Union[PlannedRoute, _Mapping]]] = ..., location_coordinates: _Optional[_Iterable[_Union[_common_pb2.LatLng, _Mapping]]] = ..., reference_plan: _Optional[_Union[ReferencePlan, _Mapping]] = ..., live_state: _Optional[_Union[_live_state_pb2.LiveState, _Mapping]] = ..., travel_periods: _Optional[_Iterable[_Union[TravelPeriods, _Mapping]]] = ..., travel_estimate: _Optional[_Union[TravelEstimate, _Mapping]] = ...) -> None: ...
 
 class Violation(_message.Message):
     __slots__ = ("type", "id", "amount", "detail")
