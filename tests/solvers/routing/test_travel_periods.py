@@ -151,6 +151,8 @@ def _fitted_cases(draw: st.DrawFn):
         ),
         facilities=tuple(replace(f, opening=None) for f in p.facilities),
     )
+    # The shifts changed: the planning matrix is the slowest period in force during the new ones.
+    free = _timed(free, p.travel_periods[0])
     starts = {
         t.ref: t.start
         for r in evaluate(replace(free, travel_periods=()), RoutingPlan(tuple(routes))).routes
