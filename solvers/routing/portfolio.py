@@ -90,6 +90,8 @@ class Portfolio:
     _beside_seen: int = field(init=False, default=0)
     _beside_at: float = field(init=False, default=-math.inf)
     _checkpoint: SolveOutcome | None = field(init=False, default=None)
+    #: The first checkpoint's construction, repaired while there was time (_first_checkpoint).
+    _constructed: SolveOutcome | None = field(init=False, default=None)
     _pyvrp_declined: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
@@ -106,7 +108,7 @@ class Portfolio:
                 if self.deadline.expired() and self.failures and family is not SolverFamily.GREEDY:
                     self.failures.append(f"{family.value.lower()}: no time left")
                     continue
-                self._offer(self._attempt(family))
+                self._offer(self._fallback_construction(family) or self._attempt(family))
                 if beside is not None:
                     self._offer(self._collect(beside))
                     beside = self._beside = None
@@ -140,7 +142,14 @@ class Portfolio:
         # left out would be a shortfall (on the 42-stop sanitation example it leaves 2 out
         # with 2 trucks idle): repair it now, while there is time, not after the deadline.
         repaired = repair_outcome(self.problem, checked, self._repair_deadline(), self.excluded)
+        self._constructed = repaired
         self._offer_checkpoint(repaired)
+
+    def _fallback_construction(self, family: SolverFamily) -> SolveOutcome | None:
+        """The first checkpoint's repaired construction when the constructive fallback's turn
+        comes: constructing again after the engines spent the time, with only the repair's
+        minimum left, left mandatory stops out on a starved machine."""
+        return self._constructed if family is SolverFamily.GREEDY else None
 
     def _repair_deadline(self) -> Deadline:
         """A tenth of the time left for repairing the first checkpoint; the solve deadline in

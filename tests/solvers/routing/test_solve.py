@@ -260,6 +260,36 @@ def test_the_first_checkpoint_serves_the_stops_the_construction_left_out() -> No
     assert "repair" in first.report.strategy
 
 
+def test_the_constructive_fallback_answers_with_the_first_checkpoints_plan(monkeypatch) -> None:
+    """When the constructive fallback's turn comes, the construction made (and repaired) for
+    the first checkpoint is the answer: it is not constructed again after the engines spent
+    the time, when only the repair's minimum is left."""
+    import solvers.routing.portfolio as portfolio_module
+
+    built = []
+    original = portfolio_module.engine_for
+
+    def counting(family):
+        engine = original(family)
+        if family is SolverFamily.GREEDY:
+            solve_once = engine.solve
+
+            def solve(*args, **kwargs):
+                built.append(family)
+                return solve_once(*args, **kwargs)
+
+            engine.solve = solve
+        return engine
+
+    monkeypatch.setattr(portfolio_module, "engine_for", counting)
+    p = _sanitation_example()
+    checkpoints: list = []
+    options = RoutingOptions(solver=SolverFamily.GREEDY)
+    answer = solve_checked(p, Deadline.after(5.0), options, on_checkpoint=checkpoints.append)
+    assert len(built) == 1
+    assert answer.plan == checkpoints[0].plan and answer.evaluation.skipped == frozenset()
+
+
 def test_ortools_searches_from_a_repaired_constructed_start() -> None:
     """The construction leaves mandatory stops of the sanitation example out; OR-Tools'
     constructed start is repaired before the search, so every plan of that search, from the
