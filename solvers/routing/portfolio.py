@@ -32,7 +32,7 @@ from solvers.routing.engine_choice import (
 from solvers.routing.locks import declined_features
 from solvers.routing.plan import PlanEvaluation, RoutingPlan, SkipReason
 from solvers.routing.problem import RoutingProblem
-from solvers.routing.repair import repair_outcome
+from solvers.routing.repair import constructed_repair_deadline, repair_outcome
 from solvers.routing.travel_periods import PLANNING_NOTE, timed_exactly
 from solvers.status import SolveReport, SolverFamily, Status, relative_gap
 
@@ -40,9 +40,6 @@ log = logging.getLogger(__name__)
 
 #: Run PyVRP on both cores (two seeds) when it models the request; see Portfolio._order.
 PYVRP_ON_BOTH_CORES = True
-
-#: Share of the time left that the first checkpoint's repair may take (see _first_checkpoint).
-FIRST_REPAIR_SHARE = 0.1
 
 #: on_progress(objective, vehicles_used, solutions_found) for each improving solution found.
 ProgressCallback = Callable[[float, int, int], None]
@@ -141,7 +138,8 @@ class Portfolio:
         # If this ends up the answer (the worker overran), mandatory stops the construction
         # left out would be a shortfall (on the 42-stop sanitation example it leaves 2 out
         # with 2 trucks idle): repair it now, while there is time, not after the deadline.
-        repaired = repair_outcome(self.problem, checked, self._repair_deadline(), self.excluded)
+        budget = constructed_repair_deadline(self.deadline, self.options.deterministic)
+        repaired = repair_outcome(self.problem, checked, budget, self.excluded)
         self._constructed = repaired
         self._offer_checkpoint(repaired)
 
@@ -150,14 +148,6 @@ class Portfolio:
         comes: constructing again after the engines spent the time, with only the repair's
         minimum left, left mandatory stops out on a starved machine."""
         return self._constructed if family is SolverFamily.GREEDY else None
-
-    def _repair_deadline(self) -> Deadline:
-        """A tenth of the time left for repairing the first checkpoint; the solve deadline in
-        deterministic mode, where the clock must not decide the plan (the repair is linear in
-        the stops it places and stops early only on huge requests)."""
-        if self.options.deterministic:
-            return self.deadline
-        return Deadline.after(max(0.0, self.deadline.remaining()) * FIRST_REPAIR_SHARE)
 
     def _order(self, beside: Companion | None) -> list[SolverFamily]:
         """Engines for this process, in order.

@@ -66,6 +66,20 @@ __all__ = [
 MIN_REPAIR_SECONDS = 0.03
 
 
+#: Share of the time left that repairing a constructed plan may take before a search.
+CONSTRUCTED_REPAIR_SHARE = 0.1
+
+
+def constructed_repair_deadline(deadline: Deadline, deterministic: bool) -> Deadline:
+    """The budget for repairing a constructed plan before the search that follows it: a tenth
+    of the time left, or the whole ``deadline`` in deterministic mode, where the clock must not
+    decide the plan (the repair is linear in the stops it places, so only huge requests reach
+    the deadline there)."""
+    if deterministic:
+        return deadline
+    return Deadline.after(max(0.0, deadline.remaining()) * CONSTRUCTED_REPAIR_SHARE)
+
+
 @dataclass(frozen=True)
 class _Candidate:
     """A verified route that serves the stop, and what it adds by the checker's ordering."""

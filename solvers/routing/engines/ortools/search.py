@@ -23,7 +23,7 @@ from solvers.routing.engines.ortools.readback import current_plan, initial_route
 from solvers.routing.plan import RoutingPlan, VisitKind
 from solvers.routing.problem import RoutingProblem
 from solvers.routing.reference_start import budgeted_start, has_reference
-from solvers.routing.repair import repair_skipped
+from solvers.routing.repair import constructed_repair_deadline, repair_skipped
 
 #: Above this many stops (with facilities) only the constructed start is searched from.
 CONSTRUCT_ONLY_ABOVE = 200
@@ -303,17 +303,8 @@ def _constructed(
             built.problem, built.eligible, list(built.layout.final_facility), clock
         )
     with timer("repair"):
-        return repair_skipped(
-            built.problem, plan, _repair_clock(deadline, settings), settings.exclude
-        )
-
-
-def _repair_clock(deadline: Deadline, settings: OrtoolsSettings) -> Deadline:
-    """A tenth of the time left for repairing the constructed start (all of it when
-    deterministic, where the clock must not decide the start)."""
-    if settings.deterministic:
-        return deadline
-    return Deadline.after(max(0.0, deadline.remaining()) * 0.1)
+        budget = constructed_repair_deadline(deadline, settings.deterministic)
+        return repair_skipped(built.problem, plan, budget, settings.exclude)
 
 
 def _both_starts(
