@@ -396,15 +396,6 @@ class Departure:
     run: tuple[RouteSim, list[VisitTiming], int] | None
 
 
-def default_departure(problem: RoutingProblem, route: RoutePlan, times_served: list[int]) -> int:
-    """Latest departure that reaches the end location no later than leaving at shift start
-    (see :func:`chosen_departure`); ``times_served`` is left as it was."""
-    chosen = chosen_departure(problem, route, times_served)
-    if chosen.run is not None:
-        undo_served(route, times_served)
-    return chosen.at
-
-
 def chosen_departure(
     problem: RoutingProblem, route: RoutePlan, times_served: list[int]
 ) -> Departure:
