@@ -13,10 +13,9 @@ everything else is :func:`solvers.routing.decompose.solve_part`'s.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
 
 from solvers.budget import Deadline
-from solvers.routing.decompose import LargeProblem, PartJob, PartResult, PartRunner, part_problem
+from solvers.routing.decompose import LargeProblem, PartJob, PartResult, part_problem
 from solvers.routing.decompose.large import to_global
 from solvers.routing.engines.pyvrp.engine import DETERMINISTIC_ITERATIONS
 from solvers.routing.solve import RoutingOptions, solve_checked
@@ -45,19 +44,3 @@ def fixed_work_part(large: LargeProblem, job: PartJob) -> PartResult:
         skipped=len(evaluation.skipped),
         stops=len(job.part.stops),
     )
-
-
-class FixedWorkInline(PartRunner):
-    """Fixed-work parts one after another in this process (``--ray-address none``)."""
-
-    @property
-    def workers(self) -> int:
-        """One part at a time."""
-        return 1
-
-    def finished(
-        self, large: LargeProblem, jobs: Sequence[PartJob]
-    ) -> Iterator[tuple[int, PartResult]]:
-        """Each job solved here, in order."""
-        for i, job in enumerate(jobs):
-            yield i, fixed_work_part(large, job)

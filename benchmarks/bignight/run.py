@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import machine
-from benchmarks.bignight.fixed_work import FixedWorkInline, fixed_work_part
+from benchmarks.bignight.fixed_work import fixed_work_part
 from benchmarks.bignight.generate import night
 from solvers.budget import Deadline
 from solvers.routing.decompose import (
@@ -121,7 +121,7 @@ def _decomposed_rows(large: LargeProblem, seconds: float, args: argparse.Namespa
     """One decomposed solve per worker count (or one on the given cluster / in process)."""
     suffix = "-fixed" if args.fixed_work else ""
     if args.ray_address == "none":
-        inline = FixedWorkInline() if args.fixed_work else InlineRunner()
+        inline = InlineRunner(fixed_work_part if args.fixed_work else solve_part)
         return [_decomposed(large, seconds, inline, f"inline{suffix}", args)]
     from dispatch.cluster import RayRunner, connect
     from dispatch.cluster.ray_runner import shutdown

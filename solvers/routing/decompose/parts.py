@@ -132,7 +132,11 @@ class PartRunner(ABC):
 
 
 class InlineRunner(PartRunner):
-    """Parts one after another in this process (no cluster)."""
+    """Parts one after another in this process (no cluster); ``solve`` solves one part
+    (:func:`solve_part`, or a benchmark's work-bound variant)."""
+
+    def __init__(self, solve: Callable[[LargeProblem, PartJob], PartResult] = solve_part) -> None:
+        self.solve = solve
 
     @property
     def workers(self) -> int:
@@ -145,7 +149,7 @@ class InlineRunner(PartRunner):
         """Solve each job here, in order."""
         for i, job in enumerate(jobs):
             try:
-                result = solve_part(large, job)
+                result = self.solve(large, job)
             except Exception as exc:  # the job names the part, whatever the cause
                 raise PartFailedError(job.part.name, f"{type(exc).__name__}: {exc}") from exc
             yield i, result
