@@ -82,6 +82,7 @@ class _InlineParts(InlineRunner):
     """Parts one after another here, stopping between parts once the job is cancelled."""
 
     def __init__(self, is_cancelled: Callable[[], bool]) -> None:
+        super().__init__()
         self.is_cancelled = is_cancelled
 
     def finished(
