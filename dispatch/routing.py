@@ -95,6 +95,12 @@ class RoutingService:
         """The worker pool (pids and busy counts, for tests and diagnostics)."""
         return self._pool
 
+    def decomposes(self, request: routing_pb2.PlanRoutesRequest) -> bool:
+        """False: every request is solved whole, in one worker, on its full matrix (a request
+        given by a travel estimate has its matrix built there; ``ClusterRouting`` decomposes
+        big ones instead)."""
+        return False
+
     def plan_routes(
         self,
         request: routing_pb2.PlanRoutesRequest,

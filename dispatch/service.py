@@ -313,6 +313,8 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
         self, request: jobs_pb2.CreatePlanJobRequest, context: grpc.ServicerContext
     ) -> jobs_pb2.PlanJob:
         validation.validate_create_plan_job(request)
+        if self._jobs is not None:  # what this server's jobs cannot run is refused here too
+            self._jobs.check_runnable(request.request)
         if _validate_only(request.request.options):
             # Nothing is created: an empty job (no job_id) echoing the caller's keys.
             return _keys_only(jobs_pb2.PlanJob, request.request)

@@ -119,6 +119,11 @@ class ClusterRouting:
         """Everything else (pool, evaluate_plan, ...) is the inner service's."""
         return getattr(self.inner, name)
 
+    def decomposes(self, request: routing_pb2.PlanRoutesRequest) -> bool:
+        """True for a request big enough to go to the cluster in parts (no full matrix is
+        built for it); the rest go to the inner service whole."""
+        return len(request.stops) >= self.min_stops
+
     def plan_routes(
         self, request: routing_pb2.PlanRoutesRequest, deadline: Deadline, **callbacks: Any
     ) -> routing_pb2.PlanRoutesResponse:
@@ -129,7 +134,7 @@ class ClusterRouting:
         ``is_cancelled`` and ``on_progress`` (it has no checkpoint and no late answer: the
         stitched plan is the answer).
         """
-        if len(request.stops) < self.min_stops:
+        if not self.decomposes(request):
             return self.inner.plan_routes(request, deadline, **callbacks)
         is_cancelled = callbacks.get("is_cancelled", lambda: False)
         runner: PartRunner = (

@@ -49,6 +49,7 @@ from dispatch.jobs.watch import PART_FINISHED, SOLUTION_IMPROVED, STATE_CHANGED,
 from dispatch.routing import RoutingCheckpoint, RoutingProgress, RoutingService
 from dispatch.security.principal import Principal, current_principal, may_see
 from dispatch.validation import limits
+from dispatch.validation.travel_estimate import check_materialisable
 from dispatch.wire.durations import seconds
 from solvers.budget import Deadline
 from solvers.errors import DispatchError
@@ -206,6 +207,14 @@ class JobService:
 
     # -- the five operations ---------------------------------------------------------------
 
+    def check_runnable(self, request: routing_pb2.PlanRoutesRequest) -> None:
+        """RequestTooLargeError (RESOURCE_EXHAUSTED) for a valid request these jobs could only
+        run by building a travel matrix over the limit: one given by a travel estimate that
+        the routing solves whole (no cluster, or too few stops for one). Refused when it is
+        submitted rather than failing once it runs."""
+        if not self.routing.decomposes(request):
+            check_materialisable(request, "request.")
+
     def create(self, request: routing_pb2.PlanRoutesRequest) -> jobs_pb2.PlanJob:
         """Queue a validated request as a job; the same request_id returns the same job.
 
@@ -218,6 +227,7 @@ class JobService:
         ``_resubmit``) instead of answering with the old ending.
         """
         self._require_started()
+        self.check_runnable(request)
         if not request.request_id:
             copy = routing_pb2.PlanRoutesRequest()
             copy.CopyFrom(request)

@@ -66,9 +66,10 @@ def estimate_matrices(
     """Durations and distances per profile, as a matrix request would give them.
 
     Above MAX_MATERIALISED_LOCATIONS raises InvalidProblemError (it crosses the worker
-    processes with its field path; PlanRoutes and EvaluatePlan refuse such a request earlier,
-    RESOURCE_EXHAUSTED, in ``check_materialisable``): only a server with a cluster, which never
-    builds the matrix, solves it.
+    processes with its field path; PlanRoutes, EvaluatePlan and CreatePlanJob refuse such a
+    request earlier, RESOURCE_EXHAUSTED, by ``check_materialisable``; a job queued before that
+    check existed still ends here): only a server with a cluster, which never builds the
+    matrix, solves it.
     """
     n = len(request.location_ids)
     if n > MAX_MATERIALISED_LOCATIONS:

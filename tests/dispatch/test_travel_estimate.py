@@ -4,7 +4,6 @@ checked on matrices materialised from the estimate (no cluster)."""
 from __future__ import annotations
 
 import math
-import time
 
 import grpc
 import numpy as np
@@ -16,6 +15,7 @@ from benchmarks.bignight.generate import night
 from benchmarks.bignight.request import to_request
 from dispatch import client
 from dispatch._proto.dispatch.v1 import (
+    common_pb2,
     dispatch_service_pb2_grpc,
     jobs_pb2,
     replanning_pb2,
@@ -235,18 +235,24 @@ def test_advise_insertion_reads_an_estimate_request(
     assert all(option.vehicle_id for option in advice.options)
 
 
-def test_a_huge_estimate_job_without_a_cluster_fails_saying_so(stub: Stub) -> None:
-    """A plan job over the materialising limit on a server without --ray-address is accepted
-    (a cluster could solve it) and then fails naming the limit and --ray-address."""
-    created = stub.CreatePlanJob(jobs_pb2.CreatePlanJobRequest(request=huge()), timeout=60)
-    end = time.monotonic() + 90
-    job = created
-    while job.state not in (job.SUCCEEDED, job.FAILED, job.CANCELLED):
-        assert time.monotonic() < end, "the job did not end"
-        time.sleep(0.3)
-        job = stub.GetPlanJob(jobs_pb2.GetPlanJobRequest(job_id=created.job_id), timeout=30)
-    assert job.state == job.FAILED
-    assert "--ray-address" in job.error_message
+def test_a_huge_estimate_job_without_a_cluster_is_refused_when_submitted(stub: Stub) -> None:
+    """A plan job over the materialising limit on a server without --ray-address is refused at
+    CreatePlanJob (RESOURCE_EXHAUSTED naming the path, the limit and --ray-address), with
+    validate_only too, and no job is stored: it could only fail once it ran."""
+    for validate_only in (True, False):
+        r = huge()
+        r.request_id = "huge-estimate"
+        if validate_only:
+            r.options.solving_mode = common_pb2.VALIDATE_ONLY
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.CreatePlanJob(jobs_pb2.CreatePlanJobRequest(request=r), timeout=60)
+        details = client.error_details(caught.value)
+        assert details.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "request.travel_estimate" in details.message
+        assert str(MAX_MATERIALISED_LOCATIONS) in details.message
+        assert "--ray-address" in details.message
+    listed = stub.ListPlanJobs(jobs_pb2.ListPlanJobsRequest(page_size=500), timeout=30)
+    assert "huge-estimate" not in [job.request_id for job in listed.jobs]
 
 
 def huge() -> routing_pb2.PlanRoutesRequest:

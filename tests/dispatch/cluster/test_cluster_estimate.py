@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import grpc
 import pytest
 
 from benchmarks.bignight.generate import night
 from benchmarks.bignight.request import to_request
 from dispatch import client
-from dispatch._proto.dispatch.v1 import jobs_pb2, routing_pb2
+from dispatch._proto.dispatch.v1 import common_pb2, jobs_pb2, routing_pb2
 from dispatch.cluster.routing import solve_on_cluster
 from dispatch.server import ServerHandle
+from dispatch.validation.travel_estimate import MAX_MATERIALISED_LOCATIONS
 from solvers.budget import Deadline
 from solvers.errors import InvalidProblemError
 from solvers.routing.decompose import InlineRunner
@@ -95,3 +97,33 @@ def test_a_replan_with_an_estimate_is_not_decomposed() -> None:
     request.live_state.SetInParent()
     with pytest.raises(InvalidProblemError):
         solve_on_cluster(request, Deadline.after(2), InlineRunner(), part_stops=10)
+
+
+def _padded(stops: int) -> routing_pb2.PlanRoutesRequest:
+    """A night of ``stops`` stops by positions and an estimate, padded with unused locations to
+    one more than a matrix may be built for (validate_only: nothing of it is solved)."""
+    request = to_request(night(stops, 1), 1.0, "estimate")
+    last = request.location_coordinates[-1]
+    for i in range(MAX_MATERIALISED_LOCATIONS + 1 - len(request.location_ids)):
+        request.location_ids.append(f"pad-{i}")
+        request.location_coordinates.add(latitude=last.latitude, longitude=last.longitude)
+    request.options.solving_mode = common_pb2.VALIDATE_ONLY
+    return request
+
+
+def test_a_cluster_server_refuses_only_the_huge_estimate_jobs_it_would_not_decompose(
+    make_server: Callable[..., ServerHandle],
+) -> None:
+    """With --ray-address, a plan job over the materialising limit is accepted when it has
+    enough stops to be decomposed (no matrix is built) and refused at CreatePlanJob
+    (RESOURCE_EXHAUSTED) when it has too few, since the server would solve it whole."""
+    server = make_server(ray_address="inline", ray_min_stops=20, ray_part_stops=10)
+    with client.channel(server.target) as chan:
+        stub = client.stub(chan)
+        accepted = stub.CreatePlanJob(
+            jobs_pb2.CreatePlanJobRequest(request=_padded(20)), timeout=60
+        )
+        assert not accepted.job_id  # validate_only: checked, nothing created
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.CreatePlanJob(jobs_pb2.CreatePlanJobRequest(request=_padded(19)), timeout=60)
+    assert client.error_details(caught.value).code == grpc.StatusCode.RESOURCE_EXHAUSTED
