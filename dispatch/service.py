@@ -36,6 +36,7 @@ from dispatch.jobs.rows import JobQuery
 from dispatch.routing import RoutingService
 from dispatch.wire import durations
 from solvers.budget import Deadline
+from solvers.errors import CancelledError
 
 #: Per-workload budgets when the caller sets none (see SolveOptions.time_budget).
 DEFAULT_EMERGENCY_BUDGET = 1.0
@@ -67,18 +68,29 @@ class CallOverError(DispatchError):
         super().__init__(f"the call was stopped before {step}: {why}")
 
 
+#: Seconds before its deadline (as the server counts it) that an inactive call is taken to
+#: have timed out rather than been cancelled: the time the call's headers took to arrive, which
+#: on loopback is milliseconds and under load rarely more than a scheduling delay or two.
+DEADLINE_SKEW = 0.25
+
+
 def call_over(context: grpc.ServicerContext) -> grpc.StatusCode | None:
     """DEADLINE_EXCEEDED once the call's deadline has passed, CANCELLED once its caller has gone
     (cancelled, disconnected), None while an answer can still reach the caller.
 
     The deadline is read first: grpcio cancels a call when its deadline passes, so an inactive
-    call past its deadline timed out rather than being cancelled. A short deadline that has not
-    passed is not over: that call gets the best answer that fits (``solve_deadline``).
+    call past its deadline timed out rather than being cancelled. So did an inactive call within
+    ``DEADLINE_SKEW`` of it: the server's copy of the deadline starts when the call's headers
+    arrive, so the client's own timeout usually reaches the server as a cancel just before it.
+    A short deadline that has not passed is not over: that call gets the best answer that fits
+    (``solve_deadline``).
     """
     remaining = context.time_remaining()
     if remaining is not None and remaining <= 0:
         return grpc.StatusCode.DEADLINE_EXCEEDED
     if not context.is_active():
+        if remaining is not None and remaining <= DEADLINE_SKEW:
+            return grpc.StatusCode.DEADLINE_EXCEEDED
         return grpc.StatusCode.CANCELLED
     return None
 
@@ -232,6 +244,13 @@ class DispatchServicer(dispatch_service_pb2_grpc.DispatchServiceServicer):
             response = solve(deadline, checkpoint)
         except CallOverError as over:
             context.abort(over.code, str(over))  # raises; the call wrapper logs the code
+        except CancelledError as exc:
+            # A solve stopped because the call ended (waiting for a worker or in one): once
+            # the deadline has passed the call timed out, whatever stopped it; the caller did
+            # not cancel it. Its log line and metrics say so.
+            if call_over(context) != grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise
+            context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, f"the call's deadline passed: {exc}")
         return self._answered(method, deadline, _echo(response, request))
 
     def AssignUnits(

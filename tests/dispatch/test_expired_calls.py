@@ -25,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from dispatch import client, emergency, service, validation
 from dispatch.config import ServerConfig
 from dispatch.server import ServerHandle, start
+from solvers.errors import CancelledError
 
 #: Every wait for the server is bounded by this, far above any call's real need.
 WAIT = 60.0
@@ -351,3 +352,52 @@ def test_call_queued_past_its_deadline_is_never_solved(
         if r.name == "dispatch.calls" and '"queued"' in r.getMessage()
     }
     assert queued_codes <= {"DEADLINE_EXCEEDED", "CANCELLED"}
+
+
+def _stopped_in_routing(handle: ServerHandle, monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """The routing service stops as its worker pool does when the call is over: it waits until
+    ``is_cancelled()`` and raises CancelledError (no worker is taken or held). The event is set
+    once a call has reached it."""
+    reached = threading.Event()
+
+    def plan_routes(request: Any, deadline: Any, is_cancelled: Callable[[], bool], **_: Any):
+        reached.set()
+        _until(is_cancelled)
+        raise CancelledError("solve cancelled by the caller; worker stopped")
+
+    monkeypatch.setattr(handle.routing, "plan_routes", plan_routes)
+    return reached
+
+
+def test_plan_routes_stopped_by_its_deadline_in_the_routing_is_deadline_exceeded(
+    handle, stub, examples, monkeypatch, caplog
+):
+    """A PlanRoutes call whose deadline passes while the routing service has it (waiting for a
+    worker or solving) is logged and counted DEADLINE_EXCEEDED, not CANCELLED: the caller did
+    not cancel it, it timed out."""
+    reached = _stopped_in_routing(handle, monkeypatch)
+    request = examples["maintenance"]
+    request.request_id = "timed-out-in-routing"
+    before = _rpc_count(handle, "PlanRoutes", "DEADLINE_EXCEEDED")
+    with caplog.at_level(logging.INFO):
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.PlanRoutes(request, timeout=2.0)
+        assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert reached.wait(WAIT)
+        assert _rpc_code(caplog, "timed-out-in-routing") == "DEADLINE_EXCEEDED"
+    assert _rpc_count(handle, "PlanRoutes", "DEADLINE_EXCEEDED") == before + 1
+
+
+def test_plan_routes_cancelled_in_the_routing_stays_cancelled(
+    handle, stub, examples, monkeypatch, caplog
+):
+    """A PlanRoutes call its caller cancels before the deadline, while the routing service has
+    it, is still logged CANCELLED."""
+    reached = _stopped_in_routing(handle, monkeypatch)
+    request = examples["maintenance"]
+    request.request_id = "cancelled-in-routing"
+    with caplog.at_level(logging.INFO):
+        future = stub.PlanRoutes.future(request, timeout=WAIT)
+        assert reached.wait(WAIT)
+        assert future.cancel()
+        assert _rpc_code(caplog, "cancelled-in-routing") == "CANCELLED"
