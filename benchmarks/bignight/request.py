@@ -19,14 +19,8 @@ import numpy as np
 from benchmarks.readers.common import skeleton, window
 from dispatch._proto.dispatch.v1 import routing_pb2
 from solvers.routing.decompose import LargeProblem
-from solvers.routing.decompose.travel import (
-    ACCESS_M,
-    ARTERIAL_M,
-    DETOUR,
-    EARTH_RADIUS_M,
-    FAST_KMH,
-    SLOW_KMH,
-)
+from solvers.routing.decompose.travel import EARTH_RADIUS_M
+from solvers.routing.road_model import ACCESS_M, ARTERIAL_M, DETOUR, FAST_KMH, SLOW_KMH
 
 #: (latitude, longitude) the generated city is placed around (Brussels).
 CENTRE = (50.85, 4.35)

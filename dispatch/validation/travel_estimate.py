@@ -15,6 +15,7 @@ from dispatch._proto.dispatch.v1 import routing_pb2
 from dispatch.errors import RequestTooLargeError
 from dispatch.validation import limits
 from dispatch.validation.common import Problems, check_enum, matrix_is_set, show
+from solvers.routing.road_model import SLOW_KMH
 
 #: Locations a request with an estimate may have: a location per stop, per vehicle start and
 #: end and per facility at the request limits (no matrix grows with them).
@@ -94,7 +95,7 @@ def check_travel_estimate(request: routing_pb2.PlanRoutesRequest, problems: Prob
         value = getattr(estimate, field)
         if value != 0.0:  # NaN is not 0 and fails the range
             _check_range(problems, f"travel_estimate.{field}", value, low, high, field)
-    slow = estimate.slow_kmh or 30.0
+    slow = estimate.slow_kmh or SLOW_KMH
     if estimate.fast_kmh and estimate.fast_kmh < slow:
         problems.add(
             "travel_estimate.fast_kmh",

@@ -16,16 +16,14 @@ import numpy as np
 from dispatch._proto.dispatch.v1 import routing_pb2
 from dispatch.validation.travel_estimate import MAX_MATERIALISED_LOCATIONS, too_big
 from solvers.errors import FieldProblem, InvalidProblemError
-from solvers.routing.decompose.travel import (
+from solvers.routing.decompose.travel import CoordinateTravel, materialise, project_wgs84
+from solvers.routing.road_model import (
     ACCESS_M,
     ARTERIAL_M,
     DETOUR,
     FAST_KMH,
     SLOW_KMH,
-    CoordinateTravel,
     RoadModel,
-    materialise,
-    project_wgs84,
 )
 
 __all__ = ["estimate_matrices", "estimate_model", "road_model"]

@@ -15,9 +15,9 @@ Two models:
   benchmark's generated cities; a routing engine's table service could stand behind the same
   protocol): Manhattan metres times a detour factor plus an access leg, driven at 30 km/h on
   short hops rising to 40 km/h on long arcs, as in ``benchmarks/city/geometry.py``. Its
-  :class:`RoadModel` holds those parameters; :func:`project_wgs84` turns latitude/longitude
-  into the planar metres it reads, so a request that gives only positions (the contract's
-  ``TravelEstimate``) is the same model on projected points.
+  ``RoadModel`` (``solvers.routing.road_model``) holds those parameters; :func:`project_wgs84`
+  turns latitude/longitude into the planar metres it reads, so a request that gives only
+  positions (the contract's ``TravelEstimate``) is the same model on projected points.
 
 :func:`materialise` builds the full matrices of a model, in row blocks, for problems small
 enough to have them (the ordinary solve, EvaluatePlan).
@@ -30,14 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-#: Detour of the street network over the Manhattan distance.
-DETOUR = 1.25
-#: Metres added to every arc: leaving a kerb and finding the address.
-ACCESS_M = 150.0
-SLOW_KMH = 30.0
-FAST_KMH = 40.0
-#: Arc length (metres) from which the fast speed applies.
-ARTERIAL_M = 6_000.0
+from solvers.routing.road_model import RoadModel
 
 
 class TravelModel(Protocol):
@@ -89,21 +82,6 @@ class MatrixTravel:
 
 #: Mean Earth radius (metres) of the local projection.
 EARTH_RADIUS_M = 6_371_008.8
-
-
-@dataclass(frozen=True)
-class RoadModel:
-    """How plane metres become road metres and seconds (see :class:`CoordinateTravel`).
-
-    ``straight`` measures arcs as straight lines on the plane instead of Manhattan metres.
-    """
-
-    detour: float = DETOUR
-    access_m: float = ACCESS_M
-    slow_kmh: float = SLOW_KMH
-    fast_kmh: float = FAST_KMH
-    arterial_m: float = ARTERIAL_M
-    straight: bool = False
 
 
 def project_wgs84(latitudes: np.ndarray, longitudes: np.ndarray) -> np.ndarray:

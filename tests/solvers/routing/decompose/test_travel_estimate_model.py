@@ -22,11 +22,11 @@ from solvers.routing.decompose.global_routes import evaluate_large
 from solvers.routing.decompose.travel import (
     EARTH_RADIUS_M,
     CoordinateTravel,
-    RoadModel,
     materialise,
     project_wgs84,
 )
 from solvers.routing.plan import PlannedVisit, RoutePlan, RoutingPlan, SkipReason, VisitKind
+from solvers.routing.road_model import RoadModel
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
