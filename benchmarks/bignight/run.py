@@ -8,9 +8,10 @@ Every plan is checked: decomposed ones route by route (``check_whole``), single 
 checker on the full problem. Progress prints as each part finishes; one JSON row per solve
 goes to ``<out>/results.jsonl``, the machine to ``<out>/environment-<sizes>.json``.
 
-``--fixed-work`` makes every part do the same search whatever the worker count (``fixed_work``)
-so the wall times of ``--workers 1,2`` give the speed-up; ``--write-request`` writes a request
-file for ``dispatch jobs submit`` instead of solving (``request``: matrices or an estimate).
+``--fixed-work`` makes every part do the same search whatever the worker count
+(``DecomposeOptions.deterministic``), so the wall times of ``--workers 1,2`` give the speed-up;
+``--write-request`` writes a request file for ``dispatch jobs submit`` instead of solving
+(``request``: matrices or an estimate).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import machine
-from benchmarks.bignight.fixed_work import fixed_work_part
 from benchmarks.bignight.generate import night
 from solvers.budget import Deadline
 from solvers.routing.decompose import (
@@ -35,7 +35,6 @@ from solvers.routing.decompose import (
     PartRunner,
     part_problem,
     solve_decomposed,
-    solve_part,
 )
 from solvers.routing.solve import RoutingOptions, solve_checked
 from solvers.status import SolverFamily
@@ -121,18 +120,16 @@ def _decomposed_rows(large: LargeProblem, seconds: float, args: argparse.Namespa
     """One decomposed solve per worker count (or one on the given cluster / in process)."""
     suffix = "-fixed" if args.fixed_work else ""
     if args.ray_address == "none":
-        inline = InlineRunner(fixed_work_part if args.fixed_work else solve_part)
-        return [_decomposed(large, seconds, inline, f"inline{suffix}", args)]
+        return [_decomposed(large, seconds, InlineRunner(), f"inline{suffix}", args)]
     from dispatch.cluster import RayRunner, connect
     from dispatch.cluster.ray_runner import shutdown
 
     counts = [int(w) for w in args.workers.split(",")] if args.ray_address == "local" else [0]
-    task = fixed_work_part if args.fixed_work else solve_part
     rows = []
     for count in counts:
         cpus = connect(args.ray_address, count or None)
         try:
-            runner = RayRunner(cpus, task=task)
+            runner = RayRunner(cpus)
             rows.append(_decomposed(large, seconds, runner, f"ray-{cpus}{suffix}", args))
         finally:
             shutdown()
@@ -155,6 +152,7 @@ def _decomposed(
         max_part_stops=args.max_part_stops,
         seed=args.seed,
         border_share=0.0 if args.fixed_work else DecomposeOptions.border_share,
+        deterministic=args.fixed_work,
     )
     outcome = solve_decomposed(large, seconds, runner, options, on_part=progress)
     ev = outcome.evaluation

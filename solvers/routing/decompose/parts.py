@@ -48,6 +48,8 @@ class PartJob:
     initial: RoutingPlan | None = None
     #: "part" for the first pass, "border" for a re-optimisation of neighbouring routes.
     phase: str = "part"
+    #: A fixed amount of search, whatever the clock (``DecomposeOptions.deterministic``).
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,9 @@ def solve_part(large: LargeProblem, job: PartJob) -> PartResult:
     started = time.monotonic()
     problem = part_problem(large, job.part)
     start = to_local(job.part, job.initial) if job.initial is not None else None
-    options = RoutingOptions(solver=job.solver, seed=job.seed, initial=start)
+    options = RoutingOptions(
+        solver=job.solver, seed=job.seed, initial=start, deterministic=job.deterministic
+    )
     outcome = solve_checked(problem, Deadline.after(job.seconds), options)
     plan, evaluation, improved = outcome.plan, outcome.evaluation, True
     engine, status = outcome.report.engine, outcome.report.status.value

@@ -21,6 +21,7 @@ from solvers.routing.decompose import (
     solve_part,
 )
 from solvers.routing.decompose.borders import border_part
+from solvers.routing.decompose.driver import DETERMINISTIC_PART_SECONDS
 from solvers.routing.decompose.large import to_local
 from solvers.routing.plan import SkipReason, VisitKind
 from solvers.status import SolverFamily
@@ -112,3 +113,23 @@ def test_a_part_that_cannot_be_solved_is_named() -> None:
     with pytest.raises(PartFailedError) as caught:
         InlineRunner().run(large, [PartJob(broken, 1.0)])
     assert caught.value.part == "broken-part"
+
+
+def test_deterministic_parts_search_a_fixed_amount_whatever_the_budget() -> None:
+    """With ``deterministic`` every part job says so and gets the safety-net deadline, and two
+    solves with different budgets give the same plan: the search per part is set by
+    iterations, not by the clock."""
+    large = night(90)
+    options = DecomposeOptions(max_part_stops=40, border_share=0.0, deterministic=True)
+    jobs: list[PartJob] = []
+
+    def recorded(large: LargeProblem, job: PartJob):
+        jobs.append(job)
+        return solve_part(large, job)
+
+    short = solve_decomposed(large, 2.0, InlineRunner(recorded), options)
+    long = solve_decomposed(large, 30.0, InlineRunner(recorded), options)
+    assert len(jobs) >= 4
+    assert all(job.deterministic for job in jobs)
+    assert {job.seconds for job in jobs} == {DETERMINISTIC_PART_SECONDS}
+    assert short.plan == long.plan
