@@ -13,6 +13,7 @@ from checker_cases import problem, random_problems, stop, vehicle
 from hypothesis import HealthCheck, given, settings
 
 from solvers.budget import Deadline
+from solvers.errors import SolverFailedError
 from solvers.routing.checker import evaluate
 from solvers.routing.engine import EngineOptions, EngineResult, Improvement
 from solvers.routing.engines import ortools
@@ -436,3 +437,36 @@ def test_deterministic_search_has_no_wall_clock_bound_per_neighbour():
     clocked = _parameters(OrtoolsSettings(), 30.0, first, guided, False)
     assert fixed.lns_time_limit.ToMilliseconds() == fixed.time_limit.ToMilliseconds() == 30_000
     assert clocked.lns_time_limit.ToMilliseconds() < 30_000
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=SolverFailedError,
+    reason="known bug, found by test_every_plan_passes_the_checker: no first solution when a "
+    "break must be placed and the final facility closes at the earliest arrival",
+)
+def test_a_break_and_a_facility_closing_at_the_earliest_arrival_still_give_a_plan() -> None:
+    """One truck (shift from 77, a zero-length break to start in 59-125), a disposal site 39 s
+    away that closes at 116, and one stop with a load whose windows have passed: the plan is
+    the idle truck with the stop skipped. OR-Tools finds no first solution (every strategy and
+    the constructed start fail); with the site closing at 117, or with no break, it does."""
+    window = TimeWindow(start=0, end=0)
+    truck = replace(
+        vehicle(),
+        start=2,
+        end=0,
+        shift=TimeWindow(start=77, end=745),
+        daily_capacities=(0,),
+        breaks=(Break(id="br0", start_window=TimeWindow(start=59, end=125), duration=0),),
+    )
+    late = replace(stop("s3", 0), demands=(1,), time_windows=(window, window))
+    durations = np.zeros((5, 5), dtype=np.int64)
+    durations[2, 4] = 39
+    p = replace(
+        problem((late,), vehicles=(truck,), n_locations=5, dimensions=("d0",)),
+        facilities=(Facility(id="f0", location=4, opening=TimeWindow(start=22, end=116)),),
+        durations=(durations,),
+        distances=(np.zeros((5, 5), dtype=np.int64),),
+    )
+    result = solve(p, seconds=20, deterministic=True, solution_limit=50)
+    assert result.plan.skipped.keys() == {0}
