@@ -137,7 +137,7 @@ class PartRunner(ABC):
 
 class InlineRunner(PartRunner):
     """Parts one after another in this process (no cluster); ``solve`` solves one part
-    (:func:`solve_part`, or a benchmark's work-bound variant)."""
+    (:func:`solve_part`; tests pass a wrapper that records the jobs)."""
 
     def __init__(self, solve: Callable[[LargeProblem, PartJob], PartResult] = solve_part) -> None:
         self.solve = solve
