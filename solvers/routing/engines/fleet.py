@@ -125,15 +125,37 @@ def _final_facility(problem: RoutingProblem, v: int) -> tuple[int | None, int, i
             latest = min(latest, vehicle.shift.start + vehicle.max_route_duration - tail)
         if clip(facility.opening, earliest, latest) is None:
             continue
-        if facility.opening is not None and any(
-            max(brk.start_window.start, vehicle.shift.start) + max(1, brk.duration)
+        if facility.opening is not None and (
+            any(
+                max(brk.start_window.start, vehicle.shift.start) + max(1, brk.duration)
+                > facility.opening.end
+                for brk in owed
+            )
+            or _earliest_unload(owed, vehicle.shift.start, earliest - vehicle.shift.start)
             > facility.opening.end
-            for brk in owed
         ):
-            continue  # an owed break could not end before the last unload must start
+            continue  # the owed breaks could not end before the last unload must start
         if best is None or (tail, f) < best:
             best = (tail, f)
     if best is None:
         return None, 0, 0
     tail, f = best
     return f, tail, problem.distance(v, problem.facilities[f].location, vehicle.end)
+
+
+def _earliest_unload(owed: list[Break], depart: int, drive: int) -> int:
+    """Earliest start of the final unload of an empty route that leaves at ``depart`` and
+    drives ``drive`` seconds, with every owed break taken before the unload (the OR-Tools
+    model bounds each break to end before the final facility closes).
+
+    Breaks are taken as early as their windows allow, interrupting the drive (or waiting at
+    the facility when it is over): never idling while there is driving left gives the earliest
+    finish. Each lasts at least 1 s, as the model has it; without that, a zero-length break
+    let a facility closing at the break-free arrival pass here while the model had no
+    feasible route at all, and OR-Tools found no first solution."""
+    now, left = depart, drive
+    for brk in sorted(owed, key=lambda b: b.start_window.start):
+        begin = max(brk.start_window.start, now)
+        left -= min(left, begin - now)
+        now = begin + max(1, brk.duration)
+    return now + left

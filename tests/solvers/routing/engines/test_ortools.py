@@ -13,7 +13,6 @@ from checker_cases import problem, random_problems, stop, vehicle
 from hypothesis import HealthCheck, given, settings
 
 from solvers.budget import Deadline
-from solvers.errors import SolverFailedError
 from solvers.routing.checker import evaluate
 from solvers.routing.engine import EngineOptions, EngineResult, Improvement
 from solvers.routing.engines import ortools
@@ -439,17 +438,12 @@ def test_deterministic_search_has_no_wall_clock_bound_per_neighbour():
     assert clocked.lns_time_limit.ToMilliseconds() < 30_000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SolverFailedError,
-    reason="known bug, found by test_every_plan_passes_the_checker: no first solution when a "
-    "break must be placed and the final facility closes at the earliest arrival",
-)
 def test_a_break_and_a_facility_closing_at_the_earliest_arrival_still_give_a_plan() -> None:
     """One truck (shift from 77, a zero-length break to start in 59-125), a disposal site 39 s
     away that closes at 116, and one stop with a load whose windows have passed: the plan is
-    the idle truck with the stop skipped. OR-Tools finds no first solution (every strategy and
-    the constructed start fail); with the site closing at 117, or with no break, it does."""
+    the idle truck with the stop skipped. The break (1 s in the model) pushes the arrival to
+    117, so the site cannot be the final unload; when it was chosen anyway, OR-Tools found no
+    first solution and the solve failed (found by test_every_plan_passes_the_checker)."""
     window = TimeWindow(start=0, end=0)
     truck = replace(
         vehicle(),
