@@ -24,6 +24,7 @@ class SolverFamily(enum.Enum):
     MILP = "MILP"
     PYVRP = "PYVRP"
     GREEDY = "GREEDY"
+    SCIPY = "SCIPY"
 
 
 def relative_gap(cost: float, bound: float) -> float:

@@ -271,6 +271,16 @@ def check_options(problems: Problems, path: str, options: common_pb2.SolveOption
         )
 
 
+def check_routing_solver(problems: Problems, path: str, options: common_pb2.SolveOptions) -> None:
+    """Routing has no SciPy engine: a request naming it is refused rather than quietly solved
+    by another family."""
+    if options.solver == common_pb2.SCIPY:
+        problems.add(
+            f"{path}.solver",
+            "SCIPY solves AssignUnits only; routing takes AUTO, ORTOOLS, MILP, PYVRP or GREEDY.",
+        )
+
+
 def _encoding_present(values: Sequence[int], raw: bytes) -> tuple[bool, bool]:
     return len(values) > 0, len(raw) > 0
 

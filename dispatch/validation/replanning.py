@@ -18,6 +18,7 @@ from dispatch.validation.common import (
     check_loads,
     check_options,
     check_reference,
+    check_routing_solver,
     first_index,
     show,
 )
@@ -65,6 +66,7 @@ def validate_advise_insertion(
         )
     problems = Problems()
     check_options(problems, "options", request.options)
+    check_routing_solver(problems, "options", request.options)
     _check_source(request, inline, problems)
     if inline and not checked:
         nested = Problems("problem.")

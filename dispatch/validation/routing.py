@@ -21,6 +21,7 @@ from dispatch.validation.common import (
     check_non_negative,
     check_options,
     check_reference,
+    check_routing_solver,
     check_strings,
     check_timestamp,
     check_total,
@@ -350,6 +351,7 @@ def check_plan(
 def collect_plan_routes(request: routing_pb2.PlanRoutesRequest, problems: Problems) -> None:
     """Every problem of a PlanRoutes request into ``problems`` (size already checked)."""
     check_options(problems, "options", request.options)
+    check_routing_solver(problems, "options", request.options)
     if request.HasField("horizon_start"):
         check_timestamp(problems, "horizon_start", request.horizon_start)
     check_enum(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from solvers.assignment import matching
 from solvers.assignment.arcs import Arcs
 from solvers.assignment.levels import (
     CHURN,
@@ -48,6 +49,8 @@ from solvers.assignment.network import (
     stable_order,
 )
 
+MIN_COST_FLOW = "ortools.min_cost_flow"
+
 
 @dataclass(frozen=True, eq=False)
 class FlowResult:
@@ -62,6 +65,7 @@ class FlowResult:
     last: Pack | None  # the last pack solved (None: nothing could vary)
     wall_time: float
     priced_out: int = 0  # arcs no flow saw: pricing proved them unneeded
+    engines: frozenset[str] = frozenset()  # what solved the flows of the plan returned
 
     @property
     def complete(self) -> bool:
@@ -160,6 +164,18 @@ class _Run:
     stages: tuple[tuple[str, ...], ...] = ()
     pending: tuple[str, ...] = ()
     priced: bool = True  # the last pack's potentials were read by the pricing
+    engines: frozenset[str] = frozenset()  # what solved the flows
+
+
+def _solve(run: _Run, arc_cost: np.ndarray, matching_rows: int | None) -> np.ndarray:
+    """One flow on the run's network: as a matching when asked (``matching_rows`` not None)
+    and exact there, else by OR-Tools' min-cost flow."""
+    flow = matching.solve(run.network, arc_cost) if matching_rows is not None else None
+    if flow is not None:
+        run.engines |= {matching.ENGINE}
+        return flow
+    run.engines |= {MIN_COST_FLOW}
+    return solve_network(run.network, arc_cost)
 
 
 def _lexicographic(
@@ -169,6 +185,7 @@ def _lexicographic(
     n_used: int,
     stop: float | None,
     max_pack: int | None,
+    matching_rows: int | None,
 ) -> _Run:
     """Every component in order, each pack on the optimal face of the one before, the left-out
     arcs priced by each pack's potentials. A component is skipped only when it is zero on every
@@ -199,13 +216,13 @@ def _lexicographic(
             remaining = varying(remaining)
             if not remaining:
                 break
-        run.last = next_pack(remaining, run.network.n_nodes, n_used, max_pack)
-        run.flow = solve_network(run.network, run.last.cost())
+        run.last = next_pack(remaining, run.network.n_nodes, n_used, max_pack, matching_rows or 0)
+        run.flow = _solve(run, run.last.cost(), matching_rows)
         run.stages += (run.last.names,)
         run.priced = False
         remaining = remaining[len(run.last.components) :]
     if run.flow is None:  # nothing to optimise: any feasible flow (forced units placed)
-        run.flow = solve_network(run.network, np.zeros(full.n_arcs, dtype=np.int64))
+        run.flow = _solve(run, np.zeros(full.n_arcs, dtype=np.int64), matching_rows)
     elif run.last is not None and not run.priced and pricing.open.any():
         # The last pack is priced too (its face is not needed otherwise); without a deadline
         # check, since the plan's claims rest on it. On a few thousand arcs it is ~1 ms.
@@ -224,6 +241,7 @@ def solve_flow(
     stop: float | None = None,
     max_pack: int | None = None,
     left_out: np.ndarray | None = None,
+    use_matching: bool = False,
 ) -> FlowResult:
     """The lexicographic optimum by a sequence of flows (see the module docstring).
 
@@ -251,7 +269,8 @@ def solve_flow(
         if attempt == 2:  # two tries proved nothing: every arc
             out = out[:0]
         pricing = _Pricing(full, out)
-        run = _lexicographic(full, pricing, list(every), n_used, stop, max_pack)
+        rows = matching.rows_bound(full) if use_matching else None
+        run = _lexicographic(full, pricing, list(every), n_used, stop, max_pack, rows)
         add = pricing.to_add()
         if not len(add):
             break
@@ -268,6 +287,7 @@ def solve_flow(
         last=run.last,
         wall_time=time.perf_counter() - start,
         priced_out=len(out),
+        engines=run.engines,
     )
 
 

@@ -1,4 +1,6 @@
-"""The assignment portfolio: OR-Tools first, MILP as the fallback, greedy as the last resort.
+"""The assignment portfolio: exact flows first (SciPy's sparse assignment where its arithmetic
+is exact, OR-Tools' min-cost flow otherwise, or OR-Tools alone when asked for by name), MILP as
+the fallback, greedy as the last resort.
 
 Every plan passes the independent checker before it is returned; a solver that fails, finds
 nothing or produces a rejected plan hands over to the next one, and ``fallback_reason`` says
@@ -6,9 +8,10 @@ why. The status is OPTIMAL only when a solver proved every level of the objectiv
 from a fallback, or from an exact engine that could not prove it optimal, is flagged degraded.
 
 Fault injection (documented for tests and drills): ``SolveSettings.faults`` names engines that
-fail on purpose through the same exception path a real failure takes: ``"min_cost_flow"``,
-``"cp_sat"``, ``"milp"``. ``dispatch.emergency`` fills it from the ``DISPATCH_ASSIGN_FAULTS``
-environment variable (comma-separated).
+fail on purpose through the same exception path a real failure takes: ``"min_cost_flow"``
+(the whole flow step, whichever engine solves its flows), ``"cp_sat"``, ``"milp"``.
+``dispatch.emergency`` fills it from the ``DISPATCH_ASSIGN_FAULTS`` environment variable
+(comma-separated).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from solvers.assignment.flow import FlowResult, face_before_churn, solve_flow
 from solvers.assignment.greedy import solve_greedy
 from solvers.assignment.levels import components
 from solvers.assignment.linear import StageResult, stage_model
+from solvers.assignment.matching import ENGINE as MATCHING
 from solvers.assignment.milp import milp_engine, solve_stage_milp, solve_staged_milp
 from solvers.assignment.model import FREE_NOW, AssignmentPlan, AssignmentProblem
 from solvers.assignment.reasons import Unfilled, unfilled_slots
@@ -204,9 +208,12 @@ def _stop(deadline: Deadline, settings: SolveSettings, share: float) -> float:
 
 
 def _flow_attempt(flow: FlowResult, evaluation: Evaluation) -> _Attempt:
-    """The flow's plan, OPTIMAL when every per-arc level was optimised."""
+    """The flow's plan, OPTIMAL when every per-arc level was optimised. Its engine names what
+    solved the flows (the matching first); the family is SciPy only when it solved them all."""
     status = Status.OPTIMAL if flow.complete else Status.FEASIBLE
-    attempt = _Attempt(flow.plan, evaluation, "ortools.min_cost_flow", SolverFamily.ORTOOLS, status)
+    engines = sorted(flow.engines, key=lambda name: name != MATCHING)
+    family = SolverFamily.SCIPY if engines == [MATCHING] else SolverFamily.ORTOOLS
+    attempt = _Attempt(flow.plan, evaluation, "+".join(engines), family, status)
     if flow.pending:
         pending = list(flow.pending)
         named = ", ".join(pending if len(pending) <= 4 else [*pending[:2], "...", pending[-1]])
@@ -217,10 +224,13 @@ def _flow_attempt(flow: FlowResult, evaluation: Evaluation) -> _Attempt:
     return attempt
 
 
-def _ortools(problem: AssignmentProblem, deadline: Deadline, settings: SolveSettings) -> _Attempt:
+def _flows(problem: AssignmentProblem, deadline: Deadline, settings: SolveSettings) -> _Attempt:
+    """The exact path: the lexicographic flows (as matchings unless OR-Tools was asked for by
+    name), then coverage on their optimal face when the request has coverage rules."""
     arcs = build_arcs(problem)
     _fault(settings, "min_cost_flow")
-    flow = solve_flow(problem, arcs, stop=_stop(deadline, settings, 0.5))
+    use_matching = settings.family is not SolverFamily.ORTOOLS
+    flow = solve_flow(problem, arcs, stop=_stop(deadline, settings, 0.5), use_matching=use_matching)
     evaluation = check_plan(problem, flow.plan)
     attempt = _flow_attempt(flow, evaluation)
     if not problem.coverage_rules or evaluation.coverage_shortfall == 0 or not flow.complete:
@@ -285,16 +295,18 @@ def _greedy(problem: AssignmentProblem, deadline: Deadline, settings: SolveSetti
 
 
 _CHAINS = {
-    SolverFamily.AUTO: (_ortools, _milp, _greedy),
-    SolverFamily.ORTOOLS: (_ortools, _milp, _greedy),
-    SolverFamily.MILP: (_milp, _ortools, _greedy),
+    SolverFamily.AUTO: (_flows, _milp, _greedy),
+    SolverFamily.SCIPY: (_flows, _milp, _greedy),
+    SolverFamily.ORTOOLS: (_flows, _milp, _greedy),
+    SolverFamily.MILP: (_milp, _flows, _greedy),
     SolverFamily.GREEDY: (_greedy,),
 }
-_NAMES = {_ortools: "ortools", _milp: "milp", _greedy: "greedy"}
+_NAMES = {_flows: "flow", _milp: "milp", _greedy: "greedy"}
 #: The chain step whose engines answer for each family (CP-SAT and HiGHS/CBC stages inside
-#: ``_ortools`` keep its family unless the MILP engine answered).
+#: ``_flows`` keep its family unless the MILP engine answered).
 _FAMILY_STEP = {
-    SolverFamily.ORTOOLS: "ortools",
+    SolverFamily.SCIPY: "flow",
+    SolverFamily.ORTOOLS: "flow",
     SolverFamily.MILP: "milp",
     SolverFamily.GREEDY: "greedy",
 }

@@ -27,7 +27,7 @@ def test_json_prints_zero_values_and_enum_names(tmp_path):
     assert answer["kpis"]["units_reassigned"] == 0
     assert answer["solve_info"]["degraded"] is False
     assert answer["solve_info"]["fallback_reason"] == ""
-    assert answer["solve_info"]["solver"] == "ORTOOLS"
+    assert answer["solve_info"]["solver"] == "SCIPY"
     assert answer["reassignments"] == []
 
 

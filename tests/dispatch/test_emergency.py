@@ -47,7 +47,8 @@ def test_example_request_is_answered_optimal_and_verified(stub: Stub, examples: 
     answer = stub.AssignUnits(request, timeout=10)
     assert answer.solve_info.status == common_pb2.OPTIMAL
     assert answer.solve_info.verified
-    assert answer.solve_info.engine == "ortools.min_cost_flow"
+    assert answer.solve_info.engine == "scipy.lapjvsp"
+    assert answer.solve_info.solver == common_pb2.SCIPY
     assert [a.incident_id for a in answer.incidents] == [i.id for i in request.incidents]
     assert answer.label == request.label
 

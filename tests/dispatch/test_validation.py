@@ -335,6 +335,21 @@ def test_time_budget_malformed_duration():
     assert paths(validation.validate_plan_routes, request) == ["options.time_budget"]
 
 
+def test_scipy_is_refused_for_routing():
+    """SciPy solves only the assignment: a routing request naming it is told so, not quietly
+    solved by another family."""
+    request = routes_request()
+    request.options.solver = common_pb2.SCIPY
+    assert paths(validation.validate_plan_routes, request) == ["options.solver"]
+
+
+def test_scipy_is_accepted_for_the_assignment():
+    """AssignUnits takes SCIPY (the same as AUTO there)."""
+    request = assign_request()
+    request.options.solver = common_pb2.SCIPY
+    validation.validate_assign_units(request)
+
+
 # -- PlanRoutes ----------------------------------------------------------------
 
 

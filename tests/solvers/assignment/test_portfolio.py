@@ -18,12 +18,28 @@ from solvers.status import SolverFamily, Status
 
 
 def test_no_coverage_is_proven_optimal_by_the_flow() -> None:
-    """Without coverage rules the flow alone answers, OPTIMAL with a zero gap."""
+    """Without coverage rules the flows alone answer (as SciPy matchings), OPTIMAL with a zero
+    gap."""
     result = solve(city_problem(10, 50, seed=3), Deadline.after(5))
-    assert result.report.engine == "ortools.min_cost_flow"
+    assert result.report.engine == "scipy.lapjvsp"
+    assert result.report.family is SolverFamily.SCIPY
     assert result.report.status is Status.OPTIMAL
     assert result.report.gap == 0.0
     assert result.report.fallback_reason == ""
+    assert not result.report.degraded_reason
+
+
+def test_ortools_by_name_solves_the_flows_with_ortools_to_the_same_optimum() -> None:
+    """A caller asking for OR-Tools gets its min-cost flow, not the matching, and the same
+    optimum, not flagged degraded."""
+    problem = city_problem(10, 50, seed=3)
+    auto = solve(problem, Deadline.after(5))
+    ortools = solve(problem, Deadline.after(5), SolveSettings(family=SolverFamily.ORTOOLS))
+    assert ortools.report.engine == "ortools.min_cost_flow"
+    assert ortools.report.family is SolverFamily.ORTOOLS
+    assert ortools.report.status is Status.OPTIMAL
+    assert not ortools.report.degraded_reason
+    assert ortools.evaluation.key() == auto.evaluation.key()
 
 
 def test_flow_failure_falls_back_to_milp_with_the_same_optimum() -> None:

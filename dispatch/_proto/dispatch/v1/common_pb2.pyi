@@ -24,6 +24,7 @@ class Solver(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MILP: _ClassVar[Solver]
     PYVRP: _ClassVar[Solver]
     GREEDY: _ClassVar[Solver]
+    SCIPY: _ClassVar[Solver]
 
 class SolveStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -42,6 +43,7 @@ ORTOOLS: Solver
 MILP: Solver
 PYVRP: Solver
 GREEDY: Solver
+SCIPY: Solver
 SOLVE_STATUS_UNSPECIFIED: SolveStatus
 OPTIMAL: SolveStatus
 FEASIBLE: SolveStatus

@@ -1,0 +1,132 @@
+"""The flows solved as sparse linear assignments (matching.py) are exactly as optimal as
+OR-Tools' min-cost flow: on the whole network, on optimal faces (bounds on every kind of arc)
+and with arcs left out by pricing; and costs too large for exact float arithmetic go to
+OR-Tools."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from assignment_cases import brute_force, problems
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lifecycle_cases import lifecycle_problems
+
+from benchmarks.assign.scenarios import city_problem
+from solvers.assignment import AssignmentProblem, check_plan, matching
+from solvers.assignment.arcs import build_arcs
+from solvers.assignment.flow import MIN_COST_FLOW, solve_flow
+from solvers.assignment.network import Network, build_network, solve_network
+
+_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _cost(network_flow: np.ndarray, network: Network, arc_cost: np.ndarray) -> int:
+    """What a flow costs under ``arc_cost``."""
+    return int((network.full_cost(arc_cost) * network_flow).sum())
+
+
+@_SETTINGS
+@given(problems(crowded=True), st.data())
+def test_any_cost_on_the_whole_network_matches_the_min_cost_flow(
+    problem: AssignmentProblem, data: st.DataObject
+) -> None:
+    """Random integer costs of either sign (ties included): the matching's flow is feasible
+    (within every bound, forced units placed) and costs what OR-Tools' optimal flow costs."""
+    arcs = build_arcs(problem)
+    network = build_network(problem, arcs)
+    values = st.integers(min_value=-50, max_value=50)
+    arc_cost = np.array(
+        data.draw(st.lists(values, min_size=arcs.n_arcs, max_size=arcs.n_arcs)), dtype=np.int64
+    )
+    flow = matching.solve(network, arc_cost)
+    assert flow is not None
+    assert np.all(flow >= network.lower) and np.all(flow <= network.upper)
+    assert flow[network.unit_arcs][network.forced_node[network.arc_unit_node]].sum() == int(
+        network.forced_node.sum()
+    )
+    assert _cost(flow, network, arc_cost) == _cost(
+        solve_network(network, arc_cost), network, arc_cost
+    )
+
+
+@_SETTINGS
+@given(lifecycle_problems(tight=True, crowded=True, coverage=False), st.data())
+def test_every_level_on_its_own_face_matches_the_min_cost_flow(
+    problem: AssignmentProblem, data: st.DataObject
+) -> None:
+    """One level per flow, each on the optimal face of the ones before (lower and upper bounds
+    on unit, group, source and bypass arcs), with arcs left out by pricing: the same tuple of
+    levels as OR-Tools, every flow solved as a matching."""
+    arcs = build_arcs(problem)
+    mask = [data.draw(st.sampled_from([True, True, False])) for _ in range(arcs.n_arcs)]
+    out = np.flatnonzero(~np.array(mask, dtype=bool))
+    pack = data.draw(st.sampled_from([None, 1]))
+    matched = solve_flow(problem, arcs, max_pack=pack, left_out=out, use_matching=True)
+    flows = solve_flow(problem, arcs, max_pack=pack, left_out=out)
+    assert check_plan(problem, matched.plan).key() == check_plan(problem, flows.plan).key()
+    assert matched.engines == {matching.ENGINE}
+    assert flows.engines == {MIN_COST_FLOW}
+
+
+@_SETTINGS
+@given(problems(coverage=False, crowded=True))
+def test_the_matched_flows_reach_the_brute_force_optimum(problem: AssignmentProblem) -> None:
+    """Against an enumeration of every plan, not another flow solver."""
+    result = solve_flow(problem, build_arcs(problem), use_matching=True)
+    assert check_plan(problem, result.plan).key() == brute_force(problem).key()
+
+
+def test_costs_too_large_for_exact_floats_are_left_to_ortools() -> None:
+    """A cost whose doubled magnitude times the rows passes 2**49 would not be exact in float64:
+    the matching declines (None) and the caller solves that flow with OR-Tools."""
+    rows = 100
+    assert matching.fits(2**40, rows)
+    assert not matching.fits(2**43, rows)
+
+
+def test_a_request_with_huge_numbers_mixes_both_engines_and_keeps_the_optimum() -> None:
+    """Priorities up to 1000 and travel times near 2**31 s make the response level's costs too
+    large for the matching at 400 units: that flow goes to OR-Tools, the others stay
+    matchings, and the plan scores what OR-Tools alone reaches."""
+    problem = city_problem(30, 400, seed=3)
+    problem = replace(
+        problem,
+        travel=problem.travel * 400_000,
+        priorities=np.where(problem.priorities == 5, 1000, problem.priorities),
+    )
+    arcs = build_arcs(problem)
+    mixed = solve_flow(problem, arcs, use_matching=True)
+    alone = solve_flow(problem, arcs)
+    assert mixed.engines == {matching.ENGINE, MIN_COST_FLOW}
+    assert check_plan(problem, mixed.plan).key() == check_plan(problem, alone.plan).key()
+
+
+def _bounded(problem: AssignmentProblem, arc: int, value: int) -> tuple[Network, np.ndarray]:
+    """The whole network of ``problem`` with arc ``arc`` fixed at ``value``, and costs that
+    make every unit prefer to stay home (so only the bound can send one out)."""
+    arcs = build_arcs(problem)
+    network = build_network(problem, arcs)
+    lower, upper = network.lower.copy(), network.upper.copy()
+    lower[arc] = upper[arc] = value
+    return replace(network, lower=lower, upper=upper), np.arange(1, arcs.n_arcs + 1) * 7
+
+
+def test_a_source_arc_fixed_at_one_sends_its_unit_out() -> None:
+    """A face may fix a unit's source arc at 1 (it must work, at any of its slots): with every
+    unit cheaper at home, the matching still sends that unit, at OR-Tools' cost."""
+    network, cost = _bounded(city_problem(3, 12, seed=2), 0, 1)
+    flow = matching.solve(network, cost)
+    assert flow is not None and flow[0] == 1
+    assert _cost(flow, network, cost) == _cost(solve_network(network, cost), network, cost)
+
+
+def test_a_bypass_fixed_at_zero_sends_every_free_unit_out() -> None:
+    """A bypass fixed at 0 (every free unit must work) is honoured, at OR-Tools' cost."""
+    problem = city_problem(6, 8, seed=2)
+    network = build_network(problem, build_arcs(problem))
+    network, cost = _bounded(problem, len(network.tail) - 1, 0)
+    flow = matching.solve(network, cost)
+    assert flow is not None and flow[-1] == 0
+    assert _cost(flow, network, cost) == _cost(solve_network(network, cost), network, cost)
