@@ -34,7 +34,8 @@ never has to decline there; beyond it a component that does not fit alone raises
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -60,9 +61,9 @@ class Component:
     span: int
     n_arcs: int
 
-    @property
+    @cached_property
     def biggest(self) -> int:
-        """Largest absolute coefficient."""
+        """Largest absolute coefficient (read for every pack tried: kept)."""
         return int(np.abs(self.values).max()) if len(self.values) else 0
 
     def dense(self) -> np.ndarray:
@@ -78,6 +79,7 @@ class Pack:
 
     components: tuple[Component, ...]
     weights: tuple[int, ...]
+    _costs: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -88,11 +90,17 @@ class Pack:
         """The pack's per-arc cost (int64), optionally leaving one component out.
 
         Leaving out the last component (churn) keeps the others' weights valid: each still
-        exceeds everything below it, so the result is the pack's prefix, lexicographically."""
-        total = np.zeros(self.components[0].n_arcs, dtype=np.int64)
-        for component, weight in zip(self.components, self.weights, strict=True):
-            if component.name != without:
-                total[component.index] += np.int64(weight) * component.values
+        exceeds everything below it, so the result is the pack's prefix, lexicographically.
+        Built once per ``without`` (the flow, its potentials and the pricing all read it) and
+        returned read-only."""
+        total = self._costs.get(without)
+        if total is None:
+            total = np.zeros(self.components[0].n_arcs, dtype=np.int64)
+            for component, weight in zip(self.components, self.weights, strict=True):
+                if component.name != without:
+                    total[component.index] += np.int64(weight) * component.values
+            total.flags.writeable = False
+            self._costs[without] = total
         return total
 
 

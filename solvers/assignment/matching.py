@@ -37,7 +37,7 @@ import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from solvers.assignment.network import Network
+from solvers.assignment.network import Network, stable_order
 from solvers.errors import SolverFailedError
 
 ENGINE = "scipy.lapjvsp"
@@ -134,8 +134,7 @@ def _match(shape: _Shape, cost: np.ndarray, shift: int) -> np.ndarray:
     cols = np.concatenate([edge_slot, n_slots + edge_row, n_slots + may_idle, may_stay_empty])
     weights = np.full(len(rows), float(shift))
     weights[: len(edge_arc)] += cost[edge_arc].astype(np.float64)
-    size = n_workers + n_slots
-    graph = csr_array((weights, (rows, cols)), shape=(size, size))
+    graph = _csr(rows, cols, weights, n_workers + n_slots)
     try:
         _, col = min_weight_full_bipartite_matching(graph)
     except ValueError as exc:
@@ -150,6 +149,16 @@ def _match(shape: _Shape, cost: np.ndarray, shift: int) -> np.ndarray:
     if np.count_nonzero(chosen) != len(fills):
         raise SolverFailedError(f"{ENGINE}: two arcs join one unit to one group")
     return chosen
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, size: int) -> csr_array:
+    """The square biadjacency matrix, built straight as CSR: the entries are unique by
+    construction, so SciPy's COO conversion (and its sort for duplicates) is not needed."""
+    order = stable_order(rows, size)
+    indptr = np.zeros(size + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=size), out=indptr[1:])
+    indices = cols[order].astype(np.int32)
+    return csr_array((weights[order], indices, indptr), shape=(size, size))
 
 
 def _flows(network: Network, shape: _Shape, chosen: np.ndarray) -> np.ndarray:
