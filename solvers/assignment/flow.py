@@ -39,6 +39,7 @@ from solvers.assignment.levels import (
 )
 from solvers.assignment.model import AssignmentPlan, AssignmentProblem
 from solvers.assignment.network import (
+    CostRangeError,
     Network,
     build_network,
     face,
@@ -167,6 +168,26 @@ class _Run:
     engines: frozenset[str] = frozenset()  # what solved the flows
 
 
+def _solve_pack(
+    run: _Run,
+    remaining: list[Component],
+    n_used: int,
+    max_pack: int | None,
+    matching_rows: int | None,
+) -> tuple[Pack, np.ndarray]:
+    """The longest pack that fits, and its flow; a pack whose costs OR-Tools refuses is halved
+    until it is accepted (one component alone fits within the contract's bounds)."""
+    size = max_pack
+    while True:
+        pack = next_pack(remaining, run.network.n_nodes, n_used, size, matching_rows or 0)
+        try:
+            return pack, _solve(run, pack.cost(), matching_rows)
+        except CostRangeError:
+            if len(pack.components) == 1:
+                raise
+            size = len(pack.components) // 2
+
+
 def _solve(run: _Run, arc_cost: np.ndarray, matching_rows: int | None) -> np.ndarray:
     """One flow on the run's network: as a matching when asked (``matching_rows`` not None)
     and exact there, else by OR-Tools' min-cost flow."""
@@ -216,8 +237,7 @@ def _lexicographic(
             remaining = varying(remaining)
             if not remaining:
                 break
-        run.last = next_pack(remaining, run.network.n_nodes, n_used, max_pack, matching_rows or 0)
-        run.flow = _solve(run, run.last.cost(), matching_rows)
+        run.last, run.flow = _solve_pack(run, remaining, n_used, max_pack, matching_rows)
         run.stages += (run.last.names,)
         run.priced = False
         remaining = remaining[len(run.last.components) :]

@@ -178,9 +178,17 @@ def solve_network(network: Network, arc_cost: np.ndarray) -> np.ndarray:
             )
     except Exception as exc:  # the C++ layer may raise anything; callers fall back
         raise SolverFailedError(f"min_cost_flow raised {type(exc).__name__}: {exc}") from exc
+    if status == solver.BAD_COST_RANGE:
+        raise CostRangeError(f"min_cost_flow ended with status {status}")
     if status != solver.OPTIMAL:
         raise SolverFailedError(f"min_cost_flow ended with status {status}")
     return flows
+
+
+class CostRangeError(SolverFailedError):
+    """OR-Tools refused a flow's costs as too large. Its node potentials, scaled by (nodes +
+    1), may reach about nodes times the scaled costs, so a pack that passed ``levels.fits`` can
+    still be refused on a large network; a smaller pack is accepted (``flow.py``)."""
 
 
 def _live_arcs(network: Network, supply: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ contract accepts, and an honest refusal beyond it."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -89,3 +90,19 @@ def test_out_of_time_between_flows_keeps_the_proven_levels_and_says_what_is_miss
     full = solve_flow(problem, arcs)
     proven = check_plan(problem, hurried.plan).unfilled
     assert proven == check_plan(problem, full.plan).unfilled
+
+
+def test_a_pack_ortools_refuses_for_its_cost_range_is_halved_until_accepted() -> None:
+    """60 incidents with priorities spread over 1..1000 and coverage rules: the first pack
+    passes ``levels.fits`` but OR-Tools' scaled potentials overflow (BAD_COST_RANGE), which
+    used to fail the whole flow step. Smaller packs are solved instead, to the optimum of one
+    level per flow."""
+    problem = city_problem(60, 300, seed=1, coverage=True)
+    priorities = np.random.default_rng(1).integers(1, 1001, size=problem.n_incidents)
+    problem = replace(problem, priorities=priorities)
+    arcs = build_arcs(problem)
+    packed = solve_flow(problem, arcs)
+    staged = solve_flow(problem, arcs, max_pack=1)
+    assert packed.complete
+    assert len(packed.stages) < len(staged.stages)
+    assert check_plan(problem, packed.plan).key() == check_plan(problem, staged.plan).key()
