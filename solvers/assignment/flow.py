@@ -22,6 +22,7 @@ remaining components are reported ``pending`` and the plan is optimal for the le
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -49,8 +50,10 @@ from solvers.assignment.network import (
     solve_network,
     stable_order,
 )
+from solvers.errors import SolverFailedError
 
 MIN_COST_FLOW = "ortools.min_cost_flow"
+_log = logging.getLogger("solvers.assignment")
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,8 +193,15 @@ def _solve_pack(
 
 def _solve(run: _Run, arc_cost: np.ndarray, matching_rows: int | None) -> np.ndarray:
     """One flow on the run's network: as a matching when asked (``matching_rows`` not None)
-    and exact there, else by OR-Tools' min-cost flow."""
-    flow = matching.solve(run.network, arc_cost) if matching_rows is not None else None
+    and exact there, else by OR-Tools' min-cost flow. A matching that fails (it should not: an
+    optimal face always has a feasible flow) is logged and the flow is left to OR-Tools, whose
+    answer is then named too."""
+    flow = None
+    if matching_rows is not None:
+        try:
+            flow = matching.solve(run.network, arc_cost)
+        except SolverFailedError as exc:
+            _log.warning("matching failed, solving this flow with OR-Tools: %s", exc)
     if flow is not None:
         run.engines |= {matching.ENGINE}
         return flow

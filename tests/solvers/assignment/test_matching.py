@@ -18,6 +18,7 @@ from solvers.assignment import AssignmentProblem, check_plan, matching
 from solvers.assignment.arcs import build_arcs
 from solvers.assignment.flow import MIN_COST_FLOW, solve_flow
 from solvers.assignment.network import Network, build_network, solve_network
+from solvers.errors import SolverFailedError
 
 _SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -130,3 +131,26 @@ def test_a_bypass_fixed_at_zero_sends_every_free_unit_out() -> None:
     flow = matching.solve(network, cost)
     assert flow is not None and flow[-1] == 0
     assert _cost(flow, network, cost) == _cost(solve_network(network, cost), network, cost)
+
+
+def test_a_failed_matching_leaves_that_flow_to_ortools(monkeypatch) -> None:
+    """Should a matching ever fail (it raises SolverFailedError, as on a bound it breaks),
+    that flow is solved by OR-Tools instead of failing the whole exact step; both engines are
+    named and the optimum is unchanged. (The failure is raised by our own module here: no
+    real network makes LAPJVsp and OR-Tools disagree on feasibility.)"""
+    problem = city_problem(50, 300, seed=3)  # two flows as matchings
+    arcs = build_arcs(problem)
+    expected = check_plan(problem, solve_flow(problem, arcs).plan).key()
+    real = matching.solve
+    calls = []
+
+    def first_fails(network: Network, arc_cost: np.ndarray) -> np.ndarray | None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise SolverFailedError("scipy.lapjvsp: the matching breaks a bound of the network")
+        return real(network, arc_cost)
+
+    monkeypatch.setattr(matching, "solve", first_fails)
+    result = solve_flow(problem, arcs, use_matching=True)
+    assert result.engines == {MIN_COST_FLOW, matching.ENGINE}
+    assert check_plan(problem, result.plan).key() == expected
