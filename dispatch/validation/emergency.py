@@ -22,6 +22,17 @@ _SOON_FREE = frozenset(
 _CLEAN_STATUSES = sorted(
     frozenset(emergency_pb2.Unit.Status.DESCRIPTOR.values_by_number) - {0} - _SOON_FREE
 )
+
+
+def _clean_status(status: np.ndarray) -> np.ndarray:
+    """Per unit, whether its status is one of ``_CLEAN_STATUSES`` (comparisons: ``np.isin``
+    costs ~40 us a call in Python overhead, much of a small request's validation)."""
+    clean = np.zeros(len(status), dtype=bool)
+    for value in _CLEAN_STATUSES:
+        clean |= status == value
+    return clean
+
+
 #: Turnout (crew to vehicle) takes a minute or two; an hour is surely a unit error.
 MAX_TURNOUT_SECONDS = 3600
 #: A unit overdue to clear by more than this has a stale status, not a zero wait.
@@ -211,7 +222,7 @@ def _suspect_units(read: UnitRead, incident_ids: dict[str, int]) -> list[int]:
         known[at] = [current[u] in incident_ids for u in at]
     suspect = (
         read.lifecycle
-        | ~np.isin(status, _CLEAN_STATUSES)
+        | ~_clean_status(status)
         | np.where(named, status == _OUT_OF_SERVICE, status == _EN_ROUTE)
         | (named & ~known)
     )

@@ -37,7 +37,7 @@ from solvers.assignment import (
     UnfilledReason,
 )
 from solvers.assignment.kpis import Arrival, AssignmentKpis, kpis
-from solvers.assignment.model import COMMITTED, SOON_FREE
+from solvers.assignment.model import COMMITTED, SOON_FREE, status_in
 from solvers.assignment.reasons import Unfilled
 from solvers.status import SolveReport
 
@@ -84,7 +84,7 @@ def _capabilities(
 def _commitment(request: emergency_pb2.AssignUnitsRequest, read: UnitRead) -> np.ndarray:
     """Only EN_ROUTE and BUSY units are committed; other statuses' incident is informational."""
     at = np.full(len(read), -1, dtype=np.int64)
-    named = np.flatnonzero(read.has_incident & np.isin(read.status, COMMITTED)).tolist()
+    named = np.flatnonzero(read.has_incident & status_in(read.status, COMMITTED)).tolist()
     if named:
         incident_index = {incident.id: i for i, incident in enumerate(request.incidents)}
         current = read.current
@@ -106,7 +106,7 @@ def _lifecycle(
     """Travel and wait per unit: with soon-free units allowed, their rows of ``travel`` are
     replaced (in a copy) by their free place's row of ``location_to_incident``."""
     wait = np.zeros(len(status), dtype=np.int64)
-    soon = np.flatnonzero(np.isin(status, SOON_FREE)).tolist()
+    soon = np.flatnonzero(status_in(status, SOON_FREE)).tolist()
     if not soon or not request.allow_soon_free_units:
         return travel, wait
     travel = travel.copy()

@@ -32,7 +32,7 @@ from solvers.assignment.levels import components
 from solvers.assignment.linear import StageResult, stage_model
 from solvers.assignment.matching import ENGINE as MATCHING
 from solvers.assignment.milp import milp_engine, solve_stage_milp, solve_staged_milp
-from solvers.assignment.model import FREE_NOW, AssignmentPlan, AssignmentProblem
+from solvers.assignment.model import FREE_NOW, AssignmentPlan, AssignmentProblem, status_in
 from solvers.assignment.reasons import Unfilled, unfilled_slots
 from solvers.assignment.stages import Restriction, restriction_of
 from solvers.budget import Deadline
@@ -186,7 +186,7 @@ def _coverage_can_improve(
     without running CP-SAT.
     """
     assert problem.unit_to_district is not None
-    dispatched = np.isin(problem.status, FREE_NOW) & (plan.incident >= 0)
+    dispatched = status_in(problem.status, FREE_NOW) & (plan.incident >= 0)
     optional = dispatched.copy()
     optional[restriction.must_use_units] = False
     if not optional.any():
