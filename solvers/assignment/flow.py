@@ -8,6 +8,11 @@ on the whole network (``network.py``); every later pack on the optimal face of t
 benchmark's 200 x 2000 cities that is two flows: fill + late slots of every level (weights up to
 ~1e10), then response + churn. Components that cannot vary on the current face are skipped.
 
+Engines: with ``use_matching`` each flow is solved as a sparse assignment (``matching.py``,
+SciPy's LAPJVsp) when its costs are exact in float64, and packs are closed at that bound too;
+otherwise, or when a matching fails, by OR-Tools' ``SimpleMinCostFlow`` (``network.py``). A
+pack OR-Tools refuses for its cost range is halved until accepted.
+
 Pricing: on large requests the flows start without most arcs (each group keeps its cheapest
 few) and read every left-out arc's reduced cost under each pack's potentials; an arc that any
 pack prices negative is added and the flows start again (FORMULATION.md, "Pricing"). The
