@@ -9,6 +9,7 @@ send bytes with no serialiser (``channel.unary_unary(method)``) to every Dispatc
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import os
 
@@ -114,7 +115,9 @@ def test_rejected_bodies_do_not_grow_server_memory(server, channel, caplog):
 
     grpcio's own deserialiser path kept ~20 KB per call (40 MB per batch here). The session
     server runs in this process, so this process's RSS is the server's. A first batch warms up
-    (thread stacks, arenas, caches); the growth is measured between the second and third batch.
+    (thread stacks, arenas, caches); then the smallest growth over three more batches is
+    bounded: a leak grows every batch, while other threads of this test process (left by
+    earlier tests on a loaded machine) once grew RSS by 5.6 MB during a single batch.
     INFO call logs are switched off so the log capture cannot hold records in memory.
     """
     assert server.target  # the in-process session server behind ``channel``
@@ -131,7 +134,6 @@ def test_rejected_bodies_do_not_grow_server_memory(server, channel, caplog):
         return _rss_bytes()
 
     batch()  # warm-up
-    second = batch()
-    third = batch()
-    per_call = (third - second) / calls
+    sizes = [batch() for _ in range(4)]
+    per_call = min(later - earlier for earlier, later in itertools.pairwise(sizes)) / calls
     assert per_call < 1024, f"server RSS grew {per_call:.0f} bytes per rejected call"
