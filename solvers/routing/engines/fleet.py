@@ -125,13 +125,9 @@ def _final_facility(problem: RoutingProblem, v: int) -> tuple[int | None, int, i
             latest = min(latest, vehicle.shift.start + vehicle.max_route_duration - tail)
         if clip(facility.opening, earliest, latest) is None:
             continue
-        if facility.opening is not None and (
-            any(
-                max(brk.start_window.start, vehicle.shift.start) + max(1, brk.duration)
-                > facility.opening.end
-                for brk in owed
-            )
-            or _earliest_unload(owed, vehicle.shift.start, earliest - vehicle.shift.start)
+        if (
+            facility.opening is not None
+            and _earliest_unload(owed, vehicle.shift.start, earliest - vehicle.shift.start)
             > facility.opening.end
         ):
             continue  # the owed breaks could not end before the last unload must start
@@ -150,9 +146,10 @@ def _earliest_unload(owed: list[Break], depart: int, drive: int) -> int:
 
     Breaks are taken as early as their windows allow, interrupting the drive (or waiting at
     the facility when it is over): never idling while there is driving left gives the earliest
-    finish. Each lasts at least 1 s, as the model has it; without that, a zero-length break
-    let a facility closing at the break-free arrival pass here while the model had no
-    feasible route at all, and OR-Tools found no first solution."""
+    finish. It is never before any one break's earliest end (its window's start, or the
+    departure, plus its duration). Each lasts at least 1 s, as the model has it; without that,
+    a zero-length break let a facility closing at the break-free arrival pass here while the
+    model had no feasible route at all, and OR-Tools found no first solution."""
     now, left = depart, drive
     for brk in sorted(owed, key=lambda b: b.start_window.start):
         begin = max(brk.start_window.start, now)
