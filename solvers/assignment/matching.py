@@ -54,7 +54,7 @@ def fits(biggest: int, rows: int) -> bool:
 
 def rows_bound(network: Network) -> int:
     """Most rows any matching of this network can have: every unit node and every slot."""
-    return network.n_units + int(network.upper[_group_arcs(network)].sum())
+    return network.n_units + int(network.upper[network.group_arcs].sum())
 
 
 def solve(network: Network, arc_cost: np.ndarray) -> np.ndarray | None:
@@ -78,8 +78,8 @@ class _Shape:
     def __init__(self, network: Network, arcs: np.ndarray, must_work: np.ndarray) -> None:
         self.arcs = arcs  # usable unit -> group arcs (indices into the unit arcs)
         unit_node = network.arc_unit_node[arcs]
-        groups = _group_arcs(network)
-        self.group = network.head[network.n_units + arcs] - (network.n_nodes - _n_groups(network))
+        groups = network.group_arcs
+        self.group = network.head[network.n_units + arcs] - (network.n_nodes - network.n_groups)
         present = must_work.copy()
         present[unit_node] = True
         self.workers = np.flatnonzero(present)
@@ -171,21 +171,11 @@ def _flows(network: Network, shape: _Shape, chosen: np.ndarray) -> np.ndarray:
     working = network.arc_unit_node[arcs]
     free_units = ~network.forced_node[working]
     flows[working[free_units]] = 1
-    groups = _group_arcs(network)
-    flows[groups] = np.bincount(shape.group[chosen], minlength=len(shape.copies))
+    flows[network.group_arcs] = np.bincount(shape.group[chosen], minlength=len(shape.copies))
     flows[-1] = _bypass_capacity(network) - int(free_units.sum())
     if np.any(flows < network.lower) or np.any(flows > network.upper):
         raise SolverFailedError(f"{ENGINE}: the matching breaks a bound of the network")
     return flows
-
-
-def _n_groups(network: Network) -> int:
-    return len(network.tail) - network.n_units - network.n_arcs - 1
-
-
-def _group_arcs(network: Network) -> slice:
-    start = network.n_units + network.n_arcs
-    return slice(start, start + _n_groups(network))
 
 
 def _bypass_capacity(network: Network) -> int:

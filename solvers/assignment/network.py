@@ -59,6 +59,16 @@ class Network:
         """Where the unit -> group arcs sit in the arc arrays."""
         return slice(self.n_units, self.n_units + self.n_arcs)
 
+    @property
+    def n_groups(self) -> int:
+        """Group nodes (one group -> sink arc each)."""
+        return len(self.tail) - self.n_units - self.n_arcs - 1
+
+    @property
+    def group_arcs(self) -> slice:
+        """Where the group -> sink arcs sit in the arc arrays (the bypass is last)."""
+        return slice(self.n_units + self.n_arcs, len(self.tail) - 1)
+
     def full_cost(self, arc_cost: np.ndarray) -> np.ndarray:
         """A per-arc cost for the whole graph: ``arc_cost`` on unit -> group arcs, 0 elsewhere."""
         cost = np.zeros(len(self.tail), dtype=np.int64)

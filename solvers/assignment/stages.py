@@ -34,11 +34,10 @@ class Restriction:
 def restriction_of(network: Network, arcs: Arcs) -> Restriction:
     """Read a (restricted) network's bounds as constraints on the arc variables."""
     n_units = network.n_units
-    group_arcs = slice(n_units + arcs.n_arcs, n_units + arcs.n_arcs + len(arcs.group_count))
     unit_open = network.forced_node | (network.upper[:n_units] >= 1)
     unit_must = network.forced_node | (network.lower[:n_units] >= 1)
-    group_open = network.upper[group_arcs] >= 1
-    group_full = network.lower[group_arcs] >= arcs.group_count
+    group_open = network.upper[network.group_arcs] >= 1
+    group_full = network.lower[network.group_arcs] >= arcs.group_count
     arc_upper = network.upper[network.unit_arcs]
     allowed = (arc_upper >= 1) & unit_open[network.arc_unit_node] & group_open[arcs.group]
     bypass_lower, bypass_upper = int(network.lower[-1]), int(network.upper[-1])
