@@ -187,7 +187,7 @@ def _solve_pack(
     until it is accepted (one component alone fits within the contract's bounds)."""
     size = max_pack
     while True:
-        pack = next_pack(remaining, run.network.n_nodes, n_used, size, matching_rows or 0)
+        pack = next_pack(remaining, run.network.n_nodes, n_used, size, matching_rows)
         try:
             return pack, _solve(run, pack.cost(), matching_rows)
         except CostRangeError:

@@ -180,7 +180,7 @@ def next_pack(
     n_nodes: int,
     n_used: int,
     max_size: int | None = None,
-    matching_rows: int = 0,
+    matching_rows: int | None = None,
 ) -> Pack:
     """The longest prefix of ``remaining`` that fits one flow (at most ``max_size`` components,
     which tests use to force the face-by-face path); SolverFailedError when even the first
@@ -195,10 +195,12 @@ def next_pack(
         raise SolverFailedError(
             f"min_cost_flow: the {remaining[0].name} level alone does not fit in int64"
         )
-    exact = bool(matching_rows) and matching_fits(biggest_cost(remaining[:1]), matching_rows)
+    exact_rows = matching_rows
+    if exact_rows is not None and not matching_fits(biggest_cost(remaining[:1]), exact_rows):
+        exact_rows = None  # the first component is OR-Tools' anyway: pack for OR-Tools
 
     def grows(chosen: list[Component]) -> bool:
-        if exact and not matching_fits(biggest_cost(chosen), matching_rows):
+        if exact_rows is not None and not matching_fits(biggest_cost(chosen), exact_rows):
             return False
         return fits(chosen, n_nodes, n_used)
 
