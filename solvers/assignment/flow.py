@@ -135,11 +135,7 @@ def _left_out(problem: AssignmentProblem, arcs: Arcs, network: Network) -> np.nd
     none = np.zeros(0, dtype=np.int64)
     if problem.coverage_rules or arcs.n_arcs < _PRICING_MIN_ARCS:
         return none
-    # One key for the terms (response < 2**42 within the contract, so late and first-unit
-    # weights of 2**43 and 2**44 keep the order).
-    key = arcs.response + (arcs.late << 43) - (arcs.first << 44)
-    by_key = _stable_argsort(key)  # stable: the same choice on every CPU
-    order = by_key[stable_order(arcs.group[by_key], len(arcs.group_count))]  # lexsort, faster
+    order = _by_group_and_terms(arcs)
     sizes = np.bincount(arcs.group, minlength=len(arcs.group_count))
     starts = np.cumsum(sizes) - sizes
     position = np.empty(arcs.n_arcs, dtype=np.int64)
@@ -148,6 +144,25 @@ def _left_out(problem: AssignmentProblem, arcs: Arcs, network: Network) -> np.nd
     out &= ~network.forced_node[network.arc_unit_node]
     out &= ~((arcs.committed == 1) & (arcs.moved == 0))
     return np.flatnonzero(out)
+
+
+def _by_group_and_terms(arcs: Arcs) -> np.ndarray:
+    """Arc indices ordered by group, then the terms (first-unit bonus, late, response), then
+    index: the same order on every CPU. One sort of a composite key when it fits int64 (the
+    terms packed into ``4 * span`` values, span the range of response), else a stable sort by
+    the terms followed by a stable one by group."""
+    n, n_groups = arcs.n_arcs, len(arcs.group_count)
+    low = int(arcs.response.min()) if n else 0
+    span = (int(arcs.response.max()) - low + 1) if n else 1
+    if n_groups * 4 * span * max(n, 1) < 2**62:
+        terms = (arcs.response - low) + arcs.late * span + (1 - arcs.first) * (2 * span)
+        composite = (arcs.group * (4 * span) + terms) * n + np.arange(n, dtype=np.int64)
+        return np.argsort(composite)  # unique keys: any sort is the stable one
+    # Response < 2**42 within the contract, so late and first-unit weights of 2**43 and 2**44
+    # keep the order.
+    key = arcs.response + (arcs.late << 43) - (arcs.first << 44)
+    by_key = _stable_argsort(key)
+    return by_key[stable_order(arcs.group[by_key], n_groups)]  # lexsort, faster
 
 
 def _stable_argsort(key: np.ndarray) -> np.ndarray:

@@ -4,6 +4,8 @@ arc, whichever arcs are left out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from assignment_cases import brute_force, problems
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +15,7 @@ from lifecycle_cases import lifecycle_problems
 from benchmarks.assign.scenarios import city_problem
 from solvers.assignment import AssignmentProblem, SolveSettings, check_plan, solve
 from solvers.assignment.arcs import build_arcs
-from solvers.assignment.flow import solve_flow
+from solvers.assignment.flow import _by_group_and_terms, solve_flow
 from solvers.budget import Deadline
 
 _SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -78,3 +80,40 @@ def test_large_cities_are_priced_and_keep_the_optimum() -> None:
     result = solve(problem, Deadline.after(10), SolveSettings())
     assert result.evaluation.key() == check_plan(problem, every.plan).key()
     assert result.report.status.name == "OPTIMAL"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.sampled_from([0, 1, 7, 2**20, 2**41]),
+            st.integers(0, 1),
+            st.integers(0, 1),
+        ),
+        max_size=40,
+    ),
+    st.sampled_from([6, 2**20]),
+)
+def test_pricing_order_is_group_then_terms_then_index(
+    rows: list[tuple[int, int, int, int]], n_groups: int
+) -> None:
+    """The order pricing keeps arcs in, by the composite key or (with a wide response range)
+    by two stable sorts, is the lexicographic one: group, first-unit bonus (taken first), late,
+    response, index."""
+    group, response, late, first = (
+        (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
+        if rows
+        else (np.zeros(0, dtype=np.int64),) * 4
+    )
+    arcs = replace(
+        build_arcs(city_problem(2, 4, seed=1)).subset(np.zeros(0, dtype=np.int64)),
+        group=group,
+        response=response,
+        late=late,
+        first=first,
+        unit=np.zeros(len(group), dtype=np.int64),
+        group_count=np.ones(n_groups, dtype=np.int64),  # 2**20 with 2**41: two sorts
+    )
+    expected = np.lexsort((np.arange(len(group)), response, late, -first, group))
+    assert np.array_equal(_by_group_and_terms(arcs), expected)
