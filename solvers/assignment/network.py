@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -75,12 +76,17 @@ class Network:
         cost[self.unit_arcs] = arc_cost
         return cost
 
+    @cached_property
+    def free_unit_arcs(self) -> np.ndarray:
+        """Bool per unit -> group arc: its flow is not fixed (read once per component and face:
+        kept)."""
+        arcs = self.unit_arcs
+        return self.lower[arcs] < self.upper[arcs]
+
     def varies(self, index: np.ndarray, values: np.ndarray) -> bool:
         """False when the sparse cost (``values`` on unit -> group arcs ``index``) is 0 on every
         such arc whose flow is not fixed: it is the same for every feasible flow, no solve."""
-        arcs = self.n_units + index
-        free = self.lower[arcs] < self.upper[arcs]
-        return bool(np.any(free & (values != 0)))
+        return bool(np.any(self.free_unit_arcs[index] & (values != 0)))
 
 
 def build_network(problem: AssignmentProblem, arcs: Arcs) -> Network:
