@@ -58,7 +58,10 @@ def _check_unique(
     """Values are non-empty, short and unique; returns value -> first index."""
     suffix, noun, empty = (".id", " id", "has an empty id") if is_id else ("", "", "is empty")
     index = {value: i for i, value in enumerate(values)}
-    if len(index) == len(values) and all(0 < len(v) <= limits.MAX_ID_LENGTH for v in index):
+    lengths = list(map(len, index))
+    if len(index) == len(values) and (
+        not lengths or 0 < min(lengths) <= max(lengths) <= limits.MAX_ID_LENGTH
+    ):
         return index  # all unique and valid: no path string per value (hot at 2,000 units)
     index = {}
     for i, value in enumerate(values):

@@ -53,16 +53,24 @@ def check_routing_coordinates(request: routing_pb2.PlanRoutesRequest, problems: 
 
 
 def check_emergency_positions(
-    request: emergency_pb2.AssignUnitsRequest, problems: Problems
+    request: emergency_pb2.AssignUnitsRequest,
+    problems: Problems,
+    placed_units: Sequence[int] | None = None,
 ) -> None:
     """Positions of units and incidents, where given.
 
-    Only items with a position are visited (one ``HasField`` pass): most CAD requests carry
-    none, and AssignUnits is latency-bound at thousands of units.
+    Only items with a position are visited: most CAD requests carry none, and AssignUnits is
+    latency-bound at thousands of units. ``placed_units`` are the units with one when the
+    caller has read that already (validation's one pass over the units); else one
+    ``HasField`` pass finds them.
     """
     for kind, items in (("units", request.units), ("incidents", request.incidents)):
         noun = "Unit" if kind == "units" else "Incident"
-        placed = [i for i, item in enumerate(items) if item.HasField("position")]
+        placed = (
+            placed_units
+            if kind == "units" and placed_units is not None
+            else [i for i, item in enumerate(items) if item.HasField("position")]
+        )
         for i in placed:
             item = items[i]
             path = f"{kind}[{i}].position"

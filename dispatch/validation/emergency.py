@@ -434,7 +434,7 @@ def validate_assign_units(request: emergency_pb2.AssignUnitsRequest, prefix: str
     read = read_units(request.units)
     _shape(request, read, problems)
     _semantics(request, read, problems)
-    check_emergency_positions(request, problems)
+    check_emergency_positions(request, problems, read.placed)
     if request.HasField("move_up"):
         check_move_up(request, problems)
     problems.raise_if_any()

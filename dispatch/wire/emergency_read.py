@@ -25,7 +25,8 @@ class UnitRead:
     """What validation and conversion need of every unit, read from the messages in one pass
     (2,000 units x 7 fields is ~2 ms). ``patterns`` are the distinct capability tuples in
     first-seen order, ``pattern`` each unit's index into them; ``lifecycle`` marks units with a
-    turnout, a free place or a free time; ``has_incident`` units naming a current incident.
+    turnout, a free place or a free time; ``has_incident`` units naming a current incident;
+    ``placed`` the indices of units with a position (most CAD requests carry none).
     """
 
     ids: tuple[str, ...]
@@ -36,6 +37,7 @@ class UnitRead:
     lifecycle: np.ndarray
     patterns: dict[tuple[str, ...], int]
     pattern: np.ndarray
+    placed: tuple[int, ...]  # units with a position, for its range check
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -53,15 +55,17 @@ def read_units(units: Sequence[emergency_pb2.Unit]) -> UnitRead:
             u.free_location_id,
             u.HasField("free_at_seconds"),
             tuple(u.capabilities[:]),
+            u.HasField("position"),
         )
         for u in units
     ]
     n = len(rows)
-    ids, status, current, turnout, place, free_at, caps = (
-        zip(*rows, strict=True) if rows else ((),) * 7
+    ids, status, current, turnout, place, free_at, caps, positioned = (
+        zip(*rows, strict=True) if rows else ((),) * 8
     )
-    patterns: dict[tuple[str, ...], int] = {}
-    pattern = np.fromiter((patterns.setdefault(c, len(patterns)) for c in caps), np.int64, n)
+    # dict.fromkeys keeps first-seen order; the lookups then run in C (map), not a generator.
+    patterns = {c: i for i, c in enumerate(dict.fromkeys(caps))}
+    pattern = np.fromiter(map(patterns.__getitem__, caps), np.int64, n)
     turnouts = np.fromiter(turnout, np.int64, n)
     return UnitRead(
         ids=ids,
@@ -74,6 +78,7 @@ def read_units(units: Sequence[emergency_pb2.Unit]) -> UnitRead:
         | np.fromiter(free_at, bool, n),
         patterns=patterns,
         pattern=pattern,
+        placed=tuple(np.flatnonzero(np.fromiter(positioned, bool, n)).tolist()),
     )
 
 
