@@ -130,7 +130,7 @@ def _arrivals(problem: AssignmentProblem, plan: AssignmentPlan) -> tuple[list[Ar
     within = (target == 0) | (eta <= target)
     moved = np.where(rolling & (commitment != at), commitment, -1)
     columns = (units, at, filled, eta, within, committed_here, moved, waited, rolled)
-    arrivals = [Arrival(*row) for row in zip(*(c.tolist() for c in columns), strict=True)]
+    arrivals = list(map(Arrival._make, zip(*(c.tolist() for c in columns), strict=True)))
     # Rank of each arriving unit's id in Python's string order (numpy's fixed-width strings
     # would drop trailing NUL characters).
     names = [problem.unit_ids[u] for u in units.tolist()]
@@ -152,11 +152,12 @@ def _incidents(
     last = np.zeros(n, dtype=np.int64)
     np.maximum.at(last, columns.incident[fills], columns.eta[fills])
     late = np.bincount(columns.incident[fills & ~columns.within], minlength=n)
+    ordered_all = [arrivals[k] for k in order]  # one pass; each incident takes a slice
     out, start = [], 0
     for i, (count, latest, missed) in enumerate(
         zip(counts, last.tolist(), late.tolist(), strict=True)
     ):
-        ordered = tuple(arrivals[k] for k in order[start : start + count])
+        ordered = tuple(ordered_all[start : start + count])
         start += count
         out.append(IncidentKpis(ordered, i not in short, latest, missed == 0))
     return tuple(out)
