@@ -22,8 +22,22 @@ StartOf = Callable[[pywrapcp.IntervalVar], int]
 
 
 def read_plan(built: BuiltModel, assignment: pywrapcp.Assignment) -> RoutingPlan:
-    """The plan of a solution OR-Tools returned."""
-    return _plan(built, assignment.Value, assignment.StartValue)
+    """The plan of a solution OR-Tools returned.
+
+    Times and break starts are read as their stored minimum, not their value. OR-Tools can
+    store a solution whose break start is not bound (its whole window, e.g. 200..260: twice in
+    about 600 solves of a one-crew request with a 0.15-0.4 s budget on a loaded machine), and
+    reading the value of an unbound variable fails a CHECK that aborts the whole process. The earliest time is when the
+    route would take it; the independent checker verifies the plan either way.
+    """
+    stored = assignment.IntervalVarContainer()
+
+    def break_start(interval: pywrapcp.IntervalVar) -> int:
+        if not stored.Contains(interval):  # not stored: its window, the search being over
+            return interval.StartMin()
+        return assignment.StartMin(interval)
+
+    return _plan(built, assignment.Value, assignment.Min, break_start)
 
 
 def current_plan(built: BuiltModel) -> RoutingPlan:
@@ -32,11 +46,16 @@ def current_plan(built: BuiltModel) -> RoutingPlan:
     There every routing variable is bound, so its minimum is its value; a break interval's
     earliest start is the start the search would store.
     """
-    return _plan(built, lambda var: var.Min(), lambda interval: interval.StartMin())
+
+    def lowest(var: pywrapcp.IntVar) -> int:
+        return var.Min()
+
+    return _plan(built, lowest, lowest, lambda interval: interval.StartMin())
 
 
-def _plan(built: BuiltModel, value: ValueOf, break_start: StartOf) -> RoutingPlan:
-    """Walk each vehicle's route through the NextVars, with the time dimension's start times."""
+def _plan(built: BuiltModel, value: ValueOf, time_of: ValueOf, break_start: StartOf) -> RoutingPlan:
+    """Walk each vehicle's route through the NextVars (``value``), with the time dimension's
+    start times (``time_of``) and the breaks' starts."""
     problem, layout, manager, routing = built.problem, built.layout, built.manager, built.routing
     cumul = built.time.CumulVar
     routes: list[RoutePlan] = []
@@ -45,12 +64,12 @@ def _plan(built: BuiltModel, value: ValueOf, break_start: StartOf) -> RoutingPla
         index = routing.Start(v)
         if routing.IsEnd(value(routing.NextVar(index))):
             continue
-        departure = value(cumul(index))
+        departure = time_of(cumul(index))
         visits: list[tuple[int, PlannedVisit]] = []
         index = value(routing.NextVar(index))
         while not routing.IsEnd(index):
             node = manager.IndexToNode(index)
-            start = value(cumul(index))
+            start = time_of(cumul(index))
             if node in layout.node_stop:
                 served.add(layout.node_stop[node])
                 visits.append((start, PlannedVisit(VisitKind.STOP, layout.node_stop[node], start)))
@@ -60,7 +79,7 @@ def _plan(built: BuiltModel, value: ValueOf, break_start: StartOf) -> RoutingPla
                 )
             index = value(routing.NextVar(index))
         final = layout.final_facility[v]
-        end_at = value(cumul(index))
+        end_at = time_of(cumul(index))
         if final is not None:
             visits.append((end_at, PlannedVisit(VisitKind.FACILITY, final, end_at)))
         starts = {b: break_start(interval) for b, interval in built.breaks.get(v, {}).items()}

@@ -138,6 +138,34 @@ def test_break_is_taken_inside_its_window() -> None:
     assert evaluation.routes[0].break_seconds == 60
 
 
+def test_a_stored_break_start_that_is_not_bound_is_read_as_its_earliest() -> None:
+    """OR-Tools can return a solution whose break start is still its whole window (seen on a
+    loaded machine with a 0.3 s budget). Reading its value would fail a CHECK and abort the
+    process; the readback takes the earliest start instead, and the checker accepts the plan."""
+    from ortools.constraint_solver import pywrapcp
+
+    from solvers.routing.engines.ortools.model import build
+    from solvers.routing.engines.ortools.readback import read_plan
+
+    brk = Break("lunch", TimeWindow(200, 260), 60)
+    p = problem(
+        tuple(stop(f"s{i}", i, service_duration=100) for i in range(1, 6)),
+        vehicles=(vehicle(breaks=(brk,), cost_per_hour=36.0),),
+    )
+    built = build(p)
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.time_limit.FromMilliseconds(500)
+    found = built.routing.SolveWithParameters(params)
+    assert found is not None
+    loose = built.routing.solver().Assignment(found)
+    interval = built.breaks[0][0]
+    loose.SetStartRange(interval, 200, 260)
+    evaluation = checked(p, read_plan(built, loose))
+    timings = [t for t in evaluation.routes[0].visits if t.kind is VisitKind.BREAK]
+    assert len(timings) == 1
+    assert 200 <= timings[0].start <= 260
+
+
 def test_break_not_owed_by_a_crew_home_before_the_window() -> None:
     """A 30 s route with a break window opening at 5000 needs no break visit at all."""
     brk = Break("lunch", TimeWindow(5000, 6000), 600)
