@@ -27,8 +27,9 @@ def read_plan(built: BuiltModel, assignment: pywrapcp.Assignment) -> RoutingPlan
     Times and break starts are read as their stored minimum, not their value. OR-Tools can
     store a solution whose break start is not bound (its whole window, e.g. 200..260: twice in
     about 600 solves of a one-crew request with a 0.15-0.4 s budget on a loaded machine), and
-    reading the value of an unbound variable fails a CHECK that aborts the whole process. The earliest time is when the
-    route would take it; the independent checker verifies the plan either way.
+    reading the value of an unbound variable fails a CHECK that aborts the whole process. The
+    earliest time is when the route would take it; the independent checker verifies the plan
+    either way.
     """
     stored = assignment.IntervalVarContainer()
 
