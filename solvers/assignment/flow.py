@@ -148,16 +148,17 @@ def _left_out(problem: AssignmentProblem, arcs: Arcs, network: Network) -> np.nd
 
 def _by_group_and_terms(arcs: Arcs) -> np.ndarray:
     """Arc indices ordered by group, then the terms (first-unit bonus, late, response), then
-    index: the same order on every CPU. One sort of a composite key when it fits int64 (the
-    terms packed into ``4 * span`` values, span the range of response), else a stable sort by
-    the terms followed by a stable one by group."""
+    index: the same order on every CPU. One stable sort of a (group, terms) key when it fits
+    int64 (the terms packed into ``4 * span`` values, span the range of response), else a
+    stable sort by the terms followed by a stable one by group."""
     n, n_groups = arcs.n_arcs, len(arcs.group_count)
-    low = int(arcs.response.min()) if n else 0
-    span = (int(arcs.response.max()) - low + 1) if n else 1
-    if n_groups * 4 * span * max(n, 1) < 2**62:
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    low = int(arcs.response.min())
+    span = int(arcs.response.max()) - low + 1
+    if n_groups * 4 * span < 2**62:
         terms = (arcs.response - low) + arcs.late * span + (1 - arcs.first) * (2 * span)
-        composite = (arcs.group * (4 * span) + terms) * n + np.arange(n, dtype=np.int64)
-        return np.argsort(composite)  # unique keys: any sort is the stable one
+        return _stable_argsort(arcs.group * (4 * span) + terms)
     # Response < 2**42 within the contract, so late and first-unit weights of 2**43 and 2**44
     # keep the order.
     key = arcs.response + (arcs.late << 43) - (arcs.first << 44)
