@@ -360,10 +360,12 @@ def test_every_plan_passes_the_checker(p: RoutingProblem) -> None:
     """Random small problems with every feature: the plan is valid and every stop accounted for.
 
     Stops a solver leaves out must carry a reason; breaks, windows, capacities, facilities,
-    skills, limits and shifts are all mixed here. Work limits, not the clock, end each search,
-    so a loaded machine gives the same plans, only later.
+    skills, limits and shifts are all mixed here. Usually 50 accepted solutions end a search;
+    a tiny problem may never reach them, so a few seconds of clock bound each example too
+    (25 examples at 60 s once outran pytest's 300 s timeout on a loaded machine). Validity does
+    not depend on which of the two ends the search.
     """
-    result = solve(p, seconds=60, deterministic=True, solution_limit=50)
+    result = solve(p, seconds=4, deterministic=True, solution_limit=50)
     evaluation = evaluate(p, result.plan)
     assert evaluation.feasible, evaluation.violations
     for index, s in enumerate(p.stops):
