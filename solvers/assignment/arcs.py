@@ -26,7 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
+from solvers.assignment.model import (
+    COMMITTED,
+    AssignmentPlan,
+    AssignmentProblem,
+    UnitStatus,
+    status_in,
+)
 from solvers.errors import SolverFailedError
 
 #: Every per-arc term and every sum of them over one plan must stay inside this.
@@ -236,7 +242,7 @@ def _dispatch_blocks(problem: AssignmentProblem, prune: bool) -> list[_Block]:
     reach_slots = shares.astype(np.int64) @ requirements.sum(axis=0)
     free = np.flatnonzero(problem.from_rest)
     movers = np.flatnonzero(
-        (status == UnitStatus.EN_ROUTE) & (commitment >= 0) & problem.allow_reassignment
+        status_in(status, (UnitStatus.EN_ROUTE,)) & (commitment >= 0) & problem.allow_reassignment
     )
     blocks: list[_Block] = []
     for cap in range(len(problem.capabilities)):
@@ -296,9 +302,7 @@ def _stay_blocks(problem: AssignmentProblem) -> list[_Block]:
     """Committed units staying where they are: any slot of a capability they have there."""
     status, commitment, requirements = problem.status, problem.commitment, problem.requirements
     stayers = np.flatnonzero(
-        ((status == UnitStatus.EN_ROUTE) | (status == UnitStatus.BUSY))
-        & (commitment >= 0)
-        & (commitment < problem.n_incidents)
+        status_in(status, COMMITTED) & (commitment >= 0) & (commitment < problem.n_incidents)
     )
     if not len(stayers):
         return []
@@ -308,7 +312,9 @@ def _stay_blocks(problem: AssignmentProblem) -> list[_Block]:
         return []
     units = stayers[units_rep]
     incidents = commitment[units]
-    eta = np.where(status[units] == UnitStatus.BUSY, 0, problem.travel[units, incidents])
+    eta = np.where(
+        status_in(status[units], (UnitStatus.BUSY,)), 0, problem.travel[units, incidents]
+    )
     n = len(units)
     return [
         (

@@ -24,6 +24,11 @@ from solvers.errors import PlanRejectedError
 
 _SENDABLE_NOW = (UnitStatus.AVAILABLE, UnitStatus.AT_POST)
 _SENDABLE_SOON = (UnitStatus.TRANSPORTING, UnitStatus.AT_HOSPITAL, UnitStatus.RETURNING)
+#: As plain ints for comparisons with arrays: numpy compares an array with an IntEnum member
+#: several times slower (it looks up array attributes on the enum).
+_AVAILABLE, _EN_ROUTE, _BUSY = (
+    int(s) for s in (UnitStatus.AVAILABLE, UnitStatus.EN_ROUTE, UnitStatus.BUSY)
+)
 
 
 @dataclass(frozen=True)
@@ -133,14 +138,12 @@ def _must_fill(problem: AssignmentProblem) -> set[int]:
     out: set[int] = set()
     status, commitment = problem.status, problem.commitment
     units = np.flatnonzero(
-        ((status == UnitStatus.BUSY) | (status == UnitStatus.EN_ROUTE))
-        & (commitment >= 0)
-        & (commitment < n_incidents)
+        ((status == _BUSY) | (status == _EN_ROUTE)) & (commitment >= 0) & (commitment < n_incidents)
     )
     # Per committed unit, in numpy: its incident, the capabilities it has that the incident
     # requires, and its (not BUSY, ETA) key; only the matching below is per unit in Python.
     at = commitment[units]
-    busy = status[units] == UnitStatus.BUSY
+    busy = status[units] == _BUSY
     has = problem.unit_capabilities[units] & (problem.requirements[at] > 0)
     etas = np.where(busy, 0, problem.travel[units, at])
     members_by_incident: dict[int, list[tuple[int, int, int, list[int]]]] = {}
@@ -243,7 +246,7 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
     violations: list[str] = []
     # Units that stay free and fill nothing break no rule: check only the others.
     involved = np.flatnonzero(
-        (problem.status != UnitStatus.AVAILABLE)
+        (problem.status != _AVAILABLE)
         | (np.asarray(plan.incident) != -1)
         | (np.asarray(plan.capability) != -1)
     ).tolist()

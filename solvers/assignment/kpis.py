@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from solvers.assignment.checker import Evaluation
-from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
+from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus, status_in
 from solvers.assignment.reasons import Unfilled
 
 __all__ = ["Arrival", "AssignmentKpis", "IncidentKpis", "PriorityKpis", "kpis"]
@@ -117,7 +117,7 @@ def _arrivals(problem: AssignmentProblem, plan: AssignmentPlan) -> tuple[list[Ar
     units = np.flatnonzero(plan.incident >= 0)
     at, filled = plan.incident[units], plan.capability[units]
     status, commitment = problem.status[units], problem.commitment[units]
-    busy, rolling = status == UnitStatus.BUSY, status == UnitStatus.EN_ROUTE
+    busy, rolling = status_in(status, (UnitStatus.BUSY,)), status_in(status, (UnitStatus.EN_ROUTE,))
     committed_here = (busy | rolling) & (commitment == at)
     # The same ETA as problem.eta, for every arriving unit at once: 0 for a BUSY unit on its
     # own scene, travel for an EN_ROUTE unit, wait + turnout + travel for one sent from rest.

@@ -51,13 +51,22 @@ SOON_FREE = (UnitStatus.TRANSPORTING, UnitStatus.AT_HOSPITAL, UnitStatus.RETURNI
 COMMITTED = (UnitStatus.EN_ROUTE, UnitStatus.BUSY)
 
 
+#: Per tuple of statuses, a bool table over the numbers 0 .. max + 1 (``status_in``).
+_STATUS_TABLES: dict[tuple[UnitStatus, ...], np.ndarray] = {}
+
+
 def status_in(status: np.ndarray, statuses: tuple[UnitStatus, ...]) -> np.ndarray:
-    """Per unit, whether its status is one of ``statuses`` (``np.isin`` gives the same, but
-    costs ~40 us a call in Python overhead, and an AssignUnits call made about ten)."""
-    out = status == statuses[0]
-    for value in statuses[1:]:
-        out |= status == value
-    return out
+    """Per unit, whether its status is one of ``statuses``: one lookup in a table kept per
+    tuple. Comparing an array with an IntEnum member goes through the enum's attribute lookup
+    (~5 us a comparison at 300 units against ~0.6 us for the lookup; ``np.isin`` costs ~40 us),
+    and an AssignUnits call asks about ten times. Numbers outside the enum clip onto the table's
+    two ends, which are False (no status is 0), so every integer gets the answer comparing gives."""
+    table = _STATUS_TABLES.get(statuses)
+    if table is None:
+        table = np.zeros(max(UnitStatus) + 2, dtype=bool)
+        table[[int(s) for s in statuses]] = True
+        _STATUS_TABLES[statuses] = table
+    return np.take(table, status, mode="clip")
 
 
 @dataclass(frozen=True)
@@ -280,7 +289,7 @@ def committed_slots(problem: AssignmentProblem) -> np.ndarray:
     # The order (BUSY first, then ETA at its own incident, then index) in one numpy lexsort:
     # a committed unit is BUSY (ETA 0 there) or EN_ROUTE (ETA = travel, already rolling).
     at = commitment[committed]
-    busy = status[committed] == UnitStatus.BUSY
+    busy = status_in(status[committed], (UnitStatus.BUSY,))
     eta = np.where(busy, 0, problem.travel[committed, at])
     committed = committed[np.lexsort((committed, eta, ~busy, at))]
     at = commitment[committed]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
+from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus, status_in
 
 
 class UnfilledReason(enum.Enum):
@@ -57,7 +57,7 @@ def unfilled_slots(
             origin = np.where(valid, commitment, 0)
             movable |= (
                 capable
-                & (status == UnitStatus.EN_ROUTE)
+                & status_in(status, (UnitStatus.EN_ROUTE,))
                 & valid
                 & (problem.priorities[origin] > problem.priorities[i])
             )

@@ -23,7 +23,7 @@ from solvers.assignment.checker import _must_fill
 from solvers.assignment.flow import _stable_argsort, solve_flow
 from solvers.assignment.greedy import solve_greedy
 from solvers.assignment.kpis import kpis
-from solvers.assignment.model import UnitStatus, committed_slots
+from solvers.assignment.model import UnitStatus, committed_slots, status_in
 from solvers.assignment.reasons import unfilled_slots
 
 any_problem = st.one_of(problems(), problems(crowded=True), lifecycle_problems(max_units=8))
@@ -200,3 +200,19 @@ def test_stable_argsort_is_numpys_stable_order(values: list[int]) -> None:
     fit int64) is exactly ``np.argsort(kind="stable")``: ties keep their index order."""
     key = np.array(values, dtype=np.int64)
     assert _stable_argsort(key).tolist() == np.argsort(key, kind="stable").tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=30),
+    st.lists(st.sampled_from(list(UnitStatus)), min_size=1, max_size=4, unique=True),
+)
+def test_status_in_answers_as_comparing_each_status(values: list[int], chosen: list) -> None:
+    """The table lookup of ``status_in`` gives what comparing with every status gives, for any
+    int64, numbers outside the enum (negative, 0, huge) included."""
+    status = np.array(values, dtype=np.int64)
+    statuses = tuple(chosen)
+    expected = np.zeros(len(values), dtype=bool)
+    for value in statuses:
+        expected |= status == int(value)
+    assert status_in(status, statuses).tolist() == expected.tolist()
