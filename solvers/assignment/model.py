@@ -66,7 +66,7 @@ def status_in(status: np.ndarray, statuses: tuple[UnitStatus, ...]) -> np.ndarra
         table = np.zeros(max(UnitStatus) + 2, dtype=bool)
         table[[int(s) for s in statuses]] = True
         _STATUS_TABLES[statuses] = table
-    return np.take(table, status, mode="clip")
+    return table.take(status, mode="clip")
 
 
 @dataclass(frozen=True)
