@@ -53,22 +53,19 @@ def check_routing_coordinates(request: routing_pb2.PlanRoutesRequest, problems: 
 
 
 def check_emergency_positions(
-    request: emergency_pb2.AssignUnitsRequest,
-    problems: Problems,
-    placed_units: Sequence[int] | None = None,
+    request: emergency_pb2.AssignUnitsRequest, problems: Problems, placed_units: Sequence[int]
 ) -> None:
     """Positions of units and incidents, where given.
 
     Only items with a position are visited: most CAD requests carry none, and AssignUnits is
-    latency-bound at thousands of units. ``placed_units`` are the units with one when the
-    caller has read that already (validation's one pass over the units); else one
-    ``HasField`` pass finds them.
+    latency-bound at thousands of units. ``placed_units`` are the units with one, from
+    validation's one pass over the units; incidents are found by one ``HasField`` pass.
     """
     for kind, items in (("units", request.units), ("incidents", request.incidents)):
         noun = "Unit" if kind == "units" else "Incident"
         placed = (
             placed_units
-            if kind == "units" and placed_units is not None
+            if kind == "units"
             else [i for i, item in enumerate(items) if item.HasField("position")]
         )
         for i in placed:
