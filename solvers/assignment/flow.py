@@ -6,7 +6,9 @@ big-M weighted sum whose optimum is lexicographic over its components. The first
 on the whole network (``network.py``); every later pack on the optimal face of the one before
 (``network.restrict``), so the result is the lexicographic optimum of all components. On the
 benchmark's 200 x 2000 cities that is two flows: fill + late slots of every level (weights up to
-~1e10), then response + churn. Components that cannot vary on the current face are skipped.
+~1e10), then response + churn. Components that cannot vary on the current face are skipped,
+and so is the last one when the flow so far already pays its floor on the face (on the 50 x 300
+cities churn's flow is not needed: every re-routed unit has only re-routing arcs left on it).
 
 Engines: with ``use_matching`` each flow is solved as a sparse assignment (``matching.py``,
 SciPy's LAPJVsp) when its costs are exact in float64, and packs are closed at that bound too;
@@ -230,6 +232,17 @@ def _solve(run: _Run, arc_cost: np.ndarray, matching_rows: int | None) -> np.nda
     return solve_network(run.network, arc_cost)
 
 
+def _at_floor(run: _Run, pricing: _Pricing, remaining: list[Component]) -> bool:
+    """True when the one component left is already at its lowest on the run's face under the
+    flow solved so far (``Network.at_floor``), so its flow would prove nothing new. Only for
+    the last component (a component with others after it still needs its own face) and only
+    when no left-out arc is open, since an open one belongs to the full face too."""
+    if len(remaining) != 1 or pricing.open.any():
+        return False
+    assert run.flow is not None
+    return run.network.at_floor(run.flow, remaining[0].index, remaining[0].values)
+
+
 def _lexicographic(
     full: Network,
     pricing: _Pricing,
@@ -266,7 +279,7 @@ def _lexicographic(
                 return run
             run.network = face(run.network, run.flow, cost, dist)
             remaining = varying(remaining)
-            if not remaining:
+            if not remaining or _at_floor(run, pricing, remaining):
                 break
         run.last, run.flow = _solve_pack(run, remaining, n_used, max_pack, matching_rows)
         run.stages += (run.last.names,)

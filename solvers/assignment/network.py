@@ -88,6 +88,29 @@ class Network:
         such arc whose flow is not fixed: it is the same for every feasible flow, no solve."""
         return bool(np.any(self.free_unit_arcs[index] & (values != 0)))
 
+    def at_floor(self, flow: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
+        """True when the sparse non-negative cost (``values`` on unit -> group arcs ``index``)
+        is as low under ``flow`` as under any feasible flow of this network.
+
+        Why it is a bound: a unit node that must send its unit (its own supply, or a source arc
+        fixed at 1) uses exactly one of its open unit arcs, so every feasible flow pays at least
+        the cheapest of them; other units pay at least 0. When ``flow`` pays exactly that sum it
+        is optimal without a solve (``flow.py`` skips churn's flow on most faces this way)."""
+        if np.any(values < 0):
+            return False
+        n = self.n_units
+        arcs = self.unit_arcs
+        cost = np.zeros(self.n_arcs, dtype=np.int64)
+        cost[index] = values
+        paid = int(cost @ flow[arcs])
+        if paid == 0:
+            return True
+        open_arc = self.upper[arcs] > 0
+        cheapest = np.full(n, _NO_ARC, dtype=np.int64)
+        np.minimum.at(cheapest, self.arc_unit_node[open_arc], cost[open_arc])
+        paying = (self.forced_node | (self.lower[:n] == 1)) & (cheapest < _NO_ARC)
+        return int(cheapest[paying].sum()) == paid
+
 
 def build_network(problem: AssignmentProblem, arcs: Arcs) -> Network:
     """The unrestricted network of an arc set."""
@@ -144,6 +167,8 @@ def _present(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present), rank[values].astype(np.int64)
 
 
+#: A unit node's cheapest open arc before any is seen (``Network.at_floor``).
+_NO_ARC = int(np.iinfo(np.int64).max)
 #: ``np.iinfo`` builds an object per call; this runs several times per AssignUnits call.
 _UINT16_MAX = int(np.iinfo(np.uint16).max)
 

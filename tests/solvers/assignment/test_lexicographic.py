@@ -18,6 +18,7 @@ from benchmarks.assign.scenarios import city_problem
 from solvers.assignment import AssignmentProblem, SolveSettings, check_plan, solve
 from solvers.assignment.arcs import build_arcs
 from solvers.assignment.flow import solve_flow
+from solvers.assignment.network import Network
 from solvers.budget import Deadline
 from solvers.status import SolverFamily, Status
 
@@ -40,6 +41,21 @@ def test_service_optimum_equals_the_level_by_level_cpsat_reference(
     result = solve(problem, Deadline.after(10))
     assert result.evaluation.key() == expected.key
     assert result.report.status is Status.OPTIMAL
+
+
+@_SETTINGS
+@given(problems())
+def test_churn_found_at_its_floor_scores_as_with_its_own_flow(problem: AssignmentProblem) -> None:
+    """Where the flow so far already pays churn's floor on the optimal face of the levels above
+    it (``Network.at_floor``), skipping churn's own flow gives the same tuple of levels as
+    solving it. One level per flow: these small problems fit every level in one flow, where
+    churn never stands alone."""
+    arcs = build_arcs(problem)
+    quick = solve_flow(problem, arcs, max_pack=1, use_matching=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Network, "at_floor", lambda *args: False)
+        solved = solve_flow(problem, arcs, max_pack=1, use_matching=True)
+    assert check_plan(problem, quick.plan).key() == check_plan(problem, solved.plan).key()
 
 
 @_SETTINGS
