@@ -263,6 +263,10 @@ def _lexicographic(
 
     while remaining := varying(remaining):
         if run.flow is not None and run.last is not None:
+            if _at_floor(run, pricing, remaining):
+                # Already at its floor on this (wider) network, so on the face too: no face
+                # needed (churn 0 when nobody was re-routed).
+                break
             if stop is not None and time.perf_counter() > stop:
                 # Past the deadline's share: keep the flow solved so far (optimal for every
                 # level before these), flagged pending, rather than start another phase.
