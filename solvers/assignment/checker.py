@@ -1,9 +1,12 @@
 """Independent re-verification of an assignment plan and recomputation of its objective.
 
 Written apart from the solvers on purpose: it reads only the problem and the plan, re-derives
-every rule with plain loops from the contract's wording, and shares no code with ``arcs.py``
-or any solver. A plan that breaks a rule raises PlanRejectedError; the service then falls back
-and never returns it.
+every rule from the contract's wording, and shares no code with ``arcs.py`` or any solver. A
+plan that breaks a rule raises PlanRejectedError; the service then falls back and never
+returns it. Every rule and level is one numpy expression over all units (the checker runs on
+every answer, AssignUnits' hot path); ``tests/solvers/assignment/checker_reference.py``
+restates them unit by unit in plain loops, and a property test holds the two to the same
+verdicts, messages and levels.
 
 The unit lifecycle, restated from the contract: AVAILABLE and AT_POST units may be sent; an
 OUT_OF_SERVICE unit never; TRANSPORTING, AT_HOSPITAL and RETURNING units only when the request
@@ -15,19 +18,27 @@ first-unit target F also meets that target when its earliest filling unit arrive
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from solvers.assignment.model import AssignmentPlan, AssignmentProblem, UnitStatus
 from solvers.errors import PlanRejectedError
 
-_SENDABLE_NOW = (UnitStatus.AVAILABLE, UnitStatus.AT_POST)
-_SENDABLE_SOON = (UnitStatus.TRANSPORTING, UnitStatus.AT_HOSPITAL, UnitStatus.RETURNING)
-#: As plain ints for comparisons with arrays: numpy compares an array with an IntEnum member
-#: several times slower (it looks up array attributes on the enum).
-_AVAILABLE, _EN_ROUTE, _BUSY = (
-    int(s) for s in (UnitStatus.AVAILABLE, UnitStatus.EN_ROUTE, UnitStatus.BUSY)
+#: Statuses as plain ints: numpy compares an array with an IntEnum member several times
+#: slower (it looks up array attributes on the enum).
+_AVAILABLE, _AT_POST, _EN_ROUTE, _BUSY, _OUT_OF_SERVICE = (
+    int(s)
+    for s in (
+        UnitStatus.AVAILABLE,
+        UnitStatus.AT_POST,
+        UnitStatus.EN_ROUTE,
+        UnitStatus.BUSY,
+        UnitStatus.OUT_OF_SERVICE,
+    )
+)
+_SOON = tuple(
+    int(s) for s in (UnitStatus.TRANSPORTING, UnitStatus.AT_HOSPITAL, UnitStatus.RETURNING)
 )
 
 
@@ -202,29 +213,147 @@ def _augmented(kept: list[list[int]], where: list[int], caps: list[int], slots: 
     return False
 
 
-@dataclass(frozen=True)
-class _Facts:
-    """The problem as plain Python values: the per-unit loop stays free of numpy scalars."""
+#: The rules a unit's placement can break, in the order they are judged: a unit is reported
+#: for the first one it breaks (restated from the contract; ``_broken`` computes them).
+_RULES = (
+    "index out of range",
+    "fills a slot without going anywhere",
+    "BUSY unit moved",
+    "re-routed without allow_reassignment",
+    "EN_ROUTE unit released or moved blind",
+    "re-routed to a not more urgent incident",
+    "re-routed but fills no slot",
+    "soon-free unit dispatched without allow_soon_free_units",
+    "dispatched but fills no slot",
+    "OUT_OF_SERVICE unit dispatched",
+    "unknown status {status}",
+    "committed to incident {home} with a capability it needs, but fills no slot",
+    "beyond max travel time",
+    "lacks capability {capability}",
+)
 
-    priorities: list[int]
-    max_priority: int
-    statuses: list[int]
-    commitments: list[int]
-    must_fill: set[int]
+
+@dataclass(frozen=True, eq=False)
+class _Placements:
+    """The plan read against the problem, one entry per unit (numpy arrays)."""
+
+    incident: np.ndarray  # as planned, -1 = stays
+    capability: np.ndarray  # as planned, -1 = fills no slot
+    at: np.ndarray  # incident, 0 where out of range or -1 (safe to index with)
+    cap: np.ndarray  # capability, likewise
+    home: np.ndarray  # commitment, -1 where not an incident of the request
+    busy: np.ndarray
+    rolling: np.ndarray  # EN_ROUTE
+    moved: np.ndarray  # EN_ROUTE and sent elsewhere than its commitment
+
+    @classmethod
+    def of(cls, problem: AssignmentProblem, plan: AssignmentPlan) -> _Placements:
+        n_incidents, n_caps = len(problem.incident_ids), len(problem.capabilities)
+        incident = np.asarray(plan.incident, dtype=np.int64)
+        capability = np.asarray(plan.capability, dtype=np.int64)
+        status, commitment = problem.status, problem.commitment
+        known = (commitment >= 0) & (commitment < n_incidents)
+        rolling = status == _EN_ROUTE
+        return cls(
+            incident=incident,
+            capability=capability,
+            at=np.where((incident >= 0) & (incident < n_incidents), incident, 0),
+            cap=np.where((capability >= 0) & (capability < n_caps), capability, 0),
+            home=np.where(known, commitment, -1),
+            busy=status == _BUSY,
+            rolling=rolling,
+            moved=rolling & (incident != commitment),
+        )
 
 
-@dataclass
-class _Tally:
-    """What the valid units add up to while the plan is read."""
+def _broken(problem: AssignmentProblem, plan: _Placements, must_fill: np.ndarray) -> np.ndarray:
+    """Per unit, the index in ``_RULES`` of the first rule its placement breaks, or -1.
 
-    filled: dict[tuple[int, int], int] = field(default_factory=dict)
-    etas: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # of filling units
-    within: dict[int, int] = field(default_factory=dict)  # incident -> slots reached in time
-    first_met: dict[int, int] = field(default_factory=dict)  # incident -> first-unit targets met
-    committed_idle: int = 0
-    churn: int = 0
-    lateness: int = 0
-    response: int = 0
+    A unit that stays free and fills nothing breaks none; a BUSY unit must stay on its scene;
+    an EN_ROUTE unit may go elsewhere only with allow_reassignment, from an incident of the
+    request to a strictly more urgent one, to fill a slot; AVAILABLE and AT_POST units (and,
+    when allowed, soon-free ones) go only to fill a slot; OUT_OF_SERVICE units never go.
+    """
+    n_incidents, n_caps = len(problem.incident_ids), len(problem.capabilities)
+    incident, capability, moved = plan.incident, plan.capability, plan.moved
+    status = problem.status
+    sent, fills = incident >= 0, capability >= 0
+    now = (status == _AVAILABLE) | (status == _AT_POST)
+    soon = (status == _SOON[0]) | (status == _SOON[1]) | (status == _SOON[2])
+    out_of_service = status == _OUT_OF_SERVICE
+    priorities = np.asarray(problem.priorities, dtype=np.int64)
+    rows, none = np.arange(len(status)), np.zeros(len(status), dtype=bool)
+    # Read at the safe indices, and only when there is something to read (a library caller
+    # may pass no incidents or no capabilities; then no unit can be sent or fill a slot).
+    not_more_urgent = (
+        priorities[plan.at] >= priorities[np.maximum(plan.home, 0)] if n_incidents else none
+    )
+    too_far = problem.travel[rows, plan.at] > problem.max_travel if n_incidents else none
+    lacks = ~problem.unit_capabilities[rows, plan.cap] if n_caps else ~none
+    newly_sent = sent & (now | soon | moved)
+    rules = (
+        (incident < -1) | (incident >= n_incidents) | (capability < -1) | (capability >= n_caps),
+        fills & ~sent,
+        plan.busy & (incident != problem.commitment),
+        moved & (not problem.allow_reassignment),
+        moved & ((plan.home < 0) | ~sent),
+        moved & not_more_urgent,
+        moved & ~fills,
+        soon & sent & (not problem.allow_soon_free),
+        (now | soon) & sent & ~fills,
+        out_of_service & (sent | fills),
+        ~(now | soon | out_of_service | plan.busy | plan.rolling),
+        ~fills & must_fill,
+        newly_sent & (problem.max_travel > 0) & too_far,
+        fills & lacks,
+    )
+    first = np.full(len(status), -1, dtype=np.int64)
+    for k in range(len(rules) - 1, -1, -1):  # the earliest rule broken wins
+        first[rules[k]] = k
+    return first
+
+
+def _violation(problem: AssignmentProblem, plan: _Placements, unit: int, rule: int) -> str:
+    """The message for ``unit`` breaking ``_RULES[rule]``."""
+    message = _RULES[rule].format(
+        status=int(problem.status[unit]),
+        home=problem.incident_ids[plan.home[unit]] if plan.home[unit] >= 0 else "",
+        capability=problem.capabilities[plan.cap[unit]] if len(problem.capabilities) else "",
+    )
+    return f"unit {problem.unit_ids[unit]}: {message}"
+
+
+@dataclass(frozen=True, eq=False)
+class _Fills:
+    """The valid units that fill a slot, as parallel arrays in unit order, grouped by slot
+    kind (incident, capability) in the order each kind was first filled."""
+
+    unit: np.ndarray
+    incident: np.ndarray
+    capability: np.ndarray
+    kind: np.ndarray  # index into ``kinds`` per filling unit
+    kinds: np.ndarray  # (incident, capability) rows
+    counts: np.ndarray  # units per kind
+
+    @classmethod
+    def of(cls, problem: AssignmentProblem, plan: _Placements, valid: np.ndarray) -> _Fills:
+        unit = np.flatnonzero(valid & (plan.capability >= 0))
+        incident, capability = plan.incident[unit], plan.capability[unit]
+        key = incident * max(len(problem.capabilities), 1) + capability
+        _, first, kind, counts = np.unique(
+            key, return_index=True, return_inverse=True, return_counts=True
+        )
+        order = np.argsort(first, kind="stable")  # kinds by first filling unit
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        kinds = np.stack([incident[first[order]], capability[first[order]]], axis=1)
+        return cls(unit, incident, capability, rank[kind], kinds, counts[order])
+
+    def as_dict(self) -> dict[tuple[int, int], int]:
+        """(incident, capability) -> units filling it, in first-filled order."""
+        return {
+            (i, c): n for (i, c), n in zip(self.kinds.tolist(), self.counts.tolist(), strict=True)
+        }
 
 
 def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
@@ -232,214 +361,106 @@ def check_plan(problem: AssignmentProblem, plan: AssignmentPlan) -> Evaluation:
     n_units = len(problem.unit_ids)
     if np.shape(plan.incident) != (n_units,) or np.shape(plan.capability) != (n_units,):
         raise PlanRejectedError(["plan arrays do not have one entry per unit"])
-    priorities = np.asarray(problem.priorities, dtype=np.int64).tolist()
-    facts = _Facts(
-        priorities=priorities,
-        max_priority=max(priorities) if priorities else 1,
-        statuses=problem.status.tolist(),
-        commitments=problem.commitment.tolist(),
-        must_fill=_must_fill(problem),
-    )
-    plan_incident = np.asarray(plan.incident, dtype=np.int64).tolist()
-    plan_capability = np.asarray(plan.capability, dtype=np.int64).tolist()
-    tally = _Tally()
-    violations: list[str] = []
-    # Units that stay free and fill nothing break no rule: check only the others.
-    involved = np.flatnonzero(
-        (problem.status != _AVAILABLE)
-        | (np.asarray(plan.incident) != -1)
-        | (np.asarray(plan.capability) != -1)
-    ).tolist()
-    for u in involved:
-        i, c = plan_incident[u], plan_capability[u]
-        issue, moved = _unit_issue(problem, facts, u, i, c)
-        if issue is not None:
-            violations.append(f"unit {problem.unit_ids[u]}: {issue}")
-            continue
-        _count_unit(problem, facts, tally, u, i, c)
-        tally.churn += int(moved)
-    violations.extend(_overfilled(problem, tally.filled))
+    placed = _Placements.of(problem, plan)
+    must_fill = np.zeros(n_units, dtype=bool)
+    must_fill[list(_must_fill(problem))] = True
+    broken = _broken(problem, placed, must_fill)
+    violations = [
+        _violation(problem, placed, u, int(broken[u])) for u in np.flatnonzero(broken >= 0).tolist()
+    ]
+    fills = _Fills.of(problem, placed, broken < 0)
+    violations.extend(_overfilled(problem, fills))
     if violations:
         raise PlanRejectedError(violations)
-    _timeliness(problem, facts, tally)
+    return _evaluate(problem, placed, fills)
 
-    levels, required, got, within = _by_level(problem, facts.priorities, tally)
-    first_targets, first_within = _first_by_level(problem, levels, facts.priorities, tally)
+
+def _evaluate(problem: AssignmentProblem, plan: _Placements, fills: _Fills) -> Evaluation:
+    """The objective of a valid plan. A filling unit arrives at once when BUSY on its own
+    scene, after its travel when EN_ROUTE (already rolling), else after its wait, turnout and
+    travel; it is within its requirement's full-complement target when that is 0 or not
+    exceeded. A requirement meets its first-unit target when its earliest filling unit
+    arrives within it."""
+    assert problem.requirement_targets is not None and problem.first_unit_targets is not None
+    n_incidents = len(problem.incident_ids)
+    priorities = np.asarray(problem.priorities, dtype=np.int64)
+    max_priority = int(priorities.max()) if n_incidents else 1
+    u, i, c = fills.unit, fills.incident, fills.capability
+    travel = problem.travel[u, i]
+    eta = np.where(
+        plan.busy[u],
+        0,
+        np.where(plan.rolling[u], travel, problem.wait[u] + problem.turnout[u] + travel),
+    )
+    weight = max_priority + 1 - priorities[i]
+    full = problem.requirement_targets[i, c]
+    late = np.where(full > 0, np.maximum(eta - full, 0), 0)
+    earliest = np.full(len(fills.kinds), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(earliest, fills.kind, eta)
+    kind_incident, kind_capability = fills.kinds[:, 0], fills.kinds[:, 1]
+    first = problem.first_unit_targets[kind_incident, kind_capability]
+    first_met = np.bincount(kind_incident[(first > 0) & (earliest <= first)], minlength=n_incidents)
+    within = np.bincount(i[late == 0], minlength=n_incidents)
+    filled = np.bincount(i, minlength=n_incidents)
+    levels, level_of = _levels(problem, priorities)
+    has_first = ((problem.requirements > 0) & (problem.first_unit_targets > 0)).sum(axis=1)
+    required, filled, within, first_targets, first_within = (
+        tuple(row)
+        for row in (
+            np.stack([problem.requirements.sum(axis=1), filled, within, has_first, first_met])
+            @ level_of
+        ).tolist()
+    )
+    idle = (plan.capability < 0) & (plan.busy | plan.rolling) & (plan.home >= 0)
     return Evaluation(
-        levels=tuple(levels),
-        required=tuple(required),
-        filled=tuple(got),
-        within_target=tuple(within),
+        levels=tuple(levels.tolist()),
+        required=required,
+        filled=filled,
+        within_target=within,
         first_targets=first_targets,
         first_within=first_within,
-        committed_idle=tally.committed_idle,
-        weighted_lateness=tally.lateness,
-        weighted_response=tally.response,
-        coverage=_coverage(problem, plan_incident),
-        churn=tally.churn,
-        slots_filled=tally.filled,
+        committed_idle=int(idle.sum()),
+        weighted_lateness=int((weight * late).sum()),
+        weighted_response=int((weight * eta).sum()),
+        coverage=_coverage(problem, plan.incident),
+        churn=int(plan.moved.sum()),
+        slots_filled=fills.as_dict(),
     )
 
 
-def _unit_issue(
-    problem: AssignmentProblem, facts: _Facts, u: int, i: int, c: int
-) -> tuple[str | None, bool]:
-    """The first rule unit ``u`` breaks by going to incident ``i`` for capability ``c`` (None
-    when it breaks none), and whether that is an EN_ROUTE unit being re-routed."""
-    if not -1 <= i < len(problem.incident_ids) or not -1 <= c < len(problem.capabilities):
-        return "index out of range", False
-    if c >= 0 and i < 0:
-        return "fills a slot without going anywhere", False
-    issue, moved = _status_issue(problem, facts, u, i, c)
-    if issue is not None:
-        return issue, moved
-    committed_to = facts.commitments[u]
-    if c < 0 and u in facts.must_fill:
-        return (
-            f"committed to incident {problem.incident_ids[committed_to]} "
-            "with a capability it needs, but fills no slot"
-        ), moved
-    status = facts.statuses[u]
-    newly_sent = i >= 0 and (status in _SENDABLE_NOW or status in _SENDABLE_SOON or moved)
-    if newly_sent and problem.max_travel > 0 and problem.travel[u, i] > problem.max_travel:
-        return "beyond max travel time", moved
-    if c >= 0 and not problem.unit_capabilities[u, c]:
-        return f"lacks capability {problem.capabilities[c]}", moved
-    return None, moved
+def _levels(problem: AssignmentProblem, priorities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Priority levels with work (slots), most urgent first, and each incident's level as a
+    0/1 row (all 0 for an incident without work): per-incident counts times it are per level."""
+    work = problem.requirements.sum(axis=1) > 0
+    levels = np.unique(priorities[work])
+    level_of = (priorities[:, None] == levels[None, :]) & work[:, None]
+    return levels, level_of.astype(np.int64)
 
 
-def _status_issue(
-    problem: AssignmentProblem, facts: _Facts, u: int, i: int, c: int
-) -> tuple[str | None, bool]:
-    """What the unit's status forbids about going to ``i`` for ``c``, and whether it moves."""
-    status, committed_to = facts.statuses[u], facts.commitments[u]
-    if status == UnitStatus.BUSY:
-        return ("BUSY unit moved" if i != committed_to else None), False
-    if status == UnitStatus.EN_ROUTE:
-        if i == committed_to:
-            return None, False
-        if not problem.allow_reassignment:
-            return "re-routed without allow_reassignment", True
-        if committed_to < 0 or i < 0:
-            return "EN_ROUTE unit released or moved blind", True
-        if facts.priorities[i] >= facts.priorities[committed_to]:
-            return "re-routed to a not more urgent incident", True
-        if c < 0:
-            return "re-routed but fills no slot", True
-        return None, True
-    if status in _SENDABLE_SOON and i >= 0 and not problem.allow_soon_free:
-        return "soon-free unit dispatched without allow_soon_free_units", False
-    if status in _SENDABLE_NOW or status in _SENDABLE_SOON:
-        return ("dispatched but fills no slot" if i >= 0 and c < 0 else None), False
-    if status == UnitStatus.OUT_OF_SERVICE:
-        return ("OUT_OF_SERVICE unit dispatched" if i >= 0 or c >= 0 else None), False
-    return f"unknown status {status}", False
+def _overfilled(problem: AssignmentProblem, fills: _Fills) -> list[str]:
+    """A violation for every (incident, capability) given more units than it has slots, in the
+    order the kinds were first filled."""
+    need = problem.requirements[fills.kinds[:, 0], fills.kinds[:, 1]]
+    return [
+        f"incident {problem.incident_ids[i]}: {count} units fill "
+        f"{slots} {problem.capabilities[c]} slots"
+        for (i, c), count, slots in zip(
+            fills.kinds[fills.counts > need].tolist(),
+            fills.counts[fills.counts > need].tolist(),
+            need[fills.counts > need].tolist(),
+            strict=True,
+        )
+    ]
 
 
-def _count_unit(
-    problem: AssignmentProblem, facts: _Facts, tally: _Tally, u: int, i: int, c: int
-) -> None:
-    """Add a valid unit's slot and response, and keep its ETA for the targets (or count its
-    idleness)."""
-    status, committed_to = facts.statuses[u], facts.commitments[u]
-    if c < 0:
-        committed = status in (UnitStatus.BUSY, UnitStatus.EN_ROUTE)
-        if committed and 0 <= committed_to < len(problem.incident_ids):
-            tally.committed_idle += 1
-        return
-    tally.filled[(i, c)] = tally.filled.get((i, c), 0) + 1
-    if status == UnitStatus.BUSY and i == committed_to:
-        eta = 0  # already on scene
-    elif status == UnitStatus.EN_ROUTE:
-        eta = int(problem.travel[u, i])  # already rolling: no wait, no turnout
-    else:  # sent from rest: wait until free, then turnout, then drive
-        eta = int(problem.wait[u]) + int(problem.turnout[u]) + int(problem.travel[u, i])
-    tally.etas.setdefault((i, c), []).append(eta)
-    weight = facts.max_priority + 1 - facts.priorities[i]
-    tally.response += weight * eta
-
-
-def _timeliness(problem: AssignmentProblem, facts: _Facts, tally: _Tally) -> None:
-    """Slots reached within target per incident (each filling unit against its requirement's
-    full-complement target; 0 means none), the weighted lateness, and the first-unit targets met
-    (the requirement's earliest filling unit within its first-unit target)."""
-    assert problem.requirement_targets is not None and problem.first_unit_targets is not None
-    for (i, c), etas in tally.etas.items():
-        full = int(problem.requirement_targets[i, c])
-        first = int(problem.first_unit_targets[i, c])
-        weight = facts.max_priority + 1 - facts.priorities[i]
-        for eta in etas:
-            late = max(0, eta - full) if full > 0 else 0
-            if late == 0:
-                tally.within[i] = tally.within.get(i, 0) + 1
-            tally.lateness += weight * late
-        if first > 0 and min(etas) <= first:
-            tally.first_met[i] = tally.first_met.get(i, 0) + 1
-
-
-def _first_by_level(
-    problem: AssignmentProblem, levels: list[int], priorities: list[int], tally: _Tally
-) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Per level: requirements with a first-unit target, and how many of them met it."""
-    assert problem.first_unit_targets is not None
-    position = {p: k for k, p in enumerate(levels)}
-    targets, met = [0] * len(levels), [0] * len(levels)
-    has_first = (problem.requirements > 0) & (problem.first_unit_targets > 0)
-    for i, count in enumerate(has_first.sum(axis=1).tolist()):
-        if count:
-            targets[position[priorities[i]]] += int(count)
-    for i, count in tally.first_met.items():
-        met[position[priorities[i]]] += count
-    return tuple(targets), tuple(met)
-
-
-def _overfilled(problem: AssignmentProblem, filled: dict[tuple[int, int], int]) -> list[str]:
-    """A violation for every (incident, capability) given more units than it has slots."""
-    violations = []
-    for (i, c), count in filled.items():
-        need = int(problem.requirements[i, c])
-        if count > need:
-            violations.append(
-                f"incident {problem.incident_ids[i]}: {count} units fill "
-                f"{need} {problem.capabilities[c]} slots"
-            )
-    return violations
-
-
-def _by_level(
-    problem: AssignmentProblem, priorities: list[int], tally: _Tally
-) -> tuple[list[int], list[int], list[int], list[int]]:
-    """Priority levels with work (most urgent first), and slots required, filled and reached
-    within target per level."""
-    needs = problem.requirements.sum(axis=1).tolist()
-    levels = sorted({priorities[i] for i in range(len(needs)) if needs[i]})
-    required = [0] * len(levels)
-    got = [0] * len(levels)
-    within = [0] * len(levels)
-    position = {p: k for k, p in enumerate(levels)}
-    for i, need in enumerate(needs):
-        if need:
-            required[position[priorities[i]]] += int(need)
-    for (i, _), count in tally.filled.items():
-        got[position[priorities[i]]] += count
-    for i, count in tally.within.items():
-        within[position[priorities[i]]] += count
-    return levels, required, got, within
-
-
-def _coverage(problem: AssignmentProblem, plan_incident: list[int]) -> tuple[CoverageResult, ...]:
-    """Each coverage rule against the units still free after the dispatch."""
+def _coverage(problem: AssignmentProblem, incident: np.ndarray) -> tuple[CoverageResult, ...]:
+    """Each coverage rule against the units still free after the dispatch (AVAILABLE or
+    AT_POST and sent nowhere)."""
     if not problem.coverage_rules:
         return ()
     assert problem.unit_to_district is not None
-    statuses = problem.status.tolist()
-    still_free = np.array(
-        [
-            status in _SENDABLE_NOW and incident < 0
-            for status, incident in zip(statuses, plan_incident, strict=True)
-        ],
-        dtype=bool,
-    )
+    status = problem.status
+    still_free = ((status == _AVAILABLE) | (status == _AT_POST)) & (incident < 0)
     coverage = []
     for rule in problem.coverage_rules:
         counted = (

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from assignment_cases import problems
+from checker_reference import reference_check
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lifecycle_cases import lifecycle_problems
 
 from solvers.assignment import (
     AssignmentPlan,
@@ -20,6 +24,7 @@ from solvers.budget import Deadline
 from solvers.errors import PlanRejectedError
 
 A, E, B = UnitStatus.AVAILABLE, UnitStatus.EN_ROUTE, UnitStatus.BUSY
+T, OOS, P = UnitStatus.TRANSPORTING, UnitStatus.OUT_OF_SERVICE, UnitStatus.AT_POST
 
 
 def small(
@@ -133,6 +138,62 @@ def test_rejects_dispatch_without_slot() -> None:
         check_plan(small(), plan([0, -1, -1], [-1, -1, -1]))
 
 
+def _equal_priorities(problem: AssignmentProblem) -> AssignmentProblem:
+    return dataclasses.replace(problem, priorities=np.array([1, 1], dtype=np.int64))
+
+
+def _soon_free_allowed(problem: AssignmentProblem) -> AssignmentProblem:
+    return dataclasses.replace(problem, allow_soon_free=True)
+
+
+#: One case per rule: (problem, plan of u0 (incident, capability), u0's violation). u1 and u2
+#: stay free. Incidents: p1 (priority 1, 1 a), p2 (priority 2, 1 a + 1 b); u0 has a.
+_RULE_CASES = [
+    (small(), (2, 0), "index out of range"),
+    (small(), (-1, 0), "fills a slot without going anywhere"),
+    (small((B, A, A), (1, -1, -1)), (0, 0), "BUSY unit moved"),
+    (small((E, A, A), (1, -1, -1)), (0, 0), "re-routed without allow_reassignment"),
+    (small((E, A, A), (1, -1, -1), True), (-1, -1), "EN_ROUTE unit released or moved blind"),
+    (small((E, A, A), (-1, -1, -1), True), (0, 0), "EN_ROUTE unit released or moved blind"),
+    (small((E, A, A), (0, -1, -1), True), (1, 0), "re-routed to a not more urgent incident"),
+    (
+        _equal_priorities(small((E, A, A), (1, -1, -1), True)),
+        (0, 0),
+        "re-routed to a not more urgent incident",
+    ),
+    (small((E, A, A), (1, -1, -1), True), (0, -1), "re-routed but fills no slot"),
+    (small((T, A, A)), (0, 0), "soon-free unit dispatched without allow_soon_free_units"),
+    (small(), (0, -1), "dispatched but fills no slot"),
+    (small((OOS, A, A)), (0, 0), "OUT_OF_SERVICE unit dispatched"),
+    (small((0, A, A)), (-1, -1), "unknown status 0"),
+    (
+        small((B, A, A), (0, -1, -1)),
+        (0, -1),
+        "committed to incident p1 with a capability it needs, but fills no slot",
+    ),
+    (small(max_travel=100), (1, 0), "beyond max travel time"),
+    (_soon_free_allowed(small((T, A, A), max_travel=100)), (1, 0), "beyond max travel time"),
+    (small(), (0, 1), "lacks capability b"),
+]
+
+
+@pytest.mark.parametrize(("problem", "placement", "message"), _RULE_CASES)
+def test_each_rule_names_the_unit_and_the_rule(
+    problem: AssignmentProblem, placement: tuple[int, int], message: str
+) -> None:
+    """A unit breaking one rule is rejected with that rule's message (the first it breaks)."""
+    with pytest.raises(PlanRejectedError) as rejected:
+        check_plan(problem, plan([placement[0], -1, -1], [placement[1], -1, -1]))
+    assert rejected.value.violations == [f"unit u0: {message}"]
+
+
+def test_a_unit_at_post_left_free_counts_for_coverage() -> None:
+    """AT_POST units are free now: one left at its post keeps its district covered."""
+    problem = small((P, A, A), coverage=True)
+    evaluation = check_plan(problem, plan([-1, 0, -1], [-1, 0, -1]))
+    assert evaluation.coverage[0].available == 1  # u0 (a, at post); u1 went to p1
+
+
 def _corruptions(problem: AssignmentProblem, good: AssignmentPlan, unit: int) -> list:
     """Single-unit edits that break a hard rule, built from the rules' own wording."""
     out = []
@@ -175,3 +236,38 @@ def test_corrupted_optimal_plan_is_rejected(
     for corrupted in _corruptions(problem, good, unit):
         with pytest.raises(PlanRejectedError):
             check_plan(problem, corrupted)
+
+
+def _outcome(check: object, problem: AssignmentProblem, plan: AssignmentPlan) -> tuple:
+    """("accepted", evaluation) or ("rejected", violations) of one checker."""
+    try:
+        return ("accepted", check(problem, plan))  # type: ignore[operator]
+    except PlanRejectedError as exc:
+        return ("rejected", exc.violations)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(problems(), lifecycle_problems()), st.data())
+def test_checker_agrees_with_the_plain_loop_reference(
+    problem: AssignmentProblem, data: st.DataObject
+) -> None:
+    """The optimal plan with up to three units placed anywhere (indices one past either end
+    included, every status of the lifecycle): the checker and a unit-by-unit restatement of
+    the rules (checker_reference.py) both accept it with the same evaluation, or both reject
+    it with the same violations in the same order."""
+    good = solve(problem, Deadline.after(10)).plan
+    incident, capability = good.incident.copy(), good.capability.copy()
+    n_caps = len(problem.capabilities)
+    # Units that are not free get most edits (their rules are the many), and "no slot" is
+    # drawn as often as any capability (the rules about sending a unit to fill nothing).
+    others = np.flatnonzero(problem.status != UnitStatus.AVAILABLE).tolist()
+    unit = st.sampled_from(others) if others else st.integers(0, problem.n_units - 1)
+    edits = st.tuples(
+        st.one_of(unit, st.integers(0, problem.n_units - 1)),
+        st.integers(-2, problem.n_incidents),
+        st.one_of(st.just(-1), st.integers(-2, n_caps)),
+    )
+    for unit, i, c in data.draw(st.lists(edits, max_size=3)):
+        incident[unit], capability[unit] = i, c
+    edited = AssignmentPlan(incident, capability)
+    assert _outcome(check_plan, problem, edited) == _outcome(reference_check, problem, edited)
