@@ -105,10 +105,13 @@ class Arcs:
         return AssignmentPlan(incident, capability)
 
 
+#: Farther than any allowed arc (``np.iinfo`` builds an object per call: kept).
+_FAR = int(np.iinfo(np.int64).max)
+
+
 def _nearest_enough(sub: np.ndarray, ok: np.ndarray, keep: int) -> np.ndarray:
     """Per column, the entries no farther than the ``keep``-th nearest allowed one (ties kept)."""
-    far = np.iinfo(np.int64).max
-    masked = sub if ok.all() else np.where(ok, sub, far)
+    masked = sub if ok.all() else np.where(ok, sub, _FAR)
     threshold = np.partition(masked, keep - 1, axis=0)[keep - 1]
     return masked <= threshold[None, :]
 

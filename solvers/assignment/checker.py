@@ -37,6 +37,8 @@ _AVAILABLE, _AT_POST, _EN_ROUTE, _BUSY, _OUT_OF_SERVICE = (
         UnitStatus.OUT_OF_SERVICE,
     )
 )
+#: Later than any arrival (``np.iinfo`` builds an object per call: kept).
+_LATEST = int(np.iinfo(np.int64).max)
 _SOON = tuple(
     int(s) for s in (UnitStatus.TRANSPORTING, UnitStatus.AT_HOSPITAL, UnitStatus.RETURNING)
 )
@@ -395,7 +397,7 @@ def _evaluate(problem: AssignmentProblem, plan: _Placements, fills: _Fills) -> E
     weight = max_priority + 1 - priorities[i]
     full = problem.requirement_targets[i, c]
     late = np.where(full > 0, np.maximum(eta - full, 0), 0)
-    earliest = np.full(len(fills.kinds), np.iinfo(np.int64).max, dtype=np.int64)
+    earliest = np.full(len(fills.kinds), _LATEST, dtype=np.int64)
     np.minimum.at(earliest, fills.kind, eta)
     kind_incident, kind_capability = fills.kinds[:, 0], fills.kinds[:, 1]
     first = problem.first_unit_targets[kind_incident, kind_capability]
