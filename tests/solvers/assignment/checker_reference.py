@@ -248,24 +248,20 @@ def _by_level(
 
 
 def _coverage(problem: AssignmentProblem, plan_incident: list[int]) -> tuple[CoverageResult, ...]:
-    """Each coverage rule against the units still free after the dispatch."""
+    """Each coverage rule against the units still free after the dispatch, unit by unit."""
     if not problem.coverage_rules:
         return ()
     assert problem.unit_to_district is not None
     statuses = problem.status.tolist()
-    still_free = np.array(
-        [
-            status in _SENDABLE_NOW and incident < 0
-            for status, incident in zip(statuses, plan_incident, strict=True)
-        ],
-        dtype=bool,
-    )
     coverage = []
     for rule in problem.coverage_rules:
-        counted = (
-            still_free
-            & problem.unit_capabilities[:, rule.capability]
-            & (problem.unit_to_district[:, rule.district] <= rule.max_travel)
-        )
-        coverage.append(CoverageResult(required=rule.min_units, available=int(counted.sum())))
+        available = 0
+        for u, (status, incident) in enumerate(zip(statuses, plan_incident, strict=True)):
+            if status not in _SENDABLE_NOW or incident >= 0:
+                continue
+            if not problem.unit_capabilities[u, rule.capability]:
+                continue
+            if problem.unit_to_district[u, rule.district] <= rule.max_travel:
+                available += 1
+        coverage.append(CoverageResult(required=rule.min_units, available=available))
     return tuple(coverage)
