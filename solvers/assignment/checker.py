@@ -401,17 +401,18 @@ def _evaluate(problem: AssignmentProblem, plan: _Placements, fills: _Fills) -> E
     np.minimum.at(earliest, fills.kind, eta)
     kind_incident, kind_capability = fills.kinds[:, 0], fills.kinds[:, 1]
     first = problem.first_unit_targets[kind_incident, kind_capability]
-    first_met = np.bincount(kind_incident[(first > 0) & (earliest <= first)], minlength=n_incidents)
-    within = np.bincount(i[late == 0], minlength=n_incidents)
-    filled = np.bincount(i, minlength=n_incidents)
+    per_incident = np.stack(
+        [
+            problem.requirements.sum(axis=1),
+            np.bincount(i, minlength=n_incidents),
+            np.bincount(i[late == 0], minlength=n_incidents),
+            ((problem.requirements > 0) & (problem.first_unit_targets > 0)).sum(axis=1),
+            np.bincount(kind_incident[(first > 0) & (earliest <= first)], minlength=n_incidents),
+        ]
+    )
     levels, level_of = _levels(problem, priorities)
-    has_first = ((problem.requirements > 0) & (problem.first_unit_targets > 0)).sum(axis=1)
     required, filled, within, first_targets, first_within = (
-        tuple(row)
-        for row in (
-            np.stack([problem.requirements.sum(axis=1), filled, within, has_first, first_met])
-            @ level_of
-        ).tolist()
+        tuple(row) for row in (per_incident @ level_of).tolist()
     )
     idle = (plan.capability < 0) & (plan.busy | plan.rolling) & (plan.home >= 0)
     return Evaluation(

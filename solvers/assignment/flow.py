@@ -240,7 +240,7 @@ def _at_floor(run: _Run, pricing: _Pricing, remaining: list[Component]) -> bool:
     if len(remaining) != 1 or pricing.open.any():
         return False
     assert run.flow is not None
-    return run.network.at_floor(run.flow, remaining[0].index, remaining[0].values)
+    return run.network.at_floor(run.flow, remaining[0].dense())
 
 
 def _lexicographic(

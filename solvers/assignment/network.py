@@ -88,20 +88,18 @@ class Network:
         such arc whose flow is not fixed: it is the same for every feasible flow, no solve."""
         return bool(np.any(self.free_unit_arcs[index] & (values != 0)))
 
-    def at_floor(self, flow: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
-        """True when the sparse non-negative cost (``values`` on unit -> group arcs ``index``)
-        is as low under ``flow`` as under any feasible flow of this network.
+    def at_floor(self, flow: np.ndarray, cost: np.ndarray) -> bool:
+        """True when the non-negative ``cost`` on the unit -> group arcs is as low under
+        ``flow`` as under any feasible flow of this network.
 
         Why it is a bound: a unit node that must send its unit (its own supply, or a source arc
         fixed at 1) uses exactly one of its open unit arcs, so every feasible flow pays at least
         the cheapest of them; other units pay at least 0. When ``flow`` pays exactly that sum it
         is optimal without a solve (``flow.py`` skips churn's flow on most faces this way)."""
-        if np.any(values < 0):
+        if np.any(cost < 0):
             return False
         n = self.n_units
         arcs = self.unit_arcs
-        cost = np.zeros(self.n_arcs, dtype=np.int64)
-        cost[index] = values
         paid = int(cost @ flow[arcs])
         if paid == 0:
             return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -238,10 +239,14 @@ def test_corrupted_optimal_plan_is_rejected(
             check_plan(problem, corrupted)
 
 
-def _outcome(check: object, problem: AssignmentProblem, plan: AssignmentPlan) -> tuple:
+def _outcome(
+    check: Callable[[AssignmentProblem, AssignmentPlan], object],
+    problem: AssignmentProblem,
+    plan: AssignmentPlan,
+) -> tuple:
     """("accepted", evaluation) or ("rejected", violations) of one checker."""
     try:
-        return ("accepted", check(problem, plan))  # type: ignore[operator]
+        return ("accepted", check(problem, plan))
     except PlanRejectedError as exc:
         return ("rejected", exc.violations)
 
