@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from assignment_cases import brute_force, problems
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lifecycle_cases import lifecycle_problems
 
 from benchmarks.assign.scenarios import city_problem
-from solvers.assignment import AssignmentProblem, check_plan, matching
+from solvers.assignment import AssignmentProblem, UnitStatus, check_plan, matching
 from solvers.assignment.arcs import build_arcs
 from solvers.assignment.flow import MIN_COST_FLOW, solve_flow
 from solvers.assignment.network import Network, build_network, solve_network
@@ -28,20 +29,26 @@ def _cost(network_flow: np.ndarray, network: Network, arc_cost: np.ndarray) -> i
     return int((network.full_cost(arc_cost) * network_flow).sum())
 
 
+@pytest.mark.parametrize("graphs", ["slot graph first", "square graph only"])
 @_SETTINGS
 @given(problems(crowded=True), st.data())
 def test_any_cost_on_the_whole_network_matches_the_min_cost_flow(
-    problem: AssignmentProblem, data: st.DataObject
+    graphs: str, problem: AssignmentProblem, data: st.DataObject
 ) -> None:
     """Random integer costs of either sign (ties included): the matching's flow is feasible
-    (within every bound, forced units placed) and costs what OR-Tools' optimal flow costs."""
+    (within every bound, forced units placed) and costs what OR-Tools' optimal flow costs,
+    as the service solves it (the slot graph, the square one when it cannot decide) and on the
+    square graph alone."""
     arcs = build_arcs(problem)
     network = build_network(problem, arcs)
     values = st.integers(min_value=-50, max_value=50)
     arc_cost = np.array(
         data.draw(st.lists(values, min_size=arcs.n_arcs, max_size=arcs.n_arcs)), dtype=np.int64
     )
-    flow = matching.solve(network, arc_cost)
+    with pytest.MonkeyPatch.context() as patch:
+        if graphs == "square graph only":
+            patch.setattr(matching, "_match_slots", lambda *args: None)
+        flow = matching.solve(network, arc_cost)
     assert flow is not None
     assert np.all(flow >= network.lower) and np.all(flow <= network.upper)
     assert flow[network.unit_arcs][network.forced_node[network.arc_unit_node]].sum() == int(
@@ -154,3 +161,61 @@ def test_a_failed_matching_leaves_that_flow_to_ortools(monkeypatch) -> None:
     result = solve_flow(problem, arcs, use_matching=True)
     assert result.engines == {MIN_COST_FLOW, matching.ENGINE}
     assert check_plan(problem, result.plan).key() == expected
+
+
+def _spy_on_the_square_graph(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time the square graph is solved (the real one)."""
+    calls: list[int] = []
+    real = matching._match_square
+
+    def counted(*args: object) -> np.ndarray:
+        calls.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(matching, "_match_square", counted)
+    return calls
+
+
+def test_a_unit_that_must_work_left_idle_by_the_slot_graph_is_placed_by_the_square_graph(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """u0 is on the scene of the P1 call (it must stay there, its one slot); u1 is en route to
+    the P2 call and may be re-routed to the P1 call, where it is far cheaper. The slot graph's
+    bonus does not cover that chain (u1 into u0's slot, u0 idle), so its optimum leaves u0 out:
+    the square graph is solved instead and returns the only feasible flow, at OR-Tools' cost."""
+    problem = AssignmentProblem(
+        unit_ids=("u0", "u1"),
+        incident_ids=("p1", "p2"),
+        capabilities=("ambulance",),
+        unit_capabilities=np.ones((2, 1), dtype=bool),
+        status=np.array([UnitStatus.BUSY, UnitStatus.EN_ROUTE], dtype=np.int64),
+        commitment=np.array([0, 1], dtype=np.int64),
+        priorities=np.array([1, 2], dtype=np.int64),
+        targets=np.zeros(2, dtype=np.int64),
+        requirements=np.array([[1], [1]], dtype=np.int64),
+        travel=np.array([[60, 90], [30, 120]], dtype=np.int64),
+        allow_reassignment=True,
+    )
+    arcs = build_arcs(problem)
+    network = build_network(problem, arcs)
+    cost = np.where(arcs.moved == 1, -10, 10).astype(np.int64)
+    squares = _spy_on_the_square_graph(monkeypatch)
+    flow = matching.solve(network, cost)
+    assert squares == [1]
+    assert flow is not None
+    assert network.units[network.arc_unit_node[flow[network.unit_arcs] == 1]].tolist() == [0, 1]
+    assert _cost(flow, network, cost) == 20
+    assert _cost(flow, network, cost) == _cost(solve_network(network, cost), network, cost)
+
+
+def test_the_slot_graph_decides_every_flow_of_a_city(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the latency benchmark's 50 x 300 city (14 units that must work) no flow needs the
+    square graph, and the plan scores what OR-Tools alone reaches."""
+    problem = city_problem(50, 300, seed=3)
+    arcs = build_arcs(problem)
+    squares = _spy_on_the_square_graph(monkeypatch)
+    matched = solve_flow(problem, arcs, use_matching=True)
+    assert matched.engines == {matching.ENGINE}
+    assert squares == []
+    alone = solve_flow(problem, arcs)
+    assert check_plan(problem, matched.plan).key() == check_plan(problem, alone.plan).key()
