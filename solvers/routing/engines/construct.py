@@ -287,13 +287,20 @@ class _Route:
             at_final = np.where(at_final <= opening.end, np.maximum(at_final, opening.start), _BIG)
         return np.where(must_unload, at_final + self.tail, direct)
 
-    def pending_break_time(self, until: np.ndarray) -> np.ndarray:
-        """Seconds of the breaks not yet taken whose windows open before ``until``."""
-        extra = np.zeros_like(until)
+    def home_after_breaks(
+        self, after: np.ndarray, positions: np.ndarray, must_unload: np.ndarray
+    ) -> np.ndarray:
+        """Arrival home when the last visit ends at ``after``, with the owed breaks taken first
+        exactly as ``_finish`` takes them: at the earliest moment of the window, here, waiting
+        for it to open. The wait counts too: leaving it out let a route that fitted on paper
+        come home after its shift."""
+        t = after
         for b in self.breaks:
             brk = self.vehicle.breaks[b]
-            extra += np.where(until > brk.start_window.start, brk.duration, 0)
-        return extra
+            window = brk.start_window
+            owed = (self.home_time(t, positions, must_unload) > window.start) & (t <= window.end)
+            t = np.where(owed, np.maximum(t, window.start) + brk.duration, t)
+        return self.home_time(t, positions, must_unload)
 
     def _choose(self, open_: np.ndarray, urgency: Urgency) -> int | None:
         """The open stop that fits and can start soonest (less the urgency bonus), or None."""
@@ -315,8 +322,8 @@ class _Route:
         fits = (new_load <= self.cap[None, :]).all(axis=1)
         fits &= (self.daily[None, :] + a.demand[cand] <= self.daily_cap[None, :]).all(axis=1)
         fits &= start < _BIG
-        home = self.home_time(after, a.location[cand], new_load.sum(axis=1) > 0)
-        fits &= home + self.pending_break_time(home) <= self.limit_end
+        home = self.home_after_breaks(after, a.location[cand], new_load.sum(axis=1) > 0)
+        fits &= home <= self.limit_end
         if self.breaks:
             first = self.vehicle.breaks[self.breaks[0]].start_window
             # A visit may not end after the window of the next break has closed.
@@ -388,9 +395,10 @@ class _Route:
             if unload is None:
                 continue
             finish = unload + facility.unload_duration
-            back = finish + problem.travel(v, facility.location, self.vehicle.end)
-            back += int(self.pending_break_time(np.array([back]))[0])
-            if back > self.limit_end:
+            back = self.home_after_breaks(
+                np.array([finish]), np.array([facility.location]), np.array([False])
+            )
+            if int(back[0]) > self.limit_end:
                 continue
             if best is None or finish < best[0]:
                 best = (finish, f)

@@ -76,6 +76,32 @@ def test_urgency_serves_a_closing_window_first_and_saves_a_truck() -> None:
     assert evaluate(p, best).feasible and len(best.routes) == 1
 
 
+def test_a_wait_for_the_break_window_counts_against_the_shift() -> None:
+    """The last stop ends at 1 s, the break may start only at 8 s, and the final unload and the
+    drive home take 112 s of a 148 s shift. The route waits 7 s for the break before it drives,
+    so break and wait together leave no room: the construction must not promise the return at
+    143 s that the break's duration alone suggests (found by the property test above)."""
+    seconds = np.zeros((3, 3), dtype=np.int64)
+    seconds[0, 2], seconds[2, 0] = 54, 58
+    truck = vehicle(
+        start=1,
+        shift=TimeWindow(0, 148),
+        breaks=(Break("lunch", TimeWindow(8, 8), 30),),
+    )
+    base = problem(
+        (stop("s0", 0, demands=(1,), service_duration=1), stop("s1", 0, demands=(1,))),
+        vehicles=(truck,),
+        facilities=(Facility("tip", 2),),
+        n_locations=3,
+        dimensions=("kg",),
+    )
+    p = replace(base, durations=(seconds,), distances=(np.zeros_like(seconds),))
+    plan = greedy_plan(p)
+    evaluation = evaluate(p, plan)
+    assert evaluation.feasible, evaluation.violations
+    assert evaluation.skipped <= set(plan.skipped)
+
+
 def test_small_truck_makes_trips_with_a_break() -> None:
     """Capacity 2 and six stops of 1: three trips, every one ending with an unload; lunch taken."""
     brk = Break("lunch", TimeWindow(100, 120), 30)
